@@ -1,0 +1,1 @@
+"""The HTTP API: routers call services only."""

@@ -1,0 +1,367 @@
+"""The FastAPI application: versioned routes under /api/v1, health and OpenAPI."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+import firstarticle
+from firstarticle.api import problems
+from firstarticle.api import schemas as s
+from firstarticle.bootstrap import Application
+from firstarticle.domain.lifecycle import FaiStatus
+from firstarticle.ports import Page
+from firstarticle.services import ServiceContext, catalog, first_articles, orders
+from firstarticle.services.first_articles import FirstArticleDetail
+
+API = "/api/v1"
+
+
+def get_app_state(request: Request) -> Application:
+    application: Application = request.app.state.application
+    return application
+
+
+def get_context(request: Request) -> ServiceContext:
+    """The service context of this request.
+
+    Until authentication exists the caller names itself in ``X-Actor``; every change is
+    still attributed to that name in the audit trail.
+    """
+    actor = request.headers.get("x-actor", "").strip() or "api"
+    return get_app_state(request).context(actor[:100], request.state.request_id)
+
+
+Ctx = Annotated[ServiceContext, Depends(get_context)]
+Limit = Annotated[int | None, Query(ge=1, description="Page size; capped by the server.")]
+Offset = Annotated[int | None, Query(ge=0)]
+
+
+def _page(page: Page[Any], out: type[s.Out]) -> dict[str, Any]:
+    return {
+        "items": [out.model_validate(i) for i in page.items],
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+    }
+
+
+def fai_out(d: FirstArticleDetail) -> s.FirstArticleOut:
+    """The full API view of an FAI."""
+    f = d.fai
+    return s.FirstArticleOut(
+        **s.FirstArticleSummaryOut.model_validate(f).model_dump(),
+        status_label=f.status.label,
+        reason=f.reason,
+        superseded_by_id=f.superseded_by_id,
+        form1=s.Form1Out.model_validate(d.form1),
+        form2=[s.Form2RowOut.model_validate(r) for r in f.form2],
+        form3=[s.Form3LineOut.model_validate(line) for line in d.form3],
+        nonconformances=[s.NonconformanceOut.model_validate(n) for n in f.nonconformances],
+        evidence=[s.EvidenceOut.model_validate(e) for e in f.evidence],
+        decisions=[s.DecisionOut.model_validate(x) for x in f.decisions],
+        ready=not any(x.blocking for x in d.findings),
+        findings=[s.FindingOut.model_validate(x) for x in d.findings],
+        allowed_actions=list(d.actions),
+    )
+
+
+router = APIRouter(prefix=API)
+
+
+@router.post("/sites", status_code=201, response_model=s.SiteOut, tags=["sites"])
+def create_site(body: s.SiteIn, ctx: Ctx) -> Any:
+    return catalog.create_site(ctx, **body.model_dump())
+
+
+@router.get("/sites", response_model=s.PageOut[s.SiteOut], tags=["sites"])
+def list_sites(ctx: Ctx, limit: Limit = None, offset: Offset = None) -> Any:
+    return _page(catalog.list_sites(ctx, limit, offset), s.SiteOut)
+
+
+@router.get("/sites/{site_id}", response_model=s.SiteOut, tags=["sites"])
+def get_site(site_id: str, ctx: Ctx) -> Any:
+    return catalog.get_site(ctx, site_id)
+
+
+@router.post("/customers", status_code=201, response_model=s.CustomerOut, tags=["customers"])
+def create_customer(body: s.CustomerIn, ctx: Ctx) -> Any:
+    return catalog.create_customer(ctx, **body.model_dump())
+
+
+@router.get("/customers", response_model=s.PageOut[s.CustomerOut], tags=["customers"])
+def list_customers(ctx: Ctx, limit: Limit = None, offset: Offset = None) -> Any:
+    return _page(catalog.list_customers(ctx, limit, offset), s.CustomerOut)
+
+
+@router.get("/customers/{customer_id}", response_model=s.CustomerOut, tags=["customers"])
+def get_customer(customer_id: str, ctx: Ctx) -> Any:
+    return catalog.get_customer(ctx, customer_id)
+
+
+@router.post("/parts", status_code=201, response_model=s.PartOut, tags=["parts"])
+def create_part(body: s.PartIn, ctx: Ctx) -> Any:
+    return catalog.create_part(ctx, **body.model_dump())
+
+
+@router.get("/parts", response_model=s.PageOut[s.PartOut], tags=["parts"])
+def list_parts(ctx: Ctx, limit: Limit = None, offset: Offset = None) -> Any:
+    return _page(catalog.list_parts(ctx, limit, offset), s.PartOut)
+
+
+@router.get("/parts/{part_id}", response_model=s.PartOut, tags=["parts"])
+def get_part(part_id: str, ctx: Ctx) -> Any:
+    return catalog.get_part(ctx, part_id)
+
+
+@router.post(
+    "/parts/{part_id}/revisions", status_code=201, response_model=s.RevisionOut, tags=["parts"]
+)
+def add_revision(part_id: str, body: s.RevisionIn, ctx: Ctx) -> Any:
+    drawings = [catalog.DrawingSpec(**d.model_dump()) for d in body.drawings]
+    return catalog.add_revision(
+        ctx, part_id, revision=body.revision, drawings=drawings, status=body.status
+    )
+
+
+@router.get("/revisions/{revision_id}", response_model=s.RevisionOut, tags=["parts"])
+def get_revision(revision_id: str, ctx: Ctx) -> Any:
+    return catalog.get_revision(ctx, revision_id)
+
+
+@router.post(
+    "/revisions/{revision_id}/characteristics",
+    status_code=201,
+    response_model=list[s.CharacteristicOut],
+    tags=["parts"],
+)
+def add_characteristics(revision_id: str, body: s.CharacteristicsIn, ctx: Ctx) -> Any:
+    by_drawing: dict[str, list[catalog.CharacteristicSpec]] = {}
+    for c in body.characteristics:
+        fields = c.model_dump(exclude={"drawing_number"})
+        by_drawing.setdefault(c.drawing_number, []).append(catalog.CharacteristicSpec(**fields))
+    if len(by_drawing) > 1:
+        from firstarticle.domain.errors import ValidationError
+
+        raise ValidationError(
+            "Add the characteristics of one drawing per request.", field="drawing_number"
+        )
+    ((drawing, specs),) = by_drawing.items()
+    return catalog.add_characteristics(ctx, revision_id, drawing, specs)
+
+
+@router.post("/work-orders", status_code=201, response_model=s.WorkOrderOut, tags=["work orders"])
+def create_work_order(body: s.WorkOrderIn, ctx: Ctx) -> Any:
+    data = body.model_dump(exclude={"operations"})
+    ops = [orders.OperationSpec(**o.model_dump()) for o in body.operations]
+    return orders.create_work_order(ctx, operations=ops, **data)
+
+
+@router.get("/work-orders", response_model=s.PageOut[s.WorkOrderOut], tags=["work orders"])
+def list_work_orders(
+    ctx: Ctx, site_id: str | None = None, limit: Limit = None, offset: Offset = None
+) -> Any:
+    return _page(orders.list_work_orders(ctx, site_id, limit, offset), s.WorkOrderOut)
+
+
+@router.get("/work-orders/{work_order_id}", response_model=s.WorkOrderOut, tags=["work orders"])
+def get_work_order(work_order_id: str, ctx: Ctx) -> Any:
+    return orders.get_work_order(ctx, work_order_id)
+
+
+@router.post(
+    "/work-orders/{work_order_id}/serials",
+    status_code=201,
+    response_model=list[s.SerialOut],
+    tags=["work orders"],
+)
+def add_serials(work_order_id: str, body: s.SerialsIn, ctx: Ctx) -> Any:
+    return orders.add_serials(ctx, work_order_id, body.serial_numbers, body.lot)
+
+
+FAI = "/first-articles/{fai_id}"
+FaiOut = s.FirstArticleOut
+
+
+@router.post("/first-articles", status_code=201, response_model=FaiOut, tags=["first articles"])
+def create_first_article(body: s.FirstArticleIn, ctx: Ctx) -> Any:
+    return fai_out(first_articles.create_first_article(ctx, **body.model_dump()))
+
+
+@router.get(
+    "/first-articles", response_model=s.PageOut[s.FirstArticleSummaryOut], tags=["first articles"]
+)
+def list_first_articles(
+    ctx: Ctx,
+    site_id: str | None = None,
+    status: FaiStatus | None = None,
+    part_revision_id: str | None = None,
+    limit: Limit = None,
+    offset: Offset = None,
+) -> Any:
+    page = first_articles.list_first_articles(
+        ctx,
+        site_id=site_id,
+        status=status,
+        part_revision_id=part_revision_id,
+        limit=limit,
+        offset=offset,
+    )
+    return _page(page, s.FirstArticleSummaryOut)
+
+
+@router.get(
+    "/first-articles/by-fair/{fair_identifier}", response_model=FaiOut, tags=["first articles"]
+)
+def get_by_fair(fair_identifier: str, ctx: Ctx) -> Any:
+    return fai_out(first_articles.first_article_by_fair(ctx, fair_identifier))
+
+
+@router.get(FAI, response_model=FaiOut, tags=["first articles"])
+def get_first_article(fai_id: str, ctx: Ctx) -> Any:
+    return fai_out(first_articles.get_first_article(ctx, fai_id))
+
+
+@router.patch(FAI, response_model=FaiOut, tags=["first articles"])
+def update_first_article(fai_id: str, body: s.FirstArticlePatch, ctx: Ctx) -> Any:
+    changes = body.model_dump(exclude_unset=True, exclude={"expected_version"})
+    return fai_out(first_articles.update_first_article(ctx, fai_id, changes, body.expected_version))
+
+
+@router.get(FAI + "/readiness", response_model=s.ReadinessOut, tags=["first articles"])
+def readiness(fai_id: str, ctx: Ctx) -> Any:
+    detail = first_articles.get_first_article(ctx, fai_id)
+    blocking = sum(1 for f in detail.findings if f.blocking)
+    return s.ReadinessOut(
+        first_article_id=detail.fai.id,
+        fair_identifier=detail.fai.fair_identifier,
+        ready=blocking == 0,
+        blocking=blocking,
+        warnings=len(detail.findings) - blocking,
+        findings=[s.FindingOut.model_validate(f) for f in detail.findings],
+    )
+
+
+@router.get(FAI + "/audit", response_model=list[s.AuditEntryOut], tags=["first articles"])
+def audit(fai_id: str, ctx: Ctx) -> Any:
+    return first_articles.audit_trail(ctx, fai_id)
+
+
+@router.post(FAI + "/index", status_code=201, response_model=FaiOut, tags=["first articles"])
+def add_index_entry(fai_id: str, body: s.IndexEntryIn, ctx: Ctx) -> Any:
+    return fai_out(first_articles.add_index_entry(ctx, fai_id, **body.model_dump()))
+
+
+@router.post(FAI + "/form2", status_code=201, response_model=FaiOut, tags=["first articles"])
+def add_form2_row(fai_id: str, body: s.Form2RowIn, ctx: Ctx) -> Any:
+    return fai_out(first_articles.add_form2_row(ctx, fai_id, **body.model_dump()))
+
+
+@router.patch(FAI + "/form3/{balloon}", response_model=FaiOut, tags=["first articles"])
+def update_form3_row(fai_id: str, balloon: str, body: s.Form3RowIn, ctx: Ctx) -> Any:
+    return fai_out(first_articles.update_form3_row(ctx, fai_id, balloon, **body.model_dump()))
+
+
+@router.post(FAI + "/form3", status_code=201, response_model=FaiOut, tags=["first articles"])
+def add_to_scope(fai_id: str, body: s.ScopeIn, ctx: Ctx) -> Any:
+    return fai_out(first_articles.add_to_scope(ctx, fai_id, body.balloons))
+
+
+@router.post(FAI + "/units", status_code=201, response_model=FaiOut, tags=["first articles"])
+def add_units(fai_id: str, body: s.UnitsIn, ctx: Ctx) -> Any:
+    return fai_out(first_articles.add_units(ctx, fai_id, body.serial_numbers))
+
+
+@router.post(FAI + "/results", status_code=201, response_model=FaiOut, tags=["first articles"])
+def record_results(fai_id: str, body: s.ResultsIn, ctx: Ctx) -> Any:
+    inputs = [first_articles.ResultInput(**r.model_dump()) for r in body.results]
+    first_articles.record_results(ctx, fai_id, inputs)
+    return fai_out(first_articles.get_first_article(ctx, fai_id))
+
+
+@router.post(
+    FAI + "/results/{result_id}/verification", response_model=FaiOut, tags=["first articles"]
+)
+def verify_result(fai_id: str, result_id: str, ctx: Ctx) -> Any:
+    return fai_out(first_articles.verify_result(ctx, fai_id, result_id))
+
+
+@router.post(
+    FAI + "/nonconformances", status_code=201, response_model=FaiOut, tags=["first articles"]
+)
+def link_nonconformance(fai_id: str, body: s.NonconformanceIn, ctx: Ctx) -> Any:
+    return fai_out(first_articles.link_nonconformance(ctx, fai_id, **body.model_dump()))
+
+
+@router.patch(FAI + "/nonconformances/{nc_id}", response_model=FaiOut, tags=["first articles"])
+def update_nonconformance(fai_id: str, nc_id: str, body: s.NonconformanceUpdateIn, ctx: Ctx) -> Any:
+    return fai_out(first_articles.update_nonconformance(ctx, fai_id, nc_id, **body.model_dump()))
+
+
+@router.post(FAI + "/evidence", status_code=201, response_model=FaiOut, tags=["first articles"])
+def add_evidence(fai_id: str, body: s.EvidenceIn, ctx: Ctx) -> Any:
+    return fai_out(first_articles.add_evidence(ctx, fai_id, **body.model_dump()))
+
+
+@router.post(FAI + "/transitions", response_model=FaiOut, tags=["first articles"])
+def transition(fai_id: str, body: s.TransitionIn, ctx: Ctx) -> Any:
+    return fai_out(
+        first_articles.transition(
+            ctx, fai_id, body.action, reason=body.reason, superseded_by=body.superseded_by
+        )
+    )
+
+
+@router.post(
+    FAI + "/customer-decisions", status_code=201, response_model=FaiOut, tags=["first articles"]
+)
+def record_customer_decision(fai_id: str, body: s.CustomerDecisionIn, ctx: Ctx) -> Any:
+    return fai_out(first_articles.record_customer_decision(ctx, fai_id, **body.model_dump()))
+
+
+def create_app(application: Application) -> FastAPI:
+    """The HTTP application over ``application``'s database and services."""
+    app = FastAPI(
+        title="firstarticle",
+        version=firstarticle.__version__,
+        description="AS9102 First Article Inspection coordination: records, readiness, "
+        "lifecycle and the shipment gate.",
+        openapi_url="/openapi.json",
+    )
+    app.state.application = application
+    problems.install(app)
+
+    @app.middleware("http")
+    async def request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        incoming = request.headers.get("x-request-id", "")
+        rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        request.state.request_id = rid
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = rid
+        return response
+
+    @app.get("/health", response_model=s.HealthOut, tags=["operations"])
+    def health(request: Request) -> Any:
+        try:
+            with get_app_state(request).uow() as uow:
+                uow.check()
+        except Exception as error:  # health reports the failure instead of raising it
+            return JSONResponse(
+                s.HealthOut(
+                    status="degraded",
+                    database="unavailable",
+                    version=firstarticle.__version__,
+                    detail=type(error).__name__,
+                ).model_dump(),
+                status_code=503,
+            )
+        return s.HealthOut(status="ok", database="ok", version=firstarticle.__version__)
+
+    app.include_router(router)
+    return app

@@ -1,0 +1,76 @@
+"""The composition root: picks the adapters and wires the services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.orm import Session, sessionmaker
+
+from firstarticle.config import Settings, get_settings
+from firstarticle.ports import Clock, UnitOfWork
+from firstarticle.services import ServiceContext, SystemClock
+from firstarticle.storage.db import make_engine, make_session_factory
+from firstarticle.storage.uow import SqlUnitOfWork
+
+MIGRATIONS = Path(__file__).parent / "storage" / "migrations"
+
+
+@dataclass
+class Application:
+    """Everything a process needs to serve requests: settings, database, service contexts."""
+
+    settings: Settings
+    engine: sa.Engine
+    session_factory: sessionmaker[Session]
+    clock: Clock
+
+    def uow(self) -> UnitOfWork:
+        """A new unit of work on this application's database."""
+        return SqlUnitOfWork(self.session_factory)
+
+    def context(self, actor: str, request_id: str | None = None) -> ServiceContext:
+        """A service context acting as ``actor``."""
+        factory: Callable[[], UnitOfWork] = self.uow
+        return ServiceContext(
+            uow_factory=factory,
+            actor=actor,
+            clock=self.clock,
+            request_id=request_id,
+            page_size_max=self.settings.page_size_max,
+        )
+
+
+def build(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    bind: sa.Engine | sa.Connection | None = None,
+) -> Application:
+    """Wire the application; ``bind`` lets tests run everything inside one transaction."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url, timeout_seconds=settings.database_timeout_seconds)
+    session_factory = make_session_factory(
+        bind if bind is not None else engine,
+        **(
+            {"join_transaction_mode": "create_savepoint"} if isinstance(bind, sa.Connection) else {}
+        ),
+    )
+    return Application(settings, engine, session_factory, clock or SystemClock())
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic configuration pointing at the packaged migrations and ``url``."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade_database(url: str, revision: str = "head") -> None:
+    """Bring the database schema to ``revision`` (idempotent)."""
+    command.upgrade(alembic_config(url), revision)

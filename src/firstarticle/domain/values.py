@@ -1,0 +1,190 @@
+"""Requirements, measured values and their evaluation, all in Decimal with explicit units.
+
+Conformance is always computed from the requirement and the measured value, never typed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+from firstarticle.domain.errors import UnitMismatchError, ValidationError
+
+# Exact factors to millimetres; 1 in = 25.4 mm by definition (1959), so no rounding enters.
+_LENGTH_TO_MM: dict[str, Decimal] = {
+    "mm": Decimal(1),
+    "m": Decimal(1000),
+    "cm": Decimal(10),
+    "um": Decimal("0.001"),
+    "µm": Decimal("0.001"),
+    "in": Decimal("25.4"),
+    "µin": Decimal("0.0000254"),
+    "uin": Decimal("0.0000254"),
+}
+_UNIT_ALIASES: dict[str, str] = {
+    "millimeter": "mm",
+    "millimetre": "mm",
+    "millimeters": "mm",
+    "millimetres": "mm",
+    "inch": "in",
+    "inches": "in",
+    '"': "in",
+    "micron": "um",
+    "microns": "um",
+    "degree": "deg",
+    "degrees": "deg",
+    "°": "deg",
+}
+
+
+def normalize_unit(unit: str) -> str:
+    """Return the canonical spelling of a unit name (``"Inch"`` -> ``"in"``); unknown units pass."""
+    cleaned = unit.strip()
+    if not cleaned:
+        raise ValidationError("A unit must not be blank.", field="units")
+    lowered = cleaned.lower()
+    if lowered in _UNIT_ALIASES:
+        return _UNIT_ALIASES[lowered]
+    return lowered if lowered in _LENGTH_TO_MM else cleaned
+
+
+def to_decimal(value: object, field: str) -> Decimal:
+    """Parse ``value`` as a finite Decimal; floats are refused because they are not exact."""
+    if isinstance(value, (bool, float)):
+        raise ValidationError(f"{field} must be given as a decimal string or integer.", field=field)
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError(f"{field} is not a decimal number: {value!r}.", field=field) from None
+    if not number.is_finite():
+        raise ValidationError(f"{field} must be a finite number, not {value!r}.", field=field)
+    return number
+
+
+def convert(value: Decimal, from_unit: str, to_unit: str) -> Decimal:
+    """Convert ``value`` between length units exactly; raise UnitMismatchError otherwise."""
+    source, target = normalize_unit(from_unit), normalize_unit(to_unit)
+    if source == target:
+        return value
+    if source in _LENGTH_TO_MM and target in _LENGTH_TO_MM:
+        return value * _LENGTH_TO_MM[source] / _LENGTH_TO_MM[target]
+    raise UnitMismatchError(
+        f"A value in {from_unit!r} cannot be compared with a requirement in {to_unit!r}.",
+        value_units=from_unit,
+        requirement_units=to_unit,
+    )
+
+
+class Conformance(StrEnum):
+    """Whether a result meets its requirement, as computed."""
+
+    CONFORMING = "conforming"
+    NONCONFORMING = "nonconforming"
+
+
+class AttributeResult(StrEnum):
+    """A go/no-go verdict, used only where variables data is not feasible."""
+
+    ACCEPT = "accept"
+    REJECT = "reject"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """What the drawing asks of a characteristic (Form 3 field 8).
+
+    Numeric requirements keep their limits; ``nominal`` is kept for the drawing's reading.
+    Text requirements (notes, specifications, software versions) have no limits and are
+    verified by an attribute result.
+    """
+
+    text: str
+    nominal: Decimal | None = None
+    lower_limit: Decimal | None = None
+    upper_limit: Decimal | None = None
+    units: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.text.strip():
+            raise ValidationError("A requirement needs its drawing text.", field="requirement")
+        if self.is_numeric and self.units is None:
+            raise ValidationError("A numeric requirement needs explicit units.", field="units")
+        if (
+            self.lower_limit is not None
+            and self.upper_limit is not None
+            and self.lower_limit > self.upper_limit
+        ):
+            raise ValidationError(
+                "The lower limit of a requirement is above its upper limit.",
+                field="requirement",
+                lower_limit=str(self.lower_limit),
+                upper_limit=str(self.upper_limit),
+            )
+
+    @property
+    def is_numeric(self) -> bool:
+        """True when a measured value can be judged against limits."""
+        return self.lower_limit is not None or self.upper_limit is not None
+
+    @classmethod
+    def toleranced(
+        cls,
+        nominal: Decimal,
+        upper_tolerance: Decimal,
+        lower_tolerance: Decimal,
+        units: str,
+        text: str | None = None,
+    ) -> Requirement:
+        """Build a requirement from a nominal and signed deviations (``+0.05`` / ``-0.02``)."""
+        if upper_tolerance < lower_tolerance:
+            raise ValidationError(
+                "The upper tolerance is below the lower tolerance.", field="upper_tolerance"
+            )
+        unit = normalize_unit(units)
+        return cls(
+            text=text or format_toleranced(nominal, upper_tolerance, lower_tolerance, unit),
+            nominal=nominal,
+            lower_limit=nominal + lower_tolerance,
+            upper_limit=nominal + upper_tolerance,
+            units=unit,
+        )
+
+    @property
+    def upper_tolerance(self) -> Decimal | None:
+        """Signed deviation of the upper limit from nominal, where both exist."""
+        if self.nominal is None or self.upper_limit is None:
+            return None
+        return self.upper_limit - self.nominal
+
+    @property
+    def lower_tolerance(self) -> Decimal | None:
+        """Signed deviation of the lower limit from nominal, where both exist."""
+        if self.nominal is None or self.lower_limit is None:
+            return None
+        return self.lower_limit - self.nominal
+
+    def evaluate(self, value: Decimal, units: str) -> Conformance:
+        """Judge a measured value; limits are inclusive and units are converted exactly."""
+        if not self.is_numeric or self.units is None:
+            raise ValidationError(
+                "This requirement has no limits; verify it with an attribute result.",
+                field="value",
+            )
+        measured = convert(value, units, self.units)
+        if self.lower_limit is not None and measured < self.lower_limit:
+            return Conformance.NONCONFORMING
+        if self.upper_limit is not None and measured > self.upper_limit:
+            return Conformance.NONCONFORMING
+        return Conformance.CONFORMING
+
+
+def format_toleranced(nominal: Decimal, upper: Decimal, lower: Decimal, units: str) -> str:
+    """Write a toleranced dimension as a drawing shows it: ``25.00 ±0.05 mm``."""
+    if upper == -lower:
+        return f"{nominal} ±{upper} {units}"
+    return f"{nominal} {_signed(upper)}/{_signed(lower)} {units}"
+
+
+def _signed(value: Decimal) -> str:
+    return f"+{value}" if value >= 0 else f"{value}"

@@ -1,0 +1,1079 @@
+"""Streaming, hardened reader of QIF 3.0 Results files (ANSI/DMSC QIF 3.0, ISO 23952:2020).
+
+A QIF Results file carries what AS9102 Form 3 needs: characteristic items (balloon designator,
+drawing sheet and zone, criticality), their definitions and nominals (the requirement), and one
+``MeasurementResults`` block per measured part with a status, a value and a nonconformance
+designator for each characteristic measurement. Serial numbers sit on the ``ActualComponent``
+elements that each block references through ``ActualComponentIds``; those come after the
+results in the file, so references are resolved once the whole file has been read.
+
+The reader walks the file with ``lxml.etree.iterparse`` and throws every element away as soon
+as it has been turned into a small Python record, so the XML tree never grows with the file.
+It refuses DOCTYPE declarations, never resolves entities, never touches the network and keeps
+libxml2's size limits (no ``huge_tree``). Every number becomes a :class:`~decimal.Decimal`.
+
+This module imports nothing from the rest of firstarticle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+import threading
+from array import array
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from importlib import resources
+from typing import Any, BinaryIO, Final, cast
+
+from lxml import etree
+
+__all__ = [
+    "QIF_NAMESPACE",
+    "QifActual",
+    "QifCharacteristic",
+    "QifError",
+    "QifResults",
+    "read_qif_results",
+    "validate_qif",
+]
+
+QIF_NAMESPACE: Final = "http://qifstandards.org/xsd/qif3"
+_NS: Final = "{" + QIF_NAMESPACE + "}"
+_ROOT: Final = "QIFDocument"
+
+# lxml-stubs does not declare iterparse; give it the one signature this module relies on.
+_iterparse: Callable[..., Iterator[tuple[str, etree._Element]]] = etree.iterparse
+
+
+class QifError(ValueError):
+    """A QIF file that cannot be read safely or does not make sense as QIF 3.0 Results."""
+
+
+# --------------------------------------------------------------------------------------------
+# Public records
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QifCharacteristic:
+    """One characteristic item of the file: a Form 3 row's design side.
+
+    ``upper_tolerance`` / ``lower_tolerance`` are signed deviations from ``nominal``. For a
+    geometric tolerance (position, flatness, ...) the nominal is 0, the upper tolerance is the
+    tolerance zone and the lower tolerance 0; a point profile is the exception, its measured
+    value being a signed deviation: its zone is split around 0 (``OuterDisposition`` outside,
+    the rest inside, half and half when the file gives none). ``upper_limit`` /
+    ``lower_limit`` are the absolute acceptance limits when the file lets them be derived.
+    """
+
+    item_id: str
+    qpid: str | None
+    balloon: str
+    name: str
+    kind: str
+    sheet: str | None
+    zone: str | None
+    criticality: str | None
+    nominal: Decimal | None
+    upper_tolerance: Decimal | None
+    lower_tolerance: Decimal | None
+    units: str | None
+    requirement_text: str
+    upper_limit: Decimal | None = None
+    lower_limit: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QifActual:
+    """One characteristic measurement: a Form 3 result for one serial (or for the one part)."""
+
+    item_id: str
+    balloon: str
+    serial: str | None
+    value: Decimal | None
+    status: str
+    nonconformance: str | None
+    measured_at: datetime | None
+    device: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class QifResults:
+    """Everything read from one QIF Results file, in file order."""
+
+    characteristics: tuple[QifCharacteristic, ...]
+    actuals: tuple[QifActual, ...]
+    serials: tuple[str, ...]
+    part_number: str | None
+    part_name: str | None
+    part_revision: str | None
+    report_number: str | None
+    inspection_scope: str | None
+    inspection_mode: str | None
+    file_sha256: str
+    supplier_code: str | None = None
+    purchase_order_number: str | None = None
+    drawing_number: str | None = None
+    drawing_revision: str | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Internal records, one per kind of element kept while streaming
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Definition:
+    kind: str
+    line: int | None
+    max_value: Decimal | None = None
+    min_value: Decimal | None = None
+    has_tolerance: bool = False
+    defined_as_limit: bool = False
+    tolerance_value: Decimal | None = None
+    outer_disposition: Decimal | None = None
+    non_tolerance: str | None = None
+    drf_id: str | None = None
+    material_condition: str | None = None
+    zone_prefix: str = ""
+
+
+@dataclass(slots=True)
+class _Nominal:
+    definition_id: str | None
+    target: Decimal | None
+    line: int | None
+
+
+@dataclass(slots=True)
+class _Item:
+    item_id: str
+    balloon: str
+    kind: str
+    name: str | None
+    designator: str | None
+    qpid: str | None
+    criticality: str | None
+    sheet: str | None
+    zone: str | None
+    nominal_id: str | None
+    device_ids: tuple[str, ...]
+    line: int | None
+
+
+@dataclass(slots=True)
+class _Block:
+    """One MeasurementResults element: the results of one measured part."""
+
+    component_ids: tuple[str, ...] = ()
+    measured_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class _Unresolved:
+    """What an actual still needs when its item or device came later in the file."""
+
+    item_id: str
+    device_ids: tuple[str, ...]
+    line: int | None
+
+
+@dataclass(slots=True)
+class _Traceability:
+    report_number: str | None = None
+    inspection_scope: str | None = None
+    inspection_mode: str | None = None
+    supplier_code: str | None = None
+    purchase_order_number: str | None = None
+    measured_at: datetime | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------------------------
+
+# xs:decimal, plus a finite exponent form that some writers emit; never NaN or INF.
+_DECIMAL_RE: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+# xs:dateTime: a date, a time, optional fraction and optional zone (Python parses the rest).
+_DATETIME_RE: Final = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?"
+)
+# Designators that CMM software writes when there is no nonconformance report.
+_NO_NONCONFORMANCE: Final = frozenset({"", "NA", "N/A", "NONE", "-"})
+
+_ANGULAR_KINDS: Final = frozenset(
+    {
+        "AngleCharacteristic",
+        "AngleBetweenCharacteristic",
+        "AngleFromCharacteristic",
+        "AngularCoordinateCharacteristic",
+        "UserDefinedAngularCharacteristic",
+    }
+)
+_OTHER_UNIT_KINDS: Final = {
+    "UserDefinedTemperatureCharacteristic": "TemperatureUnit",
+    "UserDefinedAreaCharacteristic": "AreaUnit",
+    "UserDefinedForceCharacteristic": "ForceUnit",
+    "UserDefinedMassCharacteristic": "MassUnit",
+    "UserDefinedPressureCharacteristic": "PressureUnit",
+    "UserDefinedSpeedCharacteristic": "SpeedUnit",
+    "UserDefinedTimeCharacteristic": "TimeUnit",
+}
+_NO_UNIT_KINDS: Final = frozenset(
+    {"UserDefinedAttributeCharacteristic", "UserDefinedUnitCharacteristic"}
+)
+_SIZE_PREFIX: Final = {
+    "DiameterCharacteristic": "⌀",
+    "SphericalDiameterCharacteristic": "S⌀",
+    "RadiusCharacteristic": "R",
+    "SphericalRadiusCharacteristic": "SR",
+}
+_GDT_SYMBOL: Final = {
+    "PositionCharacteristic": "⌖",
+    "FlatnessCharacteristic": "⏥",
+    "StraightnessCharacteristic": "⏤",
+    "CircularityCharacteristic": "○",
+    "CylindricityCharacteristic": "⌭",
+    "PerpendicularityCharacteristic": "⟂",
+    "ParallelismCharacteristic": "∥",
+    "AngularityCharacteristic": "∠",
+    "SurfaceProfileCharacteristic": "⌓",
+    "SurfaceProfileNonUniformCharacteristic": "⌓",
+    "PointProfileCharacteristic": "⌓",
+    "LineProfileCharacteristic": "⌒",
+    "ConcentricityCharacteristic": "◎",
+    "CoaxialityCharacteristic": "◎",
+    "SymmetryCharacteristic": "⌯",
+    "CircularRunoutCharacteristic": "↗",
+    "TotalRunoutCharacteristic": "⌰",
+}
+_MODIFIER_SYMBOL: Final = {
+    "MAXIMUM": "Ⓜ",
+    "LEAST": "Ⓛ",
+    "MAXIMUM_RPR": "Ⓜ Ⓡ",
+    "LEAST_RPR": "Ⓛ Ⓡ",
+}
+_ZONE_PREFIX: Final = {"DiametricalZone": "⌀", "SphericalZone": "S⌀"}
+_DISPLAY_QUANTUM: Final = Decimal("0.000001")
+
+
+def _local(tag: object) -> str | None:
+    """The local name of a QIF element, None for anything outside the QIF namespace."""
+    if isinstance(tag, str) and tag.startswith(_NS):
+        return tag[len(_NS) :]
+    return None
+
+
+def _line(elem: etree._Element) -> int | None:
+    """The element's line in the source (lxml-stubs types ``sourceline`` loosely)."""
+    line = cast(Any, elem).sourceline
+    return line if isinstance(line, int) else None
+
+
+def _child(elem: etree._Element, name: str) -> etree._Element | None:
+    return elem.find(_NS + name)
+
+
+def _token(elem: etree._Element | None) -> str | None:
+    """Text of an element with whitespace collapsed (xs:token); None when absent or empty."""
+    if elem is None or elem.text is None:
+        return None
+    text = " ".join(elem.text.split())
+    return text or None
+
+
+def _text(elem: etree._Element, *path: str) -> str | None:
+    node: etree._Element | None = elem
+    for name in path:
+        if node is None:
+            return None
+        node = _child(node, name)
+    return _token(node)
+
+
+def _ids(elem: etree._Element | None) -> tuple[str, ...]:
+    """The ``Id`` children of an ArrayReferenceType element."""
+    if elem is None:
+        return ()
+    return tuple(t for t in (_token(c) for c in elem.iterchildren(_NS + "Id")) if t)
+
+
+class _Interner:
+    """Shares equal strings between the many actuals of a large file."""
+
+    __slots__ = ("_seen",)
+
+    def __init__(self) -> None:
+        self._seen: dict[str, str] = {}
+
+    def __call__(self, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return self._seen.setdefault(value, value)
+
+
+def _places(value: Decimal) -> int:
+    """Decimal places worth showing: the file's digits, trimmed to micrometre-level noise."""
+    try:
+        trimmed = value.quantize(_DISPLAY_QUANTUM, rounding=ROUND_HALF_EVEN).normalize()
+    except InvalidOperation:
+        return 0
+    exponent = trimmed.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def _fmt(value: Decimal, places: int, *, signed: bool = False) -> str:
+    try:
+        shown = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    except InvalidOperation:
+        shown = value
+    if shown.is_zero():
+        shown = abs(shown)  # never print "-0.00"
+    text = f"{shown:f}"
+    return "+" + text if signed and shown > 0 else text
+
+
+def _unit_suffix(units: str | None) -> str:
+    if not units:
+        return ""
+    return "°" if units.lower() in {"degree", "degrees", "deg"} else " " + units
+
+
+# --------------------------------------------------------------------------------------------
+# Source handling
+# --------------------------------------------------------------------------------------------
+
+
+class _HashingReader:
+    """File-like wrapper that hashes exactly the bytes lxml reads, so the file is read once."""
+
+    __slots__ = ("_hash", "_name", "_raw")
+
+    def __init__(self, raw: BinaryIO, name: str) -> None:
+        self._raw = raw
+        self._name = name
+        self._hash = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise QifError(f"{self._name}: expected a binary stream, got {type(data).__name__}")
+        self._hash.update(data)
+        return bytes(data)
+
+    def hexdigest(self) -> str:
+        # lxml may stop at the end of the root element: hash whatever trails it too.
+        while chunk := self._raw.read(1 << 16):
+            self._hash.update(chunk)
+        return self._hash.hexdigest()
+
+
+def _source_name(source: str | os.PathLike[str] | BinaryIO) -> str:
+    if isinstance(source, str | os.PathLike):
+        return os.fspath(source)
+    name = getattr(source, "name", None)
+    return name if isinstance(name, str) else "<stream>"
+
+
+# --------------------------------------------------------------------------------------------
+# The streaming reader
+# --------------------------------------------------------------------------------------------
+
+
+class _Reader:
+    """State of one streamed read. Elements are turned into records, then cleared."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.units: dict[str, str] = {}
+        self.datum_labels: dict[str, str] = {}
+        # DRF id -> datums in precedence order, each (datum definition ids, modifier)
+        self.drfs: dict[str, list[tuple[tuple[str, ...], str | None]]] = {}
+        self.devices: dict[str, str] = {}
+        self.part: tuple[str | None, str | None, str | None] | None = None
+        self.drawing: tuple[str | None, str | None] | None = None
+        self.definitions: dict[str, _Definition] = {}
+        self.nominals: dict[str, _Nominal] = {}
+        self.items: list[_Item] = []
+        self.item_by_id: dict[str, _Item] = {}
+        self.blocks: list[_Block] = []
+        # Actuals are built as they are read (the file is schema-ordered: items and devices
+        # come first), so a large file holds one small object per result and nothing more.
+        # What only the end of the file can tell (serials) is patched in afterwards.
+        self.actuals: list[QifActual] = []
+        self.actual_block = array("l")  # index of each actual's MeasurementResults block
+        self.component_override: dict[int, str] = {}  # actual index -> its ActualComponentId
+        self.unresolved: dict[int, _Unresolved] = {}
+        self.device_text: dict[tuple[str, ...], str | None] = {}
+        self.components: dict[str, str | None] = {}
+        self.pre_trace = _Traceability()
+        self.post_trace = _Traceability()
+        self.intern = _Interner()
+        self.times: dict[str, datetime] = {}
+
+    # -- errors and values -------------------------------------------------------------------
+
+    def error(self, message: str, line: int | None = None) -> QifError:
+        where = f"{self.name}, line {line}" if line else self.name
+        return QifError(f"{where}: {message}")
+
+    def decimal(self, elem: etree._Element | None) -> Decimal | None:
+        if elem is None:
+            return None
+        raw = (elem.text or "").strip()
+        if not _DECIMAL_RE.fullmatch(raw):
+            raise self.error(
+                f"<{_local(elem.tag)}> is not a decimal number: {raw[:40]!r}", _line(elem)
+            )
+        return Decimal(raw)
+
+    def timestamp(self, elem: etree._Element | None) -> datetime | None:
+        text = _token(elem)
+        if elem is None or text is None:
+            return None
+        cached = self.times.get(text)
+        if cached is not None:
+            return cached
+        try:
+            if not _DATETIME_RE.fullmatch(text):
+                raise ValueError(text)
+            # Python 3.11 takes at most 6 fraction digits; xs:dateTime allows any number.
+            value = datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", text))
+        except ValueError:
+            raise self.error(
+                f"<{_local(elem.tag)}> is not an xs:dateTime: {text[:40]!r}", _line(elem)
+            ) from None
+        self.times[text] = value
+        return value
+
+    # -- the walk ----------------------------------------------------------------------------
+
+    def run(self, stream: _HashingReader) -> None:
+        events = _iterparse(
+            stream,
+            events=("start", "end"),
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            attribute_defaults=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+            collect_ids=False,
+        )
+        stack: list[str] = []
+        capture = 0  # depth of the record being collected; 0 while none is
+        for event, elem in events:
+            if event == "start":
+                name = _local(elem.tag)
+                if not stack:
+                    self.check_root(elem, name)
+                # Foreign-namespace elements get a name no rule below can match.
+                stack.append(name if name is not None else "#foreign")
+                if not capture and self.is_record(stack):
+                    capture = len(stack)
+                elif stack == [
+                    "QIFDocument",
+                    "Results",
+                    "MeasurementResultsSet",
+                    "MeasurementResults",
+                ]:
+                    self.blocks.append(_Block())
+                continue
+            depth = len(stack)
+            if capture:
+                if depth != capture:
+                    stack.pop()
+                    continue  # inside a record: keep it until the record itself ends
+                self.handle(stack, elem)
+                capture = 0
+            stack.pop()
+            # Drop what has been read: the element's content, and the siblings before it
+            # (they were already handled). The root keeps only the current path alive.
+            elem.clear()
+            parent = elem.getparent()
+            if parent is not None:
+                while elem.getprevious() is not None:
+                    del parent[0]
+
+    def check_root(self, elem: etree._Element, name: str | None) -> None:
+        docinfo = cast(Any, elem.getroottree().docinfo)
+        if docinfo.doctype or docinfo.internalDTD is not None:
+            # A DTD is the door to entity expansion and external entities: QIF never has one.
+            raise self.error("DOCTYPE / ENTITY declarations are not allowed in QIF files")
+        if name != _ROOT:
+            raise self.error(
+                f"root element is {elem.tag!r}, expected {{{QIF_NAMESPACE}}}{_ROOT}",
+                _line(elem),
+            )
+
+    @staticmethod
+    def is_record(stack: list[str]) -> bool:
+        """Whether the element on top of ``stack`` is one this reader turns into a record."""
+        depth = len(stack)
+        name = stack[-1]
+        parent = stack[-2] if depth > 1 else ""
+        if depth < 2:
+            return False
+        if depth == 2:
+            return name in {"PreInspectionTraceability", "FileUnits"}
+        section = stack[1]
+        if depth == 3:
+            return (section, name) in {
+                ("DatumDefinitions", "DatumDefinition"),
+                ("DatumReferenceFrames", "DatumReferenceFrame"),
+                ("Results", "InspectionTraceability"),
+            }
+        if depth == 4:
+            return (
+                (section == "MeasurementResources" and parent == "MeasurementDevices")
+                or (section == "Product" and (parent, name) == ("PartSet", "Part"))
+                or (
+                    section == "Characteristics"
+                    and parent
+                    in {
+                        "CharacteristicDefinitions",
+                        "CharacteristicNominals",
+                        "CharacteristicItems",
+                    }
+                )
+            )
+        if section != "Results":
+            return False
+        if depth == 5:
+            return (
+                parent == "MeasurementResults"
+                and name in {"InspectionTraceability", "ActualComponentIds"}
+            ) or (parent == "ActualComponentSet" and name == "ActualComponent")
+        return (
+            depth == 7
+            and parent == "CharacteristicMeasurements"
+            and stack[3] == "MeasurementResults"
+        )
+
+    def handle(self, stack: list[str], elem: etree._Element) -> None:
+        depth = len(stack)
+        name = stack[-1]
+        parent = stack[-2]
+        if depth == 2:
+            if name == "FileUnits":
+                self.file_units(elem)
+            else:
+                self.traceability(elem, self.pre_trace)
+        elif name == "DatumDefinition":
+            self.datum_definition(elem)
+        elif name == "DatumReferenceFrame":
+            self.datum_reference_frame(elem)
+        elif parent == "MeasurementDevices":
+            self.device(elem)
+        elif name == "Part":
+            self.part_record(elem)
+        elif parent == "CharacteristicDefinitions":
+            self.definition(elem, name)
+        elif parent == "CharacteristicNominals":
+            self.nominal(elem)
+        elif parent == "CharacteristicItems":
+            self.item(elem, name)
+        elif parent == "CharacteristicMeasurements":
+            self.measurement(elem, name)
+        elif name == "ActualComponentIds":
+            self.blocks[-1].component_ids = _ids(elem)
+        elif name == "ActualComponent":
+            self.component(elem)
+        elif name == "InspectionTraceability":
+            if depth == 3:
+                self.traceability(elem, self.post_trace)
+            else:
+                self.blocks[-1].measured_at = self.inspection_time(elem)
+
+    # -- records -----------------------------------------------------------------------------
+
+    def file_units(self, elem: etree._Element) -> None:
+        primary = _child(elem, "PrimaryUnits")
+        if primary is None:
+            return
+        for unit in primary:
+            unit_kind = _local(unit.tag)
+            unit_name = _text(unit, "UnitName")
+            if unit_kind and unit_name:
+                self.units[unit_kind] = unit_name
+
+    def traceability(self, elem: etree._Element, into: _Traceability) -> None:
+        into.report_number = _text(elem, "ReportNumber")
+        into.inspection_scope = _text(elem, "InspectionScope")
+        into.inspection_mode = _text(elem, "InspectionMode")
+        into.supplier_code = _text(elem, "SupplierCode")
+        into.purchase_order_number = _text(elem, "PurchaseOrderNumber")
+        into.measured_at = self.inspection_time(elem)
+
+    def inspection_time(self, elem: etree._Element) -> datetime | None:
+        # The end of the inspection is when the results became true; the start will do.
+        end = self.timestamp(_child(elem, "InspectionEnd"))
+        return end if end is not None else self.timestamp(_child(elem, "InspectionStart"))
+
+    def datum_definition(self, elem: etree._Element) -> None:
+        label = _text(elem, "DatumLabel")
+        ident = elem.get("id")
+        if ident and label:
+            self.datum_labels[ident] = label
+
+    def datum_reference_frame(self, elem: etree._Element) -> None:
+        ident = elem.get("id")
+        if not ident:
+            return
+        datums: list[tuple[tuple[str, ...], str | None]] = []
+        container = _child(elem, "Datums")
+        for datum in container.iterchildren(_NS + "Datum") if container is not None else ():
+            simple = _child(datum, "SimpleDatum")
+            compound = _child(datum, "CompoundDatum")
+            if simple is not None:
+                ref = _text(simple, "DatumDefinitionId")
+                if ref:
+                    datums.append(((ref,), _text(simple, "MaterialModifier")))
+            elif compound is not None:
+                parts = [
+                    _text(d, "DatumDefinitionId") for d in compound.iterchildren(_NS + "Datum")
+                ]
+                refs = tuple(p for p in parts if p)
+                if refs:
+                    datums.append((refs, None))
+        self.drfs[ident] = datums
+
+    def device(self, elem: etree._Element) -> None:
+        ident = elem.get("id")
+        if not ident:
+            return
+        label = _text(elem, "Name") or _text(elem, "ModelNumber") or f"device {ident}"
+        serial = _text(elem, "SerialNumber")
+        self.devices[ident] = f"{label} (SN {serial})" if serial else label
+
+    def part_record(self, elem: etree._Element) -> None:
+        if self.part is not None:
+            return  # the first part is the inspected one in a detail FAI
+        self.part = (_text(elem, "ModelNumber"), elem.get("label"), _text(elem, "Version"))
+        external = _child(elem, "DefinitionExternal")
+        drawing = _child(external, "PrintedDrawing") if external is not None else None
+        if drawing is not None:
+            self.drawing = (_text(drawing, "DrawingNumber"), _text(drawing, "Version"))
+
+    def definition(self, elem: etree._Element, tag: str) -> None:
+        ident = elem.get("id")
+        if not ident:
+            return
+        record = _Definition(kind=tag.removesuffix("Definition"), line=_line(elem))
+        tolerance = _child(elem, "Tolerance")
+        if tolerance is not None:
+            record.has_tolerance = True
+            record.max_value = self.decimal(_child(tolerance, "MaxValue"))
+            record.min_value = self.decimal(_child(tolerance, "MinValue"))
+            record.defined_as_limit = _text(tolerance, "DefinedAsLimit") in {"true", "1"}
+        record.tolerance_value = self.decimal(_child(elem, "ToleranceValue"))
+        record.outer_disposition = self.decimal(_child(elem, "OuterDisposition"))
+        record.non_tolerance = _text(elem, "NonTolerance")
+        record.drf_id = _text(elem, "DatumReferenceFrameId")
+        record.material_condition = _text(elem, "MaterialCondition")
+        shape = _child(elem, "ZoneShape")
+        if shape is not None and len(shape):
+            record.zone_prefix = _ZONE_PREFIX.get(_local(shape[0].tag) or "", "")
+        self.definitions[ident] = record
+
+    def nominal(self, elem: etree._Element) -> None:
+        ident = elem.get("id")
+        if ident:
+            self.nominals[ident] = _Nominal(
+                definition_id=_text(elem, "CharacteristicDefinitionId"),
+                target=self.decimal(_child(elem, "TargetValue")),
+                line=_line(elem),
+            )
+
+    def item(self, elem: etree._Element, tag: str) -> None:
+        ident = elem.get("id")
+        if not ident:
+            raise self.error(f"<{tag}> has no id", _line(elem))
+        designator = _child(elem, "CharacteristicDesignator")
+        criticality: str | None = None
+        if designator is not None:
+            level = _child(designator, "Criticality")
+            if level is not None:
+                raw = _text(level, "LevelEnum") or _text(level, "OtherLevel")
+                criticality = raw.upper() if raw else None
+        location = _child(elem, "LocationOnDrawing")
+        name = _text(elem, "Name")
+        balloon = _text(designator, "Designator") if designator is not None else None
+        if ident in self.item_by_id:
+            raise self.error(f"characteristic item id {ident!r} is used twice", _line(elem))
+        self.items.append(
+            _Item(
+                item_id=ident,
+                balloon=balloon or name or ident,
+                kind=tag.removesuffix("Item"),
+                name=name,
+                designator=balloon,
+                qpid=_text(designator, "UUID") if designator is not None else None,
+                criticality=criticality,
+                sheet=_text(location, "SheetNumber") if location is not None else None,
+                zone=_text(location, "DrawingZone") if location is not None else None,
+                nominal_id=_text(elem, "CharacteristicNominalId"),
+                device_ids=_ids(_child(elem, "MeasurementDeviceIds")),
+                line=_line(elem),
+            )
+        )
+        self.item_by_id[ident] = self.items[-1]
+
+    def measurement(self, elem: etree._Element, tag: str) -> None:
+        item_id = _text(elem, "CharacteristicItemId")
+        if not item_id:
+            raise self.error(f"<{tag}> has no CharacteristicItemId", _line(elem))
+        status_elem = _child(elem, "Status")
+        status = None
+        if status_elem is not None:
+            status = _text(status_elem, "CharacteristicStatusEnum") or _text(
+                status_elem, "OtherCharacteristicStatus"
+            )
+        # A user-defined attribute characteristic carries text ("accept"), not a number.
+        value = (
+            None if tag.startswith("UserDefinedAttribute") else self.decimal(_child(elem, "Value"))
+        )
+        designator = _text(elem, "NonConformanceDesignator")
+        if designator is not None and designator.upper() in _NO_NONCONFORMANCE:
+            designator = None
+        index = len(self.actuals)
+        component_id = _text(elem, "ActualComponentId")
+        if component_id is not None:
+            self.component_override[index] = component_id
+        self.actual_block.append(len(self.blocks) - 1)
+        device_ids = _ids(_child(elem, "MeasurementDeviceIds"))
+        item = self.item_by_id.get(item_id)
+        device, known = self.device_for(device_ids or (item.device_ids if item else ()))
+        if item is None or not known:
+            self.unresolved[index] = _Unresolved(item_id, device_ids, _line(elem))
+        self.actuals.append(
+            QifActual(
+                item_id=item.item_id if item else item_id,
+                balloon=item.balloon if item else item_id,
+                serial=None,
+                value=value,
+                status=sys.intern(status or "UNDEFINED"),
+                nonconformance=self.intern(designator),
+                measured_at=self.timestamp(_child(elem, "TimeStamp")),
+                device=device,
+            )
+        )
+
+    def device_for(self, ids: tuple[str, ...]) -> tuple[str | None, bool]:
+        """Device names for the ids, and whether every id was known when asked."""
+        text = self.device_text.get(ids)
+        if text is not None or ids in self.device_text:
+            return text, True
+        names = [self.devices[i] for i in ids if i in self.devices]
+        text = self.intern(", ".join(names)) if names else None
+        known = len(names) == len(ids)
+        if known:
+            self.device_text[ids] = text
+        return text, known
+
+    def component(self, elem: etree._Element) -> None:
+        ident = elem.get("id")
+        if ident:
+            self.components[ident] = self.intern(_text(elem, "SerialNumber"))
+
+    # -- resolution, once the whole file is read ---------------------------------------------
+
+    def results(self, sha256: str) -> QifResults:
+        characteristics = tuple(self.characteristic(item) for item in self.items)
+        for index, actual in enumerate(self.actuals):
+            late = self.unresolved.get(index)
+            if late is not None:
+                item = self.item_by_id.get(late.item_id)
+                if item is None:
+                    raise self.error(
+                        f"a measurement references characteristic item {late.item_id!r}, "
+                        "which the file does not define",
+                        late.line,
+                    )
+                device = self.device_for(late.device_ids or item.device_ids)[0]
+                actual = replace(actual, item_id=item.item_id, balloon=item.balloon, device=device)
+            block_index = self.actual_block[index]
+            block = self.blocks[block_index] if block_index >= 0 else None
+            serial = self.serial(self.component_override.get(index), block)
+            measured_at = (
+                actual.measured_at
+                or (block.measured_at if block else None)
+                or self.post_trace.measured_at
+            )
+            if late is not None or serial is not None or measured_at is not actual.measured_at:
+                # Replacing in place frees the old object at once: peak memory stays one
+                # actual above the result's own size.
+                self.actuals[index] = replace(actual, serial=serial, measured_at=measured_at)
+        serials = tuple(dict.fromkeys(s for s in self.components.values() if s))
+        part_number, part_name, part_revision = self.part or (None, None, None)
+        drawing_number, drawing_revision = self.drawing or (None, None)
+        post, pre = self.post_trace, self.pre_trace
+        return QifResults(
+            characteristics=characteristics,
+            actuals=tuple(self.actuals),
+            serials=serials,
+            part_number=part_number,
+            part_name=part_name,
+            part_revision=part_revision,
+            # The results' own traceability is the report as issued; the pre-inspection one
+            # is what was planned. Prefer the former where both say something.
+            report_number=post.report_number or pre.report_number,
+            inspection_scope=post.inspection_scope or pre.inspection_scope,
+            inspection_mode=post.inspection_mode or pre.inspection_mode,
+            file_sha256=sha256,
+            supplier_code=post.supplier_code or pre.supplier_code,
+            purchase_order_number=post.purchase_order_number or pre.purchase_order_number,
+            drawing_number=drawing_number,
+            drawing_revision=drawing_revision,
+        )
+
+    def serial(self, component_id: str | None, block: _Block | None) -> str | None:
+        """The serial of the measurement's own component, else of its block's first one."""
+        if component_id is not None:
+            return self.components.get(component_id)
+        for ident in block.component_ids if block else ():
+            serial = self.components.get(ident)
+            if serial:
+                return serial
+        return None
+
+    def characteristic(self, item: _Item) -> QifCharacteristic:
+        nominal = self.nominals.get(item.nominal_id or "")
+        if nominal is None:
+            raise self.error(
+                f"characteristic item {item.item_id!r} references nominal "
+                f"{item.nominal_id!r}, which the file does not define",
+                item.line,
+            )
+        definition = self.definitions.get(nominal.definition_id or "")
+        if definition is None:
+            raise self.error(
+                f"characteristic nominal references definition {nominal.definition_id!r}, "
+                "which the file does not define",
+                nominal.line,
+            )
+        kind = item.kind
+        units = self.unit_for(kind)
+        target = nominal.target
+        upper: Decimal | None = None
+        lower: Decimal | None = None
+        upper_limit: Decimal | None = None
+        lower_limit: Decimal | None = None
+        zone = definition.tolerance_value
+        if definition.has_tolerance:
+            if definition.defined_as_limit:
+                upper_limit, lower_limit = definition.max_value, definition.min_value
+                if target is not None:
+                    upper = upper_limit - target if upper_limit is not None else None
+                    lower = lower_limit - target if lower_limit is not None else None
+            else:
+                upper, lower = definition.max_value, definition.min_value
+                if target is not None:
+                    upper_limit = target + upper if upper is not None else None
+                    lower_limit = target + lower if lower is not None else None
+        elif zone is not None:
+            target = Decimal(0)
+            if kind == "PointProfileCharacteristic":
+                # A point profile is reported as a signed deviation: split the zone around 0.
+                outer = definition.outer_disposition
+                upper = outer if outer is not None else zone / 2
+                lower = upper - zone
+            else:
+                upper, lower = zone, Decimal(0)
+            upper_limit, lower_limit = upper, lower
+        return QifCharacteristic(
+            item_id=item.item_id,
+            qpid=item.qpid,
+            balloon=item.balloon,
+            name=item.name or item.balloon,
+            kind=kind,
+            sheet=item.sheet,
+            zone=item.zone,
+            criticality=item.criticality,
+            nominal=target,
+            upper_tolerance=upper,
+            lower_tolerance=lower,
+            units=units,
+            requirement_text=self.requirement(kind, definition, nominal.target, units),
+            upper_limit=upper_limit,
+            lower_limit=lower_limit,
+        )
+
+    def unit_for(self, kind: str) -> str | None:
+        if kind in _NO_UNIT_KINDS:
+            return None
+        if kind in _ANGULAR_KINDS:
+            return self.units.get("AngularUnit")
+        return self.units.get(_OTHER_UNIT_KINDS.get(kind, "LinearUnit"))
+
+    # -- requirement text --------------------------------------------------------------------
+
+    def requirement(
+        self, kind: str, d: _Definition, target: Decimal | None, units: str | None
+    ) -> str:
+        """The requirement as a drawing states it, with the file's own numbers."""
+        if d.tolerance_value is not None and not d.has_tolerance:
+            return self.feature_control_frame(kind, d)
+        prefix = _SIZE_PREFIX.get(kind, "")
+        suffix = _unit_suffix(units)
+        # Nominals and limits often carry CAD float noise (774.26989746093795): show them to
+        # drawing precision, but never with fewer places than the tolerance has.
+        cap = 4 if (units or "").lower() in {"in", "inch", "inches"} else 3
+        if d.has_tolerance:
+            hi, lo = d.max_value, d.min_value
+            if d.defined_as_limit or target is None:
+                places = max((min(_places(v), cap) for v in (hi, lo) if v is not None), default=0)
+                if hi is not None and lo is not None:
+                    return f"{prefix}{_fmt(lo, places)} – {_fmt(hi, places)}{suffix}"
+                if hi is not None:
+                    return f"{prefix}{_fmt(hi, places)}{suffix} MAX"
+                if lo is not None:
+                    return f"{prefix}{_fmt(lo, places)}{suffix} MIN"
+            else:
+                places = max(
+                    [min(_places(target), cap)] + [_places(v) for v in (hi, lo) if v is not None]
+                )
+                nominal_text = f"{prefix}{_fmt(target, places)}"
+                if hi is not None and lo is not None:
+                    return (
+                        f"{nominal_text} {_fmt(hi, places, signed=True)}"
+                        f"/{_fmt(lo, places, signed=True)}{suffix}"
+                    )
+                if hi is not None:
+                    return f"{nominal_text} {_fmt(hi, places, signed=True)}{suffix} MAX"
+                if lo is not None:
+                    return f"{nominal_text} {_fmt(lo, places, signed=True)}{suffix} MIN"
+        if target is not None:
+            text = f"{prefix}{_fmt(target, min(_places(target), cap))}{suffix}"
+            return f"{text} {d.non_tolerance}" if d.non_tolerance else text
+        if d.non_tolerance:
+            return f"{kind.removesuffix('Characteristic')} {d.non_tolerance}"
+        return ""
+
+    def feature_control_frame(self, kind: str, d: _Definition) -> str:
+        assert d.tolerance_value is not None
+        symbol = _GDT_SYMBOL.get(kind, kind.removesuffix("Characteristic"))
+        zone = f"{d.zone_prefix}{_fmt(d.tolerance_value, _places(d.tolerance_value))}"
+        modifier = _MODIFIER_SYMBOL.get(d.material_condition or "")
+        if modifier:
+            zone += " " + modifier
+        if d.outer_disposition is not None:
+            zone += f" Ⓤ {_fmt(d.outer_disposition, _places(d.outer_disposition))}"
+        cells = [f"{symbol} {zone}"]
+        for refs, datum_modifier in self.drfs.get(d.drf_id or "", []):
+            label = "-".join(self.datum_labels.get(r, f"#{r}") for r in refs)
+            extra = _MODIFIER_SYMBOL.get(datum_modifier or "")
+            cells.append(f"{label} {extra}" if extra else label)
+        return " | ".join(cells)
+
+
+# --------------------------------------------------------------------------------------------
+# Public functions
+# --------------------------------------------------------------------------------------------
+
+
+def read_qif_results(source: str | os.PathLike[str] | BinaryIO) -> QifResults:
+    """Read a QIF 3.0 file's characteristics and measurement results, streaming.
+
+    ``source`` is a path or a binary stream (left open). Guarantees: the XML tree is discarded
+    as it is read, so memory grows with the number of results returned, not with the file;
+    no DTD, entity, network or file access beyond ``source`` happens; every number is a
+    ``Decimal`` taken verbatim from the file; ``file_sha256`` is the hash of the bytes read.
+
+    Raises QifError (naming the source and, when known, the line) for anything that is not
+    well-formed XML, a DOCTYPE or entity declaration, a root other than ``QIFDocument`` in the
+    QIF 3 namespace, a value that is not a decimal number or date-time, and a reference to a
+    characteristic item, nominal or definition the file does not contain. A file without
+    results (a plan, a model) yields characteristics and no actuals. OSError is raised as is
+    when a path cannot be opened.
+    """
+    name = _source_name(source)
+    reader = _Reader(name)
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as raw:
+            return _read(reader, _HashingReader(raw, name))
+    return _read(reader, _HashingReader(source, name))
+
+
+def _read(reader: _Reader, stream: _HashingReader) -> QifResults:
+    try:
+        reader.run(stream)
+        return reader.results(stream.hexdigest())
+    except QifError:
+        raise
+    except etree.XMLSyntaxError as exc:
+        where = f"{reader.name}, line {exc.lineno}" if exc.lineno else reader.name
+        raise QifError(f"{where}: not well-formed XML: {exc.msg}") from None
+    except (etree.LxmlError, UnicodeError) as exc:
+        raise QifError(f"{reader.name}: cannot be parsed as XML: {exc}") from None
+
+
+_SCHEMA_LOCK: Final = threading.Lock()
+_schema_cache: list[etree.XMLSchema] = []
+_MAX_REPORTED_ERRORS: Final = 10
+
+
+def _schema() -> etree.XMLSchema:
+    """The QIF 3.0 schema shipped beside this module, compiled once per process."""
+    with _SCHEMA_LOCK:
+        if not _schema_cache:
+            package = __name__.rpartition(".")[0]
+            entry = resources.files(package) / "qif_schema" / "QIFApplications" / "QIFDocument.xsd"
+            # The schema includes its siblings by relative path, so it must be a real file.
+            with resources.as_file(entry) as path:
+                parser = etree.XMLParser(no_network=True)
+                _schema_cache.append(etree.XMLSchema(etree.parse(str(path), parser)))
+        return _schema_cache[0]
+
+
+def validate_qif(source: str | os.PathLike[str] | BinaryIO) -> None:
+    """Validate a QIF file against the QIF 3.0 schema (QIFDocument.xsd); return None if valid.
+
+    Uses the same hardened parser as :func:`read_qif_results` (no DTD, entities or network)
+    and raises QifError for the same malformed input; for a schema-invalid document the
+    message lists the first schema errors with their lines. Unlike the reader, validation
+    holds the whole document in memory.
+    """
+    name = _source_name(source)
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        attribute_defaults=False,
+        huge_tree=False,
+        collect_ids=False,
+    )
+    try:
+        if isinstance(source, str | os.PathLike):
+            with open(source, "rb") as raw:
+                tree = etree.parse(raw, parser)
+        else:
+            tree = etree.parse(source, parser)
+    except etree.XMLSyntaxError as exc:
+        where = f"{name}, line {exc.lineno}" if exc.lineno else name
+        raise QifError(f"{where}: not well-formed XML: {exc.msg}") from None
+    except (etree.LxmlError, UnicodeError) as exc:
+        raise QifError(f"{name}: cannot be parsed as XML: {exc}") from None
+    docinfo = cast(Any, tree.docinfo)
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise QifError(f"{name}: DOCTYPE / ENTITY declarations are not allowed in QIF files")
+    root = tree.getroot()
+    if root.tag != _NS + _ROOT:
+        raise QifError(f"{name}: root element is {root.tag!r}, expected {_NS}{_ROOT}")
+    schema = _schema()
+    with _SCHEMA_LOCK:  # a validator keeps its error log on itself: one caller at a time
+        valid = schema.validate(tree)
+        errors = [
+            f"line {e.line}: {e.message}"
+            for e in list(cast(Any, schema.error_log))[:_MAX_REPORTED_ERRORS]
+        ]
+    if not valid:
+        raise QifError(f"{name}: not valid QIF 3.0: " + "; ".join(errors))

@@ -1,0 +1,355 @@
+"""Sites, customers, parts, revisions, drawings and characteristics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from firstarticle.domain import model
+from firstarticle.domain.errors import ConflictError, ValidationError
+from firstarticle.domain.events import Event
+from firstarticle.domain.values import Requirement, normalize_unit
+from firstarticle.ports import Page
+from firstarticle.services import ServiceContext, created, found, record
+
+
+def create_site(ctx: ServiceContext, *, code: str, name: str, timezone: str = "UTC") -> model.Site:
+    """Create a site; site codes are unique."""
+    site = model.Site(
+        code=model.require_text(code, "code").upper(),
+        name=model.require_text(name, "name"),
+        timezone=timezone,
+    )
+    with ctx.uow_factory() as uow:
+        if uow.sites.by_code(site.code):
+            raise ConflictError(f"Site {site.code} already exists.", code=site.code)
+        uow.sites.add(site)
+        record(
+            uow,
+            ctx,
+            [created(ctx, "site", site.id, site.id, {"code": site.code, "name": site.name})],
+        )
+        uow.commit()
+    return site
+
+
+def get_site(ctx: ServiceContext, site_id: str) -> model.Site:
+    """The site, or NotFoundError."""
+    with ctx.uow_factory() as uow:
+        return found(uow.sites.get(site_id), "Site", site_id)
+
+
+def site_by_code(ctx: ServiceContext, code: str) -> model.Site:
+    """The site with that code, or NotFoundError."""
+    with ctx.uow_factory() as uow:
+        return found(uow.sites.by_code(code.upper()), "Site", code)
+
+
+def list_sites(
+    ctx: ServiceContext, limit: int | None = None, offset: int | None = None
+) -> Page[model.Site]:
+    """A page of sites by code."""
+    size, start = ctx.page(limit, offset)
+    with ctx.uow_factory() as uow:
+        return uow.sites.list(size, start)
+
+
+def create_customer(
+    ctx: ServiceContext,
+    *,
+    code: str,
+    name: str,
+    channel: model.CustomerChannel = model.CustomerChannel.PORTAL,
+    requires_fai: bool = True,
+    ships_on_conditional_acceptance: bool = False,
+    vendor_code: str | None = None,
+) -> model.Customer:
+    """Create a customer with how it decides on FAIs; codes are unique."""
+    customer = model.Customer(
+        code=model.require_text(code, "code").upper(),
+        name=model.require_text(name, "name"),
+        channel=channel,
+        requires_fai=requires_fai,
+        ships_on_conditional_acceptance=ships_on_conditional_acceptance,
+        vendor_code=vendor_code,
+    )
+    with ctx.uow_factory() as uow:
+        if uow.customers.by_code(customer.code):
+            raise ConflictError(f"Customer {customer.code} already exists.", code=customer.code)
+        uow.customers.add(customer)
+        record(
+            uow,
+            ctx,
+            [
+                created(
+                    ctx,
+                    "customer",
+                    customer.id,
+                    None,
+                    {
+                        "code": customer.code,
+                        "name": customer.name,
+                        "channel": customer.channel.value,
+                    },
+                )
+            ],
+        )
+        uow.commit()
+    return customer
+
+
+def get_customer(ctx: ServiceContext, customer_id: str) -> model.Customer:
+    """The customer, or NotFoundError."""
+    with ctx.uow_factory() as uow:
+        return found(uow.customers.get(customer_id), "Customer", customer_id)
+
+
+def customer_by_code(ctx: ServiceContext, code: str) -> model.Customer:
+    """The customer with that code, or NotFoundError."""
+    with ctx.uow_factory() as uow:
+        return found(uow.customers.by_code(code.upper()), "Customer", code)
+
+
+def list_customers(
+    ctx: ServiceContext, limit: int | None = None, offset: int | None = None
+) -> Page[model.Customer]:
+    """A page of customers by code."""
+    size, start = ctx.page(limit, offset)
+    with ctx.uow_factory() as uow:
+        return uow.customers.list(size, start)
+
+
+def create_part(ctx: ServiceContext, *, number: str, name: str) -> model.Part:
+    """Create a part number; part numbers are unique."""
+    part = model.Part(
+        number=model.require_text(number, "number"), name=model.require_text(name, "name")
+    )
+    with ctx.uow_factory() as uow:
+        if uow.parts.by_number(part.number):
+            raise ConflictError(f"Part {part.number} already exists.", number=part.number)
+        uow.parts.add(part)
+        record(
+            uow,
+            ctx,
+            [created(ctx, "part", part.id, None, {"number": part.number, "name": part.name})],
+        )
+        uow.commit()
+    return part
+
+
+def get_part(ctx: ServiceContext, part_id: str) -> model.Part:
+    """The part with its revisions, drawings and characteristics, or NotFoundError."""
+    with ctx.uow_factory() as uow:
+        return found(uow.parts.get(part_id), "Part", part_id)
+
+
+def part_by_number(ctx: ServiceContext, number: str) -> model.Part:
+    """The part with that number, or NotFoundError."""
+    with ctx.uow_factory() as uow:
+        return found(uow.parts.by_number(number), "Part", number)
+
+
+def list_parts(
+    ctx: ServiceContext, limit: int | None = None, offset: int | None = None
+) -> Page[model.Part]:
+    """A page of parts by number."""
+    size, start = ctx.page(limit, offset)
+    with ctx.uow_factory() as uow:
+        return uow.parts.list(size, start)
+
+
+@dataclass(frozen=True)
+class DrawingSpec:
+    """A drawing or model-based definition named by a new revision."""
+
+    number: str
+    revision: str
+    kind: model.DefinitionKind = model.DefinitionKind.DRAWING
+
+
+def add_revision(
+    ctx: ServiceContext,
+    part_id: str,
+    *,
+    revision: str,
+    drawings: Sequence[DrawingSpec],
+    status: model.RevisionStatus = model.RevisionStatus.RELEASED,
+) -> model.PartRevision:
+    """Add a revision with its drawings; releasing it makes the previous release obsolete."""
+    if not drawings:
+        raise ValidationError(
+            "A revision is defined by at least one drawing or model.", field="drawings"
+        )
+    if len({d.number for d in drawings}) != len(drawings):
+        raise ValidationError("A drawing number appears twice.", field="drawings")
+    now = ctx.clock.now()
+    with ctx.uow_factory() as uow:
+        part = found(uow.parts.get(part_id), "Part", part_id)
+        name = model.require_text(revision, "revision")
+        if part.revision(name):
+            raise ConflictError(f"{part.number} rev {name} already exists.", revision=name)
+        events: list[Event] = []
+        rev = model.PartRevision(
+            part.id, name, status, now if status is model.RevisionStatus.RELEASED else None
+        )
+        if status is model.RevisionStatus.RELEASED:
+            for older in part.revisions:
+                if older.status is model.RevisionStatus.RELEASED:
+                    older.status = model.RevisionStatus.OBSOLETE
+                    events.append(
+                        Event(
+                            action="part_revision.obsoleted",
+                            record_type="part_revision",
+                            record_id=older.id,
+                            site_id=None,
+                            actor=ctx.actor,
+                            at=now,
+                            changes={"status": ("released", "obsolete")},
+                        )
+                    )
+        for spec in drawings:
+            rev.drawings.append(
+                model.Drawing(
+                    rev.id,
+                    model.require_text(spec.number, "drawing number"),
+                    model.require_text(spec.revision, "drawing revision"),
+                    spec.kind,
+                )
+            )
+        part.revisions.append(rev)
+        events.insert(
+            0,
+            created(
+                ctx,
+                "part_revision",
+                rev.id,
+                None,
+                {
+                    "part": part.number,
+                    "revision": rev.revision,
+                    "status": rev.status.value,
+                    "drawings": [f"{d.number} rev {d.revision}" for d in rev.drawings],
+                },
+            ),
+        )
+        record(uow, ctx, events)
+        uow.commit()
+    return rev
+
+
+def get_revision(ctx: ServiceContext, revision_id: str) -> model.PartRevision:
+    """The revision with drawings and characteristics, or NotFoundError."""
+    with ctx.uow_factory() as uow:
+        return found(uow.parts.revision(revision_id), "Part revision", revision_id)
+
+
+@dataclass(frozen=True)
+class CharacteristicSpec:
+    """A characteristic as a drawing or model defines it.
+
+    Give ``nominal`` with ``upper_tolerance`` and ``lower_tolerance`` (signed), or
+    ``lower_limit`` and/or ``upper_limit``, or only ``requirement`` text for notes.
+    """
+
+    balloon: str
+    ctype: model.CharacteristicType
+    requirement: str | None = None
+    nominal: Decimal | None = None
+    upper_tolerance: Decimal | None = None
+    lower_tolerance: Decimal | None = None
+    lower_limit: Decimal | None = None
+    upper_limit: Decimal | None = None
+    units: str | None = None
+    sheet: str | None = None
+    zone: str | None = None
+    designator: model.CharacteristicDesignator | None = None
+
+    def build_requirement(self) -> Requirement:
+        """The requirement these fields describe, or ValidationError."""
+        tolerances = (self.upper_tolerance, self.lower_tolerance)
+        if any(t is not None for t in tolerances):
+            if self.nominal is None or None in tolerances:
+                raise ValidationError(
+                    "Toleranced requirements need nominal and both tolerances.", field="nominal"
+                )
+            if self.lower_limit is not None or self.upper_limit is not None:
+                raise ValidationError("Give tolerances or limits, not both.", field="lower_limit")
+            if self.units is None:
+                raise ValidationError("A numeric requirement needs explicit units.", field="units")
+            assert self.upper_tolerance is not None
+            assert self.lower_tolerance is not None
+            return Requirement.toleranced(
+                self.nominal,
+                self.upper_tolerance,
+                self.lower_tolerance,
+                self.units,
+                self.requirement,
+            )
+        units = normalize_unit(self.units) if self.units is not None else None
+        text = self.requirement
+        if text is None and (self.lower_limit is not None or self.upper_limit is not None):
+            text = _limits_text(self.lower_limit, self.upper_limit, units or "")
+        if text is None:
+            raise ValidationError("A characteristic needs its requirement.", field="requirement")
+        return Requirement(
+            text=text,
+            nominal=self.nominal,
+            lower_limit=self.lower_limit,
+            upper_limit=self.upper_limit,
+            units=units,
+        )
+
+
+def _limits_text(low: Decimal | None, high: Decimal | None, units: str) -> str:
+    if low is not None and high is not None:
+        return f"{low} - {high} {units}".strip()
+    if high is not None:
+        return f"{high} {units} max".replace("  ", " ")
+    return f"{low} {units} min".replace("  ", " ")
+
+
+def add_characteristics(
+    ctx: ServiceContext, revision_id: str, drawing_number: str, specs: Sequence[CharacteristicSpec]
+) -> list[model.Characteristic]:
+    """Add characteristics to one drawing of a revision, all or none."""
+    built = [(spec, spec.build_requirement()) for spec in specs]
+    with ctx.uow_factory() as uow:
+        rev = found(uow.parts.revision(revision_id), "Part revision", revision_id)
+        drawing = next((d for d in rev.drawings if d.number == drawing_number), None)
+        drawing = found(drawing, "Drawing", f"{drawing_number} on this revision")
+        added = []
+        for spec, requirement in built:
+            characteristic = drawing.add_characteristic(
+                model.Characteristic(
+                    drawing.id,
+                    model.require_text(spec.balloon, "balloon"),
+                    spec.ctype,
+                    requirement,
+                    spec.sheet,
+                    spec.zone,
+                    spec.designator,
+                )
+            )
+            added.append(characteristic)
+        record(
+            uow,
+            ctx,
+            [
+                created(
+                    ctx,
+                    "characteristic",
+                    c.id,
+                    None,
+                    {
+                        "balloon": c.balloon,
+                        "drawing": f"{drawing.number} rev {drawing.revision}",
+                        "type": c.ctype.value,
+                        "requirement": c.requirement.text,
+                    },
+                )
+                for c in added
+            ],
+        )
+        uow.commit()
+    return added

@@ -1,0 +1,133 @@
+"""Work orders with their routing, serial numbers and lots."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from firstarticle.domain import model
+from firstarticle.domain.errors import ConflictError
+from firstarticle.ports import Page
+from firstarticle.services import ServiceContext, created, found, record
+
+
+@dataclass(frozen=True)
+class OperationSpec:
+    """One routing operation of a new work order."""
+
+    sequence: int
+    name: str
+    work_center: str | None = None
+    special_process: bool = False
+    supplier: str | None = None
+
+
+def create_work_order(
+    ctx: ServiceContext,
+    *,
+    site_id: str,
+    number: str,
+    part_revision_id: str,
+    quantity: int,
+    customer_id: str | None = None,
+    router: str | None = None,
+    lot: str | None = None,
+    purchase_order: str | None = None,
+    operations: Sequence[OperationSpec] = (),
+    serial_numbers: Sequence[str] = (),
+) -> model.WorkOrder:
+    """Create a work order at a site for one part revision, with routing and serials."""
+    with ctx.uow_factory() as uow:
+        site = found(uow.sites.get(site_id), "Site", site_id)
+        found(uow.parts.revision(part_revision_id), "Part revision", part_revision_id)
+        if customer_id is not None:
+            found(uow.customers.get(customer_id), "Customer", customer_id)
+        number = model.require_text(number, "number")
+        if uow.work_orders.by_number(site.id, number):
+            raise ConflictError(
+                f"Work order {number} already exists at {site.code}.", number=number
+            )
+        work_order = model.WorkOrder(
+            site.id, number, part_revision_id, quantity, customer_id, router, lot, purchase_order
+        )
+        for op in operations:
+            work_order.add_operation(
+                op.sequence, op.name, op.work_center, op.special_process, op.supplier
+            )
+        for serial in serial_numbers:
+            work_order.add_serial(serial)
+        uow.work_orders.add(work_order)
+        record(
+            uow,
+            ctx,
+            [
+                created(
+                    ctx,
+                    "work_order",
+                    work_order.id,
+                    site.id,
+                    {
+                        "number": number,
+                        "part_revision_id": part_revision_id,
+                        "quantity": quantity,
+                        "customer_id": customer_id,
+                        "router": router,
+                        "lot": lot,
+                        "purchase_order": purchase_order,
+                        "operations": [f"{op.sequence} {op.name}" for op in work_order.operations],
+                        "serials": [s.number for s in work_order.serials],
+                    },
+                )
+            ],
+        )
+        uow.commit()
+    return work_order
+
+
+def add_serials(
+    ctx: ServiceContext, work_order_id: str, numbers: Sequence[str], lot: str | None = None
+) -> list[model.SerialNumber]:
+    """Add serial numbers to a work order, all or none."""
+    with ctx.uow_factory() as uow:
+        work_order = found(uow.work_orders.get(work_order_id), "Work order", work_order_id)
+        added = [work_order.add_serial(n, lot) for n in numbers]
+        record(
+            uow,
+            ctx,
+            [
+                created(
+                    ctx,
+                    "serial_number",
+                    s.id,
+                    s.site_id,
+                    {"number": s.number, "lot": s.lot, "work_order": work_order.number},
+                )
+                for s in added
+            ],
+        )
+        uow.commit()
+    return added
+
+
+def get_work_order(ctx: ServiceContext, work_order_id: str) -> model.WorkOrder:
+    """The work order with routing and serials, or NotFoundError."""
+    with ctx.uow_factory() as uow:
+        return found(uow.work_orders.get(work_order_id), "Work order", work_order_id)
+
+
+def work_order_by_number(ctx: ServiceContext, site_id: str, number: str) -> model.WorkOrder:
+    """The work order with that number at the site, or NotFoundError."""
+    with ctx.uow_factory() as uow:
+        return found(uow.work_orders.by_number(site_id, number), "Work order", number)
+
+
+def list_work_orders(
+    ctx: ServiceContext,
+    site_id: str | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Page[model.WorkOrder]:
+    """A page of work orders, optionally of one site."""
+    size, start = ctx.page(limit, offset)
+    with ctx.uow_factory() as uow:
+        return uow.work_orders.list(site_id, size, start)

@@ -1,0 +1,1 @@
+"""SQLAlchemy storage: tables mapped onto the domain, repositories and the unit of work."""

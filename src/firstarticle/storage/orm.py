@@ -1,0 +1,422 @@
+"""Tables, and their classical mapping onto the domain's plain classes.
+
+Site-owned tables carry ``site_id`` first in their primary key, and their foreign keys
+include it, so the data can be distributed by site without a redesign.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import composite, registry, relationship
+
+from firstarticle.domain import model
+from firstarticle.domain.lifecycle import FaiStatus
+from firstarticle.domain.values import AttributeResult, Requirement
+from firstarticle.storage.types import ExactDecimal, UtcDateTime, enum_column_type
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = sa.MetaData(naming_convention=NAMING)
+mapper_registry = registry(metadata=metadata)
+
+ID = sa.String(36)
+
+
+def _id() -> sa.Column[str]:
+    return sa.Column("id", ID, primary_key=True)
+
+
+def _site_key() -> list[sa.Column[str]]:
+    return [
+        sa.Column("site_id", ID, sa.ForeignKey("sites.id"), primary_key=True),
+        sa.Column("id", ID, primary_key=True, index=True),
+    ]
+
+
+def _fai_child(name: str, *columns: sa.Column[object] | sa.Constraint) -> sa.Table:
+    """A table owned by a first article: site-keyed, with a composite FK to its FAI."""
+    return sa.Table(
+        name,
+        metadata,
+        *_site_key(),
+        sa.Column("first_article_id", ID, nullable=False),
+        *columns,
+        sa.ForeignKeyConstraint(
+            ["site_id", "first_article_id"], ["first_articles.site_id", "first_articles.id"]
+        ),
+        sa.Index(f"ix_{name}_fai", "site_id", "first_article_id"),
+    )
+
+
+sites = sa.Table(
+    "sites",
+    metadata,
+    _id(),
+    sa.Column("code", sa.String(16), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+)
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    _id(),
+    sa.Column("code", sa.String(32), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("channel", enum_column_type(model.CustomerChannel), nullable=False),
+    sa.Column("requires_fai", sa.Boolean, nullable=False),
+    sa.Column("ships_on_conditional_acceptance", sa.Boolean, nullable=False),
+    sa.Column("vendor_code", sa.String(64)),
+)
+
+parts = sa.Table(
+    "parts",
+    metadata,
+    _id(),
+    sa.Column("number", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+)
+
+part_revisions = sa.Table(
+    "part_revisions",
+    metadata,
+    _id(),
+    sa.Column("part_id", ID, sa.ForeignKey("parts.id"), nullable=False),
+    sa.Column("revision", sa.String(16), nullable=False),
+    sa.Column("status", enum_column_type(model.RevisionStatus), nullable=False),
+    sa.Column("released_at", UtcDateTime),
+    sa.UniqueConstraint("part_id", "revision"),
+)
+
+drawings = sa.Table(
+    "drawings",
+    metadata,
+    _id(),
+    sa.Column("part_revision_id", ID, sa.ForeignKey("part_revisions.id"), nullable=False),
+    sa.Column("number", sa.String(64), nullable=False),
+    sa.Column("revision", sa.String(16), nullable=False),
+    sa.Column("kind", enum_column_type(model.DefinitionKind), nullable=False),
+    sa.UniqueConstraint("part_revision_id", "number"),
+)
+
+characteristics = sa.Table(
+    "characteristics",
+    metadata,
+    _id(),
+    sa.Column("drawing_id", ID, sa.ForeignKey("drawings.id"), nullable=False),
+    sa.Column("balloon", sa.String(32), nullable=False),
+    sa.Column("ctype", enum_column_type(model.CharacteristicType), nullable=False),
+    sa.Column("requirement_text", sa.Text, nullable=False),
+    sa.Column("nominal", ExactDecimal),
+    sa.Column("lower_limit", ExactDecimal),
+    sa.Column("upper_limit", ExactDecimal),
+    sa.Column("units", sa.String(32)),
+    sa.Column("sheet", sa.String(16)),
+    sa.Column("zone", sa.String(16)),
+    sa.Column("designator", enum_column_type(model.CharacteristicDesignator)),
+    sa.UniqueConstraint("drawing_id", "balloon"),
+)
+
+work_orders = sa.Table(
+    "work_orders",
+    metadata,
+    *_site_key(),
+    sa.Column("number", sa.String(64), nullable=False),
+    sa.Column("part_revision_id", ID, sa.ForeignKey("part_revisions.id"), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("customer_id", ID, sa.ForeignKey("customers.id")),
+    sa.Column("router", sa.String(64)),
+    sa.Column("lot", sa.String(64)),
+    sa.Column("purchase_order", sa.String(64)),
+    sa.Column("status", enum_column_type(model.WorkOrderStatus), nullable=False),
+    sa.UniqueConstraint("site_id", "number"),
+    sa.CheckConstraint("quantity >= 1", name="quantity_positive"),
+)
+
+routing_operations = sa.Table(
+    "routing_operations",
+    metadata,
+    *_site_key(),
+    sa.Column("work_order_id", ID, nullable=False),
+    sa.Column("sequence", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("work_center", sa.String(64)),
+    sa.Column("special_process", sa.Boolean, nullable=False),
+    sa.Column("supplier", sa.String(200)),
+    sa.ForeignKeyConstraint(
+        ["site_id", "work_order_id"], ["work_orders.site_id", "work_orders.id"]
+    ),
+    sa.UniqueConstraint("site_id", "work_order_id", "sequence"),
+)
+
+serial_numbers = sa.Table(
+    "serial_numbers",
+    metadata,
+    *_site_key(),
+    sa.Column("work_order_id", ID, nullable=False),
+    sa.Column("number", sa.String(64), nullable=False),
+    sa.Column("lot", sa.String(64)),
+    sa.ForeignKeyConstraint(
+        ["site_id", "work_order_id"], ["work_orders.site_id", "work_orders.id"]
+    ),
+    sa.UniqueConstraint("site_id", "work_order_id", "number"),
+    sa.Index("ix_serial_numbers_number", "site_id", "number"),
+)
+
+first_articles = sa.Table(
+    "first_articles",
+    metadata,
+    *_site_key(),
+    sa.Column("fair_identifier", sa.String(64), nullable=False, index=True),
+    sa.Column("part_revision_id", ID, sa.ForeignKey("part_revisions.id"), nullable=False),
+    sa.Column("work_order_id", ID, nullable=False),
+    sa.Column("customer_id", ID, sa.ForeignKey("customers.id")),
+    sa.Column("fai_type", enum_column_type(model.FaiType), nullable=False),
+    sa.Column("scope", enum_column_type(model.FaiScope), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("baseline_part_number", sa.String(64)),
+    sa.Column("baseline_part_revision", sa.String(16)),
+    sa.Column("baseline_fair_identifier", sa.String(64)),
+    sa.Column("additional_changes", sa.Text),
+    sa.Column("supplier_code", sa.String(64)),
+    sa.Column("purchase_order", sa.String(64)),
+    sa.Column("comments", sa.Text),
+    sa.Column("status", enum_column_type(FaiStatus), nullable=False, index=True),
+    sa.Column("submission_attempt", sa.Integer, nullable=False),
+    sa.Column("superseded_by_id", ID),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["site_id", "work_order_id"], ["work_orders.site_id", "work_orders.id"]
+    ),
+    sa.UniqueConstraint("site_id", "fair_identifier"),
+    sa.Index("ix_first_articles_part_revision", "site_id", "part_revision_id"),
+)
+
+index_entries = _fai_child(
+    "index_entries",
+    sa.Column("part_number", sa.String(64), nullable=False),
+    sa.Column("part_name", sa.String(200), nullable=False),
+    sa.Column("part_type", enum_column_type(model.IndexPartType), nullable=False),
+    sa.Column("revision", sa.String(16)),
+    sa.Column("fair_identifier", sa.String(64)),
+)
+
+form2_rows = _fai_child(
+    "form2_rows",
+    sa.Column("kind", enum_column_type(model.Form2Kind), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("specification", sa.String(200)),
+    sa.Column("code", sa.String(64)),
+    sa.Column("supplier", sa.String(200)),
+    sa.Column("customer_approval", enum_column_type(model.CustomerApprovalVerification)),
+    sa.Column("certificate_number", sa.String(64)),
+    sa.Column("functional_test_procedure", sa.String(64)),
+    sa.Column("acceptance_report", sa.String(64)),
+    sa.Column("comments", sa.Text),
+)
+
+form3_rows = _fai_child(
+    "form3_rows",
+    sa.Column("characteristic_id", ID, sa.ForeignKey("characteristics.id"), nullable=False),
+    sa.Column("tooling", sa.String(200)),
+    sa.Column("comments", sa.Text),
+    sa.UniqueConstraint("site_id", "first_article_id", "characteristic_id"),
+)
+
+scope_units = _fai_child(
+    "scope_units",
+    sa.Column("serial_id", ID, nullable=False),
+    sa.Column("serial_number", sa.String(64), nullable=False),
+    sa.ForeignKeyConstraint(
+        ["site_id", "serial_id"], ["serial_numbers.site_id", "serial_numbers.id"]
+    ),
+    sa.UniqueConstraint("site_id", "first_article_id", "serial_id"),
+)
+
+inspection_results = _fai_child(
+    "inspection_results",
+    sa.Column("characteristic_id", ID, sa.ForeignKey("characteristics.id"), nullable=False),
+    sa.Column("serial_id", ID),
+    sa.Column("value", ExactDecimal),
+    sa.Column("units", sa.String(32)),
+    sa.Column("attribute", enum_column_type(AttributeResult)),
+    sa.Column("source", enum_column_type(model.ResultSource), nullable=False),
+    sa.Column("source_reference", sa.String(500)),
+    sa.Column("operator", sa.String(100)),
+    sa.Column("device", sa.String(200)),
+    sa.Column("measured_at", UtcDateTime, nullable=False),
+    sa.Column("recorded_by", sa.String(100), nullable=False),
+    sa.Column("recorded_at", UtcDateTime, nullable=False),
+    sa.Column("verified_by", sa.String(100)),
+    sa.Column("verified_at", UtcDateTime),
+    sa.ForeignKeyConstraint(
+        ["site_id", "serial_id"], ["serial_numbers.site_id", "serial_numbers.id"]
+    ),
+    sa.CheckConstraint("(value IS NULL) <> (attribute IS NULL)", name="value_or_attribute"),
+)
+
+nonconformance_links = _fai_child(
+    "nonconformance_links",
+    sa.Column("kind", enum_column_type(model.NonconformanceKind), nullable=False),
+    sa.Column("number", sa.String(64), nullable=False),
+    sa.Column("status", enum_column_type(model.NonconformanceStatus), nullable=False),
+    sa.Column("disposition", enum_column_type(model.Disposition)),
+    sa.Column("title", sa.String(500)),
+    sa.Column("characteristic_ids", sa.JSON, nullable=False),
+    sa.UniqueConstraint("site_id", "first_article_id", "kind", "number"),
+)
+
+evidence_links = _fai_child(
+    "evidence_links",
+    sa.Column("kind", enum_column_type(model.EvidenceKind), nullable=False),
+    sa.Column("uri", sa.String(2000), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("title", sa.String(500), nullable=False),
+    sa.Column("added_by", sa.String(100), nullable=False),
+    sa.Column("added_at", UtcDateTime, nullable=False),
+)
+
+customer_decisions = _fai_child(
+    "customer_decisions",
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("outcome", enum_column_type(model.DecisionOutcome), nullable=False),
+    sa.Column("channel", enum_column_type(model.CustomerChannel), nullable=False),
+    sa.Column("decided_by", sa.String(200), nullable=False),
+    sa.Column("decided_at", UtcDateTime, nullable=False),
+    sa.Column("reference", sa.String(200)),
+    sa.Column("comments", sa.Text),
+    sa.Column("recorded_by", sa.String(100), nullable=False),
+    sa.Column("recorded_at", UtcDateTime, nullable=False),
+)
+
+fair_sequences = sa.Table(
+    "fair_sequences",
+    metadata,
+    sa.Column("site_id", ID, sa.ForeignKey("sites.id"), primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("last_number", sa.Integer, nullable=False),
+)
+
+audit_entries = sa.Table(
+    "audit_entries",
+    metadata,
+    sa.Column("position", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("site_id", ID),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("record_type", sa.String(64), nullable=False),
+    sa.Column("record_id", ID, nullable=False),
+    sa.Column("changes", sa.JSON, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("request_id", sa.String(64)),
+    sa.Index("ix_audit_entries_record", "record_type", "record_id"),
+)
+
+
+def _children(cls: type, table: sa.Table) -> object:
+    return relationship(
+        cls,
+        cascade="all, delete-orphan",
+        passive_deletes=False,
+        order_by=table.c.id if cls is not model.InspectionResult else table.c.recorded_at,
+    )
+
+
+_mapped = False
+
+
+def start_mappers() -> None:
+    """Map the domain classes onto the tables, once per process."""
+    global _mapped
+    if _mapped:
+        return
+    m = mapper_registry.map_imperatively
+    m(model.Site, sites)
+    m(model.Customer, customers)
+    m(
+        model.Characteristic,
+        characteristics,
+        properties={
+            "requirement": composite(
+                Requirement,
+                characteristics.c.requirement_text,
+                characteristics.c.nominal,
+                characteristics.c.lower_limit,
+                characteristics.c.upper_limit,
+                characteristics.c.units,
+            ),
+        },
+    )
+    m(
+        model.Drawing,
+        drawings,
+        properties={
+            "characteristics": relationship(model.Characteristic, cascade="all, delete-orphan"),
+        },
+    )
+    m(
+        model.PartRevision,
+        part_revisions,
+        properties={
+            "drawings": relationship(
+                model.Drawing, cascade="all, delete-orphan", order_by=drawings.c.number
+            ),
+        },
+    )
+    m(
+        model.Part,
+        parts,
+        properties={
+            "revisions": relationship(
+                model.PartRevision, cascade="all, delete-orphan", order_by=part_revisions.c.revision
+            ),
+        },
+    )
+    m(model.RoutingOperation, routing_operations)
+    m(model.SerialNumber, serial_numbers)
+    m(
+        model.WorkOrder,
+        work_orders,
+        properties={
+            "operations": relationship(
+                model.RoutingOperation,
+                cascade="all, delete-orphan",
+                order_by=routing_operations.c.sequence,
+            ),
+            "serials": relationship(
+                model.SerialNumber, cascade="all, delete-orphan", order_by=serial_numbers.c.number
+            ),
+        },
+    )
+    m(model.IndexEntry, index_entries)
+    m(model.Form2Row, form2_rows)
+    m(model.Form3Row, form3_rows)
+    m(model.ScopeUnit, scope_units)
+    m(model.InspectionResult, inspection_results)
+    m(model.NonconformanceLink, nonconformance_links)
+    m(model.EvidenceLink, evidence_links)
+    m(model.CustomerDecision, customer_decisions)
+    m(
+        model.FirstArticle,
+        first_articles,
+        version_id_col=first_articles.c.version,
+        properties={
+            "index": _children(model.IndexEntry, index_entries),
+            "form2": _children(model.Form2Row, form2_rows),
+            "form3": _children(model.Form3Row, form3_rows),
+            "units": _children(model.ScopeUnit, scope_units),
+            "results": _children(model.InspectionResult, inspection_results),
+            "nonconformances": _children(model.NonconformanceLink, nonconformance_links),
+            "evidence": _children(model.EvidenceLink, evidence_links),
+            "decisions": _children(model.CustomerDecision, customer_decisions),
+        },
+    )
+    _mapped = True

@@ -1,0 +1,235 @@
+"""SQLAlchemy implementations of the repository ports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from firstarticle.domain import model
+from firstarticle.domain.events import Event
+from firstarticle.domain.lifecycle import FaiStatus
+from firstarticle.ports import Page
+from firstarticle.storage import orm
+
+T = TypeVar("T")
+
+
+def _page(session: Session, stmt: sa.Select[tuple[T]], limit: int, offset: int) -> Page[T]:
+    total = session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+    items = session.scalars(stmt.limit(limit).offset(offset)).all()
+    return Page(items=list(items), total=int(total or 0), limit=limit, offset=offset)
+
+
+class SqlSiteRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, site: model.Site) -> None:
+        self.session.add(site)
+
+    def get(self, site_id: str) -> model.Site | None:
+        return self.session.get(model.Site, site_id)
+
+    def by_code(self, code: str) -> model.Site | None:
+        return self.session.scalars(sa.select(model.Site).filter_by(code=code)).one_or_none()
+
+    def list(self, limit: int, offset: int) -> Page[model.Site]:
+        return _page(self.session, sa.select(model.Site).order_by(orm.sites.c.code), limit, offset)
+
+
+class SqlCustomerRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, customer: model.Customer) -> None:
+        self.session.add(customer)
+
+    def get(self, customer_id: str) -> model.Customer | None:
+        return self.session.get(model.Customer, customer_id)
+
+    def by_code(self, code: str) -> model.Customer | None:
+        stmt = sa.select(model.Customer).filter_by(code=code)
+        return self.session.scalars(stmt).one_or_none()
+
+    def list(self, limit: int, offset: int) -> Page[model.Customer]:
+        stmt = sa.select(model.Customer).order_by(orm.customers.c.code)
+        return _page(self.session, stmt, limit, offset)
+
+
+def _revisions_with_drawings() -> Any:
+    return selectinload(model.Part.revisions).selectinload(model.PartRevision.drawings)  # type: ignore[arg-type]
+
+
+class SqlPartRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, part: model.Part) -> None:
+        self.session.add(part)
+
+    def _tree(self) -> Any:
+        return _revisions_with_drawings().selectinload(model.Drawing.characteristics)  # type: ignore[arg-type]
+
+    def get(self, part_id: str) -> model.Part | None:
+        return self.session.get(model.Part, part_id, options=[self._tree()])
+
+    def by_number(self, number: str) -> model.Part | None:
+        stmt = sa.select(model.Part).filter_by(number=number).options(self._tree())
+        return self.session.scalars(stmt).one_or_none()
+
+    def list(self, limit: int, offset: int) -> Page[model.Part]:
+        stmt = (
+            sa.select(model.Part).order_by(orm.parts.c.number).options(_revisions_with_drawings())
+        )
+        return _page(self.session, stmt, limit, offset)
+
+    def revision(self, revision_id: str) -> model.PartRevision | None:
+        return self.session.get(
+            model.PartRevision,
+            revision_id,
+            options=[
+                selectinload(model.PartRevision.drawings).selectinload(  # type: ignore[arg-type]
+                    model.Drawing.characteristics
+                )
+            ],  # type: ignore[arg-type]
+        )
+
+    def characteristics(self, ids: Sequence[str]) -> dict[str, model.Characteristic]:
+        if not ids:
+            return {}
+        stmt = sa.select(model.Characteristic).where(orm.characteristics.c.id.in_(set(ids)))
+        return {c.id: c for c in self.session.scalars(stmt)}
+
+
+class SqlWorkOrderRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, work_order: model.WorkOrder) -> None:
+        self.session.add(work_order)
+
+    def _options(self) -> list[Any]:
+        return [
+            selectinload(model.WorkOrder.operations),  # type: ignore[arg-type]
+            selectinload(model.WorkOrder.serials),
+        ]  # type: ignore[arg-type]
+
+    def get(self, work_order_id: str) -> model.WorkOrder | None:
+        stmt = sa.select(model.WorkOrder).where(orm.work_orders.c.id == work_order_id)
+        return self.session.scalars(stmt.options(*self._options())).one_or_none()
+
+    def by_number(self, site_id: str, number: str) -> model.WorkOrder | None:
+        stmt = sa.select(model.WorkOrder).filter_by(site_id=site_id, number=number)
+        return self.session.scalars(stmt.options(*self._options())).one_or_none()
+
+    def list(self, site_id: str | None, limit: int, offset: int) -> Page[model.WorkOrder]:
+        stmt = sa.select(model.WorkOrder).order_by(orm.work_orders.c.number)
+        if site_id is not None:
+            stmt = stmt.where(orm.work_orders.c.site_id == site_id)
+        return _page(self.session, stmt.options(*self._options()), limit, offset)
+
+
+_FAI_CHILDREN = (
+    "index",
+    "form2",
+    "form3",
+    "units",
+    "results",
+    "nonconformances",
+    "evidence",
+    "decisions",
+)
+
+
+class SqlFirstArticleRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, fai: model.FirstArticle) -> None:
+        self.session.add(fai)
+
+    def _full(self) -> list[Any]:
+        return [selectinload(getattr(model.FirstArticle, name)) for name in _FAI_CHILDREN]
+
+    def get(self, fai_id: str) -> model.FirstArticle | None:
+        stmt = sa.select(model.FirstArticle).where(orm.first_articles.c.id == fai_id)
+        return self.session.scalars(stmt.options(*self._full())).one_or_none()
+
+    def by_fair_identifier(self, fair_identifier: str) -> model.FirstArticle | None:
+        stmt = sa.select(model.FirstArticle).where(
+            orm.first_articles.c.fair_identifier == fair_identifier
+        )
+        return self.session.scalars(stmt.options(*self._full())).one_or_none()
+
+    def list(
+        self,
+        *,
+        site_id: str | None,
+        status: FaiStatus | None,
+        part_revision_id: str | None,
+        limit: int,
+        offset: int,
+    ) -> Page[model.FirstArticle]:
+        t = orm.first_articles
+        stmt = sa.select(model.FirstArticle).order_by(t.c.created_at.desc(), t.c.id)
+        if site_id is not None:
+            stmt = stmt.where(t.c.site_id == site_id)
+        if status is not None:
+            stmt = stmt.where(t.c.status == status)
+        if part_revision_id is not None:
+            stmt = stmt.where(t.c.part_revision_id == part_revision_id)
+        return _page(self.session, stmt, limit, offset)
+
+    def next_fair_number(self, site_id: str, year: int) -> int:
+        t = orm.fair_sequences
+        where = (t.c.site_id == site_id) & (t.c.year == year)
+        # The row lock serialises concurrent creators on PostgreSQL; SQLite has one writer.
+        last = self.session.execute(
+            sa.select(t.c.last_number).where(where).with_for_update()
+        ).scalar_one_or_none()
+        if last is None:
+            self.session.execute(sa.insert(t).values(site_id=site_id, year=year, last_number=1))
+            return 1
+        self.session.execute(sa.update(t).where(where).values(last_number=last + 1))
+        return last + 1
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+class SqlAuditLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def append(self, event: Event, request_id: str | None) -> None:
+        changes = {k: [_jsonable(old), _jsonable(new)] for k, (old, new) in event.changes.items()}
+        self.session.execute(
+            sa.insert(orm.audit_entries).values(
+                at=event.at,
+                site_id=event.site_id,
+                actor=event.actor,
+                action=event.action,
+                record_type=event.record_type,
+                record_id=event.record_id,
+                changes=changes,
+                reason=event.reason,
+                request_id=request_id,
+            )
+        )
+
+    def for_record(self, record_type: str, record_id: str) -> list[dict[str, Any]]:
+        t = orm.audit_entries
+        rows = self.session.execute(
+            sa.select(t)
+            .where(t.c.record_type == record_type, t.c.record_id == record_id)
+            .order_by(t.c.position)
+        ).mappings()
+        return [dict(row) for row in rows]
