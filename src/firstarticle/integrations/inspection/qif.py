@@ -478,13 +478,8 @@ class _Reader:
                 stack.append(name if name is not None else "#foreign")
                 if not capture and self.is_record(stack):
                     capture = len(stack)
-                elif stack == [
-                    "QIFDocument",
-                    "Results",
-                    "MeasurementResultsSet",
-                    "MeasurementResults",
-                ]:
-                    self.blocks.append(_Block())
+                elif len(stack) == 4 and stack[3] == "MeasurementResults" and stack[1] == "Results":
+                    self.blocks.append(_Block())  # a new measured part begins
                 continue
             depth = len(stack)
             if capture:

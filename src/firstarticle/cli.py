@@ -1,0 +1,667 @@
+"""The ``firstarticle`` command line: calls services only, prints clear messages."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from functools import wraps
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from firstarticle import bootstrap
+from firstarticle.config import Settings, get_settings
+from firstarticle.domain import model
+from firstarticle.domain.errors import DomainError
+from firstarticle.domain.lifecycle import FaiAction, FaiStatus
+from firstarticle.domain.values import AttributeResult
+from firstarticle.services import ServiceContext, catalog, first_articles, orders
+
+app = typer.Typer(
+    help="First Article Inspection (AS9102) coordination.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo plant.", no_args_is_help=True)
+site_app = typer.Typer(help="Sites (plants).", no_args_is_help=True)
+customer_app = typer.Typer(help="Customers.", no_args_is_help=True)
+part_app = typer.Typer(help="Parts, revisions and characteristics.", no_args_is_help=True)
+wo_app = typer.Typer(help="Work orders and serials.", no_args_is_help=True)
+fai_app = typer.Typer(help="First articles.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(site_app, name="site")
+app.add_typer(customer_app, name="customer")
+app.add_typer(part_app, name="part")
+app.add_typer(wo_app, name="work-order")
+app.add_typer(fai_app, name="fai")
+
+out = Console()
+err = Console(stderr=True)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _actor() -> str:
+    return os.environ.get("FIRSTARTICLE_ACTOR") or getpass.getuser() or "cli"
+
+
+_application: bootstrap.Application | None = None
+
+
+def application() -> bootstrap.Application:
+    """The process's application, wired once from the environment."""
+    global _application
+    if _application is None:
+        _application = bootstrap.build(get_settings())
+    return _application
+
+
+def ctx() -> ServiceContext:
+    """A service context acting as the person at the keyboard."""
+    return application().context(_actor())
+
+
+def cli_command(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn domain errors into a one-line message and a non-zero exit."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except DomainError as error:
+            err.print(f"[red]error[/red] ({error.code}): {error.message}", highlight=False)
+            for finding in error.details.get("findings", []):
+                err.print(
+                    f"  - {getattr(finding, 'rule', '')}: {getattr(finding, 'message', finding)}",
+                    highlight=False,
+                )
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _decimal(text: str | None, name: str) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        err.print(f"[red]error[/red]: {name} is not a decimal number: {text!r}")
+        raise typer.Exit(2) from None
+
+
+def _print_json(data: Any) -> None:
+    out.print_json(json.dumps(data, default=str))
+
+
+# --- operations ---------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    demo: Annotated[
+        bool, typer.Option(help="Load the demo plant if the database is empty.")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Upgrade the database and serve the HTTP API (and the demo plant with --demo)."""
+    import uvicorn
+
+    from firstarticle.api.app import create_app
+
+    settings = get_settings()
+    bootstrap.upgrade_database(settings.database_url)
+    if demo or settings.demo:
+        _load_demo(only_if_empty=True)
+    out.print(f"firstarticle on http://{host}:{port}  (database: {_safe_url(settings)})")
+    uvicorn.run(create_app(application()), host=host, port=port, log_level="info")
+
+
+def _safe_url(settings: Settings) -> str:
+    url = settings.database_url
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+@db_app.command("upgrade")
+@cli_command
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Bring the database schema up to date (safe to repeat)."""
+    settings = get_settings()
+    bootstrap.upgrade_database(settings.database_url, revision)
+    out.print(f"database at {revision}: {_safe_url(settings)}")
+
+
+@demo_app.command("load")
+@cli_command
+def demo_load() -> None:
+    """Load the demo plant (two sites, customers, parts, FAIs in every status)."""
+    bootstrap.upgrade_database(get_settings().database_url)
+    _load_demo(only_if_empty=False)
+
+
+def _load_demo(only_if_empty: bool) -> None:
+    from rich.progress import Progress
+
+    from firstarticle.demo import loader
+
+    context = ctx()
+    if only_if_empty and catalog.list_sites(context, 1, 0).total:
+        out.print("demo: the database already holds data; nothing loaded")
+        return
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("loading the demo plant", total=None)
+
+        def step(label: str, done: int, total: int) -> None:
+            progress.update(task, description=f"demo: {label}", completed=done, total=total)
+
+        summary = loader.load(application().context("demo-loader"), progress=step)
+    out.print(f"demo plant loaded: {summary}")
+
+
+# --- reference records --------------------------------------------------------------------
+
+
+@site_app.command("create")
+@cli_command
+def site_create(code: str, name: str, timezone: str = "UTC") -> None:
+    """Create a site."""
+    site = catalog.create_site(ctx(), code=code, name=name, timezone=timezone)
+    out.print(f"site {site.code} created ({site.id})")
+
+
+@site_app.command("list")
+@cli_command
+def site_list(limit: int = 50, offset: int = 0) -> None:
+    """List sites."""
+    page = catalog.list_sites(ctx(), limit, offset)
+    table = Table("code", "name", "timezone", "id")
+    for site in page.items:
+        table.add_row(site.code, site.name, site.timezone, site.id)
+    out.print(table)
+
+
+@customer_app.command("create")
+@cli_command
+def customer_create(
+    code: str,
+    name: str,
+    channel: model.CustomerChannel = model.CustomerChannel.PORTAL,
+    vendor_code: str | None = None,
+    ships_on_conditional_acceptance: bool = False,
+) -> None:
+    """Create a customer and the channel it decides FAIs in."""
+    customer = catalog.create_customer(
+        ctx(),
+        code=code,
+        name=name,
+        channel=channel,
+        vendor_code=vendor_code,
+        ships_on_conditional_acceptance=ships_on_conditional_acceptance,
+    )
+    out.print(f"customer {customer.code} created ({customer.id})")
+
+
+@customer_app.command("list")
+@cli_command
+def customer_list(limit: int = 50, offset: int = 0) -> None:
+    """List customers."""
+    table = Table("code", "name", "channel", "vendor code")
+    for c in catalog.list_customers(ctx(), limit, offset).items:
+        table.add_row(c.code, c.name, c.channel.value, c.vendor_code or "")
+    out.print(table)
+
+
+@part_app.command("create")
+@cli_command
+def part_create(number: str, name: str) -> None:
+    """Create a part number."""
+    part = catalog.create_part(ctx(), number=number, name=name)
+    out.print(f"part {part.number} created ({part.id})")
+
+
+@part_app.command("add-revision")
+@cli_command
+def part_add_revision(
+    number: str,
+    revision: str,
+    drawing: Annotated[list[str], typer.Option(help="NUMBER:REV, repeatable")],
+    status: model.RevisionStatus = model.RevisionStatus.RELEASED,
+    mbd: Annotated[bool, typer.Option(help="The drawings are model-based definitions.")] = False,
+) -> None:
+    """Add a revision defined by one or more drawings (NUMBER:REV)."""
+    specs = []
+    for item in drawing:
+        dnum, _, drev = item.partition(":")
+        if not dnum or not drev:
+            err.print(f"[red]error[/red]: --drawing takes NUMBER:REV, not {item!r}")
+            raise typer.Exit(2)
+        kind = model.DefinitionKind.MODEL_BASED_DEFINITION if mbd else model.DefinitionKind.DRAWING
+        specs.append(catalog.DrawingSpec(dnum, drev, kind))
+    part = catalog.part_by_number(ctx(), number)
+    rev = catalog.add_revision(ctx(), part.id, revision=revision, drawings=specs, status=status)
+    out.print(f"{part.number} rev {rev.revision} added ({rev.id})")
+
+
+@part_app.command("add-characteristic")
+@cli_command
+def part_add_characteristic(
+    number: str,
+    revision: str,
+    drawing: str,
+    balloon: str,
+    ctype: model.CharacteristicType = model.CharacteristicType.DIMENSIONAL,
+    requirement: str | None = None,
+    nominal: str | None = None,
+    plus: str | None = None,
+    minus: str | None = None,
+    low: str | None = None,
+    high: str | None = None,
+    units: str | None = None,
+    sheet: str | None = None,
+    zone: str | None = None,
+    designator: model.CharacteristicDesignator | None = None,
+) -> None:
+    """Add a ballooned characteristic: --nominal/--plus/--minus, --low/--high, or --requirement."""
+    part = catalog.part_by_number(ctx(), number)
+    rev = _found(part.revision(revision), f"{number} rev {revision}")
+    spec = catalog.CharacteristicSpec(
+        balloon=balloon,
+        ctype=ctype,
+        requirement=requirement,
+        nominal=_decimal(nominal, "nominal"),
+        upper_tolerance=_decimal(plus, "plus"),
+        lower_tolerance=_decimal(minus, "minus"),
+        lower_limit=_decimal(low, "low"),
+        upper_limit=_decimal(high, "high"),
+        units=units,
+        sheet=sheet,
+        zone=zone,
+        designator=designator,
+    )
+    (c,) = catalog.add_characteristics(ctx(), rev.id, drawing, [spec])
+    out.print(f"balloon {c.balloon}: {c.requirement.text}")
+
+
+def _found(value: R | None, what: str) -> R:
+    if value is None:
+        err.print(f"[red]error[/red] (not_found): {what} does not exist.")
+        raise typer.Exit(1)
+    return value
+
+
+@part_app.command("show")
+@cli_command
+def part_show(number: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show a part, its revisions, drawings and characteristics."""
+    part = catalog.part_by_number(ctx(), number)
+    if as_json:
+        _print_json(
+            {
+                "number": part.number,
+                "name": part.name,
+                "revisions": [
+                    {
+                        "revision": r.revision,
+                        "status": r.status.value,
+                        "drawings": [
+                            {
+                                "number": d.number,
+                                "revision": d.revision,
+                                "characteristics": [
+                                    {
+                                        "balloon": c.balloon,
+                                        "type": c.ctype.value,
+                                        "requirement": c.requirement.text,
+                                    }
+                                    for c in d.characteristics
+                                ],
+                            }
+                            for d in r.drawings
+                        ],
+                    }
+                    for r in part.revisions
+                ],
+            }
+        )
+        return
+    out.print(f"[bold]{part.number}[/bold] {part.name}")
+    for rev in part.revisions:
+        for d in rev.drawings:
+            table = Table(
+                "balloon",
+                "type",
+                "requirement",
+                "designator",
+                "location",
+                title=f"rev {rev.revision} ({rev.status.value}) - drawing {d.number} "
+                f"rev {d.revision}",
+            )
+            for c in d.characteristics:
+                table.add_row(
+                    c.balloon,
+                    c.ctype.value,
+                    c.requirement.text,
+                    c.designator.value if c.designator else "",
+                    c.reference_location or "",
+                )
+            out.print(table)
+
+
+# --- work orders --------------------------------------------------------------------------
+
+
+@wo_app.command("create")
+@cli_command
+def wo_create(
+    site: str,
+    number: str,
+    part: str,
+    revision: str,
+    quantity: int,
+    customer: str | None = None,
+    router: str | None = None,
+    lot: str | None = None,
+    purchase_order: str | None = None,
+    serial: Annotated[list[str] | None, typer.Option(help="Serial number, repeatable")] = None,
+) -> None:
+    """Create a work order at SITE for PART rev REVISION."""
+    c = ctx()
+    site_rec = catalog.site_by_code(c, site)
+    rev = _found(catalog.part_by_number(c, part).revision(revision), f"{part} rev {revision}")
+    customer_id = catalog.customer_by_code(c, customer).id if customer else None
+    wo = orders.create_work_order(
+        c,
+        site_id=site_rec.id,
+        number=number,
+        part_revision_id=rev.id,
+        quantity=quantity,
+        customer_id=customer_id,
+        router=router,
+        lot=lot,
+        purchase_order=purchase_order,
+        serial_numbers=serial or [],
+    )
+    out.print(f"work order {wo.number} created at {site_rec.code} ({wo.id})")
+
+
+# --- first articles -----------------------------------------------------------------------
+
+
+def _fai(fair: str) -> first_articles.FirstArticleDetail:
+    return first_articles.first_article_by_fair(ctx(), fair)
+
+
+@fai_app.command("create")
+@cli_command
+def fai_create(
+    site: str,
+    work_order: str,
+    reason: str,
+    fai_type: model.FaiType = model.FaiType.DETAIL,
+    scope: model.FaiScope = model.FaiScope.FULL,
+    balloon: Annotated[
+        list[str] | None, typer.Option(help="Partial FAI: balloon, repeatable")
+    ] = None,
+    serial: Annotated[list[str] | None, typer.Option(help="Serial in scope, repeatable")] = None,
+    baseline_part: str | None = None,
+    baseline_revision: str | None = None,
+    baseline_fair: str | None = None,
+) -> None:
+    """Open an FAI in draft for a work order."""
+    c = ctx()
+    wo = orders.work_order_by_number(c, catalog.site_by_code(c, site).id, work_order)
+    detail = first_articles.create_first_article(
+        c,
+        work_order_id=wo.id,
+        fai_type=fai_type,
+        scope=scope,
+        reason=reason,
+        balloons=balloon,
+        serial_numbers=serial,
+        baseline_part_number=baseline_part,
+        baseline_part_revision=baseline_revision,
+        baseline_fair_identifier=baseline_fair,
+    )
+    out.print(
+        f"{detail.fai.fair_identifier} created in draft with "
+        f"{len(detail.fai.form3)} characteristics"
+    )
+
+
+@fai_app.command("list")
+@cli_command
+def fai_list(
+    site: str | None = None,
+    status: FaiStatus | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List FAIs, newest first."""
+    c = ctx()
+    site_id = catalog.site_by_code(c, site).id if site else None
+    page = first_articles.list_first_articles(
+        c, site_id=site_id, status=status, limit=limit, offset=offset
+    )
+    if as_json:
+        _print_json(
+            {
+                "total": page.total,
+                "items": [
+                    {"fair_identifier": f.fair_identifier, "status": f.status.value, "id": f.id}
+                    for f in page.items
+                ],
+            }
+        )
+        return
+    table = Table(
+        "FAIR", "status", "type", "scope", "attempt", title=f"{page.total} first articles"
+    )
+    for f in page.items:
+        table.add_row(
+            f.fair_identifier,
+            f.status.label,
+            f.fai_type.value,
+            f.scope.value,
+            str(f.submission_attempt),
+        )
+    out.print(table)
+
+
+@fai_app.command("show")
+@cli_command
+def fai_show(fair: str) -> None:
+    """Show an FAI: Form 1 essentials and Form 3 with results."""
+    d = _fai(fair)
+    f1 = d.form1
+    out.print(
+        f"[bold]{f1.fair_identifier}[/bold]  {d.fai.status.label}  "
+        f"{f1.part_number} rev {f1.part_revision} {f1.part_name}"
+    )
+    out.print(
+        f"  {f1.fai_type.value} / {f1.scope.value}  {f1.manufacturing_process_reference}  "
+        f"at {f1.organization_name}"
+    )
+    out.print(
+        f"  serials: {', '.join(f1.serial_numbers) or '-'}   documented nonconformances "
+        f"(field 19): {'Yes' if f1.documented_nonconformances else 'No'}"
+    )
+    table = Table("char", "requirement", "results", "NC")
+    for line in d.form3:
+        results = "; ".join(
+            f"{r.serial_number or ''} {r.value if r.value is not None else r.attribute} "
+            f"{'OK' if r.conformance == 'conforming' else 'NOK'}".strip()
+            for r in line.results
+            if not r.superseded
+        )
+        table.add_row(
+            line.char_no, line.requirement, results or "-", ", ".join(line.nonconformance_numbers)
+        )
+    out.print(table)
+
+
+@fai_app.command("readiness")
+@cli_command
+def fai_readiness(fair: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Readiness findings; exits 3 when blocking findings exist."""
+    d = _fai(fair)
+    blocking = [f for f in d.findings if f.blocking]
+    if as_json:
+        _print_json(
+            {
+                "fair_identifier": fair,
+                "ready": not blocking,
+                "findings": [
+                    {
+                        "rule": f.rule,
+                        "severity": f.severity.value,
+                        "message": f.message,
+                        "records": [
+                            {"type": r.type, "id": r.id, "label": r.label} for r in f.records
+                        ],
+                    }
+                    for f in d.findings
+                ],
+            }
+        )
+    else:
+        table = Table(
+            "rule",
+            "severity",
+            "finding",
+            title=f"{fair}: {'ready' if not blocking else 'not ready'}",
+        )
+        for f in d.findings:
+            table.add_row(f.rule, f.severity.value, f.message)
+        out.print(table)
+    if blocking:
+        raise typer.Exit(3)
+
+
+app.command("readiness")(fai_readiness)
+
+
+@fai_app.command("transition")
+@cli_command
+def fai_transition(
+    fair: str, action: FaiAction, reason: str | None = None, superseded_by: str | None = None
+) -> None:
+    """Move an FAI through the lifecycle (start, request_review, submit, ...)."""
+    d = first_articles.transition(
+        ctx(), _fai(fair).fai.id, action, reason=reason, superseded_by=superseded_by
+    )
+    out.print(f"{fair} is now {d.fai.status.label.lower()}")
+
+
+@fai_app.command("result")
+@cli_command
+def fai_result(
+    fair: str,
+    balloon: str,
+    value: str | None = None,
+    units: str | None = None,
+    attribute: AttributeResult | None = None,
+    serial: str | None = None,
+    operator: str | None = None,
+    device: str | None = None,
+    source: model.ResultSource = model.ResultSource.MANUAL_ENTRY,
+    measured_at: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%dT%H:%M:%S%z"])] = None,
+) -> None:
+    """Record a measured value (--value --units) or an attribute verdict (--attribute)."""
+    item = first_articles.ResultInput(
+        balloon=balloon,
+        measured_at=measured_at or datetime.now(UTC),
+        source=source,
+        value=_decimal(value, "value"),
+        units=units,
+        attribute=attribute,
+        serial_number=serial,
+        operator=operator,
+        device=device,
+    )
+    (result,) = first_articles.record_results(ctx(), _fai(fair).fai.id, [item])
+    out.print(f"result recorded for balloon {balloon} ({result.id})")
+
+
+@fai_app.command("verify-result")
+@cli_command
+def fai_verify_result(fair: str, result_id: str) -> None:
+    """Verify a manually entered result as a second person."""
+    first_articles.verify_result(ctx(), _fai(fair).fai.id, result_id)
+    out.print(f"result {result_id} verified by {_actor()}")
+
+
+@fai_app.command("link-nc")
+@cli_command
+def fai_link_nc(
+    fair: str,
+    number: str,
+    kind: model.NonconformanceKind = model.NonconformanceKind.NONCONFORMANCE,
+    status: model.NonconformanceStatus = model.NonconformanceStatus.OPEN,
+    disposition: model.Disposition | None = None,
+    balloon: Annotated[list[str] | None, typer.Option(help="Affected balloon, repeatable")] = None,
+    title: str | None = None,
+) -> None:
+    """Link a QMS nonconformance, deviation, concession or rework."""
+    first_articles.link_nonconformance(
+        ctx(),
+        _fai(fair).fai.id,
+        kind=kind,
+        number=number,
+        status=status,
+        disposition=disposition,
+        title=title,
+        balloons=balloon or [],
+    )
+    out.print(f"{kind.value} {number} linked to {fair}")
+
+
+@fai_app.command("decision")
+@cli_command
+def fai_decision(
+    fair: str,
+    outcome: model.DecisionOutcome,
+    decided_by: str,
+    reference: str | None = None,
+    comments: str | None = None,
+) -> None:
+    """Record the customer's decision as made in its channel."""
+    d = first_articles.record_customer_decision(
+        ctx(),
+        _fai(fair).fai.id,
+        outcome=outcome,
+        decided_by=decided_by,
+        decided_at=datetime.now(UTC),
+        reference=reference,
+        comments=comments,
+    )
+    out.print(f"{fair} is now {d.fai.status.label.lower()}")
+
+
+@fai_app.command("audit")
+@cli_command
+def fai_audit(fair: str) -> None:
+    """The FAI's audit trail."""
+    table = Table("#", "time (UTC)", "actor", "action", "changes", "reason")
+    for e in first_articles.audit_trail(ctx(), _fai(fair).fai.id):
+        table.add_row(
+            str(e["position"]),
+            e["at"].isoformat(timespec="seconds"),
+            e["actor"],
+            e["action"],
+            json.dumps(e["changes"], default=str)[:120],
+            e["reason"] or "",
+        )
+    out.print(table)

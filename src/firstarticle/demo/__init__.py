@@ -1,0 +1,1 @@
+"""The demo plant: believable sites, customers, parts and FAIs in every lifecycle status."""
