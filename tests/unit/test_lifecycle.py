@@ -6,8 +6,13 @@ import pytest
 from builders import NOW, a_bare_fai
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from hypothesis.stateful import run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from firstarticle.domain.errors import (
     DomainError,
@@ -116,9 +121,7 @@ def test_an_action_not_in_the_table_is_refused_and_changes_nothing(status, actio
         apply_fully(fai, action)
     assert snapshot(fai) == before
     assert info.value.details["action"] == action.value
-    assert info.value.details["allowed_actions"] == [
-        a.value for a in A if (status, a) in EXPECTED
-    ]
+    assert info.value.details["allowed_actions"] == [a.value for a in A if (status, a) in EXPECTED]
 
 
 @pytest.mark.parametrize("status", list(S))
@@ -140,10 +143,10 @@ def test_a_terminal_status_has_no_exits(status):
 def test_only_cancelled_and_superseded_are_terminal():
     """Approved is not terminal (it can be superseded) but it is no longer open."""
     assert frozenset(s for s in S if s.is_terminal) == TERMINAL_STATUSES
-    assert TERMINAL_STATUSES == {S.CANCELLED, S.SUPERSEDED}
+    assert {S.CANCELLED, S.SUPERSEDED} == TERMINAL_STATUSES
     assert not S.APPROVED.is_terminal
     assert not S.APPROVED.is_open
-    assert OPEN_STATUSES == set(S) - {S.APPROVED, S.CANCELLED, S.SUPERSEDED}
+    assert set(S) - {S.APPROVED, S.CANCELLED, S.SUPERSEDED} == OPEN_STATUSES
 
 
 def test_an_approved_fai_can_only_be_superseded():
@@ -153,7 +156,7 @@ def test_an_approved_fai_can_only_be_superseded():
 
 def test_only_draft_in_progress_and_rejected_fais_are_editable():
     """Package content may change only before review or after a rejection."""
-    assert EDITABLE_STATUSES == {S.DRAFT, S.IN_PROGRESS, S.REJECTED}
+    assert {S.DRAFT, S.IN_PROGRESS, S.REJECTED} == EDITABLE_STATUSES
 
 
 def test_a_status_label_reads_as_words():
@@ -306,9 +309,7 @@ class FaiLifecycleMachine(RuleBasedStateMachine):
                 superseded_by_id=successor_id,
             )
         except DomainError as error:
-            assert isinstance(
-                error, TransitionNotAllowedError | ValidationError | GuardFailedError
-            )
+            assert isinstance(error, TransitionNotAllowedError | ValidationError | GuardFailedError)
             assert snapshot(fai) == before, "a refused action changed the FAI"
             if isinstance(error, GuardFailedError):
                 assert action in NEEDS_READINESS

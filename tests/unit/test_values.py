@@ -98,7 +98,9 @@ def test_an_upper_tolerance_below_the_lower_tolerance_is_refused():
 
 def test_a_zero_width_band_accepts_only_the_exact_value():
     """A requirement whose limits are equal accepts that value and nothing else."""
-    requirement = Requirement("12.7 exactly", lower_limit=D("12.7"), upper_limit=D("12.7"), units="mm")
+    requirement = Requirement(
+        "12.7 exactly", lower_limit=D("12.7"), upper_limit=D("12.7"), units="mm"
+    )
     assert requirement.evaluate(D("12.70"), "mm") is C
     assert requirement.evaluate(D("12.7000001"), "mm") is NC
 
@@ -336,7 +338,9 @@ def test_a_unilateral_tolerance_written_minus_zero_reads_as_the_drawing_shows_it
 )
 def test_an_angle_in_upper_case_degrees_compares_with_a_requirement_in_degrees():
     """'DEG' and 'deg' are the same unit, as 'MM' and 'mm' are."""
-    requirement = Requirement("30° ±0.5°", lower_limit=D("29.5"), upper_limit=D("30.5"), units="deg")
+    requirement = Requirement(
+        "30° ±0.5°", lower_limit=D("29.5"), upper_limit=D("30.5"), units="deg"
+    )
     assert requirement.evaluate(D("30.1"), "DEG") is C
 
 

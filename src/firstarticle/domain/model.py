@@ -6,6 +6,9 @@ Form 3 rows, scope units, results, nonconformance links, evidence and customer d
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,10 +26,28 @@ from firstarticle.domain.lifecycle import (
 )
 from firstarticle.domain.values import AttributeResult, Conformance, Requirement
 
+_id_lock = threading.Lock()
+_id_state = {"ms": 0, "seq": 0}
+
 
 def new_id() -> str:
-    """A fresh, never reused record id."""
-    return str(uuid.uuid4())
+    """A fresh, never reused record id (UUIDv7 layout, RFC 9562).
+
+    Ids sort in creation order within a process (a 12-bit counter breaks ties in the same
+    millisecond), so collections ordered by id keep the order in which things were added.
+    """
+    with _id_lock:
+        ms = time.time_ns() // 1_000_000
+        if ms <= _id_state["ms"]:
+            ms, seq = _id_state["ms"], _id_state["seq"] + 1
+            if seq > 0xFFF:
+                ms, seq = ms + 1, 0
+        else:
+            seq = 0
+        _id_state["ms"], _id_state["seq"] = ms, seq
+    rand_b = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
+    value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | seq << 64 | 0b10 << 62 | rand_b
+    return str(uuid.UUID(int=value))
 
 
 def require_text(value: str | None, field_name: str) -> str:

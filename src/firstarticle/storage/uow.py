@@ -68,7 +68,13 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         """Write everything done in this unit, or raise a typed error and write nothing."""
-        self.session.commit()
+        try:
+            self.session.commit()
+        except exc.SQLAlchemyError as error:
+            translated = translate(error)
+            if translated is None:
+                raise
+            raise translated from error
 
     def rollback(self) -> None:
         """Discard everything done in this unit."""

@@ -1,0 +1,119 @@
+"""Builders of small plants through the services, for integration and API tests."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from decimal import Decimal
+
+from firstarticle.domain import model
+from firstarticle.domain.values import AttributeResult
+from firstarticle.services import ServiceContext, catalog, first_articles, orders
+from firstarticle.services.catalog import CharacteristicSpec as Spec
+from firstarticle.services.first_articles import FirstArticleDetail, ResultInput
+
+
+@dataclass
+class Plant:
+    site: model.Site
+    customer: model.Customer
+    part: model.Part
+    revision: model.PartRevision
+    work_order: model.WorkOrder
+
+
+def as_(ctx: ServiceContext, actor: str) -> ServiceContext:
+    return dataclasses.replace(ctx, actor=actor)
+
+
+def a_plant(
+    ctx: ServiceContext,
+    *,
+    code: str = "WCH",
+    part_number: str = "7A1234-101",
+    serials: tuple[str, ...] = ("SN0001",),
+) -> Plant:
+    """A site, a customer, a released part revision with two characteristics and a work order."""
+    site = catalog.create_site(ctx, code=code, name=f"Plant {code}")
+    customer = catalog.create_customer(ctx, code=f"C{code}", name="Aero Prime", vendor_code="AP-1")
+    part = catalog.create_part(ctx, number=part_number, name="Bracket")
+    revision = catalog.add_revision(
+        ctx, part.id, revision="C", drawings=[catalog.DrawingSpec("7A1234", "C")]
+    )
+    catalog.add_characteristics(
+        ctx,
+        revision.id,
+        "7A1234",
+        [
+            Spec(
+                "1",
+                model.CharacteristicType.DIMENSIONAL,
+                nominal=Decimal("25.00"),
+                upper_tolerance=Decimal("0.05"),
+                lower_tolerance=Decimal("-0.05"),
+                units="mm",
+                designator=model.CharacteristicDesignator.KEY,
+                sheet="1",
+                zone="B2",
+            ),
+            Spec("2", model.CharacteristicType.NOTE, requirement="Deburr all edges"),
+        ],
+    )
+    work_order = orders.create_work_order(
+        ctx,
+        site_id=site.id,
+        number=f"WO-{code}-1",
+        part_revision_id=revision.id,
+        quantity=5,
+        customer_id=customer.id,
+        router="R-1",
+        serial_numbers=list(serials),
+    )
+    return Plant(
+        site,
+        customer,
+        catalog.get_part(ctx, part.id),
+        catalog.get_revision(ctx, revision.id),
+        work_order,
+    )
+
+
+def an_fai(ctx: ServiceContext, plant: Plant) -> FirstArticleDetail:
+    return first_articles.create_first_article(
+        ctx,
+        work_order_id=plant.work_order.id,
+        fai_type=model.FaiType.DETAIL,
+        scope=model.FaiScope.FULL,
+        reason="New part",
+    )
+
+
+def complete_results(ctx: ServiceContext, fai_id: str, value: str = "25.01") -> None:
+    """Results for both characteristics, the manual one verified by a second person."""
+    now = ctx.clock.now()
+    first_articles.record_results(
+        as_(ctx, "inspector.a"),
+        fai_id,
+        [
+            ResultInput(
+                "1",
+                now,
+                model.ResultSource.DEVICE_IMPORT,
+                value=Decimal(value),
+                units="mm",
+                device="CMM-1",
+            ),
+            ResultInput(
+                "2",
+                now,
+                model.ResultSource.MANUAL_ENTRY,
+                attribute=AttributeResult.ACCEPT,
+                operator="inspector.a",
+            ),
+        ],
+    )
+    detail = first_articles.get_first_article(ctx, fai_id)
+    for line in detail.form3:
+        for result in line.results:
+            if result.source is model.ResultSource.MANUAL_ENTRY and result.verified_by is None:
+                first_articles.verify_result(as_(ctx, "inspector.b"), fai_id, result.result_id)
