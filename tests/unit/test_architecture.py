@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -85,26 +85,34 @@ def sources(*relative: str) -> list[Path]:
     return found
 
 
-def domain_violations(path: Path) -> list[str]:
-    """Imports of a domain file that are neither standard library nor the domain itself."""
-    return [
-        f"{path.relative_to(SRC)}:{line}: {name}"
-        for line, name in imports_of(path)
-        if not within(name, "firstarticle.domain")
-        and name.split(".")[0] not in sys.stdlib_module_names
-        # ``from firstarticle.domain import x`` also yields the parent's name
-        and name != "firstarticle"
-    ]
+def violations(path: Path, bad: Callable[[str], bool]) -> list[str]:
+    """``file:line: module`` for each import statement of ``path`` that ``bad`` accepts.
+
+    One line per statement: ``from x import a, b`` is reported once, as its first bad name.
+    """
+    found: dict[int, str] = {}
+    for line, name in imports_of(path):
+        if line not in found and bad(name):
+            found[line] = f"{path.relative_to(SRC)}:{line}: {name}"
+    return list(found.values())
 
 
-def forbidden_imports(paths: list[Path], forbidden: tuple[str, ...]) -> list[str]:
-    """Imports in ``paths`` of any module in ``forbidden``."""
-    return [
-        f"{path.relative_to(SRC)}:{line}: {name}"
-        for path in paths
-        for line, name in imports_of(path)
-        if any(within(name, prefix) for prefix in forbidden)
-    ]
+def outside_the_domain(name: str) -> bool:
+    """True for an import that is neither standard library nor firstarticle.domain."""
+    if within(name, "firstarticle.domain") or name == "firstarticle":
+        # ``from firstarticle import domain`` also names the parent package.
+        return False
+    return name.split(".")[0] not in sys.stdlib_module_names
+
+
+def any_of(*prefixes: str) -> Callable[[str], bool]:
+    """A predicate: the import is one of ``prefixes`` or inside one of them."""
+    return lambda name: any(within(name, prefix) for prefix in prefixes)
+
+
+def report(found: list[str]) -> str:
+    """The violations, one a line, for the assertion message."""
+    return "forbidden imports:\n" + "\n".join(found)
 
 
 # --- the checker itself --------------------------------------------------------------------
@@ -147,10 +155,9 @@ def test_the_domain_rule_flags_a_third_party_import(tmp_path, monkeypatch):
         "from ..storage import orm\n"
     )
     monkeypatch.setattr(sys.modules[__name__], "SRC", tmp_path)
-    assert [v.split(": ")[1] for v in domain_violations(bad)] == [
+    assert [v.split(": ")[1] for v in violations(bad, outside_the_domain)] == [
         "sqlalchemy",
         "firstarticle.storage",
-        "firstarticle.storage.orm",
     ]
 
 
@@ -161,23 +168,19 @@ def test_the_domain_imports_only_the_standard_library_and_itself():
     """Nothing in firstarticle.domain imports a framework, a driver or another layer."""
     files = sources("domain")
     assert len(files) >= 7, "the domain package was not found"
-    violations = [v for path in files for v in domain_violations(path)]
-    assert violations == []
+    found = [v for path in files for v in violations(path, outside_the_domain)]
+    assert not found, report(found)
 
 
 def test_services_import_no_delivery_layer_and_no_web_or_cli_framework():
     """Services are called by api, cli and web, never the other way round."""
     if not (PACKAGE / "services").is_dir():
         pytest.skip("src/firstarticle/services does not exist yet")
-    forbidden = (
-        "firstarticle.api",
-        "firstarticle.cli",
-        "firstarticle.web",
-        "fastapi",
-        "typer",
-        "starlette",
+    bad = any_of(
+        "firstarticle.api", "firstarticle.cli", "firstarticle.web", "fastapi", "typer", "starlette"
     )
-    assert forbidden_imports(sources("services"), forbidden) == []
+    found = [v for path in sources("services") for v in violations(path, bad)]
+    assert not found, report(found)
 
 
 def test_api_cli_and_web_reach_storage_only_through_bootstrap():
@@ -185,4 +188,5 @@ def test_api_cli_and_web_reach_storage_only_through_bootstrap():
     files = [p for p in sources("api", "cli", "web") if p.name != "bootstrap.py"]
     if not files:
         pytest.skip("no api, cli or web code yet")
-    assert forbidden_imports(files, ("firstarticle.storage",)) == []
+    found = [v for path in files for v in violations(path, any_of("firstarticle.storage"))]
+    assert not found, report(found)

@@ -299,6 +299,7 @@ class FaiLifecycleMachine(RuleBasedStateMachine):
         before = snapshot(fai)
         successor_id = fai.id if successor == "self" else successor
         findings = [a_blocking_finding()] if blocked else []
+        refusal: DomainError | None = None
         try:
             events = fai.apply(
                 action,
@@ -308,10 +309,13 @@ class FaiLifecycleMachine(RuleBasedStateMachine):
                 blocking_findings=findings,
                 superseded_by_id=successor_id,
             )
-        except DomainError as error:
-            assert isinstance(error, TransitionNotAllowedError | ValidationError | GuardFailedError)
+        except (TransitionNotAllowedError, ValidationError, GuardFailedError) as error:
+            refusal = error
+        if refusal is not None:
             assert snapshot(fai) == before, "a refused action changed the FAI"
-            if isinstance(error, GuardFailedError):
+            off_table = (before[0], action) not in EXPECTED
+            assert isinstance(refusal, TransitionNotAllowedError) is off_table
+            if isinstance(refusal, GuardFailedError):
                 assert action in NEEDS_READINESS
                 assert blocked
             return

@@ -1,0 +1,54 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both create .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-sqlite test-postgres lint format clean
+
+$(VENV)/.run-installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.run-installed
+
+## run: serve the API on SQLite (./firstarticle.db) with the demo plant at http://127.0.0.1:8000
+run: $(VENV)/.run-installed
+	$(BIN)/firstarticle serve --demo --host $(HOST) --port $(PORT)
+
+## test: the whole suite on SQLite, then again on PostgreSQL if FIRSTARTICLE_TEST_DATABASE_URL is set
+test: $(VENV)/.test-installed
+	$(MAKE) --no-print-directory test-sqlite
+	@if [ -n "$$FIRSTARTICLE_TEST_DATABASE_URL" ]; then \
+		$(MAKE) --no-print-directory test-postgres; \
+	else \
+		echo "FIRSTARTICLE_TEST_DATABASE_URL is not set: PostgreSQL run skipped"; \
+	fi
+
+test-sqlite: $(VENV)/.test-installed
+	@echo "== test suite on SQLite"
+	env -u FIRSTARTICLE_TEST_DATABASE_URL $(BIN)/python -m pytest
+
+test-postgres: $(VENV)/.test-installed
+	@echo "== test suite on PostgreSQL"
+	$(BIN)/python -m pytest
+
+## lint: ruff, formatting, mypy strict on domain and services
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+
+format: $(VENV)/.test-installed
+	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache firstarticle.db*
