@@ -12,10 +12,11 @@ from alembic.config import Config
 from sqlalchemy.orm import Session, sessionmaker
 
 from firstarticle.config import Settings, get_settings
+from firstarticle.domain.errors import DomainError
 from firstarticle.ports import Clock, UnitOfWork
 from firstarticle.services import ServiceContext, SystemClock
 from firstarticle.storage.db import make_engine, make_session_factory
-from firstarticle.storage.uow import SqlUnitOfWork
+from firstarticle.storage.uow import SqlUnitOfWork, translate
 
 MIGRATIONS = Path(__file__).parent / "storage" / "migrations"
 
@@ -28,6 +29,11 @@ class Application:
     engine: sa.Engine
     session_factory: sessionmaker[Session]
     clock: Clock
+
+    @staticmethod
+    def translate_error(error: Exception) -> DomainError | None:
+        """Map an error escaping the storage adapter onto a typed error (None: a bug)."""
+        return translate(error)
 
     def uow(self) -> UnitOfWork:
         """A new unit of work on this application's database."""

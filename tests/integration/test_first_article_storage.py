@@ -235,7 +235,8 @@ def test_releasing_a_new_revision_makes_the_previous_one_obsolete(ctx):
     part = catalog.get_part(ctx, plant.part.id)
     statuses = {r.revision: r.status for r in part.revisions}
     assert statuses == {"C": model.RevisionStatus.OBSOLETE, "D": model.RevisionStatus.RELEASED}
-    assert part.released_revision is not None and part.released_revision.revision == "D"
+    assert part.released_revision is not None
+    assert part.released_revision.revision == "D"
 
 
 def test_an_unknown_work_order_is_not_found(ctx):

@@ -420,8 +420,11 @@ class World:
 
 
 def a_ready_world(n_characteristics: int = 2) -> World:
-    """A complete detail FAI: every characteristic measured conforming on serial SN-001,
-    a material, a special process and a functional test fully accounted for on Form 2."""
+    """A complete detail FAI on which readiness finds nothing.
+
+    Every characteristic is measured conforming on serial SN-001; a material, a special
+    process and a functional test are fully accounted for on Form 2.
+    """
     released = a_released_part_with(n_characteristics)
     work_order = a_work_order(released.revision.id)
     fai = an_fai(released, work_order)

@@ -92,8 +92,7 @@ def test_the_transition_table_is_the_documented_lifecycle():
 
 
 def test_reasons_and_readiness_are_required_by_exactly_the_documented_actions():
-    """Reasons go with sending back, conditions, rejection, cancel, supersede; readiness with
-    review, internal approval and submission."""
+    """Only the documented actions ask for a reason, and only review steps for readiness."""
     assert {t.action for t in TRANSITIONS if t.reason_required} == REASON_REQUIRED
     assert {t.action for t in TRANSITIONS if t.needs_readiness} == NEEDS_READINESS
 

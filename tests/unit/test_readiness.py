@@ -391,11 +391,6 @@ def test_an_index_fai_unknown_to_the_context_is_reported_as_unknown():
     assert finding.message == "FAIR-0999 for P-200 is unknown, not approved."
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="readiness uses str.capitalize() on the label, which lowercases '9B' to '9b'",
-)
 def test_a_wrong_revision_finding_spells_a_lettered_balloon_as_drawn():
     """Balloon 9B of another revision is reported as 'Balloon 9B', not 'Balloon 9b'."""
     world = a_ready_world()

@@ -333,7 +333,7 @@ def create_app(application: Application) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.application = application
-    problems.install(app)
+    problems.install(app, application.translate_error)
 
     @app.middleware("http")
     async def request_id(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from firstarticle.domain import errors
-from firstarticle.storage.uow import StorageUnavailableError, translate
+from firstarticle.ports import StorageUnavailableError
 
 log = logging.getLogger("firstarticle.api")
 
@@ -64,7 +65,7 @@ def _domain_error(request: Request, error: errors.DomainError) -> JSONResponse:
     return problem(status, error.code, title, error.message, request, **error.details)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, translate: Callable[[Exception], errors.DomainError | None]) -> None:
     """Register the handlers that turn every failure into problem+json."""
 
     @app.exception_handler(errors.DomainError)

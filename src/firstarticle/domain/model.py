@@ -7,6 +7,7 @@ Form 3 rows, scope units, results, nonconformance links, evidence and customer d
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import uuid
@@ -26,6 +27,7 @@ from firstarticle.domain.lifecycle import (
 )
 from firstarticle.domain.values import AttributeResult, Conformance, Requirement
 
+_ABSOLUTE_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 _id_lock = threading.Lock()
 _id_state = {"ms": 0, "seq": 0}
 
@@ -586,7 +588,9 @@ class EvidenceLink:
         if len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest):
             raise ValidationError("sha256 must be 64 hexadecimal characters.", field="sha256")
         self.sha256 = digest
-        if "://" not in self.uri and not self.uri.startswith("urn:"):
+        if not _ABSOLUTE_URI.match(self.uri) or (
+            "://" not in self.uri and not self.uri.lower().startswith("urn:")
+        ):
             raise ValidationError(
                 "uri must be an absolute URI (scheme://... or urn:...).", field="uri"
             )
@@ -753,7 +757,11 @@ class FirstArticle:
         if result.value is not None:
             # Judging once here refuses values in units the requirement cannot be compared with.
             result.conformance(characteristic.requirement)
-        if result.source is ResultSource.MANUAL_ENTRY and result.verified_by == result.recorded_by:
+        if (
+            result.source is ResultSource.MANUAL_ENTRY
+            and result.verified_by is not None
+            and result.verified_by in {result.recorded_by, result.operator}
+        ):
             raise ValidationError(
                 "A manual entry is verified by a second person.", field="verified_by"
             )

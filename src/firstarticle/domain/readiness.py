@@ -147,7 +147,7 @@ def _characteristic_rules(fai: model.FirstArticle, ctx: ReadinessContext) -> lis
             Finding(
                 "CHAR_WRONG_REVISION",
                 Severity.BLOCKING,
-                f"{label.capitalize()} does not belong to rev {ctx.revision.revision}.",
+                f"{label[:1].upper() + label[1:]} does not belong to rev {ctx.revision.revision}.",
                 (RecordRef("characteristic", char_id, label),),
             )
         )

@@ -5,6 +5,7 @@ Conformance is always computed from the requirement and the measured value, neve
 
 from __future__ import annotations
 
+import decimal
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -38,15 +39,26 @@ _UNIT_ALIASES: dict[str, str] = {
 }
 
 
+_CANONICAL = frozenset(_UNIT_ALIASES.values())
+
+
+def exact() -> decimal.Context:
+    """A context wide enough for drawing values, refusing (not rounding) what would not fit."""
+    return decimal.Context(
+        prec=100,
+        traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow, decimal.DivisionByZero],
+    )
+
+
 def normalize_unit(unit: str) -> str:
     """Return the canonical spelling of a unit name (``"Inch"`` -> ``"in"``); unknown units pass."""
     cleaned = unit.strip()
     if not cleaned:
         raise ValidationError("A unit must not be blank.", field="units")
-    lowered = cleaned.lower()
+    lowered = cleaned.lower().replace("\u03bc", "\u00b5")  # Greek mu and micro sign alike
     if lowered in _UNIT_ALIASES:
         return _UNIT_ALIASES[lowered]
-    return lowered if lowered in _LENGTH_TO_MM else cleaned
+    return lowered if lowered in _LENGTH_TO_MM or lowered in _CANONICAL else cleaned
 
 
 def to_decimal(value: object, field: str) -> Decimal:
@@ -63,12 +75,37 @@ def to_decimal(value: object, field: str) -> Decimal:
 
 
 def convert(value: Decimal, from_unit: str, to_unit: str) -> Decimal:
-    """Convert ``value`` between length units exactly; raise UnitMismatchError otherwise."""
-    source, target = normalize_unit(from_unit), normalize_unit(to_unit)
+    """Convert ``value`` between length units, for display.
+
+    Towards smaller units (in to mm) the result is exact; the other way it is rounded to
+    50 significant digits. Conformance never uses this: see :func:`compare`.
+    """
+    source, target = _comparable(from_unit, to_unit)
     if source == target:
         return value
-    if source in _LENGTH_TO_MM and target in _LENGTH_TO_MM:
+    with decimal.localcontext(decimal.Context(prec=50)):
         return value * _LENGTH_TO_MM[source] / _LENGTH_TO_MM[target]
+
+
+def compare(value: Decimal, value_units: str, limit: Decimal, limit_units: str) -> int:
+    """-1, 0 or 1 as ``value`` is below, at or above ``limit``, exactly across length units.
+
+    Both sides are scaled to millimetres by multiplication only, so no rounding can move a
+    value across a limit.
+    """
+    source, target = _comparable(value_units, limit_units)
+    if source == target:
+        left, right = value, limit
+    else:
+        with decimal.localcontext(exact()):
+            left, right = value * _LENGTH_TO_MM[source], limit * _LENGTH_TO_MM[target]
+    return (left > right) - (left < right)
+
+
+def _comparable(from_unit: str, to_unit: str) -> tuple[str, str]:
+    source, target = normalize_unit(from_unit), normalize_unit(to_unit)
+    if source == target or (source in _LENGTH_TO_MM and target in _LENGTH_TO_MM):
+        return source, target
     raise UnitMismatchError(
         f"A value in {from_unit!r} cannot be compared with a requirement in {to_unit!r}.",
         value_units=from_unit,
@@ -142,11 +179,18 @@ class Requirement:
                 "The upper tolerance is below the lower tolerance.", field="upper_tolerance"
             )
         unit = normalize_unit(units)
+        try:
+            with decimal.localcontext(exact()):
+                lower, upper = nominal + lower_tolerance, nominal + upper_tolerance
+        except decimal.Inexact:
+            raise ValidationError(
+                "The nominal and tolerances differ by too many digits.", field="nominal"
+            ) from None
         return cls(
             text=text or format_toleranced(nominal, upper_tolerance, lower_tolerance, unit),
             nominal=nominal,
-            lower_limit=nominal + lower_tolerance,
-            upper_limit=nominal + upper_tolerance,
+            lower_limit=lower,
+            upper_limit=upper,
             units=unit,
         )
 
@@ -171,10 +215,9 @@ class Requirement:
                 "This requirement has no limits; verify it with an attribute result.",
                 field="value",
             )
-        measured = convert(value, units, self.units)
-        if self.lower_limit is not None and measured < self.lower_limit:
+        if self.lower_limit is not None and compare(value, units, self.lower_limit, self.units) < 0:
             return Conformance.NONCONFORMING
-        if self.upper_limit is not None and measured > self.upper_limit:
+        if self.upper_limit is not None and compare(value, units, self.upper_limit, self.units) > 0:
             return Conformance.NONCONFORMING
         return Conformance.CONFORMING
 
@@ -187,4 +230,5 @@ def format_toleranced(nominal: Decimal, upper: Decimal, lower: Decimal, units: s
 
 
 def _signed(value: Decimal) -> str:
-    return f"+{value}" if value >= 0 else f"{value}"
+    # format(..., "+") keeps a unilateral "-0" as drawings write it, never "+-0".
+    return format(value, "+")

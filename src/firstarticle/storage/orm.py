@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import composite, registry, relationship
 
+from firstarticle.domain import holds as holds_domain
 from firstarticle.domain import model
 from firstarticle.domain.lifecycle import FaiStatus
 from firstarticle.domain.values import AttributeResult, Requirement
@@ -296,6 +297,73 @@ customer_decisions = _fai_child(
     sa.Column("recorded_at", UtcDateTime, nullable=False),
 )
 
+holds = sa.Table(
+    "holds",
+    metadata,
+    *_site_key(),
+    sa.Column("kind", enum_column_type(holds_domain.HoldKind), nullable=False),
+    sa.Column("source", enum_column_type(holds_domain.HoldSource), nullable=False),
+    sa.Column("status", enum_column_type(holds_domain.HoldStatus), nullable=False),
+    sa.Column("part_revision_id", ID, sa.ForeignKey("part_revisions.id"), nullable=False),
+    sa.Column("customer_id", ID, sa.ForeignKey("customers.id")),
+    sa.Column("work_order_id", ID),
+    sa.Column("serial_numbers", sa.JSON, nullable=False),
+    sa.Column("lots", sa.JSON, nullable=False),
+    sa.Column("first_article_id", ID),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("placed_by", sa.String(100), nullable=False),
+    sa.Column("placed_at", UtcDateTime, nullable=False),
+    sa.Column("released_by", sa.String(100)),
+    sa.Column("released_at", UtcDateTime),
+    sa.Column("release_reason", sa.Text),
+    sa.ForeignKeyConstraint(
+        ["site_id", "work_order_id"], ["work_orders.site_id", "work_orders.id"]
+    ),
+    sa.ForeignKeyConstraint(
+        ["site_id", "first_article_id"], ["first_articles.site_id", "first_articles.id"]
+    ),
+    # The gate looks up the active holds of one revision at one site.
+    sa.Index("ix_holds_gate", "site_id", "part_revision_id", "status"),
+)
+
+hold_overrides = sa.Table(
+    "hold_overrides",
+    metadata,
+    *_site_key(),
+    sa.Column("hold_id", ID, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("requested_by", sa.String(100), nullable=False),
+    sa.Column("requested_at", UtcDateTime, nullable=False),
+    sa.Column("serial_numbers", sa.JSON, nullable=False),
+    sa.Column("lots", sa.JSON, nullable=False),
+    sa.Column("second_signer", sa.String(100)),
+    sa.Column("second_signed_at", UtcDateTime),
+    sa.Column("revoked_by", sa.String(100)),
+    sa.Column("revoked_at", UtcDateTime),
+    sa.ForeignKeyConstraint(["site_id", "hold_id"], ["holds.site_id", "holds.id"]),
+    sa.CheckConstraint(
+        "second_signer IS NULL OR second_signer <> requested_by", name="two_different_signers"
+    ),
+    sa.Index("ix_hold_overrides_hold", "site_id", "hold_id"),
+)
+
+gate_decisions = sa.Table(
+    "gate_decisions",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("site_id", ID),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("decision", sa.String(8), nullable=False),
+    sa.Column("caller", sa.String(100), nullable=False),
+    sa.Column("request", sa.JSON, nullable=False),
+    sa.Column("reasons", sa.JSON, nullable=False),
+    sa.Column("data_version", sa.JSON, nullable=False),
+    sa.CheckConstraint("decision IN ('allow', 'deny')", name="decision_value"),
+    sa.Index("ix_gate_decisions_site_at", "site_id", "at"),
+)
+
 fair_sequences = sa.Table(
     "fair_sequences",
     metadata,
@@ -393,6 +461,19 @@ def start_mappers() -> None:
             ),
             "serials": relationship(
                 model.SerialNumber, cascade="all, delete-orphan", order_by=serial_numbers.c.number
+            ),
+        },
+    )
+    m(holds_domain.HoldOverride, hold_overrides)
+    m(
+        holds_domain.Hold,
+        holds,
+        properties={
+            "overrides": relationship(
+                holds_domain.HoldOverride,
+                cascade="all, delete-orphan",
+                order_by=hold_overrides.c.id,
+                lazy="selectin",
             ),
         },
     )

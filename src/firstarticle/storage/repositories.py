@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from firstarticle.domain import model
 from firstarticle.domain.events import Event
+from firstarticle.domain.holds import Hold, HoldOverride, HoldStatus
 from firstarticle.domain.lifecycle import FaiStatus
 from firstarticle.ports import Page
 from firstarticle.storage import orm
@@ -97,6 +99,14 @@ class SqlPartRepository:
             ],  # type: ignore[arg-type]
         )
 
+    def revision_by_number(self, part_number: str, revision: str) -> model.PartRevision | None:
+        stmt = (
+            sa.select(model.PartRevision)
+            .join(orm.parts, orm.parts.c.id == orm.part_revisions.c.part_id)
+            .where(orm.parts.c.number == part_number, orm.part_revisions.c.revision == revision)
+        )
+        return self.session.scalars(stmt).one_or_none()
+
     def characteristics(self, ids: Sequence[str]) -> dict[str, model.Characteristic]:
         if not ids:
             return {}
@@ -125,11 +135,48 @@ class SqlWorkOrderRepository:
         stmt = sa.select(model.WorkOrder).filter_by(site_id=site_id, number=number)
         return self.session.scalars(stmt.options(*self._options())).one_or_none()
 
+    def serials(self, site_id: str, numbers: Sequence[str]) -> list[SerialRecord]:
+        """The serials with these numbers at the site, with their work order's revision."""
+        if not numbers:
+            return []
+        s, w = orm.serial_numbers, orm.work_orders
+        rows = self.session.execute(
+            sa.select(s.c.number, s.c.lot, w.c.id, w.c.number, w.c.part_revision_id)
+            .join(w, (w.c.site_id == s.c.site_id) & (w.c.id == s.c.work_order_id))
+            .where(s.c.site_id == site_id, s.c.number.in_(set(numbers)))
+        ).all()
+        return [SerialRecord(*row) for row in rows]
+
+    def lot_known(self, site_id: str, part_revision_id: str, lot: str) -> bool:
+        """True when a work order or serial of this revision at the site carries the lot."""
+        s, w = orm.serial_numbers, orm.work_orders
+        by_wo = sa.select(w.c.id).where(
+            w.c.site_id == site_id, w.c.part_revision_id == part_revision_id, w.c.lot == lot
+        )
+        by_serial = (
+            sa.select(s.c.id)
+            .join(w, (w.c.site_id == s.c.site_id) & (w.c.id == s.c.work_order_id))
+            .where(s.c.site_id == site_id, w.c.part_revision_id == part_revision_id, s.c.lot == lot)
+        )
+        stmt = sa.select(sa.or_(sa.exists(by_wo), sa.exists(by_serial)))
+        return bool(self.session.scalar(stmt))
+
     def list(self, site_id: str | None, limit: int, offset: int) -> Page[model.WorkOrder]:
         stmt = sa.select(model.WorkOrder).order_by(orm.work_orders.c.number)
         if site_id is not None:
             stmt = stmt.where(orm.work_orders.c.site_id == site_id)
         return _page(self.session, stmt.options(*self._options()), limit, offset)
+
+
+@dataclass(frozen=True)
+class SerialRecord:
+    """A serial as the gate needs it."""
+
+    number: str
+    lot: str | None
+    work_order_id: str
+    work_order_number: str
+    part_revision_id: str
 
 
 _FAI_CHILDREN = (
@@ -183,6 +230,25 @@ class SqlFirstArticleRepository:
             stmt = stmt.where(t.c.part_revision_id == part_revision_id)
         return _page(self.session, stmt, limit, offset)
 
+    def covering(
+        self, site_id: str, part_revision_id: str, customer_id: str | None
+    ) -> list[model.FirstArticle]:
+        """Live FAIs (not cancelled or superseded) of a configuration, with their NC links."""
+        t = orm.first_articles
+        stmt = (
+            sa.select(model.FirstArticle)
+            .where(
+                t.c.site_id == site_id,
+                t.c.part_revision_id == part_revision_id,
+                t.c.status.not_in([FaiStatus.CANCELLED, FaiStatus.SUPERSEDED]),
+            )
+            .options(selectinload(model.FirstArticle.nonconformances))  # type: ignore[arg-type]
+            .order_by(t.c.created_at)
+        )
+        if customer_id is not None:
+            stmt = stmt.where(t.c.customer_id == customer_id)
+        return list(self.session.scalars(stmt))
+
     def next_fair_number(self, site_id: str, year: int) -> int:
         t = orm.fair_sequences
         where = (t.c.site_id == site_id) & (t.c.year == year)
@@ -195,6 +261,70 @@ class SqlFirstArticleRepository:
             return 1
         self.session.execute(sa.update(t).where(where).values(last_number=last + 1))
         return last + 1
+
+
+class SqlHoldRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, hold: Hold) -> None:
+        self.session.add(hold)
+
+    def get(self, hold_id: str, *, for_update: bool = False) -> Hold | None:
+        stmt = sa.select(Hold).where(orm.holds.c.id == hold_id)
+        if for_update:
+            # Serialises concurrent signatures and releases of the same hold (C1).
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt).one_or_none()
+
+    def active_for(self, site_id: str, part_revision_id: str) -> list[Hold]:
+        h = orm.holds
+        stmt = (
+            sa.select(Hold)
+            .where(
+                h.c.site_id == site_id,
+                h.c.part_revision_id == part_revision_id,
+                h.c.status == HoldStatus.ACTIVE,
+            )
+            .order_by(h.c.id)
+        )
+        return list(self.session.scalars(stmt))
+
+    def override(self, override_id: str) -> HoldOverride | None:
+        stmt = sa.select(HoldOverride).where(orm.hold_overrides.c.id == override_id)
+        return self.session.scalars(stmt).one_or_none()
+
+    def list(
+        self, *, site_id: str | None, status: HoldStatus | None, limit: int, offset: int
+    ) -> Page[Hold]:
+        h = orm.holds
+        stmt = sa.select(Hold).order_by(h.c.placed_at.desc(), h.c.id)
+        if site_id is not None:
+            stmt = stmt.where(h.c.site_id == site_id)
+        if status is not None:
+            stmt = stmt.where(h.c.status == status)
+        return _page(self.session, stmt, limit, offset)
+
+
+class SqlGateLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def append(self, record: dict[str, Any]) -> None:
+        self.session.execute(sa.insert(orm.gate_decisions).values(**record))
+
+    def list(self, *, site_id: str | None, limit: int, offset: int) -> Page[dict[str, Any]]:
+        g = orm.gate_decisions
+        stmt = sa.select(g).order_by(g.c.at.desc(), g.c.id.desc())
+        if site_id is not None:
+            stmt = stmt.where(g.c.site_id == site_id)
+        total = self.session.scalar(
+            sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+        )
+        rows = self.session.execute(stmt.limit(limit).offset(offset)).mappings().all()
+        return Page(
+            items=[dict(r) for r in rows], total=int(total or 0), limit=limit, offset=offset
+        )
 
 
 def _jsonable(value: Any) -> Any:

@@ -10,13 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from firstarticle.domain.errors import ConflictError, DomainError
+from firstarticle.ports import StorageUnavailableError
 from firstarticle.storage import repositories as repos
-
-
-class StorageUnavailableError(DomainError):
-    """The database cannot be reached or did not answer in time."""
-
-    code = "storage_unavailable"
 
 
 def translate(error: Exception) -> DomainError | None:
@@ -49,6 +44,8 @@ class SqlUnitOfWork:
         self.work_orders = repos.SqlWorkOrderRepository(self.session)
         self.first_articles = repos.SqlFirstArticleRepository(self.session)
         self.audit = repos.SqlAuditLog(self.session)
+        self.holds = repos.SqlHoldRepository(self.session)
+        self.gate_log = repos.SqlGateLog(self.session)
         return self
 
     def __exit__(self, exc_type: object, error: object, tb: object) -> None:

@@ -1,0 +1,331 @@
+"""Holds, their two-person overrides, and the policy of the shipment / production gate.
+
+Pure rules: which holds apply to a question, whether an override counts, and what the gate
+answers given the facts the service read. Anything the gate cannot establish is a deny.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from firstarticle.domain.errors import ConflictError, ValidationError
+from firstarticle.domain.lifecycle import FaiStatus
+from firstarticle.domain.model import new_id, require_text
+
+# An override is a stop-gap, not a policy: past this it needs a new pair of signatures.
+MAX_OVERRIDE_DURATION = timedelta(days=30)
+
+
+class HoldKind(StrEnum):
+    """What a hold stops."""
+
+    SHIPMENT = "shipment"
+    PRODUCTION = "production"
+    CONTAINMENT = "containment"
+
+    def stops(self, question: GateKind) -> bool:
+        """True when a hold of this kind stops a gate question of ``question`` kind."""
+        if self is HoldKind.CONTAINMENT:
+            return True  # contained product neither ships nor moves on
+        return self.value == question.value
+
+
+class HoldSource(StrEnum):
+    """Who or what placed a hold."""
+
+    FAI_REQUIRED = "fai_required"
+    CUSTOMER_CONTAINMENT = "customer_containment"
+    MANUAL = "manual"
+
+
+class HoldStatus(StrEnum):
+    """A hold is active until the lifecycle releases it."""
+
+    ACTIVE = "active"
+    RELEASED = "released"
+
+
+class GateKind(StrEnum):
+    """The question ERP or the shop floor asks."""
+
+    SHIPMENT = "shipment"
+    PRODUCTION = "production"
+
+
+@dataclass(eq=False)
+class HoldOverride:
+    """A time-boxed exception to a hold, signed by two different authorized people."""
+
+    site_id: str
+    hold_id: str
+    reason: str
+    expires_at: datetime
+    requested_by: str
+    requested_at: datetime
+    serial_numbers: list[str] = field(default_factory=list)
+    lots: list[str] = field(default_factory=list)
+    second_signer: str | None = None
+    second_signed_at: datetime | None = None
+    revoked_by: str | None = None
+    revoked_at: datetime | None = None
+    id: str = field(default_factory=new_id)
+
+    def sign(self, signer: str, at: datetime) -> None:
+        """Add the second signature; the requester cannot sign twice."""
+        if self.second_signer is not None:
+            raise ConflictError("The override already has both signatures.")
+        if signer == self.requested_by:
+            raise ValidationError(
+                "An override needs a second, different person to sign.", field="signer"
+            )
+        if at >= self.expires_at:
+            raise ValidationError("The override has already expired.", field="expires_at")
+        self.second_signer, self.second_signed_at = signer, at
+
+    def is_effective(self, at: datetime) -> bool:
+        """Counts only with two different signers, before expiry, and unrevoked."""
+        return (
+            self.second_signer is not None
+            and self.second_signer != self.requested_by
+            and self.revoked_at is None
+            and at < self.expires_at
+        )
+
+    def covers(self, q: GateQuestion) -> bool:
+        """True when the override reaches everything asked (an unscoped one covers the hold)."""
+        if not self.serial_numbers and not self.lots:
+            return True
+        if not q.serial_numbers and q.lot is None:
+            return False  # the question is about the whole configuration; this is narrower
+        serials_ok = all(s in self.serial_numbers for s in q.serial_numbers) or (
+            bool(q.serial_lots) and all(lot in self.lots for lot in q.serial_lots)
+        )
+        return serials_ok and (q.lot is None or q.lot in self.lots)
+
+
+@dataclass(eq=False)
+class Hold:
+    """A stop on a part revision at a site, optionally narrowed to customer, WO, serials, lots."""
+
+    site_id: str
+    kind: HoldKind
+    source: HoldSource
+    part_revision_id: str
+    reason: str
+    placed_by: str
+    placed_at: datetime
+    customer_id: str | None = None
+    work_order_id: str | None = None
+    serial_numbers: list[str] = field(default_factory=list)
+    lots: list[str] = field(default_factory=list)
+    first_article_id: str | None = None
+    status: HoldStatus = HoldStatus.ACTIVE
+    released_by: str | None = None
+    released_at: datetime | None = None
+    release_reason: str | None = None
+    overrides: list[HoldOverride] = field(default_factory=list)
+    id: str = field(default_factory=new_id)
+
+    def __post_init__(self) -> None:
+        self.reason = require_text(self.reason, "reason")
+
+    @property
+    def is_active(self) -> bool:
+        """True until released."""
+        return self.status is HoldStatus.ACTIVE
+
+    def applies_to(self, q: GateQuestion) -> bool:
+        """True when this active hold stops the question asked."""
+        if not self.is_active or not self.kind.stops(q.kind):
+            return False
+        if self.site_id != q.site_id or self.part_revision_id != q.part_revision_id:
+            return False
+        if self.customer_id is not None and self.customer_id != q.customer_id:
+            return False
+        if (
+            self.work_order_id is not None
+            and q.work_order_ids
+            and self.work_order_id not in q.work_order_ids
+        ):
+            return False
+        if self.serial_numbers or self.lots:
+            hit_serial = any(s in self.serial_numbers for s in q.serial_numbers)
+            hit_lot = bool(self.lots) and (
+                q.lot in self.lots or any(lot in self.lots for lot in q.serial_lots)
+            )
+            return hit_serial or hit_lot
+        return True
+
+    def overridden_for(self, q: GateQuestion, at: datetime) -> HoldOverride | None:
+        """The effective override that lets ``q`` through this hold, if any."""
+        return next(
+            (o for o in self.overrides if o.is_effective(at) and o.covers(q)),
+            None,
+        )
+
+    def release(self, by: str, at: datetime, reason: str) -> None:
+        """Release the hold (the lifecycle does this when the FAI is approved)."""
+        if not self.is_active:
+            raise ConflictError("The hold is already released.", hold_id=self.id)
+        self.status = HoldStatus.RELEASED
+        self.released_by, self.released_at = by, at
+        self.release_reason = require_text(reason, "reason")
+
+    def request_override(
+        self,
+        *,
+        requested_by: str,
+        at: datetime,
+        reason: str,
+        expires_at: datetime,
+        serial_numbers: Iterable[str] = (),
+        lots: Iterable[str] = (),
+    ) -> HoldOverride:
+        """Open an override with its first signature; it counts once a second person signs."""
+        if not self.is_active:
+            raise ConflictError("A released hold needs no override.", hold_id=self.id)
+        if expires_at <= at:
+            raise ValidationError("An override needs an expiry in the future.", field="expires_at")
+        if expires_at - at > MAX_OVERRIDE_DURATION:
+            raise ValidationError(
+                f"An override may last at most {MAX_OVERRIDE_DURATION.days} days.",
+                field="expires_at",
+            )
+        override = HoldOverride(
+            self.site_id,
+            self.id,
+            require_text(reason, "reason"),
+            expires_at,
+            requested_by,
+            at,
+            list(serial_numbers),
+            list(lots),
+        )
+        self.overrides.append(override)
+        return override
+
+
+@dataclass(frozen=True)
+class GateQuestion:
+    """What the caller asked, resolved to ids where the records are known."""
+
+    kind: GateKind
+    site_id: str
+    customer_id: str
+    part_revision_id: str
+    serial_numbers: tuple[str, ...] = ()
+    lot: str | None = None
+    work_order_ids: tuple[str, ...] = ()
+    # Lots the asked serials were built in, so a hold on a lot stops its serials.
+    serial_lots: tuple[str, ...] = ()
+
+
+class Decision(StrEnum):
+    """The gate's answer."""
+
+    ALLOW = "allow"
+    DENY = "deny"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why the gate answered as it did; ``code`` is stable for programs."""
+
+    code: str
+    message: str
+    record_type: str | None = None
+    record_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CoveringFai:
+    """An FAI that could cover the configuration, with what the gate needs to know of it."""
+
+    id: str
+    fair_identifier: str
+    status: FaiStatus
+    open_nonconformances: tuple[str, ...] = ()
+
+
+def covering_statuses(ships_on_conditional: bool) -> frozenset[FaiStatus]:
+    """FAI statuses that let product through: approved, or conditionally accepted where the
+    customer's configuration allows shipment (production may then move on too)."""
+    if ships_on_conditional:
+        return frozenset({FaiStatus.APPROVED, FaiStatus.CONDITIONALLY_ACCEPTED})
+    return frozenset({FaiStatus.APPROVED})
+
+
+def decide(
+    q: GateQuestion,
+    *,
+    requires_fai: bool,
+    ships_on_conditional: bool,
+    fais: Sequence[CoveringFai],
+    holds: Sequence[Hold],
+    at: datetime,
+) -> tuple[Decision, list[Reason]]:
+    """Allow only when an FAI covers the configuration and no hold or open NC applies."""
+    reasons: list[Reason] = []
+    allow_reasons: list[Reason] = []
+    if requires_fai:
+        statuses = covering_statuses(ships_on_conditional)
+        covering = [f for f in fais if f.status in statuses]
+        if not covering:
+            pending = ", ".join(f"{f.fair_identifier} ({f.status.value})" for f in fais)
+            reasons.append(
+                Reason(
+                    "fai_not_approved",
+                    "No approved FAI covers this part revision for this customer at this site"
+                    + (f"; FAIs: {pending}." if pending else "."),
+                )
+            )
+        for fai in covering:
+            for number in fai.open_nonconformances:
+                reasons.append(
+                    Reason(
+                        "open_nonconformance",
+                        f"Nonconformance {number} on {fai.fair_identifier} is open.",
+                        "first_article",
+                        fai.id,
+                    )
+                )
+            allow_reasons.append(
+                Reason(
+                    "fai_approved",
+                    f"{fai.fair_identifier} is {fai.status.value}.",
+                    "first_article",
+                    fai.id,
+                )
+            )
+    else:
+        allow_reasons.append(Reason("fai_not_required", "The customer requires no FAI."))
+    for hold in holds:
+        if not hold.applies_to(q):
+            continue
+        override = hold.overridden_for(q, at)
+        if override is not None:
+            allow_reasons.append(
+                Reason(
+                    "hold_overridden",
+                    f"{hold.kind.value.capitalize()} hold overridden until "
+                    f"{override.expires_at.isoformat()} ({override.requested_by} and "
+                    f"{override.second_signer}): {override.reason}",
+                    "hold_override",
+                    override.id,
+                )
+            )
+            continue
+        reasons.append(
+            Reason(
+                "hold_active",
+                f"{hold.kind.value.capitalize()} hold: {hold.reason}",
+                "hold",
+                hold.id,
+            )
+        )
+    if reasons:
+        return Decision.DENY, reasons
+    return Decision.ALLOW, allow_reasons

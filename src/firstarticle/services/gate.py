@@ -1,0 +1,241 @@
+"""The shipment / production gate: answers allow or deny with reasons, fails closed.
+
+Read-only and idempotent over the business records; every answer is recorded with the data
+it was based on. Nothing is cached, so a committed hold takes effect on the next question.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from firstarticle.domain.holds import (
+    CoveringFai,
+    Decision,
+    GateKind,
+    GateQuestion,
+    Reason,
+    decide,
+)
+from firstarticle.domain.model import NonconformanceStatus, new_id
+from firstarticle.ports import Page, StorageUnavailableError, UnitOfWork
+from firstarticle.services import ServiceContext
+
+log = logging.getLogger("firstarticle.gate")
+
+# Past this the answer is a deny: a gate that hangs holds up shipping just as badly.
+GATE_DEADLINE_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class GateRequest:
+    """What ERP or the shop floor asks, in its own identifiers."""
+
+    site: str
+    customer: str
+    part_number: str
+    part_revision: str
+    kind: GateKind
+    serial_numbers: tuple[str, ...] = ()
+    lot: str | None = None
+    work_order: str | None = None
+
+
+@dataclass(frozen=True)
+class GateAnswer:
+    """The decision, its id in the decision log, and why."""
+
+    decision: Decision
+    decision_id: str
+    reasons: tuple[Reason, ...]
+    at: datetime
+    recorded: bool = True
+    data_version: dict[str, Any] = field(default_factory=dict)
+
+
+def _deny(code: str, message: str) -> tuple[Decision, list[Reason]]:
+    return Decision.DENY, [Reason(code, message)]
+
+
+def _evaluate(
+    uow: UnitOfWork, req: GateRequest, at: datetime
+) -> tuple[Decision, list[Reason], str | None, dict[str, Any]]:
+    unknown: list[Reason] = []
+    site = uow.sites.by_code(req.site.strip().upper())
+    customer = uow.customers.by_code(req.customer.strip().upper())
+    revision = uow.parts.revision_by_number(req.part_number, req.part_revision)
+    if site is None:
+        unknown.append(Reason("unknown_site", f"Site {req.site!r} is not known."))
+    if customer is None:
+        unknown.append(Reason("unknown_customer", f"Customer {req.customer!r} is not known."))
+    if revision is None:
+        unknown.append(
+            Reason(
+                "unknown_part_revision",
+                f"Part {req.part_number} rev {req.part_revision} is not known.",
+            )
+        )
+    if site is None or customer is None or revision is None:
+        return Decision.DENY, unknown, site.id if site else None, {}
+    work_order_ids: tuple[str, ...] = ()
+    if req.work_order is not None:
+        wo = uow.work_orders.by_number(site.id, req.work_order)
+        if wo is None:
+            unknown.append(
+                Reason(
+                    "unknown_work_order",
+                    f"Work order {req.work_order} is not known at {site.code}.",
+                )
+            )
+        elif wo.part_revision_id != revision.id:
+            unknown.append(
+                Reason(
+                    "work_order_revision_mismatch",
+                    f"Work order {wo.number} builds another revision.",
+                )
+            )
+        else:
+            work_order_ids = (wo.id,)
+    records = {
+        r.number: r
+        for r in uow.work_orders.serials(site.id, req.serial_numbers)
+        if r.part_revision_id == revision.id
+    }
+    for number in req.serial_numbers:
+        record = records.get(number)
+        if record is None:
+            unknown.append(
+                Reason(
+                    "unknown_serial",
+                    f"Serial {number} of {req.part_number} rev {req.part_revision} "
+                    f"is not known at {site.code}.",
+                )
+            )
+        elif work_order_ids and record.work_order_id not in work_order_ids:
+            unknown.append(
+                Reason(
+                    "serial_work_order_mismatch",
+                    f"Serial {number} was built on {record.work_order_number}.",
+                )
+            )
+    if req.lot is not None and not uow.work_orders.lot_known(site.id, revision.id, req.lot):
+        unknown.append(Reason("unknown_lot", f"Lot {req.lot} is not known for this revision."))
+    if not req.serial_numbers and req.lot is None:
+        unknown.append(Reason("nothing_identified", "Name the serial numbers or the lot."))
+    if unknown:
+        return Decision.DENY, unknown, site.id, {}
+    question = GateQuestion(
+        kind=req.kind,
+        site_id=site.id,
+        customer_id=customer.id,
+        part_revision_id=revision.id,
+        serial_numbers=tuple(req.serial_numbers),
+        lot=req.lot,
+        work_order_ids=work_order_ids,
+        serial_lots=tuple(r.lot for r in records.values() if r.lot is not None),
+    )
+    fais = uow.first_articles.covering(site.id, revision.id, customer.id)
+    holds = uow.holds.active_for(site.id, revision.id)
+    covering = [
+        CoveringFai(
+            f.id,
+            f.fair_identifier,
+            f.status,
+            tuple(nc.number for nc in f.nonconformances if nc.status is NonconformanceStatus.OPEN),
+        )
+        for f in fais
+    ]
+    decision, reasons = decide(
+        question,
+        requires_fai=customer.requires_fai,
+        ships_on_conditional=customer.ships_on_conditional_acceptance,
+        fais=covering,
+        holds=holds,
+        at=at,
+    )
+    version = {
+        "first_articles": {f.id: f.version for f in fais},
+        "holds": sorted(h.id for h in holds),
+        "overrides": sorted(o.id for h in holds for o in h.overrides),
+    }
+    return decision, reasons, site.id, version
+
+
+def check(ctx: ServiceContext, req: GateRequest) -> GateAnswer:
+    """Answer the gate question; anything that cannot be established is a deny, never an error."""
+    started = time.monotonic()
+    at = ctx.clock.now()
+    decision_id = new_id()
+    site_id: str | None = None
+    version: dict[str, Any] = {}
+    try:
+        with ctx.uow_factory() as uow:
+            decision, reasons, site_id, version = _evaluate(uow, req, at)
+    except Exception as error:  # fail closed: every failure is a deny with a reason
+        code = "gate_unavailable" if _is_storage(error) else "gate_internal_error"
+        log.warning("gate %s denies (%s): %s", decision_id, code, type(error).__name__)
+        decision, reasons = _deny(code, "The gate could not establish the facts and denies.")
+    if decision is Decision.ALLOW and time.monotonic() - started > GATE_DEADLINE_SECONDS:
+        decision, reasons = _deny("gate_timeout", "The gate did not decide in time and denies.")
+    recorded = _record(ctx, decision_id, at, site_id, req, decision, reasons, version)
+    if not recorded and decision is Decision.ALLOW:
+        decision, reasons = _deny(
+            "decision_not_recorded", "The decision could not be recorded, so the gate denies."
+        )
+    return GateAnswer(decision, decision_id, tuple(reasons), at, recorded, version)
+
+
+def _is_storage(error: Exception) -> bool:
+    return isinstance(error, StorageUnavailableError)
+
+
+def _record(
+    ctx: ServiceContext,
+    decision_id: str,
+    at: datetime,
+    site_id: str | None,
+    req: GateRequest,
+    decision: Decision,
+    reasons: Sequence[Reason],
+    version: dict[str, Any],
+) -> bool:
+    try:
+        with ctx.uow_factory() as uow:
+            request = asdict(req)
+            request["serial_numbers"] = list(req.serial_numbers)
+            request["kind"] = req.kind.value
+            uow.gate_log.append(
+                {
+                    "id": decision_id,
+                    "site_id": site_id,
+                    "at": at,
+                    "kind": req.kind.value,
+                    "decision": decision.value,
+                    "caller": ctx.actor,
+                    "request": request,
+                    "reasons": [asdict(r) for r in reasons],
+                    "data_version": version,
+                }
+            )
+            uow.commit()
+        return True
+    except Exception as error:  # a lost record must never turn into an error for ERP
+        log.error("gate decision %s could not be recorded: %s", decision_id, type(error).__name__)
+        return False
+
+
+def list_decisions(
+    ctx: ServiceContext,
+    *,
+    site_id: str | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Page[dict[str, Any]]:
+    """Recorded gate decisions, newest first."""
+    size, start = ctx.page(limit, offset)
+    with ctx.uow_factory() as uow:
+        return uow.gate_log.list(site_id=site_id, limit=size, offset=start)
