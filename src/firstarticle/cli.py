@@ -6,7 +6,7 @@ import getpass
 import json
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import wraps
 from typing import Annotated, Any, ParamSpec, TypeVar
@@ -19,9 +19,10 @@ from firstarticle import bootstrap
 from firstarticle.config import Settings, get_settings
 from firstarticle.domain import model
 from firstarticle.domain.errors import DomainError
+from firstarticle.domain.holds import Decision, GateKind, HoldKind, HoldStatus
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus
 from firstarticle.domain.values import AttributeResult
-from firstarticle.services import ServiceContext, catalog, first_articles, orders
+from firstarticle.services import ServiceContext, catalog, first_articles, gate, holds, orders
 
 app = typer.Typer(
     help="First Article Inspection (AS9102) coordination.",
@@ -42,6 +43,10 @@ app.add_typer(customer_app, name="customer")
 app.add_typer(part_app, name="part")
 app.add_typer(wo_app, name="work-order")
 app.add_typer(fai_app, name="fai")
+gate_app = typer.Typer(help="The shipment / production gate.", no_args_is_help=True)
+hold_app = typer.Typer(help="Holds and their two-person overrides.", no_args_is_help=True)
+app.add_typer(gate_app, name="gate")
+app.add_typer(hold_app, name="hold")
 
 out = Console()
 err = Console(stderr=True)
@@ -665,3 +670,136 @@ def fai_audit(fair: str) -> None:
             e["reason"] or "",
         )
     out.print(table)
+
+
+# --- gate and holds -----------------------------------------------------------------------
+
+
+@gate_app.command("check")
+@cli_command
+def gate_check(
+    site: str,
+    customer: str,
+    part: str,
+    revision: str,
+    serial: Annotated[list[str] | None, typer.Option(help="Serial number, repeatable")] = None,
+    lot: str | None = None,
+    work_order: str | None = None,
+    kind: GateKind = GateKind.SHIPMENT,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Ask the gate; prints allow or deny with reasons, exits 0 on allow and 4 on deny."""
+    answer = gate.check(
+        ctx(),
+        gate.GateRequest(
+            site=site,
+            customer=customer,
+            part_number=part,
+            part_revision=revision,
+            kind=kind,
+            serial_numbers=tuple(serial or ()),
+            lot=lot,
+            work_order=work_order,
+        ),
+    )
+    if as_json:
+        _print_json(
+            {
+                "decision": answer.decision.value,
+                "decision_id": answer.decision_id,
+                "reasons": [{"code": r.code, "message": r.message} for r in answer.reasons],
+            }
+        )
+    else:
+        colour = "green" if answer.decision is Decision.ALLOW else "red"
+        out.print(
+            f"[{colour}]{answer.decision.value.upper()}[/{colour}]  (decision {answer.decision_id})"
+        )
+        for r in answer.reasons:
+            out.print(f"  {r.code}: {r.message}", highlight=False)
+    if answer.decision is not Decision.ALLOW:
+        raise typer.Exit(4)
+
+
+@hold_app.command("list")
+@cli_command
+def hold_list(
+    site: str | None = None,
+    status: HoldStatus | None = HoldStatus.ACTIVE,
+    limit: int = 50,
+    offset: int = 0,
+) -> None:
+    """List holds (active ones by default)."""
+    c = ctx()
+    site_id = catalog.site_by_code(c, site).id if site else None
+    page = holds.list_holds(c, site_id=site_id, status=status, limit=limit, offset=offset)
+    table = Table(
+        "id", "kind", "status", "placed", "reason", "overrides", title=f"{page.total} holds"
+    )
+    for h in page.items:
+        table.add_row(
+            h.id,
+            h.kind.value,
+            h.status.value,
+            f"{h.placed_at:%Y-%m-%d %H:%M} {h.placed_by}",
+            h.reason,
+            str(len(h.overrides)),
+        )
+    out.print(table)
+
+
+@hold_app.command("place")
+@cli_command
+def hold_place(
+    site: str,
+    part: str,
+    revision: str,
+    reason: str,
+    kind: HoldKind = HoldKind.SHIPMENT,
+    customer: str | None = None,
+    serial: Annotated[list[str] | None, typer.Option(help="Serial number, repeatable")] = None,
+    lot: Annotated[list[str] | None, typer.Option(help="Lot, repeatable")] = None,
+) -> None:
+    """Place a hold by hand, with a reason."""
+    c = ctx()
+    rev = _found(catalog.part_by_number(c, part).revision(revision), f"{part} rev {revision}")
+    hold = holds.place_hold(
+        c,
+        site_id=catalog.site_by_code(c, site).id,
+        kind=kind,
+        part_revision_id=rev.id,
+        reason=reason,
+        customer_id=catalog.customer_by_code(c, customer).id if customer else None,
+        serial_numbers=serial or [],
+        lots=lot or [],
+    )
+    out.print(f"{kind.value} hold placed ({hold.id})")
+
+
+@hold_app.command("override")
+@cli_command
+def hold_override(
+    hold_id: str,
+    reason: str,
+    hours: Annotated[float, typer.Option(help="Expiry, in hours from now")] = 24,
+    serial: Annotated[list[str] | None, typer.Option(help="Serial number, repeatable")] = None,
+    lot: Annotated[list[str] | None, typer.Option(help="Lot, repeatable")] = None,
+) -> None:
+    """Request an override (first signature); a second person signs it with `hold sign`."""
+    override = holds.request_override(
+        ctx(),
+        hold_id,
+        reason=reason,
+        expires_at=datetime.now(UTC) + timedelta(hours=hours),
+        serial_numbers=serial or [],
+        lots=lot or [],
+    )
+    out.print(f"override {override.id} requested; it counts once a second person signs it")
+
+
+@hold_app.command("sign")
+@cli_command
+def hold_sign(hold_id: str, override_id: str) -> None:
+    """Second signature of an override, by a different person."""
+    override = holds.sign_override(ctx(), hold_id, override_id)
+    out.print(f"override {override.id} effective until {override.expires_at.isoformat()}")

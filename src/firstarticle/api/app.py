@@ -13,9 +13,10 @@ import firstarticle
 from firstarticle.api import problems
 from firstarticle.api import schemas as s
 from firstarticle.bootstrap import Application
+from firstarticle.domain.holds import HoldStatus
 from firstarticle.domain.lifecycle import FaiStatus
 from firstarticle.ports import Page
-from firstarticle.services import ServiceContext, catalog, first_articles, orders
+from firstarticle.services import ServiceContext, catalog, first_articles, gate, holds, orders
 from firstarticle.services.first_articles import FirstArticleDetail
 
 API = "/api/v1"
@@ -321,6 +322,76 @@ def transition(fai_id: str, body: s.TransitionIn, ctx: Ctx) -> Any:
 )
 def record_customer_decision(fai_id: str, body: s.CustomerDecisionIn, ctx: Ctx) -> Any:
     return fai_out(first_articles.record_customer_decision(ctx, fai_id, **body.model_dump()))
+
+
+@router.post("/holds", status_code=201, response_model=s.HoldOut, tags=["holds"])
+def place_hold(body: s.HoldIn, ctx: Ctx) -> Any:
+    return holds.place_hold(ctx, **body.model_dump())
+
+
+@router.get("/holds", response_model=s.PageOut[s.HoldOut], tags=["holds"])
+def list_holds(
+    ctx: Ctx,
+    site_id: str | None = None,
+    status: HoldStatus | None = None,
+    limit: Limit = None,
+    offset: Offset = None,
+) -> Any:
+    return _page(
+        holds.list_holds(ctx, site_id=site_id, status=status, limit=limit, offset=offset), s.HoldOut
+    )
+
+
+@router.get("/holds/{hold_id}", response_model=s.HoldOut, tags=["holds"])
+def get_hold(hold_id: str, ctx: Ctx) -> Any:
+    return holds.get_hold(ctx, hold_id)
+
+
+@router.post(
+    "/holds/{hold_id}/overrides", status_code=201, response_model=s.OverrideOut, tags=["holds"]
+)
+def request_override(hold_id: str, body: s.OverrideIn, ctx: Ctx) -> Any:
+    return holds.request_override(ctx, hold_id, **body.model_dump())
+
+
+@router.post(
+    "/holds/{hold_id}/overrides/{override_id}/signatures",
+    response_model=s.OverrideOut,
+    tags=["holds"],
+)
+def sign_override(hold_id: str, override_id: str, ctx: Ctx) -> Any:
+    return holds.sign_override(ctx, hold_id, override_id)
+
+
+@router.post(
+    "/holds/{hold_id}/overrides/{override_id}/revocation",
+    response_model=s.OverrideOut,
+    tags=["holds"],
+)
+def revoke_override(hold_id: str, override_id: str, body: s.RevocationIn, ctx: Ctx) -> Any:
+    return holds.revoke_override(ctx, hold_id, override_id, body.reason)
+
+
+@router.post("/gate/checks", response_model=s.GateCheckOut, tags=["gate"])
+def gate_check(body: s.GateCheckIn, ctx: Ctx) -> Any:
+    """Allow or deny, with reasons. Fails closed: anything unknown or failing is a deny."""
+    data = body.model_dump()
+    data["serial_numbers"] = tuple(data["serial_numbers"])
+    answer = gate.check(ctx, gate.GateRequest(**data))
+    return s.GateCheckOut(
+        decision=answer.decision,
+        decision_id=answer.decision_id,
+        at=answer.at,
+        reasons=[s.GateReasonOut.model_validate(r) for r in answer.reasons],
+    )
+
+
+@router.get("/gate/decisions", response_model=s.PageOut[s.GateDecisionOut], tags=["gate"])
+def gate_decisions(
+    ctx: Ctx, site_id: str | None = None, limit: Limit = None, offset: Offset = None
+) -> Any:
+    page = gate.list_decisions(ctx, site_id=site_id, limit=limit, offset=offset)
+    return {"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset}
 
 
 def create_app(application: Application) -> FastAPI:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from firstarticle.domain import model
+from firstarticle.domain.holds import Decision, GateKind, HoldKind, HoldSource, HoldStatus
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus
 from firstarticle.domain.readiness import Severity
 from firstarticle.domain.values import AttributeResult, Conformance
@@ -344,6 +345,107 @@ class CustomerDecisionIn(In):
     decided_at: AwareDatetime
     reference: Text | None = None
     comments: LongText | None = None
+    containment: bool = False
+    containment_serial_numbers: list[Code] = Field(default_factory=list, max_length=10_000)
+    containment_lots: list[Code] = Field(default_factory=list, max_length=1000)
+
+
+class HoldIn(In):
+    site_id: str
+    kind: HoldKind
+    part_revision_id: str
+    reason: LongText = Field(min_length=1)
+    customer_id: str | None = None
+    work_order_id: str | None = None
+    serial_numbers: list[Code] = Field(default_factory=list, max_length=10_000)
+    lots: list[Code] = Field(default_factory=list, max_length=1000)
+    first_article_id: str | None = None
+
+
+class OverrideIn(In):
+    reason: LongText = Field(min_length=1)
+    expires_at: AwareDatetime
+    serial_numbers: list[Code] = Field(default_factory=list, max_length=10_000)
+    lots: list[Code] = Field(default_factory=list, max_length=1000)
+
+
+class RevocationIn(In):
+    reason: LongText = Field(min_length=1)
+
+
+class OverrideOut(Out):
+    id: str
+    hold_id: str
+    reason: str
+    expires_at: datetime
+    requested_by: str
+    requested_at: datetime
+    serial_numbers: list[str]
+    lots: list[str]
+    second_signer: str | None
+    second_signed_at: datetime | None
+    revoked_by: str | None
+    revoked_at: datetime | None
+
+
+class HoldOut(Out):
+    id: str
+    site_id: str
+    kind: HoldKind
+    source: HoldSource
+    status: HoldStatus
+    part_revision_id: str
+    customer_id: str | None
+    work_order_id: str | None
+    serial_numbers: list[str]
+    lots: list[str]
+    first_article_id: str | None
+    reason: str
+    placed_by: str
+    placed_at: datetime
+    released_by: str | None
+    released_at: datetime | None
+    release_reason: str | None
+    overrides: list[OverrideOut]
+
+
+class GateCheckIn(In):
+    """The gate question. Unknown identifiers are answered with a deny, not an error."""
+
+    site: Code
+    customer: Code
+    part_number: Code
+    part_revision: Code
+    kind: GateKind = GateKind.SHIPMENT
+    serial_numbers: list[Code] = Field(default_factory=list, max_length=1000)
+    lot: Code | None = None
+    work_order: Code | None = None
+
+
+class GateReasonOut(Out):
+    code: str
+    message: str
+    record_type: str | None = None
+    record_id: str | None = None
+
+
+class GateCheckOut(BaseModel):
+    decision: Decision
+    decision_id: str
+    at: datetime
+    reasons: list[GateReasonOut]
+
+
+class GateDecisionOut(BaseModel):
+    id: str
+    site_id: str | None
+    at: datetime
+    kind: str
+    decision: Decision
+    caller: str
+    request: dict[str, Any]
+    reasons: list[dict[str, Any]]
+    data_version: dict[str, Any]
 
 
 class RecordRefOut(Out):

@@ -17,10 +17,11 @@ from importlib import resources
 
 from firstarticle.domain import model
 from firstarticle.domain.errors import NotFoundError
+from firstarticle.domain.holds import HoldStatus
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus, actions_from
 from firstarticle.domain.values import AttributeResult
 from firstarticle.integrations.inspection.qif import QifResults, read_qif_results
-from firstarticle.services import ServiceContext, catalog, first_articles, orders
+from firstarticle.services import ServiceContext, catalog, first_articles, holds, orders
 from firstarticle.services.catalog import CharacteristicSpec as Spec
 from firstarticle.services.first_articles import ResultInput
 
@@ -32,6 +33,7 @@ D = model.CharacteristicDesignator
 INSPECTOR, SECOND_INSPECTOR = "l.nguyen", "r.okafor"
 QUALITY_ENGINEER, QUALITY_MANAGER = "j.ortiz", "m.keller"
 OPERATOR = "t.brandt"
+PROGRAM_MANAGER = "p.adams"
 
 
 @dataclass
@@ -573,6 +575,9 @@ def load(ctx: ServiceContext, progress: Progress | None = None) -> DemoSummary:
         summary.work_orders += 1
         summary.first_articles += 1
 
+    # Journey 7: an urgent shipment of one unit of an FAI still in review, by override.
+    _override_urgent_shipment(ctx, "7A2230-2", "7A2230-A-001", now)
+
     report("superseded FAI", 6, total_steps)
     old = _small_part(
         ctx,
@@ -681,6 +686,27 @@ def load(ctx: ServiceContext, progress: Progress | None = None) -> DemoSummary:
     summary.first_articles += 1
     report("done", total_steps, total_steps)
     return summary
+
+
+def _override_urgent_shipment(
+    ctx: ServiceContext, part_number: str, serial: str, now: datetime
+) -> None:
+    """Two people sign a 24-hour override of a shipment hold for one serial."""
+    part = catalog.part_by_number(ctx, part_number)
+    revision_ids = {r.id for r in part.revisions}
+    hold = next(
+        h
+        for h in holds.list_holds(ctx, status=HoldStatus.ACTIVE, limit=200).items
+        if h.part_revision_id in revision_ids
+    )
+    override = holds.request_override(
+        _as(ctx, QUALITY_MANAGER),
+        hold.id,
+        reason="AOG shipment to the customer's line; FAI approval expected within the week",
+        expires_at=now + timedelta(hours=24),
+        serial_numbers=[serial],
+    )
+    holds.sign_override(_as(ctx, PROGRAM_MANAGER), hold.id, override.id)
 
 
 def _fair(ctx: ServiceContext, fai_id: str) -> str:

@@ -270,10 +270,38 @@ def decide(
     """Allow only when an FAI covers the configuration and no hold or open NC applies."""
     reasons: list[Reason] = []
     allow_reasons: list[Reason] = []
+    # A signed override of the FAI-required hold is the two-person decision to ship before
+    # approval (journey 7): it waives the missing approval for what it covers, nothing more.
+    fai_waived = False
+    for hold in holds:
+        if not hold.applies_to(q):
+            continue
+        override = hold.overridden_for(q, at)
+        if override is None:
+            reasons.append(
+                Reason(
+                    "hold_active",
+                    f"{hold.kind.value.capitalize()} hold: {hold.reason}",
+                    "hold",
+                    hold.id,
+                )
+            )
+            continue
+        fai_waived = fai_waived or hold.source is HoldSource.FAI_REQUIRED
+        allow_reasons.append(
+            Reason(
+                "hold_overridden",
+                f"{hold.kind.value.capitalize()} hold overridden until "
+                f"{override.expires_at.isoformat()} ({override.requested_by} and "
+                f"{override.second_signer}): {override.reason}",
+                "hold_override",
+                override.id,
+            )
+        )
     if requires_fai:
         statuses = covering_statuses(ships_on_conditional)
         covering = [f for f in fais if f.status in statuses]
-        if not covering:
+        if not covering and not fai_waived:
             pending = ", ".join(f"{f.fair_identifier} ({f.status.value})" for f in fais)
             reasons.append(
                 Reason(
@@ -302,30 +330,6 @@ def decide(
             )
     else:
         allow_reasons.append(Reason("fai_not_required", "The customer requires no FAI."))
-    for hold in holds:
-        if not hold.applies_to(q):
-            continue
-        override = hold.overridden_for(q, at)
-        if override is not None:
-            allow_reasons.append(
-                Reason(
-                    "hold_overridden",
-                    f"{hold.kind.value.capitalize()} hold overridden until "
-                    f"{override.expires_at.isoformat()} ({override.requested_by} and "
-                    f"{override.second_signer}): {override.reason}",
-                    "hold_override",
-                    override.id,
-                )
-            )
-            continue
-        reasons.append(
-            Reason(
-                "hold_active",
-                f"{hold.kind.value.capitalize()} hold: {hold.reason}",
-                "hold",
-                hold.id,
-            )
-        )
     if reasons:
         return Decision.DENY, reasons
     return Decision.ALLOW, allow_reasons

@@ -15,7 +15,7 @@ from firstarticle.domain.forms import Form1, Form3Line, build_form1, build_form3
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus, actions_from
 from firstarticle.domain.values import AttributeResult, normalize_unit
 from firstarticle.ports import Page, UnitOfWork
-from firstarticle.services import ServiceContext, created, found, record
+from firstarticle.services import ServiceContext, created, found, holds, record
 
 
 @dataclass(frozen=True)
@@ -776,8 +776,21 @@ def record_customer_decision(
     decided_at: datetime,
     reference: str | None = None,
     comments: str | None = None,
+    containment: bool = False,
+    containment_serial_numbers: Sequence[str] = (),
+    containment_lots: Sequence[str] = (),
 ) -> FirstArticleDetail:
-    """Record what the customer decided in its channel, and move the lifecycle accordingly."""
+    """Record what the customer decided in its channel, and move the lifecycle accordingly.
+
+    Approval (and conditional acceptance where the customer ships on it) releases the holds
+    the lifecycle lifts; a rejection asking for containment places a containment hold.
+    """
+    if (containment_serial_numbers or containment_lots) and not containment:
+        raise ValidationError(
+            "Containment serials or lots are given without containment.", field="containment"
+        )
+    if containment and outcome is not model.DecisionOutcome.REJECTED:
+        raise ValidationError("Only a rejection asks for containment.", field="containment")
     now = ctx.clock.now()
     if decided_at.tzinfo is None:
         raise ValidationError("decided_at needs a time zone.", field="decided_at")
@@ -824,4 +837,15 @@ def record_customer_decision(
                 comments,
             )
         )
+        events += holds.release_by_lifecycle(uow, ctx, fai, loaded.customer)
+        if containment:
+            events += holds.place_containment(
+                uow,
+                ctx,
+                fai,
+                containment_serial_numbers,
+                containment_lots,
+                f"Containment asked by {loaded.customer.name} on rejecting "
+                f"{fai.fair_identifier}: {comments or 'no reason given'}",
+            )
         return _commit_fai(uow, ctx, loaded, events)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from firstarticle.domain import model
 from firstarticle.domain.errors import ConflictError
 from firstarticle.ports import Page
-from firstarticle.services import ServiceContext, created, found, record
+from firstarticle.services import ServiceContext, created, found, holds, record
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,7 @@ def create_work_order(
         for serial in serial_numbers:
             work_order.add_serial(serial)
         uow.work_orders.add(work_order)
+        events = holds.hold_if_fai_required(uow, ctx, work_order)
         record(
             uow,
             ctx,
@@ -80,6 +81,7 @@ def create_work_order(
                 )
             ],
         )
+        record(uow, ctx, events)
         uow.commit()
     return work_order
 

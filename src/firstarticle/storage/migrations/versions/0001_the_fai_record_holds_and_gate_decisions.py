@@ -1,4 +1,4 @@
-"""the FAI record
+"""the FAI record, holds and gate decisions
 
 Revision ID: 0001
 Revises:
@@ -60,6 +60,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_customers")),
         sa.UniqueConstraint("code", name=op.f("uq_customers_code")),
     )
+    op.create_table(
+        "gate_decisions",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("site_id", sa.String(length=36), nullable=True),
+        sa.Column("at", firstarticle.storage.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("decision", sa.String(length=8), nullable=False),
+        sa.Column("caller", sa.String(length=100), nullable=False),
+        sa.Column("request", sa.JSON(), nullable=False),
+        sa.Column("reasons", sa.JSON(), nullable=False),
+        sa.Column("data_version", sa.JSON(), nullable=False),
+        sa.CheckConstraint(
+            "decision IN ('allow', 'deny')", name=op.f("ck_gate_decisions_decision_value")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_gate_decisions")),
+    )
+    with op.batch_alter_table("gate_decisions", schema=None) as batch_op:
+        batch_op.create_index("ix_gate_decisions_site_at", ["site_id", "at"], unique=False)
+
     op.create_table(
         "parts",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -583,6 +602,91 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_form3_rows_id"), ["id"], unique=False)
 
     op.create_table(
+        "holds",
+        sa.Column("site_id", sa.String(length=36), nullable=False),
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "shipment",
+                "production",
+                "containment",
+                name="holdkind",
+                native_enum=False,
+                create_constraint=True,
+                length=19,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "source",
+            sa.Enum(
+                "fai_required",
+                "customer_containment",
+                "manual",
+                name="holdsource",
+                native_enum=False,
+                create_constraint=True,
+                length=28,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "active",
+                "released",
+                name="holdstatus",
+                native_enum=False,
+                create_constraint=True,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("part_revision_id", sa.String(length=36), nullable=False),
+        sa.Column("customer_id", sa.String(length=36), nullable=True),
+        sa.Column("work_order_id", sa.String(length=36), nullable=True),
+        sa.Column("serial_numbers", sa.JSON(), nullable=False),
+        sa.Column("lots", sa.JSON(), nullable=False),
+        sa.Column("first_article_id", sa.String(length=36), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("placed_by", sa.String(length=100), nullable=False),
+        sa.Column(
+            "placed_at", firstarticle.storage.types.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("released_by", sa.String(length=100), nullable=True),
+        sa.Column(
+            "released_at", firstarticle.storage.types.UtcDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("release_reason", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["customers.id"], name=op.f("fk_holds_customer_id_customers")
+        ),
+        sa.ForeignKeyConstraint(
+            ["part_revision_id"],
+            ["part_revisions.id"],
+            name=op.f("fk_holds_part_revision_id_part_revisions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id", "first_article_id"],
+            ["first_articles.site_id", "first_articles.id"],
+            name=op.f("fk_holds_site_id_first_article_id_first_articles"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id", "work_order_id"],
+            ["work_orders.site_id", "work_orders.id"],
+            name=op.f("fk_holds_site_id_work_order_id_work_orders"),
+        ),
+        sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_holds_site_id_sites")),
+        sa.PrimaryKeyConstraint("site_id", "id", name=op.f("pk_holds")),
+    )
+    with op.batch_alter_table("holds", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_holds_gate", ["site_id", "part_revision_id", "status"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_holds_id"), ["id"], unique=False)
+
+    op.create_table(
         "index_entries",
         sa.Column("site_id", sa.String(length=36), nullable=False),
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -803,11 +907,57 @@ def upgrade() -> None:
         batch_op.create_index("ix_scope_units_fai", ["site_id", "first_article_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_scope_units_id"), ["id"], unique=False)
 
+    op.create_table(
+        "hold_overrides",
+        sa.Column("site_id", sa.String(length=36), nullable=False),
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("hold_id", sa.String(length=36), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column(
+            "expires_at", firstarticle.storage.types.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("requested_by", sa.String(length=100), nullable=False),
+        sa.Column(
+            "requested_at", firstarticle.storage.types.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("serial_numbers", sa.JSON(), nullable=False),
+        sa.Column("lots", sa.JSON(), nullable=False),
+        sa.Column("second_signer", sa.String(length=100), nullable=True),
+        sa.Column(
+            "second_signed_at", firstarticle.storage.types.UtcDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("revoked_by", sa.String(length=100), nullable=True),
+        sa.Column(
+            "revoked_at", firstarticle.storage.types.UtcDateTime(timezone=True), nullable=True
+        ),
+        sa.CheckConstraint(
+            "second_signer IS NULL OR second_signer <> requested_by",
+            name=op.f("ck_hold_overrides_two_different_signers"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id", "hold_id"],
+            ["holds.site_id", "holds.id"],
+            name=op.f("fk_hold_overrides_site_id_hold_id_holds"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["sites.id"], name=op.f("fk_hold_overrides_site_id_sites")
+        ),
+        sa.PrimaryKeyConstraint("site_id", "id", name=op.f("pk_hold_overrides")),
+    )
+    with op.batch_alter_table("hold_overrides", schema=None) as batch_op:
+        batch_op.create_index("ix_hold_overrides_hold", ["site_id", "hold_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_hold_overrides_id"), ["id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("hold_overrides", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_hold_overrides_id"))
+        batch_op.drop_index("ix_hold_overrides_hold")
+
+    op.drop_table("hold_overrides")
     with op.batch_alter_table("scope_units", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_scope_units_id"))
         batch_op.drop_index("ix_scope_units_fai")
@@ -828,6 +978,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_index_entries_fai")
 
     op.drop_table("index_entries")
+    with op.batch_alter_table("holds", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_holds_id"))
+        batch_op.drop_index("ix_holds_gate")
+
+    op.drop_table("holds")
     with op.batch_alter_table("form3_rows", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_form3_rows_id"))
         batch_op.drop_index("ix_form3_rows_fai")
@@ -874,6 +1029,10 @@ def downgrade() -> None:
     op.drop_table("fair_sequences")
     op.drop_table("sites")
     op.drop_table("parts")
+    with op.batch_alter_table("gate_decisions", schema=None) as batch_op:
+        batch_op.drop_index("ix_gate_decisions_site_at")
+
+    op.drop_table("gate_decisions")
     op.drop_table("customers")
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_entries_record")
