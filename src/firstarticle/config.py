@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     page_size_max: int = Field(default=200, ge=1, le=1000)
     page_size_default: int = Field(default=50, ge=1, le=1000)
     database_timeout_seconds: float = Field(default=5.0, gt=0)
+    gate_deadline_seconds: float = Field(
+        default=2.0, gt=0, description="An allow slower than this becomes a deny."
+    )
 
     @field_validator("database_url")
     @classmethod

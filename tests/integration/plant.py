@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from firstarticle.domain import model
+from firstarticle.domain.lifecycle import FaiAction
 from firstarticle.domain.values import AttributeResult
 from firstarticle.services import ServiceContext, catalog, first_articles, orders
 from firstarticle.services.catalog import CharacteristicSpec as Spec
@@ -117,3 +119,21 @@ def complete_results(ctx: ServiceContext, fai_id: str, value: str = "25.01") -> 
         for result in line.results:
             if result.source is model.ResultSource.MANUAL_ENTRY and result.verified_by is None:
                 first_articles.verify_result(as_(ctx, "inspector.b"), fai_id, result.result_id)
+
+
+def approve(ctx: ServiceContext, fai_id: str, **decision: Any) -> FirstArticleDetail:
+    """Walk an FAI with complete results to a customer decision (approved by default)."""
+    first_articles.transition(ctx, fai_id, FaiAction.START)
+    complete_results(ctx, fai_id)
+    for action in (FaiAction.REQUEST_REVIEW, FaiAction.APPROVE_INTERNALLY, FaiAction.SUBMIT):
+        first_articles.transition(as_(ctx, "q.manager"), fai_id, action)
+    outcome = decision.pop("outcome", model.DecisionOutcome.APPROVED)
+    return first_articles.record_customer_decision(
+        ctx,
+        fai_id,
+        outcome=outcome,
+        decided_by="Buyer",
+        decided_at=ctx.clock.now(),
+        comments=decision.pop("comments", "conditions" if outcome != "approved" else None),
+        **decision,
+    )

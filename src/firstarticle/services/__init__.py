@@ -30,6 +30,7 @@ class ServiceContext:
     clock: Clock = field(default_factory=SystemClock)
     request_id: str | None = None
     page_size_max: int = 200
+    gate_deadline_seconds: float = 2.0
 
     def page(self, limit: int | None, offset: int | None, default: int = 50) -> tuple[int, int]:
         """Clamp paging arguments: limit within 1..page_size_max, offset non-negative."""

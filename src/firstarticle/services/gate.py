@@ -27,9 +27,6 @@ from firstarticle.services import ServiceContext
 
 log = logging.getLogger("firstarticle.gate")
 
-# Past this the answer is a deny: a gate that hangs holds up shipping just as badly.
-GATE_DEADLINE_SECONDS = 2.0
-
 
 @dataclass(frozen=True)
 class GateRequest:
@@ -166,7 +163,11 @@ def _evaluate(
 
 
 def check(ctx: ServiceContext, req: GateRequest) -> GateAnswer:
-    """Answer the gate question; anything that cannot be established is a deny, never an error."""
+    """Answer the gate question; anything that cannot be established is a deny, never an error.
+
+    An allow that took longer than the context's deadline is turned into a deny: a gate that
+    hangs holds up shipping as badly as one that is down, and must not look healthy.
+    """
     started = time.monotonic()
     at = ctx.clock.now()
     decision_id = new_id()
@@ -179,7 +180,7 @@ def check(ctx: ServiceContext, req: GateRequest) -> GateAnswer:
         code = "gate_unavailable" if _is_storage(error) else "gate_internal_error"
         log.warning("gate %s denies (%s): %s", decision_id, code, type(error).__name__)
         decision, reasons = _deny(code, "The gate could not establish the facts and denies.")
-    if decision is Decision.ALLOW and time.monotonic() - started > GATE_DEADLINE_SECONDS:
+    if decision is Decision.ALLOW and time.monotonic() - started > ctx.gate_deadline_seconds:
         decision, reasons = _deny("gate_timeout", "The gate did not decide in time and denies.")
     recorded = _record(ctx, decision_id, at, site_id, req, decision, reasons, version)
     if not recorded and decision is Decision.ALLOW:
