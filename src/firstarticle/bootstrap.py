@@ -48,6 +48,7 @@ class Application:
             clock=self.clock,
             request_id=request_id,
             page_size_max=self.settings.page_size_max,
+            page_size_default=self.settings.page_size_default,
             gate_deadline_seconds=self.settings.gate_deadline_seconds,
         )
 

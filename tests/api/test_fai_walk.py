@@ -337,8 +337,7 @@ def test_an_fai_walks_from_draft_to_customer_approval_through_the_api(
     assert readiness["fair_identifier"] == "FAIR-WCH-2026-0001"
 
     audit = call(client, "GET", f"/first-articles/{fai_id}/audit")
-    steps = [(entry["action"], entry["actor"]) for entry in audit]
-    assert steps == [
+    expected = [
         ("first_article.created", ENGINEER),
         ("fai.start", ENGINEER),
         ("result.recorded", INSPECTOR),
@@ -351,6 +350,11 @@ def test_an_fai_walks_from_draft_to_customer_approval_through_the_api(
         ("fai.approve", ENGINEER),
         ("fai.customer_decision_recorded", ENGINEER),
     ]
+    # Other kinds of entries (holds, notifications) may interleave; these steps come in order.
+    known = {action for action, _ in expected}
+    steps = [(e["action"], e["actor"]) for e in audit if e["action"] in known]
+    assert steps == expected
+    assert all(entry["actor"] and entry["at"] for entry in audit)
     positions = [entry["position"] for entry in audit]
     assert positions == sorted(positions)
     by_action = {entry["action"]: entry for entry in audit}

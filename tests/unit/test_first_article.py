@@ -26,7 +26,12 @@ from builders import (
 )
 
 from firstarticle.domain import forms, model
-from firstarticle.domain.errors import ConflictError, UnitMismatchError, ValidationError
+from firstarticle.domain.errors import (
+    ConflictError,
+    NotFoundError,
+    UnitMismatchError,
+    ValidationError,
+)
 from firstarticle.domain.lifecycle import EDITABLE_STATUSES, FaiAction, FaiStatus
 from firstarticle.domain.values import AttributeResult, Conformance
 
@@ -343,7 +348,7 @@ def test_a_device_import_needs_no_verification_and_refuses_one():
 def test_verifying_an_unknown_result_is_refused():
     """A result id that is not on this FAI cannot be verified."""
     _, _, fai = a_world_without_results()
-    with pytest.raises(ValidationError):
+    with pytest.raises(NotFoundError):
         fai.verify_result("no-such-result", INSPECTOR, at(5))
 
 

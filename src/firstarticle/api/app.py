@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import firstarticle
 from firstarticle.api import problems
@@ -39,7 +40,7 @@ def get_context(request: Request) -> ServiceContext:
 
 Ctx = Annotated[ServiceContext, Depends(get_context)]
 Limit = Annotated[int | None, Query(ge=1, description="Page size; capped by the server.")]
-Offset = Annotated[int | None, Query(ge=0)]
+Offset = Annotated[int | None, Query(ge=0, le=2**31 - 1)]
 
 
 def _page(page: Page[Any], out: type[s.Out]) -> dict[str, Any]:
@@ -394,6 +395,31 @@ def gate_decisions(
     return {"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset}
 
 
+class RequestIdMiddleware:
+    """Give every request an id (the caller's X-Request-ID if sane) and echo it back.
+
+    Plain ASGI rather than BaseHTTPMiddleware, which costs a task and a stream per request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get("x-request-id", "")
+        rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["X-Request-ID"] = rid
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
 def create_app(application: Application) -> FastAPI:
     """The HTTP application over ``application``'s database and services."""
     app = FastAPI(
@@ -406,16 +432,7 @@ def create_app(application: Application) -> FastAPI:
     app.state.application = application
     problems.install(app, application.translate_error)
 
-    @app.middleware("http")
-    async def request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        incoming = request.headers.get("x-request-id", "")
-        rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
-        request.state.request_id = rid
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = rid
-        return response
+    app.add_middleware(RequestIdMiddleware)
 
     @app.get("/health", response_model=s.HealthOut, tags=["operations"])
     def health(request: Request) -> Any:

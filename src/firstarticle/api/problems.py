@@ -11,6 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from firstarticle.domain import errors
 from firstarticle.ports import StorageUnavailableError
@@ -65,6 +66,20 @@ def _domain_error(request: Request, error: errors.DomainError) -> JSONResponse:
     return problem(status, error.code, title, error.message, request, **error.details)
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette names only one route's).
+
+    Asks each route whether it would fully match the same request under another method,
+    through the public ``matches`` of routes and included routers alike.
+    """
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
+
+
 def install(app: FastAPI, translate: Callable[[Exception], errors.DomainError | None]) -> None:
     """Register the handlers that turn every failure into problem+json."""
 
@@ -96,6 +111,7 @@ def install(app: FastAPI, translate: Callable[[Exception], errors.DomainError | 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         codes = {
+            400: "bad_request",
             404: "not_found",
             405: "method_not_allowed",
             401: "unauthenticated",
@@ -104,9 +120,15 @@ def install(app: FastAPI, translate: Callable[[Exception], errors.DomainError | 
             415: "unsupported_media_type",
         }
         code = codes.get(error.status_code, f"http_{error.status_code}")
-        return problem(
+        response = problem(
             error.status_code, code, code.replace("_", " ").capitalize(), str(error.detail), request
         )
+        # Keep what the error carries for the client, e.g. the Allow header of a 405.
+        for name, value in (error.headers or {}).items():
+            response.headers[name] = value
+        if error.status_code == 405:
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
+        return response
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
@@ -114,10 +136,15 @@ def install(app: FastAPI, translate: Callable[[Exception], errors.DomainError | 
         if translated is not None:
             return _domain_error(request, translated)
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return problem(
+        response = problem(
             500,
             "internal_error",
             "Internal error",
             "The server failed to handle the request; it has been logged.",
             request,
         )
+        # This handler runs outside the request-id middleware, so it sets the header itself.
+        request_id = getattr(request.state, "request_id", None)
+        if request_id:
+            response.headers["X-Request-ID"] = request_id
+        return response

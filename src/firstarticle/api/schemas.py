@@ -6,7 +6,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from firstarticle.domain import model
 from firstarticle.domain.holds import Decision, GateKind, HoldKind, HoldSource, HoldStatus
@@ -16,9 +23,41 @@ from firstarticle.domain.values import AttributeResult, Conformance
 
 T = TypeVar("T")
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+def _no_control_characters(value: str) -> str:
+    # NUL and other control characters have no place in plant records, and PostgreSQL
+    # refuses NUL outright; tabs and line breaks stay allowed in long texts.
+    if any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 for ch in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+def _single_line(value: str) -> str:
+    if any(ch in value for ch in "\t\n\r"):
+        raise ValueError("must be a single line")
+    return value
+
+
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_no_control_characters),
+    AfterValidator(_single_line),
+]
+LongText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=4000),
+    AfterValidator(_no_control_characters),
+]
+Code = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(_no_control_characters),
+    AfterValidator(_single_line),
+]
+# Units and revision levels are short by nature; the columns say how short.
+Units = Annotated[Code, StringConstraints(max_length=32)]
+Rev = Annotated[Code, StringConstraints(max_length=16)]
 # Decimal bounds keep NaN and Infinity out and values within what a drawing can state.
 Number = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=30, decimal_places=12)]
 
@@ -121,7 +160,7 @@ class CharacteristicIn(In):
     lower_tolerance: Number | None = None
     lower_limit: Number | None = None
     upper_limit: Number | None = None
-    units: Code | None = None
+    units: Units | None = None
     sheet: Annotated[str, StringConstraints(max_length=16)] | None = None
     zone: Annotated[str, StringConstraints(max_length=16)] | None = None
     designator: model.CharacteristicDesignator | None = None
@@ -239,7 +278,7 @@ class FirstArticleIn(In):
     serial_numbers: list[Code] | None = Field(default=None, max_length=1000)
     fair_identifier: Code | None = None
     baseline_part_number: Code | None = None
-    baseline_part_revision: Code | None = None
+    baseline_part_revision: Rev | None = None
     baseline_fair_identifier: Code | None = None
     additional_changes: LongText | None = None
     supplier_code: Code | None = None
@@ -256,7 +295,7 @@ class FirstArticlePatch(In):
     purchase_order: Code | None = None
     comments: LongText | None = None
     baseline_part_number: Code | None = None
-    baseline_part_revision: Code | None = None
+    baseline_part_revision: Rev | None = None
     baseline_fair_identifier: Code | None = None
     expected_version: int | None = None
 
@@ -265,7 +304,7 @@ class IndexEntryIn(In):
     part_number: Code
     part_name: Text
     part_type: model.IndexPartType
-    revision: Code | None = None
+    revision: Rev | None = None
     fair_identifier: Code | None = None
 
 
@@ -300,7 +339,7 @@ class ResultIn(In):
     measured_at: AwareDatetime
     source: model.ResultSource = model.ResultSource.MANUAL_ENTRY
     value: Number | None = None
-    units: Code | None = None
+    units: Units | None = None
     attribute: AttributeResult | None = None
     serial_number: Code | None = None
     operator: Code | None = None

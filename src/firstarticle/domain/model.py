@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from firstarticle.domain.errors import ConflictError, ValidationError
+from firstarticle.domain.errors import ConflictError, NotFoundError, ValidationError
 from firstarticle.domain.events import Event
 from firstarticle.domain.lifecycle import (
     EDITABLE_STATUSES,
@@ -777,7 +777,7 @@ class FirstArticle:
         self.ensure_editable()
         result = next((r for r in self.results if r.id == result_id), None)
         if result is None:
-            raise ValidationError("No such result on this FAI.", field="result_id")
+            raise NotFoundError("No such result on this FAI.", record="result", key=result_id)
         if result.source is not ResultSource.MANUAL_ENTRY:
             raise ValidationError("Only manual entries need verification.", field="result_id")
         if result.verified_by is not None:

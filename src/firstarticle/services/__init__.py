@@ -12,6 +12,7 @@ from firstarticle.domain.events import Event
 from firstarticle.ports import Clock, UnitOfWork
 
 T = TypeVar("T")
+MAX_OFFSET = 2**31 - 1
 
 
 class SystemClock:
@@ -30,18 +31,19 @@ class ServiceContext:
     clock: Clock = field(default_factory=SystemClock)
     request_id: str | None = None
     page_size_max: int = 200
+    page_size_default: int = 50
     gate_deadline_seconds: float = 2.0
 
-    def page(self, limit: int | None, offset: int | None, default: int = 50) -> tuple[int, int]:
-        """Clamp paging arguments: limit within 1..page_size_max, offset non-negative."""
-        size = default if limit is None else limit
+    def page(self, limit: int | None, offset: int | None) -> tuple[int, int]:
+        """Check paging arguments: limit within 1..page_size_max, offset within 0..2**31-1."""
+        size = min(self.page_size_default, self.page_size_max) if limit is None else limit
         if size < 1 or size > self.page_size_max:
             raise ValidationError(
                 f"limit must be between 1 and {self.page_size_max}.", field="limit"
             )
         start = 0 if offset is None else offset
-        if start < 0:
-            raise ValidationError("offset must not be negative.", field="offset")
+        if not 0 <= start <= MAX_OFFSET:
+            raise ValidationError(f"offset must be between 0 and {MAX_OFFSET}.", field="offset")
         return size, start
 
 

@@ -47,18 +47,15 @@ def _load(uow: UnitOfWork, fai_id: str) -> _Loaded:
     revision = found(
         uow.parts.revision(fai.part_revision_id), "Part revision", fai.part_revision_id
     )
-    part = found(uow.parts.get(revision.part_id), "Part", revision.part_id)
+    part = found(uow.parts.header(revision.part_id), "Part", revision.part_id)
     work_order = found(uow.work_orders.get(fai.work_order_id), "Work order", fai.work_order_id)
     characteristics = {c.id: c for c in revision.characteristics}
     strays = [r.characteristic_id for r in fai.results] + [r.characteristic_id for r in fai.form3]
     missing = [cid for cid in strays if cid not in characteristics]
     characteristics.update(uow.parts.characteristics(missing))
-    statuses: dict[str, FaiStatus] = {}
-    for entry in fai.index:
-        if entry.fair_identifier:
-            child = uow.first_articles.by_fair_identifier(entry.fair_identifier)
-            if child is not None:
-                statuses[entry.fair_identifier] = child.status
+    statuses = uow.first_articles.statuses(
+        [e.fair_identifier for e in fai.index if e.fair_identifier]
+    )
     site = found(uow.sites.get(fai.site_id), "Site", fai.site_id)
     customer = uow.customers.get(fai.customer_id) if fai.customer_id else None
     ctx = readiness.ReadinessContext(part, revision, work_order, characteristics, statuses)
@@ -171,8 +168,13 @@ def create_first_article(
         )
         customer = uow.customers.get(work_order.customer_id) if work_order.customer_id else None
         if fair_identifier is None:
-            number = uow.first_articles.next_fair_number(site.id, now.year)
-            fair_identifier = f"FAIR-{site.code}-{now.year}-{number:04d}"
+            # Identifiers given explicitly (imports, a customer's numbering) may already hold
+            # a number of the sequence: skip those rather than fail the creation.
+            while True:
+                number = uow.first_articles.next_fair_number(site.id, now.year)
+                fair_identifier = f"FAIR-{site.code}-{now.year}-{number:04d}"
+                if uow.first_articles.by_fair_identifier(fair_identifier) is None:
+                    break
         elif uow.first_articles.by_fair_identifier(fair_identifier.strip()):
             raise ConflictError(
                 f"{fair_identifier} already exists.", fair_identifier=fair_identifier
@@ -348,6 +350,8 @@ def update_first_article(
             for name in ("baseline_part_number", "baseline_part_revision"):
                 if name in changes:
                     model.require_text(changes[name], name)
+        if not diff:
+            return _detail(loaded)  # nothing changes, so nothing is written or audited
         for name, (_old, new) in diff.items():
             setattr(fai, name, new)
         return _commit_fai(uow, ctx, loaded, [_event(ctx, fai, "fai.updated", diff)])
@@ -460,11 +464,13 @@ def update_form3_row(
         characteristic = _characteristic(loaded, balloon)
         row = next((r for r in fai.form3 if r.characteristic_id == characteristic.id), None)
         row = found(row, "Form 3 line", f"balloon {balloon}")
-        diff = {}
+        diff: dict[str, tuple[str | None, str]] = {}
         if tooling is not None and tooling != row.tooling:
             diff["tooling"], row.tooling = (row.tooling, tooling), tooling
         if comments is not None and comments != row.comments:
             diff["comments"], row.comments = (row.comments, comments), comments
+        if not diff:
+            return _detail(loaded)  # nothing changes, so nothing is written or audited
         return _commit_fai(
             uow,
             ctx,

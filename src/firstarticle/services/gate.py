@@ -173,19 +173,30 @@ def check(ctx: ServiceContext, req: GateRequest) -> GateAnswer:
     decision_id = new_id()
     site_id: str | None = None
     version: dict[str, Any] = {}
+    recorded = False
     try:
+        # One transaction reads the facts and records the answer; a failure anywhere in it
+        # falls through to the deny below, recorded separately if the database allows.
         with ctx.uow_factory() as uow:
             decision, reasons, site_id, version = _evaluate(uow, req, at)
+            if (
+                decision is Decision.ALLOW
+                and time.monotonic() - started > ctx.gate_deadline_seconds
+            ):
+                decision, reasons = _deny(
+                    "gate_timeout", "The gate did not decide in time and denies."
+                )
+            uow.gate_log.append(
+                _row(ctx, decision_id, at, site_id, req, decision, reasons, version)
+            )
+            uow.commit()
+            recorded = True
     except Exception as error:  # fail closed: every failure is a deny with a reason
         code = "gate_unavailable" if _is_storage(error) else "gate_internal_error"
         log.warning("gate %s denies (%s): %s", decision_id, code, type(error).__name__)
         decision, reasons = _deny(code, "The gate could not establish the facts and denies.")
-    if decision is Decision.ALLOW and time.monotonic() - started > ctx.gate_deadline_seconds:
-        decision, reasons = _deny("gate_timeout", "The gate did not decide in time and denies.")
-    recorded = _record(ctx, decision_id, at, site_id, req, decision, reasons, version)
-    if not recorded and decision is Decision.ALLOW:
-        decision, reasons = _deny(
-            "decision_not_recorded", "The decision could not be recorded, so the gate denies."
+        recorded = _record(
+            ctx, _row(ctx, decision_id, at, site_id, req, decision, reasons, version)
         )
     return GateAnswer(decision, decision_id, tuple(reasons), at, recorded, version)
 
@@ -194,7 +205,7 @@ def _is_storage(error: Exception) -> bool:
     return isinstance(error, StorageUnavailableError)
 
 
-def _record(
+def _row(
     ctx: ServiceContext,
     decision_id: str,
     at: datetime,
@@ -203,29 +214,31 @@ def _record(
     decision: Decision,
     reasons: Sequence[Reason],
     version: dict[str, Any],
-) -> bool:
+) -> dict[str, Any]:
+    request = asdict(req)
+    request["serial_numbers"] = list(req.serial_numbers)
+    request["kind"] = req.kind.value
+    return {
+        "id": decision_id,
+        "site_id": site_id,
+        "at": at,
+        "kind": req.kind.value,
+        "decision": decision.value,
+        "caller": ctx.actor,
+        "request": request,
+        "reasons": [asdict(r) for r in reasons],
+        "data_version": version,
+    }
+
+
+def _record(ctx: ServiceContext, row: dict[str, Any]) -> bool:
     try:
         with ctx.uow_factory() as uow:
-            request = asdict(req)
-            request["serial_numbers"] = list(req.serial_numbers)
-            request["kind"] = req.kind.value
-            uow.gate_log.append(
-                {
-                    "id": decision_id,
-                    "site_id": site_id,
-                    "at": at,
-                    "kind": req.kind.value,
-                    "decision": decision.value,
-                    "caller": ctx.actor,
-                    "request": request,
-                    "reasons": [asdict(r) for r in reasons],
-                    "data_version": version,
-                }
-            )
+            uow.gate_log.append(row)
             uow.commit()
         return True
     except Exception as error:  # a lost record must never turn into an error for ERP
-        log.error("gate decision %s could not be recorded: %s", decision_id, type(error).__name__)
+        log.error("gate decision %s could not be recorded: %s", row["id"], type(error).__name__)
         return False
 
 

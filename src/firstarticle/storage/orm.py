@@ -261,6 +261,14 @@ inspection_results = _fai_child(
         ["site_id", "serial_id"], ["serial_numbers.site_id", "serial_numbers.id"]
     ),
     sa.CheckConstraint("(value IS NULL) <> (attribute IS NULL)", name="value_or_attribute"),
+    # Results are read per characteristic of an FAI (Form 3 lines, readiness).
+    sa.Index(
+        "ix_inspection_results_characteristic",
+        "site_id",
+        "first_article_id",
+        "characteristic_id",
+        "measured_at",
+    ),
 )
 
 nonconformance_links = _fai_child(

@@ -78,6 +78,13 @@ class SqlPartRepository:
     def get(self, part_id: str) -> model.Part | None:
         return self.session.get(model.Part, part_id, options=[self._tree()])
 
+    def header(self, part_id: str) -> model.Part | None:
+        return self.session.get(
+            model.Part,
+            part_id,
+            options=[selectinload(model.Part.revisions)],  # type: ignore[arg-type]
+        )
+
     def by_number(self, number: str) -> model.Part | None:
         stmt = sa.select(model.Part).filter_by(number=number).options(self._tree())
         return self.session.scalars(stmt).one_or_none()
@@ -229,6 +236,17 @@ class SqlFirstArticleRepository:
         if part_revision_id is not None:
             stmt = stmt.where(t.c.part_revision_id == part_revision_id)
         return _page(self.session, stmt, limit, offset)
+
+    def statuses(self, fair_identifiers: Sequence[str]) -> dict[str, FaiStatus]:
+        if not fair_identifiers:
+            return {}
+        t = orm.first_articles
+        rows = self.session.execute(
+            sa.select(t.c.fair_identifier, t.c.status).where(
+                t.c.fair_identifier.in_(set(fair_identifiers))
+            )
+        )
+        return {fair: FaiStatus(status) for fair, status in rows}
 
     def covering(
         self, site_id: str, part_revision_id: str, customer_id: str | None

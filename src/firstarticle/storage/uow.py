@@ -9,7 +9,7 @@ from sqlalchemy import exc
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from firstarticle.domain.errors import ConflictError, DomainError
+from firstarticle.domain.errors import ConflictError, DomainError, ValidationError
 from firstarticle.ports import StorageUnavailableError
 from firstarticle.storage import repositories as repos
 
@@ -23,6 +23,9 @@ def translate(error: Exception) -> DomainError | None:
             "The change conflicts with an existing record.",
             detail=str(error.orig).splitlines()[0] if error.orig else None,
         )
+    if isinstance(error, exc.DataError):
+        # Values the checks above the database let through but a column refuses.
+        return ValidationError("A value does not fit what the database stores.")
     if isinstance(error, exc.OperationalError | exc.InterfaceError | exc.TimeoutError):
         return StorageUnavailableError("The database is unavailable or did not answer in time.")
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:

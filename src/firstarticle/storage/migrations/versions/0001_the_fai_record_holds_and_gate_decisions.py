@@ -798,6 +798,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("inspection_results", schema=None) as batch_op:
         batch_op.create_index(
+            "ix_inspection_results_characteristic",
+            ["site_id", "first_article_id", "characteristic_id", "measured_at"],
+            unique=False,
+        )
+        batch_op.create_index(
             "ix_inspection_results_fai", ["site_id", "first_article_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_inspection_results_id"), ["id"], unique=False)
@@ -971,6 +976,7 @@ def downgrade() -> None:
     with op.batch_alter_table("inspection_results", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_inspection_results_id"))
         batch_op.drop_index("ix_inspection_results_fai")
+        batch_op.drop_index("ix_inspection_results_characteristic")
 
     op.drop_table("inspection_results")
     with op.batch_alter_table("index_entries", schema=None) as batch_op:

@@ -1,0 +1,25 @@
+"""``python -m bench [w1|w3|all]``: run the benchmarks and print their ratios."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str]) -> int:
+    which = argv[0] if argv else "all"
+    if which in {"w3", "all"}:
+        from bench import readiness_w3
+
+        readiness_w3.run()
+    if which in {"w1", "all"}:
+        from bench import gate_w1
+
+        gate_w1.run()
+    if which not in {"w1", "w3", "all"}:
+        print("usage: python -m bench [w1|w3|all]", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

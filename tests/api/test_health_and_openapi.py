@@ -1,0 +1,230 @@
+"""Operations endpoints: health, the OpenAPI document, and paging of every list."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import plant
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+import firstarticle
+from firstarticle import bootstrap
+from firstarticle.api.app import create_app
+from firstarticle.config import Settings
+from firstarticle.services import ServiceContext
+
+API = "/api/v1"
+LIST_ROUTES = ["/sites", "/customers", "/parts", "/work-orders", "/first-articles"]
+
+# The routes the API promised when these tests were written; more may be added, none removed.
+EXPECTED_OPERATIONS = {
+    ("POST", "/api/v1/sites"),
+    ("GET", "/api/v1/sites"),
+    ("GET", "/api/v1/sites/{site_id}"),
+    ("POST", "/api/v1/customers"),
+    ("GET", "/api/v1/customers"),
+    ("GET", "/api/v1/customers/{customer_id}"),
+    ("POST", "/api/v1/parts"),
+    ("GET", "/api/v1/parts"),
+    ("GET", "/api/v1/parts/{part_id}"),
+    ("POST", "/api/v1/parts/{part_id}/revisions"),
+    ("GET", "/api/v1/revisions/{revision_id}"),
+    ("POST", "/api/v1/revisions/{revision_id}/characteristics"),
+    ("POST", "/api/v1/work-orders"),
+    ("GET", "/api/v1/work-orders"),
+    ("GET", "/api/v1/work-orders/{work_order_id}"),
+    ("POST", "/api/v1/work-orders/{work_order_id}/serials"),
+    ("POST", "/api/v1/first-articles"),
+    ("GET", "/api/v1/first-articles"),
+    ("GET", "/api/v1/first-articles/by-fair/{fair_identifier}"),
+    ("GET", "/api/v1/first-articles/{fai_id}"),
+    ("PATCH", "/api/v1/first-articles/{fai_id}"),
+    ("GET", "/api/v1/first-articles/{fai_id}/readiness"),
+    ("GET", "/api/v1/first-articles/{fai_id}/audit"),
+    ("POST", "/api/v1/first-articles/{fai_id}/index"),
+    ("POST", "/api/v1/first-articles/{fai_id}/form2"),
+    ("PATCH", "/api/v1/first-articles/{fai_id}/form3/{balloon}"),
+    ("POST", "/api/v1/first-articles/{fai_id}/form3"),
+    ("POST", "/api/v1/first-articles/{fai_id}/units"),
+    ("POST", "/api/v1/first-articles/{fai_id}/results"),
+    ("POST", "/api/v1/first-articles/{fai_id}/results/{result_id}/verification"),
+    ("POST", "/api/v1/first-articles/{fai_id}/nonconformances"),
+    ("PATCH", "/api/v1/first-articles/{fai_id}/nonconformances/{nc_id}"),
+    ("POST", "/api/v1/first-articles/{fai_id}/evidence"),
+    ("POST", "/api/v1/first-articles/{fai_id}/transitions"),
+    ("POST", "/api/v1/first-articles/{fai_id}/customer-decisions"),
+}
+
+
+def operations(spec: dict[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (method.upper(), path)
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+
+
+def test_health_answers_200_with_the_database_ok(client: TestClient) -> None:
+    """/health reports status ok, database ok and the package version."""
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "version": firstarticle.__version__,
+        "detail": None,
+    }
+    assert response.headers["X-Request-ID"]
+
+
+def test_health_answers_503_when_the_database_cannot_be_reached(tmp_path: Path) -> None:
+    """With no reachable database /health says degraded, without raising."""
+    url = f"sqlite:///{tmp_path / 'missing-dir' / 'nowhere.db'}"
+    application = bootstrap.build(Settings(database_url=url))
+    try:
+        with TestClient(create_app(application), raise_server_exceptions=False) as client:
+            response = client.get("/health")
+    finally:
+        application.engine.dispose()
+    assert response.status_code == 503
+    body = response.json()
+    assert (body["status"], body["database"]) == ("degraded", "unavailable")
+    assert body["detail"]
+
+
+def served_operations(routes: list[Any], prefix: str = "") -> set[tuple[str, str]]:
+    """(method, path) of every APIRoute, through included routers of any FastAPI version."""
+    found = set()
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found |= {(method, prefix + route.path) for method in route.methods}
+        inner = getattr(route, "original_router", None)  # FastAPI >= 0.16x keeps routers nested
+        if inner is not None:
+            context = getattr(route, "include_context", None)
+            found |= served_operations(inner.routes, prefix + getattr(context, "prefix", ""))
+    return found
+
+
+def test_the_openapi_document_lists_every_api_v1_route(client: TestClient) -> None:
+    """Every versioned route the application serves appears in /openapi.json, and no other."""
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    spec = response.json()
+    assert spec["info"]["title"] == "firstarticle"
+    assert spec["info"]["version"] == firstarticle.__version__
+
+    app = client.app
+    assert isinstance(app, FastAPI)
+    served = {op for op in served_operations(app.routes) if op[1].startswith(API + "/")}
+    documented = operations(spec)
+    assert served >= EXPECTED_OPERATIONS
+    assert {op for op in documented if op[1].startswith(API + "/")} == served
+    assert {path for _, path in documented if not path.startswith(API + "/")} == {"/health"}
+
+
+def test_every_documented_operation_is_routed(client: TestClient) -> None:
+    """Calling each documented operation never meets a route-level 404 or 405."""
+    spec = client.get("/openapi.json").json()
+    for method, path in sorted(operations(spec)):
+        concrete = re.sub(r"\{[^}]+\}", "unknown", path)
+        response = client.request(method, concrete, json={})
+        assert response.status_code != 405, (method, path)
+        if response.status_code == 404:
+            assert "record" in response.json(), (method, path)  # a record, not the route
+
+
+def test_every_operation_has_an_id_a_tag_and_a_success_response(client: TestClient) -> None:
+    """Generated clients need operation ids, and readers need tags and documented answers."""
+    spec = client.get("/openapi.json").json()
+    ids = []
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            ids.append(operation["operationId"])
+            if path.startswith(API):
+                assert operation.get("tags"), (method, path)
+            assert any(code.startswith("2") for code in operation["responses"]), (method, path)
+    assert len(ids) == len(set(ids))
+
+
+@pytest.fixture
+def three_plants(ctx: ServiceContext) -> list[plant.Plant]:
+    """Three sites, each with a customer, a part, a work order and a draft FAI."""
+    plants = []
+    for code, number in [("KC", "1A-100"), ("TLS", "2B-200"), ("WCH", "3C-300")]:
+        p = plant.a_plant(ctx, code=code, part_number=number)
+        plant.an_fai(ctx, p)
+        plants.append(p)
+    return plants
+
+
+@pytest.mark.usefixtures("three_plants")
+@pytest.mark.parametrize("route", LIST_ROUTES)
+def test_a_list_pages_with_total_limit_and_offset(client: TestClient, route: str) -> None:
+    """Pages of 2 over 3 records: totals stay, pages do not overlap and together cover all."""
+    first = client.get(API + route, params={"limit": 2}).json()
+    second = client.get(API + route, params={"limit": 2, "offset": 2}).json()
+    beyond = client.get(API + route, params={"limit": 2, "offset": 10}).json()
+    everything = client.get(API + route).json()
+
+    assert (first["total"], first["limit"], first["offset"], len(first["items"])) == (3, 2, 0, 2)
+    assert (second["total"], second["limit"], second["offset"], len(second["items"])) == (
+        3,
+        2,
+        2,
+        1,
+    )
+    assert (beyond["total"], beyond["items"]) == (3, [])
+    assert (everything["total"], everything["limit"], everything["offset"]) == (3, 50, 0)
+    paged = [item["id"] for item in first["items"] + second["items"]]
+    assert paged == [item["id"] for item in everything["items"]]
+    assert len(set(paged)) == 3
+
+
+@pytest.mark.usefixtures("three_plants")
+def test_the_page_size_is_capped_at_200(client: TestClient) -> None:
+    """limit=200 is served; limit=201 is a 422 problem on every list."""
+    for route in LIST_ROUTES:
+        served = client.get(API + route, params={"limit": 200})
+        assert served.status_code == 200, served.text
+        assert served.json()["limit"] == 200
+        refused = client.get(API + route, params={"limit": 201})
+        assert refused.status_code == 422
+        assert refused.headers["content-type"].startswith("application/problem+json")
+
+
+def test_sites_customers_and_parts_are_listed_in_code_order(
+    client: TestClient, three_plants: list[plant.Plant]
+) -> None:
+    """Reference lists are ordered by their code or number, stable across pages."""
+    sites = [s["code"] for s in client.get(f"{API}/sites").json()["items"]]
+    customers = [c["code"] for c in client.get(f"{API}/customers").json()["items"]]
+    parts = [p["number"] for p in client.get(f"{API}/parts").json()["items"]]
+    assert sites == ["KC", "TLS", "WCH"]
+    assert customers == ["CKC", "CTLS", "CWCH"]
+    assert parts == ["1A-100", "2B-200", "3C-300"]
+
+
+def test_lists_filter_by_site_and_status(
+    client: TestClient, ctx: ServiceContext, three_plants: list[plant.Plant]
+) -> None:
+    """site_id and status filters narrow the list and its total alike."""
+    wichita = three_plants[2]
+    work_orders = client.get(f"{API}/work-orders", params={"site_id": wichita.site.id}).json()
+    assert work_orders["total"] == 1
+    assert work_orders["items"][0]["number"] == "WO-WCH-1"
+
+    drafts = client.get(
+        f"{API}/first-articles", params={"site_id": wichita.site.id, "status": "draft"}
+    ).json()
+    assert drafts["total"] == 1
+    assert drafts["items"][0]["fair_identifier"] == "FAIR-WCH-2026-0001"
+    approved = client.get(f"{API}/first-articles", params={"status": "approved"}).json()
+    assert (approved["total"], approved["items"]) == (0, [])
+    unknown = client.get(f"{API}/first-articles", params={"status": "done"})
+    assert unknown.status_code == 422

@@ -1,0 +1,175 @@
+"""The real server process: `python -m firstarticle serve --demo` on a free port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from firstarticle.domain.lifecycle import FaiStatus
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+STARTUP_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass
+class Served:
+    """A running server: its base URL, working directory and log."""
+
+    base_url: str
+    database: Path
+    log: Path
+    process: subprocess.Popen[bytes]
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_health(served: Served) -> None:
+    """Poll /health until it answers 200, the process dies, or the deadline passes."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    last = "no answer yet"
+    while time.monotonic() < deadline:
+        if served.process.poll() is not None:
+            pytest.fail(
+                f"server exited with {served.process.returncode} before it was healthy:\n"
+                + served.log_tail()
+            )
+        try:
+            response = httpx.get(served.base_url + "/health", timeout=2.0)
+            if response.status_code == 200:
+                return
+            last = f"{response.status_code} {response.text}"
+        except httpx.HTTPError as error:
+            last = repr(error)
+        time.sleep(0.2)
+    pytest.fail(
+        f"server not healthy after {STARTUP_TIMEOUT_SECONDS} s ({last}):\n{served.log_tail()}"
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate the server we started, killing it if it does not stop in time."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The demo server on a fresh SQLite file in its own working directory."""
+    workdir = tmp_path_factory.mktemp("served")
+    database = workdir / "firstarticle-e2e.db"
+    log = workdir / "server.log"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIRSTARTICLE_")}
+    env["FIRSTARTICLE_DATABASE_URL"] = f"sqlite:///{database}"
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH")) if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "firstarticle", "serve", "--demo", "--port", str(port)],
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    server = Served(f"http://127.0.0.1:{port}", database, log, process)
+    try:
+        wait_for_health(server)
+        yield server
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="module")
+def http(served: Served) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=served.base_url, timeout=10.0) as client:
+        yield client
+
+
+def test_the_served_process_is_healthy_on_its_own_sqlite_file(
+    served: Served, http: httpx.Client
+) -> None:
+    """/health answers 200 with the database ok; the database is the file we named."""
+    response = http.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["status"], body["database"]) == ("ok", "ok")
+    assert response.headers["X-Request-ID"]
+    assert served.database.is_file()
+    assert served.database.stat().st_size > 0
+
+
+def test_the_served_process_publishes_its_openapi_document(http: httpx.Client) -> None:
+    """/openapi.json is served and lists the versioned first-article routes."""
+    response = http.get("/openapi.json")
+    assert response.status_code == 200
+    spec = response.json()
+    assert spec["info"]["title"] == "firstarticle"
+    paths = spec["paths"]
+    for path in [
+        "/health",
+        "/api/v1/sites",
+        "/api/v1/first-articles",
+        "/api/v1/first-articles/{fai_id}/transitions",
+        "/api/v1/first-articles/by-fair/{fair_identifier}",
+    ]:
+        assert path in paths, path
+
+
+def test_the_demo_plant_has_fais_in_every_status(http: httpx.Client) -> None:
+    """The demo data shows each of the ten lifecycle statuses at least once."""
+    response = http.get("/api/v1/first-articles", params={"limit": 50})
+    assert response.status_code == 200, response.text
+    page = response.json()
+    assert page["total"] <= 50, "the demo outgrew one page; page through it"
+    statuses = {item["status"] for item in page["items"]}
+    assert statuses == {status.value for status in FaiStatus}
+    assert len(FaiStatus) == 10
+
+
+def test_the_demo_fair_0042_is_approved_without_documented_nonconformances(
+    http: httpx.Client,
+) -> None:
+    """FAIR-WCH-2026-0042 (journey 1) is approved and Form 1 field 19 says No."""
+    response = http.get("/api/v1/first-articles/by-fair/FAIR-WCH-2026-0042")
+    assert response.status_code == 200, response.text
+    fai = response.json()
+    assert fai["status"] == "approved"
+    assert fai["form1"]["documented_nonconformances"] is False
+    assert fai["form1"]["part_number"] == "7A1234-101"
+    assert fai["form1"]["customer_decision"]["outcome"] == "approved"
+
+
+def test_the_served_process_answers_bad_requests_with_problems(http: httpx.Client) -> None:
+    """Errors from the real process are problem+json too, and echo the request id."""
+    response = http.get(
+        "/api/v1/first-articles/by-fair/FAIR-NONE", headers={"X-Request-ID": "e2e-1"}
+    )
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "not_found"
+    assert response.headers["X-Request-ID"] == "e2e-1"
