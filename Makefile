@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres lint format clean
+.PHONY: run test test-sqlite test-postgres lint format bench clean
 
 $(VENV)/.run-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,13 +42,17 @@ test-postgres: $(VENV)/.test-installed
 
 ## lint: ruff, formatting, mypy strict on domain and services
 lint: $(VENV)/.test-installed
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 format: $(VENV)/.test-installed
-	$(BIN)/ruff check --fix src tests
-	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+## bench: W1 (gate, needs the wrk load generator) and W3 (readiness), as same-run ratios
+bench: $(VENV)/.test-installed
+	PYTHONPATH=. $(BIN)/python -m bench $(WORKLOAD)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache firstarticle.db*

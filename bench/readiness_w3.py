@@ -146,7 +146,8 @@ BASELINE = sa.text("""
 SELECT count(f.id) AS accounted,
        count(r.id) AS with_result,
        (SELECT count(*) FROM nonconformance_links n
-         WHERE n.site_id = :site AND n.first_article_id = :fai AND n.status <> 'closed') AS open_ncs,
+         WHERE n.site_id = :site AND n.first_article_id = :fai
+           AND n.status <> 'closed') AS open_ncs,
        (SELECT count(*) FROM index_entries i
           JOIN first_articles c ON c.fair_identifier = i.fair_identifier
          WHERE i.site_id = :site AND i.first_article_id = :fai AND c.status <> 'approved')
