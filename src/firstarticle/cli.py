@@ -46,6 +46,10 @@ app.add_typer(fai_app, name="fai")
 gate_app = typer.Typer(help="The shipment / production gate.", no_args_is_help=True)
 hold_app = typer.Typer(help="Holds and their two-person overrides.", no_args_is_help=True)
 app.add_typer(gate_app, name="gate")
+import_app = typer.Typer(
+    help="Imports: records, results and characteristics.", no_args_is_help=True
+)
+app.add_typer(import_app, name="import")
 app.add_typer(hold_app, name="hold")
 
 out = Console()
@@ -803,3 +807,12 @@ def hold_sign(hold_id: str, override_id: str) -> None:
     """Second signature of an override, by a different person."""
     override = holds.sign_override(ctx(), hold_id, override_id)
     out.print(f"override {override.id} effective until {override.expires_at.isoformat()}")
+
+
+# --- import: inspection results -----------------------------------------------------------
+
+
+# --- import: characteristics from QIF MBD / Plans -----------------------------------------
+
+
+# --- import: mirrored records --------------------------------------------------------------

@@ -452,4 +452,5 @@ def create_app(application: Application) -> FastAPI:
         return s.HealthOut(status="ok", database="ok", version=firstarticle.__version__)
 
     app.include_router(router)
+    # --- routers of the import features (one line each) ---
     return app

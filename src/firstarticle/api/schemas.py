@@ -180,6 +180,9 @@ class CharacteristicOut(Out):
     zone: str | None
     reference_location: str | None
     designator: model.CharacteristicDesignator | None
+    source_document: str | None
+    source_sha256: str | None
+    source_item: str | None
 
 
 class DrawingOut(Out):

@@ -266,6 +266,11 @@ class Characteristic:
     sheet: str | None = None
     zone: str | None = None
     designator: CharacteristicDesignator | None = None
+    # Where the characteristic was extracted from (a QIF MBD or Plan file and its item), so a
+    # later revision can be compared item by item and nobody re-keys a requirement.
+    source_document: str | None = None
+    source_sha256: str | None = None
+    source_item: str | None = None
     id: str = field(default_factory=new_id)
 
     @property

@@ -264,6 +264,9 @@ class CharacteristicSpec:
     sheet: str | None = None
     zone: str | None = None
     designator: model.CharacteristicDesignator | None = None
+    source_document: str | None = None
+    source_sha256: str | None = None
+    source_item: str | None = None
 
     def build_requirement(self) -> Requirement:
         """The requirement these fields describe, or ValidationError."""
@@ -329,6 +332,9 @@ def add_characteristics(
                     spec.sheet,
                     spec.zone,
                     spec.designator,
+                    spec.source_document,
+                    spec.source_sha256,
+                    spec.source_item,
                 )
             )
             added.append(characteristic)

@@ -120,6 +120,9 @@ characteristics = sa.Table(
     sa.Column("sheet", sa.String(16)),
     sa.Column("zone", sa.String(16)),
     sa.Column("designator", enum_column_type(model.CharacteristicDesignator)),
+    sa.Column("source_document", sa.String(500)),
+    sa.Column("source_sha256", sa.String(64)),
+    sa.Column("source_item", sa.String(200)),
     sa.UniqueConstraint("drawing_id", "balloon"),
 )
 

@@ -247,6 +247,9 @@ def upgrade() -> None:
             ),
             nullable=True,
         ),
+        sa.Column("source_document", sa.String(length=500), nullable=True),
+        sa.Column("source_sha256", sa.String(length=64), nullable=True),
+        sa.Column("source_item", sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(
             ["drawing_id"], ["drawings.id"], name=op.f("fk_characteristics_drawing_id_drawings")
         ),
