@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import wraps
+from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
@@ -816,3 +817,73 @@ def hold_sign(hold_id: str, override_id: str) -> None:
 
 
 # --- import: mirrored records --------------------------------------------------------------
+
+
+def _import_records(kind: str, file: Path, dry_run: bool) -> None:
+    from firstarticle.integrations import records
+    from firstarticle.services import mirror
+
+    if not file.is_file():
+        err.print(f"[red]error[/red]: {file} is not a file")
+        raise typer.Exit(2)
+    with file.open("rb") as handle:
+        batch = records.read_file(kind, file.name, handle)
+    report = mirror.apply(ctx(), kind, batch, dry_run=dry_run)
+    table = Table(
+        "external id",
+        "version",
+        "outcome",
+        "record id",
+        title=f"{kind}: {len(report.lines)} records"
+        + (" (dry run: nothing written)" if dry_run else ""),
+    )
+    for line in report.lines:
+        table.add_row(
+            line.external_id, str(line.source_version), line.outcome.value, line.record_id or ""
+        )
+    out.print(table)
+    out.print(", ".join(f"{n} {o}" for o, n in report.counts.items()))
+
+
+def _record_import_command(kind: str) -> None:
+    @import_app.command(kind, help=f"Import {kind} from a CSV or JSON file (docs/imports.md).")
+    @cli_command
+    def command(
+        file: Annotated[Path, typer.Argument(help="A .csv or .json file")],
+        dry_run: Annotated[
+            bool, typer.Option(help="Report what would change; write nothing")
+        ] = False,
+    ) -> None:
+        _import_records(kind, file, dry_run)
+
+
+for _kind in ("part-revisions", "customers", "work-orders", "nonconformances"):
+    _record_import_command(_kind)
+
+
+@app.command()
+@cli_command
+def watch(
+    folder: Annotated[Path, typer.Argument(help="The drop folder")],
+    interval: Annotated[float, typer.Option(help="Seconds between scans")] = 5.0,
+    once: Annotated[bool, typer.Option(help="Scan once and exit")] = False,
+) -> None:
+    """Import record files dropped into FOLDER (e.g. by SFTP) and file them away."""
+    import time
+
+    from firstarticle.integrations.drop_folder import process_once
+
+    if not folder.is_dir():
+        err.print(f"[red]error[/red]: {folder} is not a folder")
+        raise typer.Exit(2)
+    failures = 0
+    while True:
+        for filed in process_once(ctx(), folder):
+            mark = "[green]imported[/green]" if filed.ok else "[red]failed[/red]"
+            out.print(f"{mark} {filed.name}: {filed.detail}", highlight=False)
+            failures += not filed.ok
+        if once:
+            if failures:
+                raise typer.Exit(1)
+            return
+        time.sleep(interval)

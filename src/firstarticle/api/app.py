@@ -3,44 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import firstarticle
+from firstarticle.api import mirror as mirror_api
 from firstarticle.api import problems
 from firstarticle.api import schemas as s
+from firstarticle.api.deps import Ctx, Limit, Offset, get_app_state
 from firstarticle.bootstrap import Application
 from firstarticle.domain.holds import HoldStatus
 from firstarticle.domain.lifecycle import FaiStatus
 from firstarticle.ports import Page
-from firstarticle.services import ServiceContext, catalog, first_articles, gate, holds, orders
+from firstarticle.services import catalog, first_articles, gate, holds, orders
 from firstarticle.services.first_articles import FirstArticleDetail
 
 API = "/api/v1"
-
-
-def get_app_state(request: Request) -> Application:
-    application: Application = request.app.state.application
-    return application
-
-
-def get_context(request: Request) -> ServiceContext:
-    """The service context of this request.
-
-    Until authentication exists the caller names itself in ``X-Actor``; every change is
-    still attributed to that name in the audit trail.
-    """
-    actor = request.headers.get("x-actor", "").strip() or "api"
-    return get_app_state(request).context(actor[:100], request.state.request_id)
-
-
-Ctx = Annotated[ServiceContext, Depends(get_context)]
-Limit = Annotated[int | None, Query(ge=1, description="Page size; capped by the server.")]
-Offset = Annotated[int | None, Query(ge=0, le=2**31 - 1)]
 
 
 def _page(page: Page[Any], out: type[s.Out]) -> dict[str, Any]:
@@ -453,4 +435,5 @@ def create_app(application: Application) -> FastAPI:
 
     app.include_router(router)
     # --- routers of the import features (one line each) ---
+    app.include_router(mirror_api.router)
     return app

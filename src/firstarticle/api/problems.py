@@ -15,6 +15,7 @@ from starlette.routing import Match
 
 from firstarticle.domain import errors
 from firstarticle.ports import StorageUnavailableError
+from firstarticle.services.idempotency import IdempotencyKeyReusedError
 
 log = logging.getLogger("firstarticle.api")
 
@@ -26,6 +27,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
     (errors.GuardFailedError, 409),
     (errors.ConflictError, 409),
     (errors.ValidationError, 422),
+    (IdempotencyKeyReusedError, 422),
     (StorageUnavailableError, 503),
 ]
 

@@ -25,6 +25,7 @@ from firstarticle.domain.lifecycle import (
     FaiStatus,
     plan_transition,
 )
+from firstarticle.domain.mirror import Provenance
 from firstarticle.domain.values import AttributeResult, Conformance, Requirement
 
 _ABSOLUTE_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
@@ -252,6 +253,7 @@ class Customer:
     requires_fai: bool = True
     ships_on_conditional_acceptance: bool = False
     vendor_code: str | None = None
+    provenance: Provenance | None = None
     id: str = field(default_factory=new_id)
 
 
@@ -319,6 +321,7 @@ class PartRevision:
     status: RevisionStatus = RevisionStatus.RELEASED
     released_at: datetime | None = None
     drawings: list[Drawing] = field(default_factory=list)
+    provenance: Provenance | None = None
     id: str = field(default_factory=new_id)
 
     @property
@@ -392,6 +395,7 @@ class WorkOrder:
     status: WorkOrderStatus = WorkOrderStatus.RELEASED
     operations: list[RoutingOperation] = field(default_factory=list)
     serials: list[SerialNumber] = field(default_factory=list)
+    provenance: Provenance | None = None
     id: str = field(default_factory=new_id)
 
     def __post_init__(self) -> None:
@@ -566,6 +570,7 @@ class NonconformanceLink:
     disposition: Disposition | None = None
     title: str | None = None
     characteristic_ids: list[str] = field(default_factory=list)
+    provenance: Provenance | None = None
     id: str = field(default_factory=new_id)
 
     @property

@@ -9,6 +9,7 @@ from decimal import Decimal
 from firstarticle.domain import model
 from firstarticle.domain.errors import ConflictError, ValidationError
 from firstarticle.domain.events import Event
+from firstarticle.domain.mirror import refuse_manual_change
 from firstarticle.domain.values import Requirement, normalize_unit
 from firstarticle.ports import Page
 from firstarticle.services import ServiceContext, created, found, record
@@ -319,6 +320,7 @@ def add_characteristics(
     built = [(spec, spec.build_requirement()) for spec in specs]
     with ctx.uow_factory() as uow:
         rev = found(uow.parts.revision(revision_id), "Part revision", revision_id)
+        refuse_manual_change(rev.provenance, f"Revision {rev.revision}")
         drawing = next((d for d in rev.drawings if d.number == drawing_number), None)
         drawing = found(drawing, "Drawing", f"{drawing_number} on this revision")
         added = []

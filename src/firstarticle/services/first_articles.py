@@ -13,6 +13,7 @@ from firstarticle.domain.errors import ConflictError, ValidationError
 from firstarticle.domain.events import Event
 from firstarticle.domain.forms import Form1, Form3Line, build_form1, build_form3
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus, actions_from
+from firstarticle.domain.mirror import refuse_manual_change
 from firstarticle.domain.values import AttributeResult, normalize_unit
 from firstarticle.ports import Page, UnitOfWork
 from firstarticle.services import ServiceContext, created, found, holds, record
@@ -675,6 +676,7 @@ def update_nonconformance(
             "Nonconformance link",
             nc_id,
         )
+        refuse_manual_change(nc.provenance, f"{nc.kind.value.capitalize()} {nc.number}")
         if status is not model.NonconformanceStatus.OPEN and disposition is None:
             raise ValidationError(
                 "A dispositioned or closed document states its disposition.", field="disposition"

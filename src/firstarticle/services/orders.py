@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from firstarticle.domain import model
 from firstarticle.domain.errors import ConflictError
+from firstarticle.domain.mirror import refuse_manual_change
 from firstarticle.ports import Page
 from firstarticle.services import ServiceContext, created, found, holds, record
 
@@ -92,6 +93,7 @@ def add_serials(
     """Add serial numbers to a work order, all or none."""
     with ctx.uow_factory() as uow:
         work_order = found(uow.work_orders.get(work_order_id), "Work order", work_order_id)
+        refuse_manual_change(work_order.provenance, f"Work order {work_order.number}")
         added = [work_order.add_serial(n, lot) for n in numbers]
         record(
             uow,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import composite, registry, relationship
 from firstarticle.domain import holds as holds_domain
 from firstarticle.domain import model
 from firstarticle.domain.lifecycle import FaiStatus
+from firstarticle.domain.mirror import Provenance
 from firstarticle.domain.values import AttributeResult, Requirement
 from firstarticle.storage.types import ExactDecimal, UtcDateTime, enum_column_type
 
@@ -30,6 +31,31 @@ ID = sa.String(36)
 
 def _id() -> sa.Column[str]:
     return sa.Column("id", ID, primary_key=True)
+
+
+def _mirror_columns() -> list[sa.Column[object]]:
+    """Provenance of a record another system owns (see domain/mirror.py)."""
+    return [
+        sa.Column("mirror_source", sa.String(16)),
+        sa.Column("mirror_external_id", sa.String(200)),
+        sa.Column("mirror_version", sa.BigInteger),
+        sa.Column("mirror_received_at", UtcDateTime),
+        sa.Column("mirror_sha256", sa.String(64)),
+    ]
+
+
+def _provenance(table: sa.Table) -> object:
+    c = table.c
+    return composite(
+        Provenance,
+        c.mirror_source,
+        c.mirror_external_id,
+        c.mirror_version,
+        c.mirror_received_at,
+        c.mirror_sha256,
+        # A record firstarticle owns itself has no provenance at all.
+        return_none_on=lambda *values: all(v is None for v in values),
+    )
 
 
 def _site_key() -> list[sa.Column[str]]:
@@ -73,6 +99,8 @@ customers = sa.Table(
     sa.Column("requires_fai", sa.Boolean, nullable=False),
     sa.Column("ships_on_conditional_acceptance", sa.Boolean, nullable=False),
     sa.Column("vendor_code", sa.String(64)),
+    *_mirror_columns(),
+    sa.UniqueConstraint("mirror_source", "mirror_external_id"),
 )
 
 parts = sa.Table(
@@ -91,7 +119,9 @@ part_revisions = sa.Table(
     sa.Column("revision", sa.String(16), nullable=False),
     sa.Column("status", enum_column_type(model.RevisionStatus), nullable=False),
     sa.Column("released_at", UtcDateTime),
+    *_mirror_columns(),
     sa.UniqueConstraint("part_id", "revision"),
+    sa.UniqueConstraint("mirror_source", "mirror_external_id"),
 )
 
 drawings = sa.Table(
@@ -138,7 +168,9 @@ work_orders = sa.Table(
     sa.Column("lot", sa.String(64)),
     sa.Column("purchase_order", sa.String(64)),
     sa.Column("status", enum_column_type(model.WorkOrderStatus), nullable=False),
+    *_mirror_columns(),
     sa.UniqueConstraint("site_id", "number"),
+    sa.UniqueConstraint("site_id", "mirror_source", "mirror_external_id"),
     sa.CheckConstraint("quantity >= 1", name="quantity_positive"),
 )
 
@@ -282,7 +314,9 @@ nonconformance_links = _fai_child(
     sa.Column("disposition", enum_column_type(model.Disposition)),
     sa.Column("title", sa.String(500)),
     sa.Column("characteristic_ids", sa.JSON, nullable=False),
+    *_mirror_columns(),
     sa.UniqueConstraint("site_id", "first_article_id", "kind", "number"),
+    sa.Index("ix_nonconformance_links_mirror", "site_id", "mirror_source", "mirror_external_id"),
 )
 
 evidence_links = _fai_child(
@@ -375,6 +409,17 @@ gate_decisions = sa.Table(
     sa.Index("ix_gate_decisions_site_at", "site_id", "at"),
 )
 
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("caller", sa.String(100), primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=False),
+    sa.Column("body", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False, index=True),
+)
+
 fair_sequences = sa.Table(
     "fair_sequences",
     metadata,
@@ -419,7 +464,7 @@ def start_mappers() -> None:
         return
     m = mapper_registry.map_imperatively
     m(model.Site, sites)
-    m(model.Customer, customers)
+    m(model.Customer, customers, properties={"provenance": _provenance(customers)})
     m(
         model.Characteristic,
         characteristics,
@@ -493,7 +538,11 @@ def start_mappers() -> None:
     m(model.Form3Row, form3_rows)
     m(model.ScopeUnit, scope_units)
     m(model.InspectionResult, inspection_results)
-    m(model.NonconformanceLink, nonconformance_links)
+    m(
+        model.NonconformanceLink,
+        nonconformance_links,
+        properties={"provenance": _provenance(nonconformance_links)},
+    )
     m(model.EvidenceLink, evidence_links)
     m(model.CustomerDecision, customer_decisions)
     m(

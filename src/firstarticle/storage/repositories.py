@@ -56,6 +56,13 @@ class SqlCustomerRepository:
         stmt = sa.select(model.Customer).filter_by(code=code)
         return self.session.scalars(stmt).one_or_none()
 
+    def by_provenance(self, source: str, external_id: str) -> model.Customer | None:
+        t = orm.customers
+        stmt = sa.select(model.Customer).where(
+            t.c.mirror_source == source, t.c.mirror_external_id == external_id
+        )
+        return self.session.scalars(stmt).one_or_none()
+
     def list(self, limit: int, offset: int) -> Page[model.Customer]:
         stmt = sa.select(model.Customer).order_by(orm.customers.c.code)
         return _page(self.session, stmt, limit, offset)
@@ -114,6 +121,29 @@ class SqlPartRepository:
         )
         return self.session.scalars(stmt).one_or_none()
 
+    def revision_by_provenance(self, source: str, external_id: str) -> model.PartRevision | None:
+        t = orm.part_revisions
+        stmt = (
+            sa.select(model.PartRevision)
+            .where(t.c.mirror_source == source, t.c.mirror_external_id == external_id)
+            .options(
+                selectinload(model.PartRevision.drawings).selectinload(  # type: ignore[arg-type]
+                    model.Drawing.characteristics
+                )  # type: ignore[arg-type]
+            )
+        )
+        return self.session.scalars(stmt).one_or_none()
+
+    def characteristic_in_use(self, characteristic_id: str) -> bool:
+        f, r = orm.form3_rows, orm.inspection_results
+        stmt = sa.select(
+            sa.or_(
+                sa.exists(sa.select(f.c.id).where(f.c.characteristic_id == characteristic_id)),
+                sa.exists(sa.select(r.c.id).where(r.c.characteristic_id == characteristic_id)),
+            )
+        )
+        return bool(self.session.scalar(stmt))
+
     def characteristics(self, ids: Sequence[str]) -> dict[str, model.Characteristic]:
         if not ids:
             return {}
@@ -153,6 +183,15 @@ class SqlWorkOrderRepository:
             .where(s.c.site_id == site_id, s.c.number.in_(set(numbers)))
         ).all()
         return [SerialRecord(*row) for row in rows]
+
+    def by_provenance(self, site_id: str, source: str, external_id: str) -> model.WorkOrder | None:
+        t = orm.work_orders
+        stmt = sa.select(model.WorkOrder).where(
+            t.c.site_id == site_id,
+            t.c.mirror_source == source,
+            t.c.mirror_external_id == external_id,
+        )
+        return self.session.scalars(stmt.options(*self._options())).one_or_none()
 
     def lot_known(self, site_id: str, part_revision_id: str, lot: str) -> bool:
         """True when a work order or serial of this revision at the site carries the lot."""
@@ -236,6 +275,19 @@ class SqlFirstArticleRepository:
         if part_revision_id is not None:
             stmt = stmt.where(t.c.part_revision_id == part_revision_id)
         return _page(self.session, stmt, limit, offset)
+
+    def by_nonconformance_provenance(
+        self, site_id: str, source: str, external_id: str
+    ) -> model.FirstArticle | None:
+        n = orm.nonconformance_links
+        fai_id = self.session.scalar(
+            sa.select(n.c.first_article_id).where(
+                n.c.site_id == site_id,
+                n.c.mirror_source == source,
+                n.c.mirror_external_id == external_id,
+            )
+        )
+        return self.get(fai_id) if fai_id else None
 
     def statuses(self, fair_identifiers: Sequence[str]) -> dict[str, FaiStatus]:
         if not fair_identifiers:
@@ -343,6 +395,39 @@ class SqlGateLog:
         return Page(
             items=[dict(r) for r in rows], total=int(total or 0), limit=limit, offset=offset
         )
+
+
+class SqlIdempotencyStore:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, caller: str, key: str) -> dict[str, Any] | None:
+        t = orm.idempotency_keys
+        row = (
+            self.session.execute(sa.select(t).where(t.c.caller == caller, t.c.key == key))
+            .mappings()
+            .one_or_none()
+        )
+        return dict(row) if row else None
+
+    def put(
+        self, caller: str, key: str, fingerprint: str, status_code: int, body: Any, at: Any
+    ) -> None:
+        self.session.execute(
+            sa.insert(orm.idempotency_keys).values(
+                caller=caller,
+                key=key,
+                fingerprint=fingerprint,
+                status_code=status_code,
+                body=body,
+                created_at=at,
+            )
+        )
+
+    def purge_before(self, at: Any) -> int:
+        t = orm.idempotency_keys
+        result = self.session.execute(sa.delete(t).where(t.c.created_at < at))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _jsonable(value: Any) -> Any:

@@ -49,6 +49,7 @@ class SqlUnitOfWork:
         self.audit = repos.SqlAuditLog(self.session)
         self.holds = repos.SqlHoldRepository(self.session)
         self.gate_log = repos.SqlGateLog(self.session)
+        self.idempotency = repos.SqlIdempotencyStore(self.session)
         return self
 
     def __exit__(self, exc_type: object, error: object, tb: object) -> None:

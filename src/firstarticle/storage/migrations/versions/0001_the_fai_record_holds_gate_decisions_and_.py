@@ -1,14 +1,14 @@
-"""the FAI record, holds and gate decisions
+"""the FAI record, holds, gate decisions and mirrors
 
 Revision ID: 0001
 Revises:
 Create Date: 2026-11-25
 """
 
-import sqlalchemy as sa
 from alembic import op
-
+import sqlalchemy as sa
 import firstarticle.storage.types
+
 
 revision = "0001"
 down_revision = None
@@ -57,8 +57,22 @@ def upgrade() -> None:
         sa.Column("requires_fai", sa.Boolean(), nullable=False),
         sa.Column("ships_on_conditional_acceptance", sa.Boolean(), nullable=False),
         sa.Column("vendor_code", sa.String(length=64), nullable=True),
+        sa.Column("mirror_source", sa.String(length=16), nullable=True),
+        sa.Column("mirror_external_id", sa.String(length=200), nullable=True),
+        sa.Column("mirror_version", sa.BigInteger(), nullable=True),
+        sa.Column(
+            "mirror_received_at",
+            firstarticle.storage.types.UtcDateTime(timezone=True),
+            nullable=True,
+        ),
+        sa.Column("mirror_sha256", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_customers")),
         sa.UniqueConstraint("code", name=op.f("uq_customers_code")),
+        sa.UniqueConstraint(
+            "mirror_source",
+            "mirror_external_id",
+            name=op.f("uq_customers_mirror_source_mirror_external_id"),
+        ),
     )
     op.create_table(
         "gate_decisions",
@@ -78,6 +92,23 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("gate_decisions", schema=None) as batch_op:
         batch_op.create_index("ix_gate_decisions_site_at", ["site_id", "at"], unique=False)
+
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("caller", sa.String(length=100), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=False),
+        sa.Column("body", sa.JSON(), nullable=False),
+        sa.Column(
+            "created_at", firstarticle.storage.types.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("caller", "key", name=op.f("pk_idempotency_keys")),
+    )
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_idempotency_keys_created_at"), ["created_at"], unique=False
+        )
 
     op.create_table(
         "parts",
@@ -127,10 +158,24 @@ def upgrade() -> None:
         sa.Column(
             "released_at", firstarticle.storage.types.UtcDateTime(timezone=True), nullable=True
         ),
+        sa.Column("mirror_source", sa.String(length=16), nullable=True),
+        sa.Column("mirror_external_id", sa.String(length=200), nullable=True),
+        sa.Column("mirror_version", sa.BigInteger(), nullable=True),
+        sa.Column(
+            "mirror_received_at",
+            firstarticle.storage.types.UtcDateTime(timezone=True),
+            nullable=True,
+        ),
+        sa.Column("mirror_sha256", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["part_id"], ["parts.id"], name=op.f("fk_part_revisions_part_id_parts")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_part_revisions")),
+        sa.UniqueConstraint(
+            "mirror_source",
+            "mirror_external_id",
+            name=op.f("uq_part_revisions_mirror_source_mirror_external_id"),
+        ),
         sa.UniqueConstraint("part_id", "revision", name=op.f("uq_part_revisions_part_id_revision")),
     )
     op.create_table(
@@ -187,6 +232,15 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
+        sa.Column("mirror_source", sa.String(length=16), nullable=True),
+        sa.Column("mirror_external_id", sa.String(length=200), nullable=True),
+        sa.Column("mirror_version", sa.BigInteger(), nullable=True),
+        sa.Column(
+            "mirror_received_at",
+            firstarticle.storage.types.UtcDateTime(timezone=True),
+            nullable=True,
+        ),
+        sa.Column("mirror_sha256", sa.String(length=64), nullable=True),
         sa.CheckConstraint("quantity >= 1", name=op.f("ck_work_orders_quantity_positive")),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.id"], name=op.f("fk_work_orders_customer_id_customers")
@@ -200,6 +254,12 @@ def upgrade() -> None:
             ["site_id"], ["sites.id"], name=op.f("fk_work_orders_site_id_sites")
         ),
         sa.PrimaryKeyConstraint("site_id", "id", name=op.f("pk_work_orders")),
+        sa.UniqueConstraint(
+            "site_id",
+            "mirror_source",
+            "mirror_external_id",
+            name=op.f("uq_work_orders_site_id_mirror_source_mirror_external_id"),
+        ),
         sa.UniqueConstraint("site_id", "number", name=op.f("uq_work_orders_site_id_number")),
     )
     with op.batch_alter_table("work_orders", schema=None) as batch_op:
@@ -860,6 +920,15 @@ def upgrade() -> None:
         ),
         sa.Column("title", sa.String(length=500), nullable=True),
         sa.Column("characteristic_ids", sa.JSON(), nullable=False),
+        sa.Column("mirror_source", sa.String(length=16), nullable=True),
+        sa.Column("mirror_external_id", sa.String(length=200), nullable=True),
+        sa.Column("mirror_version", sa.BigInteger(), nullable=True),
+        sa.Column(
+            "mirror_received_at",
+            firstarticle.storage.types.UtcDateTime(timezone=True),
+            nullable=True,
+        ),
+        sa.Column("mirror_sha256", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["site_id", "first_article_id"],
             ["first_articles.site_id", "first_articles.id"],
@@ -882,6 +951,11 @@ def upgrade() -> None:
             "ix_nonconformance_links_fai", ["site_id", "first_article_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_nonconformance_links_id"), ["id"], unique=False)
+        batch_op.create_index(
+            "ix_nonconformance_links_mirror",
+            ["site_id", "mirror_source", "mirror_external_id"],
+            unique=False,
+        )
 
     op.create_table(
         "scope_units",
@@ -972,6 +1046,7 @@ def downgrade() -> None:
 
     op.drop_table("scope_units")
     with op.batch_alter_table("nonconformance_links", schema=None) as batch_op:
+        batch_op.drop_index("ix_nonconformance_links_mirror")
         batch_op.drop_index(batch_op.f("ix_nonconformance_links_id"))
         batch_op.drop_index("ix_nonconformance_links_fai")
 
@@ -1038,6 +1113,10 @@ def downgrade() -> None:
     op.drop_table("fair_sequences")
     op.drop_table("sites")
     op.drop_table("parts")
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_idempotency_keys_created_at"))
+
+    op.drop_table("idempotency_keys")
     with op.batch_alter_table("gate_decisions", schema=None) as batch_op:
         batch_op.drop_index("ix_gate_decisions_site_at")
 
