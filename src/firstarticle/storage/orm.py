@@ -490,6 +490,7 @@ def start_mappers() -> None:
         model.PartRevision,
         part_revisions,
         properties={
+            "provenance": _provenance(part_revisions),
             "drawings": relationship(
                 model.Drawing, cascade="all, delete-orphan", order_by=drawings.c.number
             ),
@@ -510,6 +511,7 @@ def start_mappers() -> None:
         model.WorkOrder,
         work_orders,
         properties={
+            "provenance": _provenance(work_orders),
             "operations": relationship(
                 model.RoutingOperation,
                 cascade="all, delete-orphan",

@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-25
 """
 
-from alembic import op
 import sqlalchemy as sa
-import firstarticle.storage.types
+from alembic import op
 
+import firstarticle.storage.types
 
 revision = "0001"
 down_revision = None
