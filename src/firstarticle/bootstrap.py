@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -12,8 +12,10 @@ from alembic.config import Config
 from sqlalchemy.orm import Session, sessionmaker
 
 from firstarticle.config import Settings, get_settings
-from firstarticle.domain.errors import DomainError
-from firstarticle.ports import Clock, UnitOfWork
+from firstarticle.domain.errors import DomainError, ValidationError
+from firstarticle.domain.mirror import SourceSystem
+from firstarticle.integrations.feeds import HttpRecordFeed, InMemoryRecordFeed
+from firstarticle.ports import Clock, RecordFeed, UnitOfWork
 from firstarticle.services import ServiceContext, SystemClock
 from firstarticle.storage.db import make_engine, make_session_factory
 from firstarticle.storage.uow import SqlUnitOfWork, translate
@@ -29,11 +31,25 @@ class Application:
     engine: sa.Engine
     session_factory: sessionmaker[Session]
     clock: Clock
+    memory_feeds: dict[SourceSystem, InMemoryRecordFeed] = field(default_factory=dict)
 
     @staticmethod
     def translate_error(error: Exception) -> DomainError | None:
         """Map an error escaping the storage adapter onto a typed error (None: a bug)."""
         return translate(error)
+
+    def feed(self, source: SourceSystem) -> RecordFeed:
+        """The configured feed of ``source``: HTTP, or in memory for ``memory://``."""
+        url = getattr(self.settings, f"{source.value}_url")
+        if not url:
+            raise ValidationError(
+                f"No {source.value.upper()} feed is configured; set "
+                f"FIRSTARTICLE_{source.value.upper()}_URL.",
+                field=f"{source.value}_url",
+            )
+        if url.startswith("memory://"):
+            return self.memory_feeds.setdefault(source, InMemoryRecordFeed({}))
+        return HttpRecordFeed(url, self.settings.feed_token)
 
     def uow(self) -> UnitOfWork:
         """A new unit of work on this application's database."""

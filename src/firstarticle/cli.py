@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import wraps
@@ -22,6 +22,7 @@ from firstarticle.domain import model
 from firstarticle.domain.errors import DomainError
 from firstarticle.domain.holds import Decision, GateKind, HoldKind, HoldStatus
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus
+from firstarticle.domain.mirror import SourceSystem
 from firstarticle.domain.values import AttributeResult
 from firstarticle.services import ServiceContext, catalog, first_articles, gate, holds, orders
 
@@ -859,6 +860,24 @@ def _record_import_command(kind: str) -> None:
 
 for _kind in ("part-revisions", "customers", "work-orders", "nonconformances"):
     _record_import_command(_kind)
+
+
+@app.command()
+@cli_command
+def sync(source: Annotated[SourceSystem, typer.Argument(help="plm, erp or qms")]) -> None:
+    """Pull what changed in PLM, ERP or QMS since the last sync into the mirrors."""
+    from firstarticle.integrations import records
+    from firstarticle.services.sync import synchronise
+
+    def parse(kind: str, raw: Sequence[dict[str, Any]]) -> list[Any]:
+        return records.parse(
+            kind, ((f"{source.value} {kind} #{i + 1}", r) for i, r in enumerate(raw))
+        )
+
+    report = synchronise(ctx(), source, application().feed(source), parse)
+    for kind, counts in report.counts.items():
+        out.print(f"{kind}: " + (", ".join(f"{n} {o}" for o, n in counts.items()) or "nothing new"))
+    out.print(f"{report.pages} page(s) from {source.value.upper()}")
 
 
 @app.command()

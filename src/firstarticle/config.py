@@ -25,6 +25,11 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="An allow slower than this becomes a deny."
     )
 
+    plm_url: str | None = Field(default=None, description="PLM record feed (HTTP base URL).")
+    erp_url: str | None = Field(default=None, description="ERP record feed (HTTP base URL).")
+    qms_url: str | None = Field(default=None, description="QMS record feed (HTTP base URL).")
+    feed_token: str | None = Field(default=None, description="Bearer token for the feeds.")
+
     @field_validator("database_url")
     @classmethod
     def _use_psycopg3(cls, url: str) -> str:

@@ -146,6 +146,25 @@ class IdempotencyStore(Protocol):
     def purge_before(self, at: datetime) -> int: ...
 
 
+@dataclass(frozen=True)
+class FeedPage:
+    """A page of raw records from a source system and where to continue."""
+
+    records: Sequence[dict[str, Any]]
+    cursor: str | None
+
+
+class RecordFeed(Protocol):
+    """A source system (PLM, ERP, QMS) that hands out its changed records page by page."""
+
+    def fetch(self, kind: str, cursor: str | None) -> FeedPage: ...
+
+
+class SyncCursors(Protocol):
+    def get(self, source: str, kind: str) -> str | None: ...
+    def put(self, source: str, kind: str, cursor: str, at: datetime) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything done inside commits together or not at all."""
 
@@ -158,6 +177,7 @@ class UnitOfWork(Protocol):
     holds: HoldRepository
     gate_log: GateLog
     idempotency: IdempotencyStore
+    sync_cursors: SyncCursors
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc_info: object) -> None: ...

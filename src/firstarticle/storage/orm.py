@@ -420,6 +420,15 @@ idempotency_keys = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False, index=True),
 )
 
+sync_cursors = sa.Table(
+    "sync_cursors",
+    metadata,
+    sa.Column("source", sa.String(16), primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("cursor", sa.String(500), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
 fair_sequences = sa.Table(
     "fair_sequences",
     metadata,

@@ -430,6 +430,30 @@ class SqlIdempotencyStore:
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+class SqlSyncCursors:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, source: str, kind: str) -> str | None:
+        t = orm.sync_cursors
+        return self.session.scalar(
+            sa.select(t.c.cursor).where(t.c.source == source, t.c.kind == kind)
+        )
+
+    def put(self, source: str, kind: str, cursor: str, at: Any) -> None:
+        t = orm.sync_cursors
+        where = (t.c.source == source) & (t.c.kind == kind)
+        if (
+            self.session.execute(
+                sa.update(t).where(where).values(cursor=cursor, updated_at=at)
+            ).rowcount
+            == 0
+        ):  # type: ignore[attr-defined]
+            self.session.execute(
+                sa.insert(t).values(source=source, kind=kind, cursor=cursor, updated_at=at)
+            )
+
+
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value

@@ -50,6 +50,7 @@ class SqlUnitOfWork:
         self.holds = repos.SqlHoldRepository(self.session)
         self.gate_log = repos.SqlGateLog(self.session)
         self.idempotency = repos.SqlIdempotencyStore(self.session)
+        self.sync_cursors = repos.SqlSyncCursors(self.session)
         return self
 
     def __exit__(self, exc_type: object, error: object, tb: object) -> None:

@@ -1,4 +1,4 @@
-"""the FAI record, holds, gate decisions and mirrors
+"""initial schema
 
 Revision ID: 0001
 Revises:
@@ -126,6 +126,16 @@ def upgrade() -> None:
         sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sites")),
         sa.UniqueConstraint("code", name=op.f("uq_sites_code")),
+    )
+    op.create_table(
+        "sync_cursors",
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("cursor", sa.String(length=500), nullable=False),
+        sa.Column(
+            "updated_at", firstarticle.storage.types.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("source", "kind", name=op.f("pk_sync_cursors")),
     )
     op.create_table(
         "fair_sequences",
@@ -1111,6 +1121,7 @@ def downgrade() -> None:
     op.drop_table("drawings")
     op.drop_table("part_revisions")
     op.drop_table("fair_sequences")
+    op.drop_table("sync_cursors")
     op.drop_table("sites")
     op.drop_table("parts")
     with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
