@@ -48,6 +48,8 @@ app.add_typer(fai_app, name="fai")
 gate_app = typer.Typer(help="The shipment / production gate.", no_args_is_help=True)
 hold_app = typer.Typer(help="Holds and their two-person overrides.", no_args_is_help=True)
 app.add_typer(gate_app, name="gate")
+audit_app = typer.Typer(help="The hash-chained audit ledger.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 import_app = typer.Typer(
     help="Imports: records, results and characteristics.", no_args_is_help=True
 )
@@ -811,10 +813,241 @@ def hold_sign(hold_id: str, override_id: str) -> None:
     out.print(f"override {override.id} effective until {override.expires_at.isoformat()}")
 
 
+# --- audit ---------------------------------------------------------------------------------
+
+
+def _checkpoints(path: Path | None) -> list[Any]:
+    from firstarticle.audit.ledger import Checkpoint
+
+    if path is None or not path.exists():
+        return []
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    try:
+        return [Checkpoint.parse(line) for line in lines]
+    except (ValueError, KeyError) as error:
+        err.print(f"[red]error[/red]: {path} is not a checkpoint file ({error})")
+        raise typer.Exit(2) from None
+
+
+@audit_app.command("verify")
+@cli_command
+def audit_verify(
+    checkpoints: Annotated[
+        Path | None, typer.Option(help="Checkpoint file to check against")
+    ] = None,
+) -> None:
+    """Verify the whole chain; names the first bad entry and exits 1 if there is one."""
+    from firstarticle.services import audit
+
+    verdict = audit.verify_chain(ctx(), _checkpoints(checkpoints))
+    if verdict.ok:
+        out.print(f"audit chain ok: {verdict.length} entries, head {verdict.head_hash}")
+        return
+    err.print(
+        f"[red]audit chain broken[/red] at entry {verdict.first_bad_position}: "
+        f"{verdict.problem} ({verdict.length} entries verified before it)"
+    )
+    raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+@cli_command
+def audit_checkpoint(
+    file: Annotated[Path, typer.Option("--file", help="Append the head to this file")],
+) -> None:
+    """Write the verified head (length, hash, time) to a file outside the database."""
+    from firstarticle.services import audit
+
+    mark = audit.checkpoint(ctx())
+    with file.open("a", encoding="utf-8") as handle:
+        handle.write(mark.line() + "\n")
+    out.print(f"checkpoint {mark.length} entries, head {mark.head_hash} -> {file}")
+
+
+@audit_app.command("export")
+@cli_command
+def audit_export(
+    fair: str,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+) -> None:
+    """An FAI's audit trail for an auditor: who did what, when, with old and new values."""
+    import csv
+    import sys
+
+    from firstarticle.services import audit
+
+    entries = audit.fai_trail(ctx(), fair)
+    columns = (
+        "position",
+        "at",
+        "actor",
+        "action",
+        "record_type",
+        "changes",
+        "reason",
+        "request_id",
+        "entry_hash",
+    )
+    if fmt == "json":
+        _print_json([{c: e[c] for c in columns} for e in entries])
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        for e in entries:
+            writer.writerow(
+                [json.dumps(e[c], default=str) if c == "changes" else e[c] for c in columns]
+            )
+    elif fmt == "table":
+        table = Table(
+            "#", "time (UTC)", "who", "what", "changes", "reason", title=f"audit trail of {fair}"
+        )
+        for e in entries:
+            changes = "; ".join(f"{k}: {old} -> {new}" for k, (old, new) in e["changes"].items())
+            table.add_row(
+                str(e["position"]),
+                e["at"].isoformat(timespec="seconds"),
+                e["actor"],
+                e["action"],
+                changes,
+                e["reason"] or "",
+            )
+        out.print(table)
+    else:
+        err.print("[red]error[/red]: --format is table, csv or json")
+        raise typer.Exit(2)
+
+
 # --- import: inspection results -----------------------------------------------------------
 
 
 # --- import: characteristics from QIF MBD / Plans -----------------------------------------
+
+
+@import_app.command("characteristics")
+@cli_command
+def import_characteristics_command(
+    file: Annotated[str, typer.Argument(help="QIF 3.0 MBD or Plan file.")],
+    part: Annotated[str, typer.Option("--part", help="Part number.")],
+    revision: Annotated[str, typer.Option("--revision", help="Part revision.")],
+    drawing: Annotated[
+        str | None, typer.Option("--drawing", help="Drawing number, if the revision has several.")
+    ] = None,
+    units: Annotated[
+        str | None, typer.Option("--units", help="The drawing's units, for a file without any.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Read and check everything, write nothing.")
+    ] = False,
+) -> None:
+    """Create a part revision's characteristic list from a QIF MBD or Plan file."""
+    from firstarticle.services import characteristic_import
+
+    if not os.path.isfile(file):
+        err.print(f"[red]error[/red]: {file} is not a file", highlight=False)
+        raise typer.Exit(2)
+    summary = characteristic_import.import_characteristics(
+        ctx(),
+        part_number=part,
+        revision=revision,
+        file=file,
+        drawing_number=drawing,
+        units=units,
+        dry_run=dry_run,
+    )
+    out.print(summary.message, highlight=False)
+    out.print(
+        f"  read {summary.read}, created {summary.created}, balloons numbered by firstarticle "
+        f"{summary.numbered}; sha256 {summary.source_sha256}",
+        highlight=False,
+    )
+
+
+@part_app.command("diff")
+@cli_command
+def part_diff_command(
+    number: str,
+    from_revision: Annotated[str, typer.Argument(metavar="FROM")],
+    to_revision: Annotated[str, typer.Argument(metavar="TO")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Characteristics added, removed and changed from revision FROM to revision TO."""
+    from firstarticle.services import characteristic_import
+
+    result = characteristic_import.diff_revisions(ctx(), number, from_revision, to_revision)
+    diff = result.diff
+    if as_json:
+        _print_json(
+            {
+                "part_number": result.part_number,
+                "from_revision": result.from_revision,
+                "to_revision": result.to_revision,
+                "affects_design": diff.affects_design,
+                "balloons_to_reinspect": list(diff.balloons_to_reinspect),
+                "added": [a.__dict__ for a in diff.added],
+                "removed": [r.__dict__ for r in diff.removed],
+                "changed": [
+                    {
+                        "balloon_before": c.before.balloon,
+                        "balloon_after": c.after.balloon,
+                        "matched_by": c.matched_by.value,
+                        "affects_design": c.affects_design,
+                        "changes": [
+                            {"field": f.field.value, "before": f.before, "after": f.after}
+                            for f in c.changes
+                        ],
+                    }
+                    for c in diff.changed
+                ],
+                "unchanged": diff.unchanged,
+            }
+        )
+        return
+    out.print(
+        f"[bold]{result.part_number}[/bold] rev {result.from_revision} -> rev "
+        f"{result.to_revision}: {len(diff.added)} added, {len(diff.removed)} removed, "
+        f"{len(diff.changed)} changed, {diff.unchanged} unchanged",
+        highlight=False,
+    )
+    if diff.added or diff.removed:
+        table = Table("", "balloon", "requirement", "source item")
+        for a in diff.added:
+            table.add_row("[green]+[/green]", a.balloon, a.requirement, a.source_item or "")
+        for r in diff.removed:
+            table.add_row("[red]-[/red]", r.balloon, r.requirement, r.source_item or "")
+        out.print(table)
+    if diff.changed:
+        table = Table("balloon", "what", "before", "after")
+        for c in diff.changed:
+            for f in c.changes:
+                balloon = c.after.balloon
+                table.add_row(balloon, f.field.value, f.before or "", f.after or "")
+        out.print(table)
+    if diff.affects_design:
+        out.print(
+            "The design changed: evaluate a new full or partial FAI (AS9102 4.6); a partial "
+            "FAI covers at least balloons " + ", ".join(diff.balloons_to_reinspect or ("-",)),
+            highlight=False,
+        )
+
+
+@part_app.command("export")
+@cli_command
+def part_export_command(
+    number: str,
+    revision: str,
+    out_file: Annotated[str, typer.Option("--out", help="The xlsx file to write.")],
+) -> None:
+    """Write a revision's characteristic list to an xlsx workbook for review."""
+    from firstarticle.services import characteristic_import
+
+    data = characteristic_import.export_characteristics_xlsx(ctx(), number, revision)
+    try:
+        with open(out_file, "wb") as handle:
+            handle.write(data)
+    except OSError as error:
+        err.print(f"[red]error[/red]: cannot write {out_file}: {error.strerror}", highlight=False)
+        raise typer.Exit(2) from None
+    out.print(f"{number} rev {revision}: characteristic list written to {out_file}")
 
 
 # --- import: mirrored records --------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, Self, TypeVar
@@ -136,6 +136,7 @@ class GateLog(Protocol):
 class AuditLog(Protocol):
     def append(self, event: Event, request_id: str | None) -> None: ...
     def for_record(self, record_type: str, record_id: str) -> list[dict[str, Any]]: ...
+    def stream(self, batch: int = 10_000) -> Iterator[dict[str, Any]]: ...
 
 
 class IdempotencyStore(Protocol):

@@ -440,7 +440,7 @@ fair_sequences = sa.Table(
 audit_entries = sa.Table(
     "audit_entries",
     metadata,
-    sa.Column("position", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("at", UtcDateTime, nullable=False),
     sa.Column("site_id", ID),
     sa.Column("actor", sa.String(100), nullable=False),
@@ -450,7 +450,19 @@ audit_entries = sa.Table(
     sa.Column("changes", sa.JSON, nullable=False),
     sa.Column("reason", sa.Text),
     sa.Column("request_id", sa.String(64)),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("entry_hash", sa.String(64), nullable=False),
     sa.Index("ix_audit_entries_record", "record_type", "record_id"),
+)
+
+# One row: the chain's head. Appenders lock it, so positions are assigned one at a time.
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("entry_hash", sa.String(64), nullable=False),
+    sa.CheckConstraint("id = 1", name="single_row"),
 )
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from firstarticle.audit.ledger import GENESIS, entry_hash
 from firstarticle.domain import model
 from firstarticle.domain.events import Event
 from firstarticle.domain.holds import Hold, HoldOverride, HoldStatus
@@ -466,20 +467,42 @@ class SqlAuditLog:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def _head(self) -> tuple[int, str]:
+        h = orm.audit_head
+        if self.session.get_bind().dialect.name == "sqlite":
+            # Take SQLite's write lock before reading the head, so no other writer can
+            # slip in between the read and the write.
+            self.session.execute(sa.update(h).where(h.c.id == 1).values(position=h.c.position))
+        row = self.session.execute(
+            sa.select(h.c.position, h.c.entry_hash).where(h.c.id == 1).with_for_update()
+        ).one_or_none()
+        if row is None:
+            self.session.execute(sa.insert(h).values(id=1, position=0, entry_hash=GENESIS))
+            return 0, GENESIS
+        return int(row.position), str(row.entry_hash)
+
     def append(self, event: Event, request_id: str | None) -> None:
+        position, prev = self._head()
         changes = {k: [_jsonable(old), _jsonable(new)] for k, (old, new) in event.changes.items()}
+        entry = {
+            "position": position + 1,
+            "at": event.at,
+            "site_id": event.site_id,
+            "actor": event.actor,
+            "action": event.action,
+            "record_type": event.record_type,
+            "record_id": event.record_id,
+            "changes": changes,
+            "reason": event.reason,
+            "request_id": request_id,
+            "prev_hash": prev,
+        }
+        digest = entry_hash(entry)
+        self.session.execute(sa.insert(orm.audit_entries).values(**entry, entry_hash=digest))
         self.session.execute(
-            sa.insert(orm.audit_entries).values(
-                at=event.at,
-                site_id=event.site_id,
-                actor=event.actor,
-                action=event.action,
-                record_type=event.record_type,
-                record_id=event.record_id,
-                changes=changes,
-                reason=event.reason,
-                request_id=request_id,
-            )
+            sa.update(orm.audit_head)
+            .where(orm.audit_head.c.id == 1)
+            .values(position=position + 1, entry_hash=digest)
         )
 
     def for_record(self, record_type: str, record_id: str) -> list[dict[str, Any]]:
@@ -490,3 +513,11 @@ class SqlAuditLog:
             .order_by(t.c.position)
         ).mappings()
         return [dict(row) for row in rows]
+
+    def stream(self, batch: int = 10_000) -> Iterator[dict[str, Any]]:
+        t = orm.audit_entries
+        result = self.session.execute(
+            sa.select(t).order_by(t.c.position).execution_options(yield_per=batch)
+        ).mappings()
+        for row in result:
+            yield dict(row)

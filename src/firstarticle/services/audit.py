@@ -1,0 +1,40 @@
+"""Audit ledger operations: verify the chain, checkpoint its head, export an FAI's trail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from firstarticle.audit.ledger import Checkpoint, Verdict, verify
+from firstarticle.domain.errors import ConflictError
+from firstarticle.services import ServiceContext, found
+
+
+def verify_chain(ctx: ServiceContext, checkpoints: Iterable[Checkpoint] = ()) -> Verdict:
+    """Verify every entry in position order, and the chain against earlier checkpoints."""
+    with ctx.uow_factory() as uow:
+        return verify(uow.audit.stream(), checkpoints)
+
+
+def checkpoint(ctx: ServiceContext) -> Checkpoint:
+    """The verified head of the chain now; refuses to checkpoint a broken chain."""
+    verdict = verify_chain(ctx)
+    if not verdict.ok:
+        raise ConflictError(
+            f"The audit chain is broken at entry {verdict.first_bad_position}: "
+            f"{verdict.problem}; no checkpoint written.",
+            position=verdict.first_bad_position,
+        )
+    return Checkpoint(verdict.length, verdict.head_hash, ctx.clock.now().isoformat())
+
+
+def fai_trail(ctx: ServiceContext, fair_identifier: str) -> list[dict[str, Any]]:
+    """Every entry about an FAI and what it owns, in order, for an auditor."""
+    with ctx.uow_factory() as uow:
+        fai = found(
+            uow.first_articles.by_fair_identifier(fair_identifier), "First article", fair_identifier
+        )
+        entries = uow.audit.for_record("first_article", fai.id)
+        for nc in fai.nonconformances:
+            entries += uow.audit.for_record("nonconformance", nc.id)
+        return sorted(entries, key=lambda e: int(e["position"]))
