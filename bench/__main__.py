@@ -1,4 +1,4 @@
-"""``python -m bench [w1|w3|all]``: run the benchmarks and print their ratios."""
+"""``python -m bench [w1|w3|w6|all]``: run the benchmarks and print their ratios."""
 
 from __future__ import annotations
 
@@ -15,8 +15,12 @@ def main(argv: list[str]) -> int:
         from bench import gate_w1
 
         gate_w1.run()
-    if which not in {"w1", "w3", "all"}:
-        print("usage: python -m bench [w1|w3|all]", file=sys.stderr)
+    if which in {"w6", "all"}:
+        from bench import audit_w6
+
+        audit_w6.run()
+    if which not in {"w1", "w3", "w6", "all"}:
+        print("usage: python -m bench [w1|w3|w6|all]", file=sys.stderr)
         return 2
     return 0
 

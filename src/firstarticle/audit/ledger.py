@@ -33,15 +33,46 @@ FIELDS = (
 
 def _iso(value: datetime) -> str:
     # Microsecond precision in UTC: exactly what both databases give back.
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def changes_text(changes: Mapping[str, Any]) -> str:
+    """The stored form of an entry's changes: compact JSON with sorted keys."""
+    return json.dumps(
+        changes, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+
+
+def _field(value: object) -> str:
+    if value is None:
+        return "-"
+    text = value if isinstance(value, str) else str(value)
+    return f"{len(text)}:{text}"
 
 
 def canonical(entry: Mapping[str, Any]) -> bytes:
-    """The canonical bytes of an entry: its fields as sorted, compact UTF-8 JSON."""
-    data = {k: entry[k] for k in FIELDS}
-    data["at"] = _iso(data["at"]) if isinstance(data["at"], datetime) else data["at"]
-    return json.dumps(
-        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    """The canonical bytes of an entry: each field length-prefixed, in a fixed order.
+
+    ``changes`` is hashed as its stored JSON text, so verifying never re-serialises it;
+    absent values are written as ``-`` and present ones as ``<length>:<text>``, which keeps
+    ``None`` and ``""`` apart and no field can run into the next.
+    """
+    at = entry["at"]
+    changes = entry["changes"]
+    return ",".join(
+        (
+            _field(entry["position"]),
+            _field(_iso(at) if isinstance(at, datetime) else at),
+            _field(entry["site_id"]),
+            _field(entry["actor"]),
+            _field(entry["action"]),
+            _field(entry["record_type"]),
+            _field(entry["record_id"]),
+            _field(changes if isinstance(changes, str) else changes_text(changes)),
+            _field(entry["reason"]),
+            _field(entry["request_id"]),
+            _field(entry["prev_hash"]),
+        )
     ).encode("utf-8")
 
 

@@ -447,7 +447,8 @@ audit_entries = sa.Table(
     sa.Column("action", sa.String(64), nullable=False),
     sa.Column("record_type", sa.String(64), nullable=False),
     sa.Column("record_id", ID, nullable=False),
-    sa.Column("changes", sa.JSON, nullable=False),
+    # Canonical JSON text (sorted keys, compact), hashed as stored: see audit/ledger.py.
+    sa.Column("changes", sa.Text, nullable=False),
     sa.Column("reason", sa.Text),
     sa.Column("request_id", sa.String(64)),
     sa.Column("prev_hash", sa.String(64), nullable=False),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -9,7 +10,8 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from firstarticle.audit.ledger import GENESIS, entry_hash
+from firstarticle.audit.ledger import FIELDS as LEDGER_FIELDS
+from firstarticle.audit.ledger import GENESIS, changes_text, entry_hash
 from firstarticle.domain import model
 from firstarticle.domain.events import Event
 from firstarticle.domain.holds import Hold, HoldOverride, HoldStatus
@@ -483,7 +485,9 @@ class SqlAuditLog:
 
     def append(self, event: Event, request_id: str | None) -> None:
         position, prev = self._head()
-        changes = {k: [_jsonable(old), _jsonable(new)] for k, (old, new) in event.changes.items()}
+        changes = changes_text(
+            {k: [_jsonable(old), _jsonable(new)] for k, (old, new) in event.changes.items()}
+        )
         entry = {
             "position": position + 1,
             "at": event.at,
@@ -512,12 +516,15 @@ class SqlAuditLog:
             .where(t.c.record_type == record_type, t.c.record_id == record_id)
             .order_by(t.c.position)
         ).mappings()
-        return [dict(row) for row in rows]
+        return [{**row, "changes": json.loads(row["changes"])} for row in rows]
 
     def stream(self, batch: int = 10_000) -> Iterator[dict[str, Any]]:
+        """Entries in position order, ``changes`` as stored text, fetched in batches."""
         t = orm.audit_entries
+        columns = [t.c[name] for name in (*LEDGER_FIELDS, "entry_hash")]
         result = self.session.execute(
-            sa.select(t).order_by(t.c.position).execution_options(yield_per=batch)
-        ).mappings()
-        for row in result:
-            yield dict(row)
+            sa.select(*columns).order_by(t.c.position).execution_options(yield_per=batch)
+        )
+        names = (*LEDGER_FIELDS, "entry_hash")
+        for row in result.tuples():
+            yield dict(zip(names, row, strict=True))

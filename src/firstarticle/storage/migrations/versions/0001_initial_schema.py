@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("action", sa.String(length=64), nullable=False),
         sa.Column("record_type", sa.String(length=64), nullable=False),
         sa.Column("record_id", sa.String(length=36), nullable=False),
-        sa.Column("changes", sa.JSON(), nullable=False),
+        sa.Column("changes", sa.Text(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("request_id", sa.String(length=64), nullable=True),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
