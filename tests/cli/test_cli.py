@@ -1,0 +1,185 @@
+"""The command line, as a person or a script uses it: messages, exit codes, real database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from firstarticle import cli
+from firstarticle.config import get_settings
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A SQLite file with the demo plant, shared by the tests of this module."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('cli') / 'cli.db'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FIRSTARTICLE_DATABASE_URL", url)
+        _reset()
+        result = CliRunner().invoke(cli.app, ["demo", "load"])
+        assert result.exit_code == 0, result.output
+    _reset()
+    yield url
+    _reset()
+
+
+def _reset() -> None:
+    get_settings.cache_clear()
+    if cli._application is not None:
+        cli._application.engine.dispose()
+    cli._application = None
+
+
+@pytest.fixture
+def run(demo_db: str, monkeypatch: pytest.MonkeyPatch):
+    """Invoke the CLI against the demo database as FIRSTARTICLE_ACTOR (default j.ortiz)."""
+    monkeypatch.setenv("FIRSTARTICLE_DATABASE_URL", demo_db)
+    monkeypatch.setenv("COLUMNS", "200")
+    _reset()
+
+    def invoke(*args: str, actor: str = "j.ortiz"):
+        monkeypatch.setenv("FIRSTARTICLE_ACTOR", actor)
+        return CliRunner().invoke(cli.app, list(args))
+
+    yield invoke
+    _reset()
+
+
+def test_the_demo_plant_lists_first_articles_in_every_status(run):
+    """`fai list --json` shows the demo's FAIs, all ten statuses among them."""
+    result = run("fai", "list", "--json", "--limit", "100")
+    assert result.exit_code == 0, result.output
+    statuses = {item["status"] for item in json.loads(result.output)["items"]}
+    assert len(statuses) == 10
+
+
+def test_readiness_exits_3_and_lists_findings_while_blocking_findings_exist(run):
+    """A script can branch on readiness: exit 3 when not ready, with rule ids in --json."""
+    result = run("readiness", "FAIR-TLS-2026-0001", "--json")
+    assert result.exit_code == 3
+    findings = json.loads(result.output)["findings"]
+    assert {f["rule"] for f in findings} == {"RESULT_NONCONFORMING_WITHOUT_NC"}
+
+
+def test_an_approved_fai_on_the_released_revision_is_ready(run):
+    """Exit 0 and 'ready' for an approved FAI whose revision is still the released one."""
+    listing = json.loads(run("fai", "list", "--status", "approved", "--json").output)
+    exits = {
+        item["fair_identifier"]: run("readiness", item["fair_identifier"]).exit_code
+        for item in listing["items"]
+    }
+    assert 0 in exits.values(), exits
+
+
+def test_releasing_a_new_revision_makes_the_old_fai_name_it(run):
+    """Journey 3: after rev D's release, rev C's FAI reports the revision mismatch."""
+    result = run("readiness", "FAIR-WCH-2026-0042", "--json")
+    assert result.exit_code == 3
+    (finding,) = json.loads(result.output)["findings"]
+    assert finding["rule"] == "REV_NOT_RELEASED"
+    assert "rev C" in finding["message"]
+    assert "is D" in finding["message"]
+
+
+def test_the_gate_exits_0_on_allow_and_4_on_deny(run):
+    """ERP scripts read the decision from the exit code."""
+    allow = run("gate", "check", "WCH", "AEROPRIME", "7A1234-101", "C", "--serial", "SN0001")
+    deny = run(
+        "gate", "check", "WCH", "AEROPRIME", "7A1234-101", "D", "--serial", "SN0011", "--json"
+    )
+    assert allow.exit_code == 0, allow.output
+    assert "ALLOW" in allow.output
+    assert deny.exit_code == 4
+    assert json.loads(deny.output)["decision"] == "deny"
+
+
+def test_an_unknown_fair_is_a_one_line_error_and_exit_1(run):
+    """Domain errors print their stable code and a sentence, and exit 1."""
+    result = run("fai", "show", "FAIR-NOPE-1")
+    assert result.exit_code == 1
+    assert "error (not_found)" in result.output
+
+
+def test_a_refused_transition_names_the_allowed_actions(run):
+    """The lifecycle refuses, the CLI says so and exits 1."""
+    result = run("fai", "transition", "FAIR-WCH-2026-0042", "start")
+    assert result.exit_code == 1
+    assert "transition_not_allowed" in result.output
+
+
+def test_a_value_that_is_not_a_decimal_exits_2(run):
+    """Bad input is refused before anything is sent to the services."""
+    result = run("fai", "result", "FAIR-TLS-2026-0001", "1", "--value", "twelve", "--units", "mm")
+    assert result.exit_code == 2
+    assert "not a decimal" in result.output
+
+
+def test_a_two_person_override_through_the_command_line(run):
+    """One person requests, another signs; the requester cannot sign their own."""
+    listing = run("hold", "list", "--site", "TLS")
+    assert listing.exit_code == 0
+    assert "holds" in listing.output
+    result = run(
+        "hold", "place", "WCH", "7A1234-101", "C", "Suspect heat lot", "--serial", "SN0002"
+    )
+    assert result.exit_code == 0, result.output
+    hold_id = result.output.split("(")[1].split(")")[0]
+    requested = run(
+        "hold",
+        "override",
+        hold_id,
+        "Urgent unit",
+        "--hours",
+        "4",
+        "--serial",
+        "SN0002",
+        actor="m.keller",
+    )
+    assert requested.exit_code == 0, requested.output
+    override_id = requested.output.split("override ")[1].split(" ")[0]
+    own = run("hold", "sign", hold_id, override_id, actor="m.keller")
+    assert own.exit_code == 1
+    signed = run("hold", "sign", hold_id, override_id, actor="p.adams")
+    assert signed.exit_code == 0, signed.output
+
+
+def test_records_import_with_a_dry_run_first(run, tmp_path: Path):
+    """--dry-run reports, the real run creates, a second run changes nothing."""
+    file = tmp_path / "customers.csv"
+    file.write_text(
+        "external_id,source_version,code,name,vendor_code\nERP-77,1,ACME,Acme Aero,AC-1\n"
+    )
+    dry = run("import", "customers", str(file), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "1 created" in dry.output
+    assert "dry run" in dry.output
+    first = run("import", "customers", str(file))
+    again = run("import", "customers", str(file))
+    assert "1 created" in first.output
+    assert "1 unchanged" in again.output
+
+
+def test_a_csv_with_a_formula_is_refused_with_its_line(run, tmp_path: Path):
+    """CSV injection is refused, naming the line and column; exit 1."""
+    file = tmp_path / "customers.csv"
+    file.write_text("external_id,source_version,code,name\nERP-1,1,EVIL,=cmd|' /C calc'!A0\n")
+    result = run("import", "customers", str(file))
+    assert result.exit_code == 1
+    assert "line 2, column name" in result.output
+
+
+def test_the_audit_chain_verifies_and_checkpoints(run, tmp_path: Path):
+    """`audit verify` passes on the demo, `audit checkpoint` appends a line it then checks."""
+    checkpoints = tmp_path / "audit.checkpoints"
+    assert run("audit", "checkpoint", "--file", str(checkpoints)).exit_code == 0
+    verified = run("audit", "verify", "--checkpoints", str(checkpoints))
+    assert verified.exit_code == 0, verified.output
+    assert "audit chain ok" in verified.output
+    exported = run("audit", "export", "FAIR-WCH-2026-0042", "--format", "json")
+    entries = json.loads(exported.output)
+    assert entries[0]["action"] == "first_article.created"
+    assert any(e["action"] == "fai.approve" for e in entries)
