@@ -62,8 +62,8 @@ def build_assembly(
         status=FaiStatus.IN_PROGRESS,
     )
     fai.add_unit(serial)
+    fai.add_many_to_scope(drawing.characteristics)
     for c in drawing.characteristics:
-        fai.add_to_scope(c)
         fai.results.append(
             model.InspectionResult(
                 site.id,

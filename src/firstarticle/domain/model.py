@@ -53,6 +53,41 @@ def new_id() -> str:
     return str(uuid.UUID(int=value))
 
 
+# The variant digit of a UUID's 17th hex digit: "10" in its two high bits (RFC 9562).
+_VARIANT = {f"{d:x}": f"{0x8 | (d & 0x3):x}" for d in range(16)}
+
+
+def new_ids(count: int) -> list[str]:
+    """``count`` fresh ids at once, laid out and ordered as :func:`new_id` makes them.
+
+    For bulk writes: one random read and one lock for the lot, several times faster per id
+    than calling :func:`new_id` in a loop.
+    """
+    if count <= 0:
+        return []
+    randoms = os.urandom(8 * count).hex()
+    with _id_lock:
+        ms = time.time_ns() // 1_000_000
+        if ms <= _id_state["ms"]:
+            ms, seq = _id_state["ms"], _id_state["seq"] + 1
+        else:
+            seq = 0
+        first_ms, first_seq = ms, seq
+        last = first_seq + count - 1
+        _id_state["ms"], _id_state["seq"] = ms + last // 0x1000, last % 0x1000
+    ids = []
+    ms, seq = first_ms, first_seq
+    stamp = f"{ms & ((1 << 48) - 1):012x}"
+    for i in range(count):
+        if seq > 0xFFF:
+            ms, seq = ms + 1, 0
+            stamp = f"{ms & ((1 << 48) - 1):012x}"
+        r = randoms[16 * i : 16 * i + 16]
+        ids.append(f"{stamp[:8]}-{stamp[8:]}-7{seq:03x}-{_VARIANT[r[0]]}{r[1:4]}-{r[4:]}")
+        seq += 1
+    return ids
+
+
 def require_text(value: str | None, field_name: str) -> str:
     """Return ``value`` stripped, or raise ValidationError naming the field when blank."""
     if value is None or not value.strip():
@@ -723,15 +758,25 @@ class FirstArticle:
         comments: str | None = None,
     ) -> Form3Row:
         """Account for ``characteristic`` on Form 3; each characteristic appears once."""
-        self.ensure_editable()
-        if any(row.characteristic_id == characteristic.id for row in self.form3):
-            raise ConflictError(
-                f"Balloon {characteristic.balloon} is already on Form 3.",
-                balloon=characteristic.balloon,
-            )
-        row = Form3Row(self.site_id, self.id, characteristic.id, tooling, comments)
-        self.form3.append(row)
+        (row,) = self.add_many_to_scope([characteristic])
+        row.tooling, row.comments = tooling, comments
         return row
+
+    def add_many_to_scope(self, characteristics: Iterable[Characteristic]) -> list[Form3Row]:
+        """Account for several characteristics at once (linear in their number)."""
+        self.ensure_editable()
+        present = {row.characteristic_id for row in self.form3}
+        rows = []
+        for characteristic in characteristics:
+            if characteristic.id in present:
+                raise ConflictError(
+                    f"Balloon {characteristic.balloon} is already on Form 3.",
+                    balloon=characteristic.balloon,
+                )
+            present.add(characteristic.id)
+            rows.append(Form3Row(self.site_id, self.id, characteristic.id))
+        self.form3.extend(rows)
+        return rows
 
     def add_unit(self, serial: SerialNumber) -> ScopeUnit:
         """Put a serialized unit of the FAI's work order in scope."""
@@ -753,33 +798,49 @@ class FirstArticle:
         self, result: InspectionResult, characteristic: Characteristic, actor: str
     ) -> list[Event]:
         """Add a result for a characteristic in scope and a unit in scope."""
+        return self.record_results([(result, characteristic)], actor)
+
+    def record_results(
+        self, items: Iterable[tuple[InspectionResult, Characteristic]], actor: str
+    ) -> list[Event]:
+        """Add results, each for a characteristic and a unit in scope; all or none.
+
+        Linear in the number of results, so a CMM file of thousands stays cheap.
+        """
         self.ensure_editable()
-        if not any(row.characteristic_id == characteristic.id for row in self.form3):
-            raise ValidationError(
-                f"Balloon {characteristic.balloon} is not in this FAI's Form 3.", field="balloon"
-            )
-        if result.serial_id is not None and not any(
-            u.serial_id == result.serial_id for u in self.units
-        ):
-            raise ValidationError(
-                "The result's serial is not in this FAI's scope.", field="serial_number"
-            )
-        if result.value is not None:
-            # Judging once here refuses values in units the requirement cannot be compared with.
-            result.conformance(characteristic.requirement)
-        if (
-            result.source is ResultSource.MANUAL_ENTRY
-            and result.verified_by is not None
-            and result.verified_by in {result.recorded_by, result.operator}
-        ):
-            raise ValidationError(
-                "A manual entry is verified by a second person.", field="verified_by"
-            )
-        result.characteristic_id = characteristic.id
-        self.results.append(result)
-        self.touch(result.recorded_at)
+        on_form3 = {row.characteristic_id for row in self.form3}
+        in_scope = {u.serial_id for u in self.units}
+        accepted: list[InspectionResult] = []
+        for result, characteristic in items:
+            if characteristic.id not in on_form3:
+                raise ValidationError(
+                    f"Balloon {characteristic.balloon} is not in this FAI's Form 3.",
+                    field="balloon",
+                )
+            if result.serial_id is not None and result.serial_id not in in_scope:
+                raise ValidationError(
+                    "The result's serial is not in this FAI's scope.", field="serial_number"
+                )
+            if result.value is not None:
+                # Judging once here refuses values in units the requirement cannot be
+                # compared with.
+                result.conformance(characteristic.requirement)
+            if (
+                result.source is ResultSource.MANUAL_ENTRY
+                and result.verified_by is not None
+                and result.verified_by in {result.recorded_by, result.operator}
+            ):
+                raise ValidationError(
+                    "A manual entry is verified by a second person.", field="verified_by"
+                )
+            result.characteristic_id = characteristic.id
+            accepted.append(result)
+        self.results.extend(accepted)
+        if accepted:
+            self.touch(max(r.recorded_at for r in accepted))
         return [
-            self._event("result.recorded", actor, result.recorded_at, {"result": (None, result.id)})
+            self._event("result.recorded", actor, r.recorded_at, {"result": (None, r.id)})
+            for r in accepted
         ]
 
     def verify_result(self, result_id: str, verifier: str, at: datetime) -> list[Event]:

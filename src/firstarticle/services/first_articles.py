@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from firstarticle.domain import model, readiness
@@ -35,12 +36,24 @@ class FirstArticleDetail:
     actions: tuple[FaiAction, ...]
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Loaded:
     fai: model.FirstArticle
     context: readiness.ReadinessContext
     site: model.Site
     customer: model.Customer | None
+
+    @cached_property
+    def characteristic_index(
+        self,
+    ) -> tuple[dict[str, model.Characteristic], dict[str, list[model.Characteristic]]]:
+        """The revision's characteristics by id and by balloon, built once per request."""
+        by_id: dict[str, model.Characteristic] = {}
+        by_balloon: dict[str, list[model.Characteristic]] = {}
+        for c in self.context.revision.characteristics:
+            by_id[c.id] = c
+            by_balloon.setdefault(c.balloon, []).append(c)
+        return by_id, by_balloon
 
 
 def _load(uow: UnitOfWork, fai_id: str) -> _Loaded:
@@ -107,14 +120,14 @@ def _event(
 
 def _characteristic(loaded: _Loaded, key: str) -> model.Characteristic:
     """Resolve a balloon number or characteristic id within the FAI's revision."""
-    chars = loaded.context.revision.characteristics
-    by_id = next((c for c in chars if c.id == key), None)
-    if by_id is not None:
-        return by_id
-    matches = [c for c in chars if c.balloon == key]
+    by_id, by_balloon = loaded.characteristic_index
+    if key in by_id:
+        return by_id[key]
+    matches = by_balloon.get(key, [])
     if len(matches) > 1:
         raise ValidationError(
-            f"Balloon {key} is on several drawings; give the characteristic id.", field="balloon"
+            f"Balloon {key} is on several drawings; give the characteristic id.",
+            field="balloon",
         )
     return found(
         matches[0] if matches else None,
@@ -221,8 +234,7 @@ def create_first_article(
         chosen = (
             [_characteristic(loaded, b) for b in balloons] if balloons else revision.characteristics
         )
-        for characteristic in chosen:
-            fai.add_to_scope(characteristic)
+        fai.add_many_to_scope(chosen)
         wanted = (
             list(serial_numbers)
             if serial_numbers is not None
@@ -558,7 +570,8 @@ def record_results(
         loaded = _load(uow, fai_id)
         fai = loaded.fai
         serials = {u.serial_number: u.serial_id for u in fai.units}
-        results, events = [], []
+        results: list[model.InspectionResult] = []
+        pairs: list[tuple[model.InspectionResult, model.Characteristic]] = []
         for item in inputs:
             if item.measured_at.tzinfo is None:
                 raise ValidationError("measured_at needs a time zone.", field="measured_at")
@@ -594,8 +607,9 @@ def record_results(
                 device=item.device,
                 source_reference=item.source_reference,
             )
-            events += fai.record_result(result, characteristic, ctx.actor)
+            pairs.append((result, characteristic))
             results.append(result)
+        events = fai.record_results(pairs, ctx.actor)
         record(uow, ctx, events)
         uow.commit()
         return results
