@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, Protocol, Self, TypeVar
+from decimal import Decimal
+from typing import Any, Generic, NamedTuple, Protocol, Self, TypeVar
 
 from firstarticle.domain import model
 from firstarticle.domain.errors import DomainError
 from firstarticle.domain.events import Event
-from firstarticle.domain.holds import Hold, HoldOverride, HoldStatus
+from firstarticle.domain.holds import CoveringFai, Hold, HoldOverride, HoldStatus
 from firstarticle.domain.lifecycle import FaiStatus
 
 T = TypeVar("T")
@@ -166,6 +167,75 @@ class SyncCursors(Protocol):
     def put(self, source: str, kind: str, cursor: str, at: datetime) -> None: ...
 
 
+class ResultRow(NamedTuple):
+    """A new inspection result as the bulk writer stores it, columns in table order.
+
+    Bulk imports do not build mapped ``model.InspectionResult`` objects: their ORM
+    instrumentation costs more than the rest of an import together. The service that builds
+    rows applies the record's rules itself (a value with units or an attribute verdict, UTC
+    times, a characteristic and serial of the FAI).
+    """
+
+    site_id: str
+    id: str
+    first_article_id: str
+    characteristic_id: str
+    serial_id: str | None
+    value: Decimal | None
+    units: str | None
+    attribute: str | None
+    source: str
+    source_reference: str | None
+    operator: str | None
+    device: str | None
+    measured_at: datetime
+    recorded_by: str
+    recorded_at: datetime
+
+
+class ResultImportStore(Protocol):
+    """What an import of inspection results needs beyond the repositories: bulk writes."""
+
+    def first_article(self, fai_id: str) -> model.FirstArticle | None:
+        """The FAI with its package content but not its results (they are never read)."""
+        ...
+
+    def add_results(self, rows: Sequence[ResultRow]) -> None:
+        """Insert new results in the unit's transaction, as fast as the database allows."""
+        ...
+
+    def file_imported(self, site_id: str, first_article_id: str, sha256: str) -> bool:
+        """True when results of the file with this hash are already recorded on the FAI."""
+        ...
+
+
+class GateConfiguration(Protocol):
+    """Ids behind a gate question's identifiers; None where unknown."""
+
+    @property
+    def site_id(self) -> str | None: ...
+    @property
+    def customer_id(self) -> str | None: ...
+    @property
+    def requires_fai(self) -> bool: ...
+    @property
+    def ships_on_conditional_acceptance(self) -> bool: ...
+    @property
+    def part_revision_id(self) -> str | None: ...
+
+
+class GateReader(Protocol):
+    """The gate's read path, a few statements per question."""
+
+    def configuration(
+        self, site_code: str, customer_code: str, part_number: str, revision: str
+    ) -> GateConfiguration: ...
+    def covering(
+        self, site_id: str, part_revision_id: str, customer_id: str
+    ) -> Sequence[tuple[CoveringFai, int]]: ...
+    def active_holds(self, site_id: str, part_revision_id: str) -> Sequence[Hold]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything done inside commits together or not at all."""
 
@@ -179,6 +249,8 @@ class UnitOfWork(Protocol):
     gate_log: GateLog
     idempotency: IdempotencyStore
     sync_cursors: SyncCursors
+    gate_reader: GateReader
+    result_imports: ResultImportStore
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc_info: object) -> None: ...

@@ -436,7 +436,7 @@ def test_an_internal_error_while_deciding_is_a_deny(ctx):
 
         def __enter__(self):
             uow = self.inner.__enter__()
-            uow.holds.active_for = lambda *a: (_ for _ in ()).throw(RuntimeError("boom"))
+            uow.gate_reader.active_holds = lambda *a: (_ for _ in ()).throw(RuntimeError("boom"))
             return uow
 
         def __exit__(self, *exc):

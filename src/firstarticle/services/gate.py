@@ -14,14 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from firstarticle.domain.holds import (
-    CoveringFai,
     Decision,
     GateKind,
     GateQuestion,
     Reason,
     decide,
 )
-from firstarticle.domain.model import NonconformanceStatus, new_id
+from firstarticle.domain.model import new_id
 from firstarticle.ports import Page, StorageUnavailableError, UnitOfWork
 from firstarticle.services import ServiceContext
 
@@ -62,33 +61,39 @@ def _evaluate(
     uow: UnitOfWork, req: GateRequest, at: datetime
 ) -> tuple[Decision, list[Reason], str | None, dict[str, Any]]:
     unknown: list[Reason] = []
-    site = uow.sites.by_code(req.site.strip().upper())
-    customer = uow.customers.by_code(req.customer.strip().upper())
-    revision = uow.parts.revision_by_number(req.part_number, req.part_revision)
-    if site is None:
+    site_code = req.site.strip().upper()
+    config = uow.gate_reader.configuration(
+        site_code, req.customer.strip().upper(), req.part_number, req.part_revision
+    )
+    site_id, customer_id, revision_id = (
+        config.site_id,
+        config.customer_id,
+        config.part_revision_id,
+    )
+    if site_id is None:
         unknown.append(Reason("unknown_site", f"Site {req.site!r} is not known."))
-    if customer is None:
+    if customer_id is None:
         unknown.append(Reason("unknown_customer", f"Customer {req.customer!r} is not known."))
-    if revision is None:
+    if revision_id is None:
         unknown.append(
             Reason(
                 "unknown_part_revision",
                 f"Part {req.part_number} rev {req.part_revision} is not known.",
             )
         )
-    if site is None or customer is None or revision is None:
-        return Decision.DENY, unknown, site.id if site else None, {}
+    if site_id is None or customer_id is None or revision_id is None:
+        return Decision.DENY, unknown, site_id, {}
     work_order_ids: tuple[str, ...] = ()
     if req.work_order is not None:
-        wo = uow.work_orders.by_number(site.id, req.work_order)
+        wo = uow.work_orders.by_number(site_id, req.work_order)
         if wo is None:
             unknown.append(
                 Reason(
                     "unknown_work_order",
-                    f"Work order {req.work_order} is not known at {site.code}.",
+                    f"Work order {req.work_order} is not known at {site_code}.",
                 )
             )
-        elif wo.part_revision_id != revision.id:
+        elif wo.part_revision_id != revision_id:
             unknown.append(
                 Reason(
                     "work_order_revision_mismatch",
@@ -99,8 +104,8 @@ def _evaluate(
             work_order_ids = (wo.id,)
     records = {
         r.number: r
-        for r in uow.work_orders.serials(site.id, req.serial_numbers)
-        if r.part_revision_id == revision.id
+        for r in uow.work_orders.serials(site_id, req.serial_numbers)
+        if r.part_revision_id == revision_id
     }
     for number in req.serial_numbers:
         record = records.get(number)
@@ -108,8 +113,8 @@ def _evaluate(
             unknown.append(
                 Reason(
                     "unknown_serial",
-                    f"Serial {number} of {req.part_number} rev {req.part_revision} "
-                    f"is not known at {site.code}.",
+                    f"Serial {number} of {req.part_number} rev "
+                    f"{req.part_revision} is not known at {site_code}.",
                 )
             )
         elif work_order_ids and record.work_order_id not in work_order_ids:
@@ -119,47 +124,38 @@ def _evaluate(
                     f"Serial {number} was built on {record.work_order_number}.",
                 )
             )
-    if req.lot is not None and not uow.work_orders.lot_known(site.id, revision.id, req.lot):
+    if req.lot is not None and not uow.work_orders.lot_known(site_id, revision_id, req.lot):
         unknown.append(Reason("unknown_lot", f"Lot {req.lot} is not known for this revision."))
     if not req.serial_numbers and req.lot is None:
         unknown.append(Reason("nothing_identified", "Name the serial numbers or the lot."))
     if unknown:
-        return Decision.DENY, unknown, site.id, {}
+        return Decision.DENY, unknown, site_id, {}
     question = GateQuestion(
         kind=req.kind,
-        site_id=site.id,
-        customer_id=customer.id,
-        part_revision_id=revision.id,
+        site_id=site_id,
+        customer_id=customer_id,
+        part_revision_id=revision_id,
         serial_numbers=tuple(req.serial_numbers),
         lot=req.lot,
         work_order_ids=work_order_ids,
         serial_lots=tuple(r.lot for r in records.values() if r.lot is not None),
     )
-    fais = uow.first_articles.covering(site.id, revision.id, customer.id)
-    holds = uow.holds.active_for(site.id, revision.id)
-    covering = [
-        CoveringFai(
-            f.id,
-            f.fair_identifier,
-            f.status,
-            tuple(nc.number for nc in f.nonconformances if nc.status is NonconformanceStatus.OPEN),
-        )
-        for f in fais
-    ]
+    fais = uow.gate_reader.covering(site_id, revision_id, customer_id)
+    holds = uow.gate_reader.active_holds(site_id, revision_id)
     decision, reasons = decide(
         question,
-        requires_fai=customer.requires_fai,
-        ships_on_conditional=customer.ships_on_conditional_acceptance,
-        fais=covering,
+        requires_fai=config.requires_fai,
+        ships_on_conditional=config.ships_on_conditional_acceptance,
+        fais=[fai for fai, _version in fais],
         holds=holds,
         at=at,
     )
     version = {
-        "first_articles": {f.id: f.version for f in fais},
+        "first_articles": {fai.id: v for fai, v in fais},
         "holds": sorted(h.id for h in holds),
         "overrides": sorted(o.id for h in holds for o in h.overrides),
     }
-    return decision, reasons, site.id, version
+    return decision, reasons, site_id, version
 
 
 def check(ctx: ServiceContext, req: GateRequest) -> GateAnswer:

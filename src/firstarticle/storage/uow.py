@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from firstarticle.domain.errors import ConflictError, DomainError, ValidationError
 from firstarticle.ports import StorageUnavailableError
 from firstarticle.storage import repositories as repos
+from firstarticle.storage.gate_reader import SqlGateReader
 from firstarticle.storage.result_imports import SqlResultImportStore
 
 
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
         self.gate_log = repos.SqlGateLog(self.session)
         self.idempotency = repos.SqlIdempotencyStore(self.session)
         self.sync_cursors = repos.SqlSyncCursors(self.session)
+        self.gate_reader = SqlGateReader(self.session)
         self.result_imports = SqlResultImportStore(self.session)
         return self
 

@@ -1,0 +1,167 @@
+"""The gate's read path: a few plain SQL statements instead of loading aggregates.
+
+The gate answers ERP on every shipment, so it reads exactly the facts it needs: the
+configuration's ids in one statement, the covering FAIs with their open NCs in one, and the
+active holds with their overrides in one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from firstarticle.domain.holds import CoveringFai, Hold, HoldKind, HoldOverride, HoldSource
+from firstarticle.domain.lifecycle import FaiStatus
+from firstarticle.storage import orm
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """The ids behind the caller's site, customer, part number and revision (None: unknown)."""
+
+    site_id: str | None
+    customer_id: str | None
+    requires_fai: bool
+    ships_on_conditional_acceptance: bool
+    part_revision_id: str | None
+
+
+class SqlGateReader:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def configuration(
+        self, site_code: str, customer_code: str, part_number: str, revision: str
+    ) -> Configuration:
+        s, c, p, r = orm.sites, orm.customers, orm.parts, orm.part_revisions
+        site_id = sa.select(s.c.id).where(s.c.code == site_code).scalar_subquery()
+        revision_id = (
+            sa.select(r.c.id)
+            .join(p, p.c.id == r.c.part_id)
+            .where(p.c.number == part_number, r.c.revision == revision)
+            .scalar_subquery()
+        )
+        customer = (
+            sa.select(c.c.id, c.c.requires_fai, c.c.ships_on_conditional_acceptance)
+            .where(c.c.code == customer_code)
+            .subquery()
+        )
+        row = self.session.execute(
+            sa.select(
+                site_id.label("site_id"),
+                revision_id.label("revision_id"),
+                customer.c.id,
+                customer.c.requires_fai,
+                customer.c.ships_on_conditional_acceptance,
+            ).select_from(
+                sa.select(sa.literal(1).label("one")).subquery().outerjoin(customer, sa.true())
+            )
+        ).one()
+        return Configuration(
+            row.site_id,
+            row.id,
+            bool(row.requires_fai),
+            bool(row.ships_on_conditional_acceptance),
+            row.revision_id,
+        )
+
+    def covering(
+        self, site_id: str, part_revision_id: str, customer_id: str
+    ) -> list[tuple[CoveringFai, int]]:
+        f, n = orm.first_articles, orm.nonconformance_links
+        rows = self.session.execute(
+            sa.select(f.c.id, f.c.fair_identifier, f.c.status, f.c.version, n.c.number)
+            .outerjoin(
+                n,
+                (n.c.site_id == f.c.site_id)
+                & (n.c.first_article_id == f.c.id)
+                & (n.c.status == "open"),
+            )
+            .where(
+                f.c.site_id == site_id,
+                f.c.part_revision_id == part_revision_id,
+                f.c.customer_id == customer_id,
+                f.c.status.not_in([FaiStatus.CANCELLED, FaiStatus.SUPERSEDED]),
+            )
+            .order_by(f.c.created_at, f.c.id)
+        ).all()
+        by_id: dict[str, tuple[str, FaiStatus, int, list[str]]] = {}
+        for fai_id, fair, status, version, nc in rows:
+            entry = by_id.setdefault(fai_id, (fair, FaiStatus(status), version, []))
+            if nc is not None:
+                entry[3].append(nc)
+        return [
+            (CoveringFai(fai_id, fair, status, tuple(ncs)), version)
+            for fai_id, (fair, status, version, ncs) in by_id.items()
+        ]
+
+    def active_holds(self, site_id: str, part_revision_id: str) -> list[Hold]:
+        h, o = orm.holds, orm.hold_overrides
+        rows = (
+            self.session.execute(
+                sa.select(
+                    h,
+                    o.c.id.label("o_id"),
+                    o.c.reason.label("o_reason"),
+                    o.c.expires_at.label("o_expires_at"),
+                    o.c.requested_by.label("o_requested_by"),
+                    o.c.requested_at.label("o_requested_at"),
+                    o.c.serial_numbers.label("o_serial_numbers"),
+                    o.c.lots.label("o_lots"),
+                    o.c.second_signer.label("o_second_signer"),
+                    o.c.second_signed_at.label("o_second_signed_at"),
+                    o.c.revoked_by.label("o_revoked_by"),
+                    o.c.revoked_at.label("o_revoked_at"),
+                )
+                .outerjoin(o, (o.c.site_id == h.c.site_id) & (o.c.hold_id == h.c.id))
+                .where(
+                    h.c.site_id == site_id,
+                    h.c.part_revision_id == part_revision_id,
+                    h.c.status == "active",
+                )
+                .order_by(h.c.id, o.c.id)
+            )
+            .mappings()
+            .all()
+        )
+        holds: dict[str, Hold] = {}
+        for row in rows:
+            hold = holds.get(row["id"])
+            if hold is None:
+                hold = Hold(
+                    site_id=row["site_id"],
+                    kind=HoldKind(row["kind"]),
+                    source=HoldSource(row["source"]),
+                    part_revision_id=row["part_revision_id"],
+                    reason=row["reason"],
+                    placed_by=row["placed_by"],
+                    placed_at=row["placed_at"],
+                    customer_id=row["customer_id"],
+                    work_order_id=row["work_order_id"],
+                    serial_numbers=list(row["serial_numbers"]),
+                    lots=list(row["lots"]),
+                    first_article_id=row["first_article_id"],
+                    id=row["id"],
+                )
+                holds[hold.id] = hold
+            if row["o_id"] is not None:
+                hold.overrides.append(
+                    HoldOverride(
+                        site_id=row["site_id"],
+                        hold_id=hold.id,
+                        reason=row["o_reason"],
+                        expires_at=row["o_expires_at"],
+                        requested_by=row["o_requested_by"],
+                        requested_at=row["o_requested_at"],
+                        serial_numbers=list(row["o_serial_numbers"]),
+                        lots=list(row["o_lots"]),
+                        second_signer=row["o_second_signer"],
+                        second_signed_at=row["o_second_signed_at"],
+                        revoked_by=row["o_revoked_by"],
+                        revoked_at=row["o_revoked_at"],
+                        id=row["o_id"],
+                    )
+                )
+        return list(holds.values())
