@@ -934,7 +934,8 @@ def _write_operations(spec: dict[str, Any]) -> list[tuple[str, str, bool]]:
             body = operation.get("requestBody")
             empty_ok = True
             if body is not None:
-                schema = body["content"]["application/json"]["schema"]
+                # Upload routes take multipart/form-data and answer a JSON body with a 415.
+                schema = body["content"].get("application/json", {}).get("schema", {})
                 ref = schema.get("$ref", "")
                 empty_ok = not schemas.get(ref.rsplit("/", 1)[-1], schema).get("required")
             out.append((method.upper(), path, empty_ok))

@@ -11,6 +11,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import firstarticle
+from firstarticle.api import characteristic_import as characteristic_import_api
 from firstarticle.api import mirror as mirror_api
 from firstarticle.api import problems
 from firstarticle.api import schemas as s
@@ -436,4 +437,5 @@ def create_app(application: Application) -> FastAPI:
     app.include_router(router)
     # --- routers of the import features (one line each) ---
     app.include_router(mirror_api.router)
+    app.include_router(characteristic_import_api.router)
     return app

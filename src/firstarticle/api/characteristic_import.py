@@ -1,0 +1,271 @@
+"""HTTP routes of the characteristic list: QIF MBD / Plan upload, revision diff, xlsx export."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.types import Message
+
+from firstarticle.api.deps import Ctx
+from firstarticle.api.schemas import Out
+from firstarticle.domain import model
+from firstarticle.domain.errors import ValidationError
+from firstarticle.services import characteristic_import
+
+#: Largest upload accepted (the whole multipart body), 100 MiB.
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+router = APIRouter(prefix="/api/v1")
+
+
+class ImportedCharacteristicOut(Out):
+    balloon: str
+    ctype: model.CharacteristicType
+    requirement: str
+    designator: model.CharacteristicDesignator | None
+    reference_location: str | None
+    source_item: str
+    numbered: bool
+
+
+class ImportOut(Out):
+    part_number: str
+    revision: str
+    drawing_number: str
+    source_document: str
+    source_sha256: str
+    read: int
+    created: int
+    numbered: int
+    unchanged: bool
+    dry_run: bool
+    message: str
+    characteristics: list[ImportedCharacteristicOut]
+
+
+class CharacteristicSnapshotOut(Out):
+    characteristic_id: str
+    drawing: str | None
+    balloon: str
+    ctype: str
+    requirement: str
+    nominal: Decimal | None
+    lower_limit: Decimal | None
+    upper_limit: Decimal | None
+    units: str | None
+    designator: str | None
+    reference_location: str | None
+    source_item: str | None
+
+
+class FieldChangeOut(Out):
+    field: str
+    before: str | None
+    after: str | None
+
+
+class ChangedCharacteristicOut(Out):
+    before: CharacteristicSnapshotOut
+    after: CharacteristicSnapshotOut
+    matched_by: str
+    affects_design: bool
+    changes: list[FieldChangeOut]
+
+
+class RevisionDiffOut(Out):
+    part_number: str
+    from_revision: str
+    to_revision: str
+    affects_design: bool
+    balloons_to_reinspect: list[str]
+    added: list[CharacteristicSnapshotOut]
+    removed: list[CharacteristicSnapshotOut]
+    changed: list[ChangedCharacteristicOut]
+    unchanged: int
+
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "The QIF 3.0 MBD or Plan file.",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _too_large() -> HTTPException:
+    return HTTPException(
+        413, f"The upload exceeds {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB; send a smaller file."
+    )
+
+
+def _limited(request: Request) -> Request:
+    """The request with a body that stops (413) once it passes MAX_UPLOAD_BYTES."""
+    received = 0
+    receive = request.receive
+
+    async def counting() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > MAX_UPLOAD_BYTES:
+                raise _too_large()
+        return message
+
+    limited_receive: Callable[[], Awaitable[Message]] = counting
+    return Request(request.scope, receive=limited_receive)
+
+
+@router.post(
+    "/parts/{part_number}/revisions/{revision}/characteristics/qif",
+    status_code=201,
+    response_model=ImportOut,
+    tags=["parts"],
+    openapi_extra=_UPLOAD_BODY,
+    responses={
+        200: {"description": "The same file was imported before, or a dry run: nothing written."},
+        413: {"description": "The upload is too large."},
+        415: {"description": "The body is not multipart/form-data."},
+        422: {"description": "No file, or not a readable, valid, safe QIF 3.0 file."},
+    },
+)
+async def import_qif_characteristics(
+    part_number: str,
+    revision: str,
+    request: Request,
+    ctx: Ctx,
+    drawing_number: Annotated[str | None, Query(max_length=64)] = None,
+    units: Annotated[str | None, Query(max_length=32)] = None,
+    dry_run: bool = False,
+) -> Any:
+    """Create the revision's characteristic list from an uploaded QIF MBD or Plan file.
+
+    Upload the file as the multipart field ``file``. 201 when characteristics were created;
+    200 when this very file was imported before (nothing changes) or for a dry run.
+    """
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise HTTPException(415, "Upload the QIF file as multipart/form-data, field 'file'.")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
+        raise _too_large()
+    form = await _limited(request).form(max_files=1, max_fields=10)
+    try:
+        upload = form.get("file")
+        extra = sorted(k for k in form if k != "file")
+        if extra:
+            raise ValidationError(
+                f"Unexpected form field(s) {', '.join(extra)}: send only 'file'; "
+                "drawing_number, units and dry_run are query parameters.",
+                field=extra[0],
+            )
+        if not isinstance(upload, UploadFile):
+            raise ValidationError(
+                "Upload the QIF file in the multipart field 'file'.", field="file"
+            )
+        upload.file.seek(0)
+        summary = await run_in_threadpool(
+            lambda: characteristic_import.import_characteristics(
+                ctx,
+                part_number=part_number,
+                revision=revision,
+                file=upload.file,
+                file_name=upload.filename,
+                drawing_number=drawing_number,
+                units=units,
+                dry_run=dry_run,
+            )
+        )
+    finally:
+        await form.close()
+    body = ImportOut(
+        part_number=summary.part_number,
+        revision=summary.revision,
+        drawing_number=summary.drawing_number,
+        source_document=summary.source_document,
+        source_sha256=summary.source_sha256,
+        read=summary.read,
+        created=summary.created,
+        numbered=summary.numbered,
+        unchanged=summary.unchanged,
+        dry_run=summary.dry_run,
+        message=summary.message,
+        characteristics=[
+            ImportedCharacteristicOut.model_validate(c) for c in summary.characteristics
+        ],
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=201 if summary.created else 200)
+
+
+@router.get("/parts/{part_number}/diff", response_model=RevisionDiffOut, tags=["parts"])
+def diff_revisions(
+    part_number: str,
+    ctx: Ctx,
+    from_revision: Annotated[str, Query(alias="from", min_length=1, max_length=16)],
+    to_revision: Annotated[str, Query(alias="to", min_length=1, max_length=16)],
+) -> Any:
+    """Characteristics added, removed and changed between two revisions (delta FAI)."""
+    result = characteristic_import.diff_revisions(ctx, part_number, from_revision, to_revision)
+    d = result.diff
+    return RevisionDiffOut(
+        part_number=result.part_number,
+        from_revision=result.from_revision,
+        to_revision=result.to_revision,
+        affects_design=d.affects_design,
+        balloons_to_reinspect=list(d.balloons_to_reinspect),
+        added=[CharacteristicSnapshotOut.model_validate(a) for a in d.added],
+        removed=[CharacteristicSnapshotOut.model_validate(r) for r in d.removed],
+        changed=[
+            ChangedCharacteristicOut(
+                before=CharacteristicSnapshotOut.model_validate(c.before),
+                after=CharacteristicSnapshotOut.model_validate(c.after),
+                matched_by=c.matched_by.value,
+                affects_design=c.affects_design,
+                changes=[
+                    FieldChangeOut(field=f.field.value, before=f.before, after=f.after)
+                    for f in c.changes
+                ],
+            )
+            for c in d.changed
+        ],
+        unchanged=d.unchanged,
+    )
+
+
+@router.get(
+    "/parts/{part_number}/revisions/{revision}/characteristics.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "The characteristic list."}},
+    tags=["parts"],
+)
+def export_characteristics(part_number: str, revision: str, ctx: Ctx) -> Response:
+    """The revision's characteristic list as an xlsx workbook, for review before the FAI."""
+    data = characteristic_import.export_characteristics_xlsx(ctx, part_number, revision)
+    stem = f"{part_number}_{revision}_characteristics"
+    ascii_stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem)
+    disposition = f"attachment; filename=\"{ascii_stem}.xlsx\"; filename*=UTF-8''{quote(stem)}.xlsx"
+    return Response(data, media_type=XLSX, headers={"Content-Disposition": disposition})

@@ -1,0 +1,558 @@
+"""Characteristic lists from QIF MBD and Plan files: import, compare revisions, export.
+
+A part revision's characteristic list is built straight from the model (AS9102 Rev C asks for
+a documented extraction of the design characteristics): every characteristic the QIF file
+defines becomes one ballooned characteristic of the revision's drawing, keeping the file's
+name, its SHA-256 and the item it came from, so that a later revision can be compared item by
+item and nobody types a requirement.
+
+Rules:
+
+- Balloons are the file's designators; characteristics without one are numbered 1, 2, ... in
+  file order, skipping numbers the file already uses (the plant may renumber them once). A
+  designator the file repeats gets a suffix (``5``, ``5.2``) so that balloons stay unique.
+- The Form 3 designator comes from the file's criticality: KEY, CRITICAL, MAJOR, MINOR.
+- Values are in the file's units. A file without FileUnits is refused unless the caller names
+  the drawing's units; the file's own units always win.
+- Importing the same file (same SHA-256) into the same drawing again changes nothing and says
+  so. A drawing that holds characteristics of another file is not overwritten: a changed
+  model is a new part revision, compared with :func:`diff_revisions`.
+- A file that is not well-formed, not schema-valid QIF 3.0, hostile (DOCTYPE, entities) or
+  otherwise unreadable is refused with :class:`QifImportError` before anything is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, BinaryIO
+
+from firstarticle.domain import model
+from firstarticle.domain.characteristic_diff import CharacteristicDiff, diff_characteristics
+from firstarticle.domain.errors import ConflictError, ValidationError
+from firstarticle.domain.events import Event
+from firstarticle.domain.forms import natural_key
+from firstarticle.domain.values import Requirement
+from firstarticle.integrations.inspection.qif import QifError
+from firstarticle.integrations.inspection.qif_mbd import (
+    MbdCharacteristic,
+    MbdDocument,
+    read_qif_mbd,
+)
+from firstarticle.ports import UnitOfWork
+from firstarticle.services import ServiceContext, created, found, record
+from firstarticle.services.catalog import CharacteristicSpec
+
+# Column sizes of the characteristics table (storage/orm.py): checked here, so that a long
+# value from a file is refused with its item named rather than by the database.
+MAX_BALLOON = 32
+MAX_SHEET_OR_ZONE = 16
+MAX_SOURCE_ITEM = 200
+MAX_SOURCE_DOCUMENT = 500
+MAX_UNITS = 32
+
+_DESIGNATOR = {
+    "KEY": model.CharacteristicDesignator.KEY,
+    "CRITICAL": model.CharacteristicDesignator.CRITICAL,
+    "MAJOR": model.CharacteristicDesignator.MAJOR,
+    "MINOR": model.CharacteristicDesignator.MINOR,
+}
+_NOTE_KINDS = frozenset({"UserDefinedAttribute"})
+
+
+class QifImportError(ValidationError):
+    """The file cannot be imported: unreadable, invalid or hostile QIF, or unusable values."""
+
+    code = "invalid_qif_file"
+
+
+Source = str | os.PathLike[str] | BinaryIO
+
+
+@dataclass(frozen=True)
+class ImportedCharacteristic:
+    """One characteristic of an import, as the plant will see it on Form 3."""
+
+    balloon: str
+    ctype: model.CharacteristicType
+    requirement: str
+    designator: model.CharacteristicDesignator | None
+    reference_location: str | None
+    source_item: str
+    numbered: bool
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import read and wrote (``created`` is 0 for a dry run and a repeat)."""
+
+    part_number: str
+    revision: str
+    drawing_number: str
+    source_document: str
+    source_sha256: str
+    read: int
+    created: int
+    unchanged: bool
+    dry_run: bool
+    characteristics: tuple[ImportedCharacteristic, ...]
+
+    @property
+    def numbered(self) -> int:
+        """How many balloons firstarticle numbered because the file gave no designator."""
+        return sum(1 for c in self.characteristics if c.numbered)
+
+    @property
+    def message(self) -> str:
+        """One sentence for people."""
+        where = f"{self.part_number} rev {self.revision}, drawing {self.drawing_number}"
+        if self.unchanged:
+            return (
+                f"{self.source_document} is already imported into {where}; nothing changed "
+                f"({self.read} characteristics)."
+            )
+        if self.dry_run:
+            return (
+                f"Dry run: {self.read} characteristics of {self.source_document} would be "
+                f"added to {where}; nothing was written."
+            )
+        return f"{self.created} characteristics of {self.source_document} added to {where}."
+
+
+@dataclass(frozen=True)
+class RevisionDiff:
+    """The characteristic delta between two revisions of a part, for a delta FAI."""
+
+    part_number: str
+    from_revision: str
+    to_revision: str
+    diff: CharacteristicDiff
+
+
+# --------------------------------------------------------------------------------------------
+# Import
+# --------------------------------------------------------------------------------------------
+
+
+def import_characteristics(
+    ctx: ServiceContext,
+    *,
+    part_number: str,
+    revision: str,
+    file: Source,
+    drawing_number: str | None = None,
+    file_name: str | None = None,
+    units: str | None = None,
+    dry_run: bool = False,
+) -> ImportSummary:
+    """Create the characteristic list of a part revision from a QIF MBD or Plan file.
+
+    ``file`` is a path or a binary stream; ``file_name`` names it (default: the path's name).
+    The characteristics go to the revision's drawing, or to ``drawing_number`` when the
+    revision has several. ``units`` are the drawing's units for a file that states none.
+    All or nothing: on any error nothing is written. See the module for the rules.
+    """
+    name = _document_name(file, file_name)
+    with ctx.uow_factory() as uow:  # fail fast on a typo before reading a large file
+        _drawing(uow, part_number, revision, drawing_number)
+    try:
+        document = read_qif_mbd(file, name=name)
+    except QifError as error:
+        raise QifImportError(str(error), file=name) from None
+    except OSError as error:
+        raise QifImportError(
+            f"{name}: cannot be read: {error.strerror or error}", file=name
+        ) from None
+    if not document.characteristics:
+        raise QifImportError(f"{name} defines no characteristics.", file=name)
+    planned = _plan(document, name, units)
+    with ctx.uow_factory() as uow:
+        part, rev, drawing = _drawing(uow, part_number, revision, drawing_number)
+        summary = ImportSummary(
+            part_number=part.number,
+            revision=rev.revision,
+            drawing_number=drawing.number,
+            source_document=name,
+            source_sha256=document.file_sha256,
+            read=len(planned),
+            created=0,
+            unchanged=False,
+            dry_run=dry_run,
+            characteristics=tuple(row for _, _, row in planned),
+        )
+        if _already_imported(rev, drawing, document.file_sha256, name):
+            return dataclasses.replace(summary, unchanged=True, dry_run=False)
+        added: list[model.Characteristic] = []
+        for spec, requirement, _ in planned:
+            added.append(
+                drawing.add_characteristic(
+                    model.Characteristic(
+                        drawing.id,
+                        spec.balloon,
+                        spec.ctype,
+                        requirement,
+                        spec.sheet,
+                        spec.zone,
+                        spec.designator,
+                        spec.source_document,
+                        spec.source_sha256,
+                        spec.source_item,
+                    )
+                )
+            )
+        if dry_run:
+            uow.rollback()
+            return summary
+        events = [
+            created(
+                ctx,
+                "characteristic",
+                c.id,
+                None,
+                {
+                    "balloon": c.balloon,
+                    "drawing": f"{drawing.number} rev {drawing.revision}",
+                    "type": c.ctype.value,
+                    "requirement": c.requirement.text,
+                    "source_item": c.source_item,
+                },
+            )
+            for c in added
+        ]
+        events.append(
+            Event(
+                action="drawing.characteristics_imported",
+                record_type="drawing",
+                record_id=drawing.id,
+                site_id=None,
+                actor=ctx.actor,
+                at=ctx.clock.now(),
+                changes={
+                    "source_document": (None, name),
+                    "source_sha256": (None, document.file_sha256),
+                    "characteristics": (0, len(added)),
+                },
+            )
+        )
+        record(uow, ctx, events)
+        uow.commit()
+    return dataclasses.replace(summary, created=len(added))
+
+
+def _document_name(file: Source, file_name: str | None) -> str:
+    if file_name is None:
+        if isinstance(file, str | os.PathLike):
+            file_name = os.path.basename(os.fspath(file))
+        else:
+            raw = getattr(file, "name", None)
+            file_name = os.path.basename(raw) if isinstance(raw, str) else None
+    # Uploads name themselves: keep the last path segment, printable and of column size.
+    cleaned = "".join(ch for ch in (file_name or "") if ch.isprintable())
+    cleaned = cleaned.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return cleaned[:MAX_SOURCE_DOCUMENT] or "upload.qif"
+
+
+def _drawing(
+    uow: UnitOfWork, part_number: str, revision: str, drawing_number: str | None
+) -> tuple[model.Part, model.PartRevision, model.Drawing]:
+    part = found(uow.parts.by_number(part_number), "Part", part_number)
+    rev = found(part.revision(revision), "Part revision", f"{part_number} rev {revision}")
+    if drawing_number is not None:
+        drawing = next((d for d in rev.drawings if d.number == drawing_number), None)
+        return (
+            part,
+            rev,
+            found(drawing, "Drawing", f"{drawing_number} of {part_number} rev {revision}"),
+        )
+    if len(rev.drawings) != 1:
+        raise ValidationError(
+            f"{part_number} rev {revision} is defined by {len(rev.drawings)} drawings "
+            f"({', '.join(d.number for d in rev.drawings)}); name the one to import into.",
+            field="drawing_number",
+        )
+    return part, rev, rev.drawings[0]
+
+
+def _already_imported(
+    rev: model.PartRevision, drawing: model.Drawing, sha256: str, name: str
+) -> bool:
+    """True when this very file is on the drawing; ConflictError when another one is."""
+    here = {c.source_sha256: c.source_document for c in drawing.characteristics}
+    if sha256 in here:
+        return True
+    others = sorted({doc or "?" for sha, doc in here.items() if sha is not None})
+    if others:
+        raise ConflictError(
+            f"Drawing {drawing.number} of rev {rev.revision} already holds the characteristics "
+            f"of {', '.join(others)}; {name} differs. A changed model is a new part revision: "
+            "add one and import the file there, then compare the revisions.",
+            drawing=drawing.number,
+            source_documents=others,
+        )
+    elsewhere = [
+        d.number
+        for d in rev.drawings
+        if d is not drawing and any(c.source_sha256 == sha256 for c in d.characteristics)
+    ]
+    if elsewhere:
+        raise ConflictError(
+            f"{name} is already imported into drawing {elsewhere[0]} of rev {rev.revision}.",
+            drawing=elsewhere[0],
+        )
+    return False
+
+
+def _plan(
+    document: MbdDocument, name: str, units: str | None
+) -> list[tuple[CharacteristicSpec, Requirement, ImportedCharacteristic]]:
+    """CharacteristicSpecs for the file's characteristics, balloons assigned, all checked."""
+    balloons = _balloons(document.characteristics, name)
+    if units is not None and (not units.strip() or len(units.strip()) > MAX_UNITS):
+        raise ValidationError("units must be a unit name such as mm or in.", field="units")
+    planned = []
+    for c, (balloon, numbered) in zip(document.characteristics, balloons, strict=True):
+        item = c.qpid or c.item_id
+        where = f"{name}: characteristic {balloon} (QIF item {c.item_id})"
+        for label, value, limit in (
+            ("source item", item, MAX_SOURCE_ITEM),
+            ("sheet", c.sheet, MAX_SHEET_OR_ZONE),
+            ("zone", c.zone, MAX_SHEET_OR_ZONE),
+            ("units", c.units, MAX_UNITS),
+        ):
+            if value is not None and len(value) > limit:
+                raise QifImportError(
+                    f"{where}: its {label} is longer than {limit} characters.", file=name
+                )
+        text = c.text
+        value_units = c.units
+        numeric = c.lower_limit is not None or c.upper_limit is not None or c.nominal is not None
+        if value_units is None and numeric and not c.kind.startswith("UserDefined"):
+            if units is None:
+                raise QifImportError(
+                    f"{where}: the file states no units (no FileUnits); give the drawing's "
+                    "units (mm, in) to import it.",
+                    file=name,
+                )
+            value_units = units.strip()
+            if not c.is_geometric:
+                text = f"{text} {value_units}"
+        spec = CharacteristicSpec(
+            balloon=balloon,
+            ctype=(
+                model.CharacteristicType.NOTE
+                if c.kind in _NOTE_KINDS
+                else model.CharacteristicType.DIMENSIONAL
+            ),
+            requirement=text,
+            nominal=c.nominal,
+            lower_limit=c.lower_limit,
+            upper_limit=c.upper_limit,
+            units=value_units,
+            sheet=c.sheet,
+            zone=c.zone,
+            designator=_DESIGNATOR.get(c.criticality or ""),
+            source_document=name,
+            source_sha256=document.file_sha256,
+            source_item=item,
+        )
+        requirement = _requirement(spec, where)
+        probe = model.Characteristic("", balloon, spec.ctype, requirement, c.sheet, c.zone)
+        planned.append(
+            (
+                spec,
+                requirement,
+                ImportedCharacteristic(
+                    balloon=balloon,
+                    ctype=spec.ctype,
+                    requirement=requirement.text,
+                    designator=spec.designator,
+                    reference_location=probe.reference_location,
+                    source_item=item,
+                    numbered=numbered,
+                ),
+            )
+        )
+    return planned
+
+
+def _requirement(spec: CharacteristicSpec, where: str) -> Requirement:
+    try:
+        return spec.build_requirement()
+    except ValidationError as error:
+        raise QifImportError(f"{where}: {error.message}", **error.details) from None
+
+
+def _balloons(characteristics: Sequence[MbdCharacteristic], name: str) -> list[tuple[str, bool]]:
+    """(balloon, numbered by firstarticle) for each characteristic, unique, in file order."""
+    used: set[str] = set()
+    for c in characteristics:
+        if c.designator is not None:
+            if len(c.designator) > MAX_BALLOON:
+                raise QifImportError(
+                    f"{name}: the designator {c.designator[:40]!r} of QIF item {c.item_id} is "
+                    f"longer than {MAX_BALLOON} characters.",
+                    file=name,
+                )
+            used.add(c.designator)
+    result: list[tuple[str, bool]] = []
+    taken: set[str] = set()
+    counter = 0
+    for c in characteristics:
+        if c.designator is not None:
+            balloon = c.designator
+            suffix = 1
+            while balloon in taken:
+                suffix += 1
+                balloon = f"{c.designator}.{suffix}"
+            if len(balloon) > MAX_BALLOON:
+                raise QifImportError(
+                    f"{name}: designator {c.designator!r} repeats too often.", file=name
+                )
+            taken.add(balloon)
+            result.append((balloon, False))
+            continue
+        counter += 1
+        while str(counter) in used or str(counter) in taken:
+            counter += 1
+        taken.add(str(counter))
+        result.append((str(counter), True))
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Compare and export
+# --------------------------------------------------------------------------------------------
+
+
+def diff_revisions(
+    ctx: ServiceContext, part_number: str, from_revision: str, to_revision: str
+) -> RevisionDiff:
+    """The characteristics added, removed and changed from one revision to another.
+
+    Characteristics are matched by the source item they were imported from when both have
+    one, else by balloon (per drawing number when a revision has several drawings).
+    """
+    with ctx.uow_factory() as uow:
+        part = found(uow.parts.by_number(part_number), "Part", part_number)
+        old = found(
+            part.revision(from_revision), "Part revision", f"{part_number} rev {from_revision}"
+        )
+        new = found(part.revision(to_revision), "Part revision", f"{part_number} rev {to_revision}")
+    numbers = None
+    if len(old.drawings) > 1 or len(new.drawings) > 1:
+        numbers = {d.id: d.number for d in [*old.drawings, *new.drawings]}
+    diff = diff_characteristics(old.characteristics, new.characteristics, numbers)
+    return RevisionDiff(part.number, old.revision, new.revision, diff)
+
+
+_HEADERS = (
+    ("Balloon", 9),
+    ("Drawing", 14),
+    ("Reference location", 20),
+    ("Designator", 11),
+    ("Type", 13),
+    ("Requirement", 50),
+    ("Nominal", 13),
+    ("Lower limit", 13),
+    ("Upper limit", 13),
+    ("Units", 7),
+    ("Source item", 40),
+)
+
+
+def export_characteristics_xlsx(ctx: ServiceContext, part_number: str, revision: str) -> bytes:
+    """The revision's characteristic list as an xlsx workbook, for review before the FAI."""
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+    from openpyxl.styles import Alignment, Font, PatternFill  # type: ignore[import-untyped]
+
+    with ctx.uow_factory() as uow:
+        part = found(uow.parts.by_number(part_number), "Part", part_number)
+        rev = found(part.revision(revision), "Part revision", f"{part_number} rev {revision}")
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Characteristics"
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDE4EE")
+    for column, (title, width) in enumerate(_HEADERS, start=1):
+        cell = sheet.cell(row=1, column=column, value=title)
+        cell.font, cell.fill = bold, fill
+        sheet.column_dimensions[cell.column_letter].width = width
+    rows = sorted(
+        ((d, c) for d in rev.drawings for c in d.characteristics),
+        key=lambda dc: (dc[0].number, natural_key(dc[1].balloon)),
+    )
+    top = Alignment(vertical="top")
+    wrapped = Alignment(vertical="top", wrap_text=True)
+    for row, (drawing, c) in enumerate(rows, start=2):
+        r = c.requirement
+        values: list[object] = [
+            c.balloon,
+            drawing.number,
+            c.reference_location,
+            c.designator.value if c.designator else None,
+            c.ctype.value,
+            r.text,
+            r.nominal,
+            r.lower_limit,
+            r.upper_limit,
+            r.units,
+            c.source_item,
+        ]
+        for column, value in enumerate(values, start=1):
+            cell = sheet.cell(row=row, column=column)
+            _put(cell, value)
+            cell.alignment = wrapped if column == 6 else top
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = (
+        f"A1:{sheet.cell(row=1, column=len(_HEADERS)).column_letter}{max(1, len(rows) + 1)}"
+    )
+    about = book.create_sheet("Source")
+    facts: list[tuple[str, object]] = [
+        ("Part number", part.number),
+        ("Part name", part.name),
+        ("Revision", rev.revision),
+        ("Revision status", rev.status.value),
+        ("Drawings", ", ".join(f"{d.number} rev {d.revision}" for d in rev.drawings)),
+        ("Characteristics", len(rows)),
+        ("Exported at (UTC)", ctx.clock.now().strftime("%Y-%m-%d %H:%M:%S")),
+        ("Exported by", ctx.actor),
+    ]
+    sources = sorted(
+        {(c.source_document or "?", c.source_sha256) for _, c in rows if c.source_sha256}
+    )
+    for document, sha in sources:
+        facts.append(("Source document", f"{document} (SHA-256 {sha})"))
+    for index, (label, value) in enumerate(facts, start=1):
+        about.cell(row=index, column=1, value=label).font = bold
+        _put(about.cell(row=index, column=2), value)
+    about.column_dimensions["A"].width = 20
+    about.column_dimensions["B"].width = 100
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _put(cell: Any, value: object) -> None:
+    """Write a value; text is always text (a leading ``=`` never becomes a formula)."""
+    if isinstance(value, Decimal):
+        cell.value = value
+        cell.number_format = _number_format(value)
+    elif isinstance(value, str):
+        cell.value = value
+        cell.data_type = "s"
+    else:
+        cell.value = value
+
+
+def _number_format(value: Decimal) -> str:
+    exponent = value.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if places > 6:  # CAD noise (0.226000000000968): show micrometre-level digits
+        trimmed = value.quantize(Decimal("0.000001")).normalize()
+        exp = trimmed.as_tuple().exponent
+        places = -exp if isinstance(exp, int) and exp < 0 else 0
+    return "0" if places == 0 else "0." + "0" * places
