@@ -1,4 +1,4 @@
-"""``python -m bench [w1|w3|w6|all]``: run the benchmarks and print their ratios."""
+"""``python -m bench [w1|w2 [ROWS]|w3|w6|all]``: run the benchmarks and print their ratios."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ import sys
 
 def main(argv: list[str]) -> int:
     which = argv[0] if argv else "all"
+    if which in {"w2", "all"}:
+        from bench import ingest_w2
+
+        rows = int(argv[1]) if which == "w2" and len(argv) > 1 else 200_000
+        ingest_w2.run(rows)
     if which in {"w3", "all"}:
         from bench import readiness_w3
 
@@ -19,8 +24,8 @@ def main(argv: list[str]) -> int:
         from bench import audit_w6
 
         audit_w6.run()
-    if which not in {"w1", "w3", "w6", "all"}:
-        print("usage: python -m bench [w1|w3|w6|all]", file=sys.stderr)
+    if which not in {"w1", "w2", "w3", "w6", "all"}:
+        print("usage: python -m bench [w1|w2 [ROWS]|w3|w6|all]", file=sys.stderr)
         return 2
     return 0
 

@@ -920,6 +920,125 @@ def audit_export(
 # --- import: inspection results -----------------------------------------------------------
 
 
+_LISTED_ROWS = 50
+
+
+def _issue_table(
+    title: str, issues: Sequence[Any], total: int, per_code: int = _LISTED_ROWS
+) -> Table:
+    table = Table("row", "code", "balloon", "serial", "why", title=title, title_justify="left")
+    shown: dict[str, int] = {}
+    listed = []
+    for issue in issues:
+        shown[issue.code] = shown.get(issue.code, 0) + 1
+        if shown[issue.code] <= per_code and len(listed) < _LISTED_ROWS:
+            listed.append(issue)
+    for issue in listed:
+        table.add_row(
+            "file" if issue.row is None else str(issue.row),
+            issue.code,
+            issue.balloon or "",
+            issue.serial or "",
+            issue.message,
+        )
+    if total > len(listed):
+        table.caption = f"{total - len(listed)} more not shown (--json lists up to 1,000)"
+    return table
+
+
+@import_app.command("results")
+@cli_command
+def import_results_command(
+    fair: Annotated[str, typer.Argument(metavar="FAIR-ID", help="The FAI's FAIR identifier.")],
+    file: Annotated[Path, typer.Argument(help="CSV, Calypso _chr.txt or QIF 3.0 Results file.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto (from the content), csv, calypso or qif.")
+    ] = "auto",
+    partial: Annotated[
+        bool, typer.Option("--partial", help="Record the valid rows even if others are refused.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check everything, write nothing.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the whole report as JSON.")
+    ] = False,
+) -> None:
+    """Import inspection results into an FAI; refused rows are listed and nothing is written."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from firstarticle.services import result_import
+
+    if not file.is_file():
+        err.print(f"[red]error[/red]: {file} is not a file", highlight=False)
+        raise typer.Exit(2)
+    context = ctx()
+    fai_id = first_articles.first_article_by_fair(context, fair).fai.id
+    long_file = file.stat().st_size > 1024 * 1024
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not long_file,
+    ) as bar:
+        task = bar.add_task(f"reading {file.name}", total=None)
+
+        def step(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{stage} {file.name}", completed=done, total=total)
+
+        try:
+            report = result_import.import_results(
+                context, fai_id, file, fmt, partial=partial, dry_run=dry_run, progress=step
+            )
+        except result_import.ResultImportRefusedError as refused:
+            report = refused.report
+    if as_json:
+        _print_json(report.as_dict())
+    else:
+        counts = (
+            f"{report.rows_read} rows read, {report.results_recorded} results recorded, "
+            f"{report.rows_refused} refused, {report.rows_skipped} skipped, "
+            f"{report.nonconforming} nonconforming"
+        )
+        out.print(f"{fair}: {report.file_name} ({report.format}) {report.status}: {counts}")
+        if report.refused:
+            out.print(_issue_table("refused rows", report.refused, report.rows_refused))
+        if report.warnings:
+            warned = sum(report.warnings_by_code.values())
+            out.print(_issue_table("warnings", report.warnings, warned, per_code=3))
+        if report.skipped:
+            out.print(_issue_table("skipped rows", report.skipped, report.rows_skipped))
+        for note in report.notes:
+            out.print(f"note: {note}", highlight=False)
+    if report.status == "refused":
+        err.print(
+            "[red]refused[/red]: nothing was recorded; fix the rows above or use --partial",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+
+
+@fai_app.command("export-qif")
+@cli_command
+def fai_export_qif(
+    fair: Annotated[str, typer.Argument(metavar="FAIR-ID")],
+    out_file: Annotated[Path, typer.Option("--out", help="The .qif file to write.")],
+) -> None:
+    """Write the FAI's characteristics and results as a QIF 3.0 Results document."""
+    from firstarticle.services import result_export
+
+    data = result_export.export_results_qif(ctx(), _fai(fair).fai.id)
+    try:
+        out_file.write_bytes(data)
+    except OSError as error:
+        err.print(f"[red]error[/red]: cannot write {out_file}: {error.strerror}", highlight=False)
+        raise typer.Exit(2) from None
+    out.print(f"{fair}: QIF 3.0 Results written to {out_file} ({len(data)} bytes)")
+
+
 # --- import: characteristics from QIF MBD / Plans -----------------------------------------
 
 

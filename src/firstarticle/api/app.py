@@ -14,6 +14,7 @@ import firstarticle
 from firstarticle.api import characteristic_import as characteristic_import_api
 from firstarticle.api import mirror as mirror_api
 from firstarticle.api import problems
+from firstarticle.api import result_import as result_import_api
 from firstarticle.api import schemas as s
 from firstarticle.api.deps import Ctx, Limit, Offset, get_app_state
 from firstarticle.bootstrap import Application
@@ -438,4 +439,5 @@ def create_app(application: Application) -> FastAPI:
     # --- routers of the import features (one line each) ---
     app.include_router(mirror_api.router)
     app.include_router(characteristic_import_api.router)
+    app.include_router(result_import_api.router)
     return app
