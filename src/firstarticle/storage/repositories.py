@@ -526,5 +526,5 @@ class SqlAuditLog:
             sa.select(*columns).order_by(t.c.position).execution_options(yield_per=batch)
         )
         names = (*LEDGER_FIELDS, "entry_hash")
-        for row in result.tuples():
+        for row in result:
             yield dict(zip(names, row, strict=True))
