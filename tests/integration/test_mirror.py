@@ -172,7 +172,8 @@ def test_an_erp_work_order_places_the_fai_required_hold(ctx):
     """Mirrored work orders start production like any other: the hold follows."""
     setup_erp(ctx)
     mirror.apply(ctx, "work-orders", [a_work_order()])
-    active = holds.list_holds(ctx, status=HoldStatus.ACTIVE).items
+    site = catalog.site_by_code(ctx, "WCH")
+    active = holds.list_holds(ctx, site_id=site.id, status=HoldStatus.ACTIVE).items
     assert len(active) == 1
     assert "WO-58812" in active[0].reason
 
