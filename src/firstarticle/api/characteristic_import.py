@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -13,10 +12,10 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
-from starlette.types import Message
 
 from firstarticle.api.deps import Ctx
 from firstarticle.api.schemas import Out
+from firstarticle.api.uploads import limited, too_large
 from firstarticle.domain import model
 from firstarticle.domain.errors import ValidationError
 from firstarticle.services import characteristic_import
@@ -116,30 +115,6 @@ _UPLOAD_BODY = {
 }
 
 
-def _too_large() -> HTTPException:
-    return HTTPException(
-        413, f"The upload exceeds {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB; send a smaller file."
-    )
-
-
-def _limited(request: Request) -> Request:
-    """The request with a body that stops (413) once it passes MAX_UPLOAD_BYTES."""
-    received = 0
-    receive = request.receive
-
-    async def counting() -> Message:
-        nonlocal received
-        message = await receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > MAX_UPLOAD_BYTES:
-                raise _too_large()
-        return message
-
-    limited_receive: Callable[[], Awaitable[Message]] = counting
-    return Request(request.scope, receive=limited_receive)
-
-
 @router.post(
     "/parts/{part_number}/revisions/{revision}/characteristics/qif",
     status_code=201,
@@ -172,8 +147,8 @@ async def import_qif_characteristics(
         raise HTTPException(415, "Upload the QIF file as multipart/form-data, field 'file'.")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
-        raise _too_large()
-    form = await _limited(request).form(max_files=1, max_fields=10)
+        raise too_large(MAX_UPLOAD_BYTES)
+    form = await limited(request, MAX_UPLOAD_BYTES).form(max_files=1, max_fields=10)
     try:
         upload = form.get("file")
         extra = sorted(k for k in form if k != "file")
