@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import plant
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -48,6 +49,17 @@ def database_url_for_tests(tmp: Path | None) -> str:
     if url:
         return Settings(database_url=url).database_url
     return f"sqlite:///{(tmp or Path('.')) / 'firstarticle-test.db'}"
+
+
+def test_settings(database_url: str) -> Settings:
+    """Settings for tests: Argon2id with small costs, so creating users stays fast."""
+    return Settings(
+        database_url=database_url,
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+        argon2_parallelism=1,
+        cookie_secure=False,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +106,7 @@ def application(
     connection: sa.Connection, database_url: str, clock: FixedClock
 ) -> bootstrap.Application:
     """The application wired onto the test transaction; commits become savepoints."""
-    return bootstrap.build(Settings(database_url=database_url), bind=connection, clock=clock)
+    return bootstrap.build(test_settings(database_url), bind=connection, clock=clock)
 
 
 @pytest.fixture
@@ -104,6 +116,20 @@ def ctx(application: bootstrap.Application) -> ServiceContext:
 
 @pytest.fixture
 def client(application: bootstrap.Application) -> Iterator[TestClient]:
+    """An API client whose caller is trusted and named by ``X-Actor`` (default q.engineer).
+
+    For tests of what the API does; tests of who may do it use ``authed_client`` and real
+    credentials.
+    """
+    with TestClient(
+        plant.trusting(create_app(application), application), raise_server_exceptions=False
+    ) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def authed_client(application: bootstrap.Application) -> Iterator[TestClient]:
+    """An API client with the real authentication: no credentials, no access."""
     with TestClient(create_app(application), raise_server_exceptions=False) as test_client:
         yield test_client
 

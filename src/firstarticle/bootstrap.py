@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from argon2 import PasswordHasher as Argon2Hasher
 from sqlalchemy.orm import Session, sessionmaker
 
+from firstarticle.access.secrets import Argon2Passwords
 from firstarticle.config import Settings, get_settings
+from firstarticle.domain.access import Principal, Role
 from firstarticle.domain.errors import DomainError, ValidationError
 from firstarticle.domain.mirror import SourceSystem
 from firstarticle.integrations.feeds import HttpRecordFeed, InMemoryRecordFeed
 from firstarticle.ports import Clock, RecordFeed, UnitOfWork
-from firstarticle.services import ServiceContext, SystemClock
+from firstarticle.services import SecurityPolicy, ServiceContext, SystemClock
 from firstarticle.storage.db import make_engine, make_session_factory
 from firstarticle.storage.uow import SqlUnitOfWork, translate
 
@@ -32,6 +36,8 @@ class Application:
     session_factory: sessionmaker[Session]
     clock: Clock
     memory_feeds: dict[SourceSystem, InMemoryRecordFeed] = field(default_factory=dict)
+    security: SecurityPolicy = field(default_factory=SecurityPolicy)
+    passwords: Argon2Passwords = field(default_factory=Argon2Passwords)
 
     @staticmethod
     def translate_error(error: Exception) -> DomainError | None:
@@ -55,17 +61,26 @@ class Application:
         """A new unit of work on this application's database."""
         return SqlUnitOfWork(self.session_factory)
 
-    def context(self, actor: str, request_id: str | None = None) -> ServiceContext:
-        """A service context acting as ``actor``."""
+    def context(self, principal: Principal | str, request_id: str | None = None) -> ServiceContext:
+        """A service context acting for ``principal``.
+
+        A bare name gives a trusted in-process principal (demo loader, host maintenance,
+        tests); requests always come with an authenticated one.
+        """
         factory: Callable[[], UnitOfWork] = self.uow
+        if isinstance(principal, str):
+            principal = Principal.trusted(principal)
+        s = self.settings
         return ServiceContext(
             uow_factory=factory,
-            actor=actor,
+            principal=principal,
             clock=self.clock,
             request_id=request_id,
-            page_size_max=self.settings.page_size_max,
-            page_size_default=self.settings.page_size_default,
-            gate_deadline_seconds=self.settings.gate_deadline_seconds,
+            page_size_max=s.page_size_max,
+            page_size_default=s.page_size_default,
+            gate_deadline_seconds=s.gate_deadline_seconds,
+            security=self.security,
+            passwords=self.passwords,
         )
 
 
@@ -84,7 +99,33 @@ def build(
             {"join_transaction_mode": "create_savepoint"} if isinstance(bind, sa.Connection) else {}
         ),
     )
-    return Application(settings, engine, session_factory, clock or SystemClock())
+    security = SecurityPolicy(
+        session_idle=timedelta(minutes=settings.session_idle_minutes),
+        session_absolute=timedelta(hours=settings.session_absolute_hours),
+        token_days_default=settings.token_days_default,
+        token_days_max=settings.token_days_max,
+        failed_attempts_max=settings.failed_attempts_max,
+        failed_attempts_window=timedelta(minutes=settings.failed_attempts_window_minutes),
+        signing_nonce_lifetime=timedelta(minutes=settings.signing_nonce_minutes),
+        totp_required_roles=frozenset(
+            Role(r.strip()) for r in settings.totp_required_roles.split(",") if r.strip()
+        ),
+    )
+    passwords = Argon2Passwords(
+        Argon2Hasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        )
+    )
+    return Application(
+        settings,
+        engine,
+        session_factory,
+        clock or SystemClock(),
+        security=security,
+        passwords=passwords,
+    )
 
 
 def alembic_config(url: str) -> Config:

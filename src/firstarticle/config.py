@@ -30,6 +30,37 @@ class Settings(BaseSettings):
     qms_url: str | None = Field(default=None, description="QMS record feed (HTTP base URL).")
     feed_token: str | None = Field(default=None, description="Bearer token for the feeds.")
 
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_absolute_hours: int = Field(default=12, ge=1, le=7 * 24)
+    cookie_secure: bool = Field(
+        default=True,
+        description="Send the session cookie over HTTPS only; turn off only for plain-HTTP "
+        "development on localhost.",
+    )
+    token_days_default: int = Field(default=90, ge=1, le=3650)
+    token_days_max: int = Field(default=365, ge=1, le=3650)
+    failed_attempts_max: int = Field(
+        default=5, ge=1, le=100, description="Failed logins (or signings) per account and window."
+    )
+    failed_attempts_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    signing_nonce_minutes: int = Field(default=5, ge=1, le=60)
+    totp_required_roles: str = Field(
+        default="",
+        description="Comma-separated roles whose users must use a TOTP second factor, "
+        "e.g. 'administrator,quality_engineer'.",
+    )
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
+
+    oidc_issuer: str | None = Field(default=None, description="OpenID Connect issuer URL.")
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_redirect_uri: str | None = Field(
+        default=None,
+        description="This service's callback, e.g. https://fai.example/auth/oidc/callback",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _use_psycopg3(cls, url: str) -> str:

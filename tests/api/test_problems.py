@@ -1070,7 +1070,8 @@ def test_the_configured_default_page_size_applies_when_no_limit_is_given(
     """FIRSTARTICLE_PAGE_SIZE_DEFAULT=7 makes an unpaged list answer limit 7."""
     settings = Settings(database_url=database_url, page_size_default=7)
     application = bootstrap.build(settings, bind=connection)
-    with TestClient(create_app(application), raise_server_exceptions=False) as client:
+    app = plant.trusting(create_app(application), application)
+    with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get(f"{API}/sites")
     assert response.status_code == 200, response.text
     assert response.json()["limit"] == 7

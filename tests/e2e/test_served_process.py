@@ -28,6 +28,21 @@ class Served:
     database: Path
     log: Path
     process: subprocess.Popen[bytes]
+    env: dict[str, str]
+    workdir: Path
+
+    def token_for(self, username: str) -> str:
+        """A token issued by ``firstarticle token create --user`` on the same database."""
+        done = subprocess.run(
+            [sys.executable, "-m", "firstarticle", "token", "create", "--user", username],
+            cwd=self.workdir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
 
     def log_tail(self, lines: int = 40) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -96,7 +111,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
-    server = Served(f"http://127.0.0.1:{port}", database, log, process)
+    server = Served(f"http://127.0.0.1:{port}", database, log, process, env, workdir)
     try:
         wait_for_health(server)
         yield server
@@ -106,7 +121,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 @pytest.fixture(scope="module")
 def http(served: Served) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=served.base_url, timeout=10.0) as client:
+    """A client with the token of the demo quality manager (every site, US person)."""
+    headers = {"Authorization": f"Bearer {served.token_for('m.keller')}"}
+    with httpx.Client(base_url=served.base_url, timeout=10.0, headers=headers) as client:
         yield client
 
 
@@ -173,3 +190,56 @@ def test_the_served_process_answers_bad_requests_with_problems(http: httpx.Clien
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == "not_found"
     assert response.headers["X-Request-ID"] == "e2e-1"
+
+
+def test_the_served_process_refuses_callers_without_credentials(served: Served) -> None:
+    """No token, no cookie: 401 problem+json with a Bearer challenge."""
+    response = httpx.get(f"{served.base_url}/api/v1/first-articles", timeout=10.0)
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_required"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_the_demo_erp_account_asks_the_gate_with_a_cli_token(served: Served) -> None:
+    """`firstarticle token create --user demo-erp` gives the ERP a token the gate accepts."""
+    token = served.token_for("demo-erp")
+    response = httpx.post(
+        f"{served.base_url}/api/v1/gate/checks",
+        json={
+            "site": "WCH",
+            "customer": "AEROPRIME",
+            "part_number": "7A1234-101",
+            "part_revision": "C",
+            "serial_numbers": ["SN0001"],
+        },
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10.0,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["decision"] == "allow"
+
+
+def test_a_foreign_design_engineer_sees_nothing_of_the_itar_part(served: Served) -> None:
+    """Journey 6: a.moreau (French, no authorization) gets neither the ITAR assembly's FAIs
+    nor their count, while the quality manager (US person) sees them."""
+
+    def fais(username: str) -> list[str]:
+        response = httpx.get(
+            f"{served.base_url}/api/v1/first-articles",
+            params={"limit": 200},
+            headers={"Authorization": f"Bearer {served.token_for(username)}"},
+            timeout=10.0,
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["total"] == len(body["items"])
+        return [f["part_revision_id"] for f in body["items"]]
+
+    assert len(fais("a.moreau")) < len(fais("m.keller"))
+    parts = httpx.get(
+        f"{served.base_url}/api/v1/parts",
+        params={"limit": 200},
+        headers={"Authorization": f"Bearer {served.token_for('a.moreau')}"},
+        timeout=10.0,
+    ).json()
+    assert "7A5000-1" not in {p["number"] for p in parts["items"]}

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from fastapi import FastAPI, Request
+
+from firstarticle import bootstrap
+from firstarticle.api.deps import get_context
 from firstarticle.domain import model
+from firstarticle.domain.access import Principal
 from firstarticle.domain.lifecycle import FaiAction
 from firstarticle.domain.values import AttributeResult
 from firstarticle.services import ServiceContext, catalog, first_articles, orders
@@ -25,7 +29,7 @@ class Plant:
 
 
 def as_(ctx: ServiceContext, actor: str) -> ServiceContext:
-    return dataclasses.replace(ctx, actor=actor)
+    return ctx.as_principal(Principal.trusted(actor))
 
 
 def a_plant(
@@ -137,3 +141,14 @@ def approve(ctx: ServiceContext, fai_id: str, **decision: Any) -> FirstArticleDe
         comments=decision.pop("comments", "conditions" if outcome != "approved" else None),
         **decision,
     )
+
+
+def trusting(app: FastAPI, application: bootstrap.Application) -> FastAPI:
+    """``app`` with the caller taken from ``X-Actor`` as a trusted principal (tests only)."""
+
+    def trusted(request: Request) -> ServiceContext:
+        actor = request.headers.get("x-actor", "").strip() or "q.engineer"
+        return application.context(actor, request.state.request_id)
+
+    app.dependency_overrides[get_context] = trusted
+    return app

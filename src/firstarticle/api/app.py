@@ -11,6 +11,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import firstarticle
+from firstarticle.api import access as access_api
 from firstarticle.api import characteristic_import as characteristic_import_api
 from firstarticle.api import mirror as mirror_api
 from firstarticle.api import problems
@@ -48,7 +49,7 @@ def fai_out(d: FirstArticleDetail) -> s.FirstArticleOut:
         form2=[s.Form2RowOut.model_validate(r) for r in f.form2],
         form3=[s.Form3LineOut.model_validate(line) for line in d.form3],
         nonconformances=[s.NonconformanceOut.model_validate(n) for n in f.nonconformances],
-        evidence=[s.EvidenceOut.model_validate(e) for e in f.evidence],
+        evidence=[s.EvidenceOut.model_validate(e) for e in d.evidence],
         decisions=[s.DecisionOut.model_validate(x) for x in f.decisions],
         ready=not any(x.blocking for x in d.findings),
         findings=[s.FindingOut.model_validate(x) for x in d.findings],
@@ -435,6 +436,7 @@ def create_app(application: Application) -> FastAPI:
             )
         return s.HealthOut(status="ok", database="ok", version=firstarticle.__version__)
 
+    app.include_router(access_api.router)
     app.include_router(router)
     # --- routers of the import features (one line each) ---
     app.include_router(mirror_api.router)

@@ -14,6 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from firstarticle.domain import errors
+from firstarticle.domain.access import AuthenticationError, ForbiddenError, TooManyAttemptsError
+from firstarticle.domain.signatures import SeparationOfDutiesError
 from firstarticle.ports import StorageUnavailableError
 from firstarticle.services.idempotency import IdempotencyKeyReusedError
 
@@ -22,6 +24,10 @@ log = logging.getLogger("firstarticle.api")
 PROBLEM_JSON = "application/problem+json"
 
 STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
+    (AuthenticationError, 401),
+    (ForbiddenError, 403),
+    (TooManyAttemptsError, 429),
+    (SeparationOfDutiesError, 409),
     (errors.NotFoundError, 404),
     (errors.TransitionNotAllowedError, 409),
     (errors.GuardFailedError, 409),
@@ -65,7 +71,12 @@ def problem(
 def _domain_error(request: Request, error: errors.DomainError) -> JSONResponse:
     status = next((s for cls, s in STATUS_BY_ERROR if isinstance(error, cls)), 400)
     title = type(error).__name__.removesuffix("Error")
-    return problem(status, error.code, title, error.message, request, **error.details)
+    response = problem(status, error.code, title, error.message, request, **error.details)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="firstarticle"'
+    if status == 429:
+        response.headers["Retry-After"] = str(error.details.get("retry_after_seconds", 60))
+    return response
 
 
 def _allowed_methods(request: Request) -> list[str]:

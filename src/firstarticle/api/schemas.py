@@ -209,10 +209,17 @@ class RevisionSummaryOut(Out):
     released_at: datetime | None
 
 
+class ClassificationOut(Out):
+    regime: str
+    category: str | None
+    text: str
+
+
 class PartOut(Out):
     id: str
     number: str
     name: str
+    export_classification: ClassificationOut
     revisions: list[RevisionSummaryOut]
 
 

@@ -16,12 +16,21 @@ from decimal import Decimal
 from importlib import resources
 
 from firstarticle.domain import model
+from firstarticle.domain.access import AuthorizationKind, Principal, Role
+from firstarticle.domain.classification import ExportRegime
 from firstarticle.domain.errors import NotFoundError
 from firstarticle.domain.holds import HoldStatus
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus, actions_from
 from firstarticle.domain.values import AttributeResult
 from firstarticle.integrations.inspection.qif import QifResults, read_qif_results
-from firstarticle.services import ServiceContext, catalog, first_articles, holds, orders
+from firstarticle.services import (
+    ServiceContext,
+    catalog,
+    first_articles,
+    holds,
+    identity,
+    orders,
+)
 from firstarticle.services.catalog import CharacteristicSpec as Spec
 from firstarticle.services.first_articles import ResultInput
 
@@ -47,13 +56,104 @@ class DemoSummary:
     work_orders: int = 0
     first_articles: int = 0
     results: int = 0
+    users: int = 0
 
     def __str__(self) -> str:
         return ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in dataclasses.asdict(self).items())
 
 
+# Every demo person signs in with this password (README); demo mode only, never elsewhere.
+DEMO_PASSWORD = "firstarticle-demo"
+R = Role
+# username, printed name, roles, sites (None: all), citizenships, US person, customer code
+DEMO_PEOPLE: list[tuple[str, str, list[Role], list[str] | None, list[str], bool, str | None]] = [
+    (OPERATOR, "Tom Brandt", [R.OPERATOR], ["WCH"], ["US"], True, None),
+    (INSPECTOR, "Linh Nguyen", [R.INSPECTOR], ["WCH"], ["US"], True, None),
+    (SECOND_INSPECTOR, "Ruth Okafor", [R.INSPECTOR], ["WCH"], ["US", "NG"], True, None),
+    (QUALITY_ENGINEER, "Jorge Ortiz", [R.QUALITY_ENGINEER], ["WCH"], ["US"], True, None),
+    (QUALITY_MANAGER, "Maria Keller", [R.QUALITY_ENGINEER], None, ["US", "DE"], True, None),
+    ("s.dubois", "Sophie Dubois", [R.MANUFACTURING_ENGINEER], ["TLS"], ["FR"], False, None),
+    ("a.moreau", "Antoine Moreau", [R.DESIGN_ENGINEER], None, ["FR"], False, None),
+    ("k.wright", "Kim Wright", [R.DESIGN_ENGINEER], ["WCH"], ["US"], True, None),
+    (PROGRAM_MANAGER, "Pat Adams", [R.PROGRAM_MANAGER], None, ["US"], True, None),
+    ("d.cole", "Dana Cole", [R.SHIPPING], ["WCH"], ["US"], True, None),
+    (
+        "c.lee",
+        "Chris Lee (Aero Prime)",
+        [R.CUSTOMER_REPRESENTATIVE],
+        None,
+        ["US"],
+        True,
+        "AEROPRIME",
+    ),
+    ("e.fischer", "Eva Fischer", [R.AUDITOR], None, ["DE"], False, None),
+    ("admin", "Alex Admin", [R.ADMINISTRATOR], None, ["US"], True, None),
+    ("tls.admin", "Luc Martin", [R.ADMINISTRATOR], ["TLS"], ["FR"], False, None),
+]
+DEMO_SYSTEMS = [
+    ("demo-erp", "ERP gate and order feed", R.SYSTEM_ERP),
+    ("demo-plm", "PLM revision feed", R.SYSTEM_PLM),
+    ("demo-qms", "QMS nonconformance feed", R.SYSTEM_QMS),
+    ("demo-inspection", "CMM results drop", R.SYSTEM_INSPECTION),
+]
+# The one export-controlled part of the demo (journey 6); the others are EAR99.
+ITAR_PART, ITAR_CATEGORY = "7A5000-1", "XIX"
+
+
+def create_demo_people(ctx: ServiceContext) -> int:
+    """The documented demo users, one per role, and the integration accounts."""
+    customers = {c.code: c.id for c in catalog.list_customers(ctx, limit=200).items}
+    count = 0
+    for username, name, roles, sites, citizenships, us_person, customer in DEMO_PEOPLE:
+        identity.create_user(
+            ctx,
+            username=username,
+            printed_name=name,
+            roles=roles,
+            sites=sites or [],
+            all_sites=sites is None,
+            citizenships=citizenships,
+            password=DEMO_PASSWORD,
+            customer_ids=[customers[customer]] if customer else None,
+        )
+        if us_person:
+            identity.add_authorization(
+                ctx, username, kind=AuthorizationKind.US_PERSON, reason="Demo: US person"
+            )
+        count += 1
+    identity.add_authorization(
+        ctx,
+        "e.fischer",
+        kind=AuthorizationKind.AGREEMENT,
+        regime=ExportRegime.ITAR,
+        categories=[ITAR_CATEGORY],
+        reference="TAA-2026-0193",
+        expires_on=(ctx.clock.now() + timedelta(days=365)).date(),
+        reason="Demo: technical assistance agreement for the audit",
+    )
+    for username, name, role in DEMO_SYSTEMS:
+        identity.create_user(
+            ctx, username=username, printed_name=name, roles=[role], all_sites=True
+        )
+        count += 1
+    return count
+
+
+def classify_demo_parts(ctx: ServiceContext) -> None:
+    """Label the demo parts: one ITAR part, the rest EAR99."""
+    for part in catalog.list_parts(ctx, limit=200).items:
+        itar = part.number == ITAR_PART
+        catalog.classify(
+            ctx,
+            part.id,
+            regime=ExportRegime.ITAR if itar else ExportRegime.EAR99,
+            category=ITAR_CATEGORY if itar else None,
+            reason="Demo: jurisdiction and classification determination",
+        )
+
+
 def _as(ctx: ServiceContext, actor: str) -> ServiceContext:
-    return dataclasses.replace(ctx, actor=actor)
+    return ctx.as_principal(Principal.trusted(actor))
 
 
 def read_packaged_qif(name: str) -> QifResults:
@@ -684,6 +784,8 @@ def load(ctx: ServiceContext, progress: Progress | None = None) -> DemoSummary:
     summary.characteristics += len(asm_specs)
     summary.work_orders += 1
     summary.first_articles += 1
+    classify_demo_parts(ctx)
+    summary.users = create_demo_people(ctx)
     report("done", total_steps, total_steps)
     return summary
 

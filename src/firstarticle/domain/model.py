@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from firstarticle.domain.classification import ExportClassification
 from firstarticle.domain.errors import ConflictError, NotFoundError, ValidationError
 from firstarticle.domain.events import Event
 from firstarticle.domain.lifecycle import (
@@ -357,6 +358,8 @@ class PartRevision:
     released_at: datetime | None = None
     drawings: list[Drawing] = field(default_factory=list)
     provenance: Provenance | None = None
+    # None: the part's label applies to this revision's drawings, characteristics and results.
+    export_classification: ExportClassification | None = None
     id: str = field(default_factory=new_id)
 
     @property
@@ -372,6 +375,7 @@ class Part:
     number: str
     name: str
     revisions: list[PartRevision] = field(default_factory=list)
+    export_classification: ExportClassification = field(default_factory=ExportClassification)
     id: str = field(default_factory=new_id)
 
     def revision(self, revision: str) -> PartRevision | None:
@@ -626,6 +630,7 @@ class EvidenceLink:
     title: str
     added_by: str
     added_at: datetime
+    export_classification: ExportClassification = field(default_factory=ExportClassification)
     id: str = field(default_factory=new_id)
 
     def __post_init__(self) -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+from firstarticle.domain import model
+from firstarticle.domain.access import Permission, Principal, Role, Visibility, visibility
+from firstarticle.domain.classification import ExportClassification
 from firstarticle.domain.errors import NotFoundError, ValidationError
 from firstarticle.domain.events import Event
-from firstarticle.ports import Clock, UnitOfWork
+from firstarticle.ports import Clock, PasswordHasher, UnitOfWork
 
 T = TypeVar("T")
 MAX_OFFSET = 2**31 - 1
@@ -23,16 +26,42 @@ class SystemClock:
 
 
 @dataclass(frozen=True)
+class SecurityPolicy:
+    """How long credentials live and how many failures an account may collect."""
+
+    session_idle: timedelta = timedelta(minutes=30)
+    session_absolute: timedelta = timedelta(hours=12)
+    token_days_default: int = 90
+    token_days_max: int = 365
+    failed_attempts_max: int = 5
+    failed_attempts_window: timedelta = timedelta(minutes=15)
+    signing_nonce_lifetime: timedelta = timedelta(minutes=5)
+    totp_required_roles: frozenset[Role] = frozenset()
+
+
+@dataclass(frozen=True)
 class ServiceContext:
-    """Who asks, through which transaction factory, at what server time."""
+    """Who asks (an authenticated principal), through which transaction factory, at what
+    server time."""
 
     uow_factory: Callable[[], UnitOfWork]
-    actor: str
+    principal: Principal
     clock: Clock = field(default_factory=SystemClock)
     request_id: str | None = None
     page_size_max: int = 200
     page_size_default: int = 50
     gate_deadline_seconds: float = 2.0
+    security: SecurityPolicy = field(default_factory=SecurityPolicy)
+    passwords: PasswordHasher | None = None
+
+    @property
+    def actor(self) -> str:
+        """The username changes are attributed to."""
+        return self.principal.username
+
+    def as_principal(self, principal: Principal) -> ServiceContext:
+        """The same context acting for ``principal`` (after authentication)."""
+        return replace(self, principal=principal)
 
     def page(self, limit: int | None, offset: int | None) -> tuple[int, int]:
         """Check paging arguments: limit within 1..page_size_max, offset within 0..2**31-1."""
@@ -77,3 +106,37 @@ def found(value: T | None, what: str, key: str) -> T:
     if value is None:
         raise NotFoundError(f"{what} {key} does not exist.", record=what, key=key)
     return value
+
+
+def allowed(ctx: ServiceContext, permission: Permission, site_id: str | None = None) -> None:
+    """Raise unless the caller holds ``permission`` (and sees ``site_id``)."""
+    ctx.principal.require(permission, site_id=site_id)
+
+
+def visible(ctx: ServiceContext) -> Visibility:
+    """What the caller may see in lists and counts, today."""
+    return visibility(ctx.principal, ctx.clock.now())
+
+
+def labels_of(
+    part: model.Part, revision: model.PartRevision | None = None
+) -> list[ExportClassification]:
+    """The labels that govern a revision's technical data: its part's, and its own if any."""
+    labels = [part.export_classification]
+    if revision is not None and revision.export_classification is not None:
+        labels.append(revision.export_classification)
+    return labels
+
+
+def require_technical(
+    ctx: ServiceContext,
+    part: model.Part,
+    revision: model.PartRevision | None = None,
+    what: str = "record",
+) -> None:
+    """Raise NotFoundError unless the caller may receive the technical data of the part (and
+    revision): the record stays invisible rather than forbidden, so its existence does not
+    leak."""
+    now = ctx.clock.now()
+    for label in labels_of(part, revision):
+        ctx.principal.require_label(label, now, what)

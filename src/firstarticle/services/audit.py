@@ -6,12 +6,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from firstarticle.audit.ledger import Checkpoint, Verdict, verify
+from firstarticle.domain.access import Permission
 from firstarticle.domain.errors import ConflictError
-from firstarticle.services import ServiceContext, found
+from firstarticle.services import ServiceContext, allowed, first_articles, found
 
 
 def verify_chain(ctx: ServiceContext, checkpoints: Iterable[Checkpoint] = ()) -> Verdict:
     """Verify every entry in position order, and the chain against earlier checkpoints."""
+    allowed(ctx, Permission.AUDIT_ADMIN)
     with ctx.uow_factory() as uow:
         return verify(uow.audit.stream(), checkpoints)
 
@@ -29,11 +31,12 @@ def checkpoint(ctx: ServiceContext) -> Checkpoint:
 
 
 def fai_trail(ctx: ServiceContext, fair_identifier: str) -> list[dict[str, Any]]:
-    """Every entry about an FAI and what it owns, in order, for an auditor."""
+    """Every entry about an FAI and what it owns, in order, for an auditor who may see the
+    FAI (site, customer and export label)."""
+    allowed(ctx, Permission.AUDIT_READ)
+    visible_fai = first_articles.first_article_by_fair(ctx, fair_identifier)
     with ctx.uow_factory() as uow:
-        fai = found(
-            uow.first_articles.by_fair_identifier(fair_identifier), "First article", fair_identifier
-        )
+        fai = found(uow.first_articles.get(visible_fai.fai.id), "First article", fair_identifier)
         entries = uow.audit.for_record("first_article", fai.id)
         for nc in fai.nonconformances:
             entries += uow.audit.for_record("nonconformance", nc.id)

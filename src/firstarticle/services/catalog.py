@@ -7,16 +7,29 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from firstarticle.domain import model
+from firstarticle.domain.access import ForbiddenError, Permission
+from firstarticle.domain.classification import ExportClassification, ExportRegime
 from firstarticle.domain.errors import ConflictError, ValidationError
 from firstarticle.domain.events import Event
 from firstarticle.domain.mirror import refuse_manual_change
 from firstarticle.domain.values import Requirement, normalize_unit
 from firstarticle.ports import Page
-from firstarticle.services import ServiceContext, created, found, record
+from firstarticle.services import (
+    ServiceContext,
+    allowed,
+    created,
+    found,
+    record,
+    require_technical,
+    visible,
+)
 
 
 def create_site(ctx: ServiceContext, *, code: str, name: str, timezone: str = "UTC") -> model.Site:
-    """Create a site; site codes are unique."""
+    """Create a site; site codes are unique. Only an administrator of every site may."""
+    allowed(ctx, Permission.SITE_MANAGE)
+    if ctx.principal.site_ids is not None:
+        raise ForbiddenError("Only an administrator of every site creates sites.")
     site = model.Site(
         code=model.require_text(code, "code").upper(),
         name=model.require_text(name, "name"),
@@ -36,24 +49,29 @@ def create_site(ctx: ServiceContext, *, code: str, name: str, timezone: str = "U
 
 
 def get_site(ctx: ServiceContext, site_id: str) -> model.Site:
-    """The site, or NotFoundError."""
+    """The site, or NotFoundError (also for a site the caller does not work at)."""
+    allowed(ctx, Permission.READ, site_id)
     with ctx.uow_factory() as uow:
         return found(uow.sites.get(site_id), "Site", site_id)
 
 
 def site_by_code(ctx: ServiceContext, code: str) -> model.Site:
     """The site with that code, or NotFoundError."""
+    allowed(ctx, Permission.READ)
     with ctx.uow_factory() as uow:
-        return found(uow.sites.by_code(code.upper()), "Site", code)
+        site = found(uow.sites.by_code(code.upper()), "Site", code)
+    ctx.principal.require_site(site.id, "site")
+    return site
 
 
 def list_sites(
     ctx: ServiceContext, limit: int | None = None, offset: int | None = None
 ) -> Page[model.Site]:
-    """A page of sites by code."""
+    """A page of the sites the caller works at, by code."""
+    allowed(ctx, Permission.READ)
     size, start = ctx.page(limit, offset)
     with ctx.uow_factory() as uow:
-        return uow.sites.list(size, start)
+        return uow.sites.list(size, start, ctx.principal.site_ids)
 
 
 def create_customer(
@@ -67,6 +85,7 @@ def create_customer(
     vendor_code: str | None = None,
 ) -> model.Customer:
     """Create a customer with how it decides on FAIs; codes are unique."""
+    allowed(ctx, Permission.CUSTOMER_MANAGE)
     customer = model.Customer(
         code=model.require_text(code, "code").upper(),
         name=model.require_text(name, "name"),
@@ -102,12 +121,14 @@ def create_customer(
 
 def get_customer(ctx: ServiceContext, customer_id: str) -> model.Customer:
     """The customer, or NotFoundError."""
+    allowed(ctx, Permission.READ)
     with ctx.uow_factory() as uow:
         return found(uow.customers.get(customer_id), "Customer", customer_id)
 
 
 def customer_by_code(ctx: ServiceContext, code: str) -> model.Customer:
     """The customer with that code, or NotFoundError."""
+    allowed(ctx, Permission.READ)
     with ctx.uow_factory() as uow:
         return found(uow.customers.by_code(code.upper()), "Customer", code)
 
@@ -116,15 +137,28 @@ def list_customers(
     ctx: ServiceContext, limit: int | None = None, offset: int | None = None
 ) -> Page[model.Customer]:
     """A page of customers by code."""
+    allowed(ctx, Permission.READ)
     size, start = ctx.page(limit, offset)
     with ctx.uow_factory() as uow:
         return uow.customers.list(size, start)
 
 
-def create_part(ctx: ServiceContext, *, number: str, name: str) -> model.Part:
-    """Create a part number; part numbers are unique."""
+def create_part(
+    ctx: ServiceContext,
+    *,
+    number: str,
+    name: str,
+    export_classification: ExportClassification | None = None,
+) -> model.Part:
+    """Create a part number; part numbers are unique. Its technical data is restricted until
+    someone allowed to classify gives it a label."""
+    allowed(ctx, Permission.PART_MANAGE)
+    if export_classification is not None:
+        allowed(ctx, Permission.PART_CLASSIFY)
     part = model.Part(
-        number=model.require_text(number, "number"), name=model.require_text(name, "name")
+        number=model.require_text(number, "number"),
+        name=model.require_text(name, "name"),
+        export_classification=export_classification or ExportClassification(),
     )
     with ctx.uow_factory() as uow:
         if uow.parts.by_number(part.number):
@@ -133,31 +167,57 @@ def create_part(ctx: ServiceContext, *, number: str, name: str) -> model.Part:
         record(
             uow,
             ctx,
-            [created(ctx, "part", part.id, None, {"number": part.number, "name": part.name})],
+            [
+                created(
+                    ctx,
+                    "part",
+                    part.id,
+                    None,
+                    {
+                        "number": part.number,
+                        "name": part.name,
+                        "export_classification": part.export_classification.text,
+                    },
+                )
+            ],
         )
         uow.commit()
     return part
 
 
 def get_part(ctx: ServiceContext, part_id: str) -> model.Part:
-    """The part with its revisions, drawings and characteristics, or NotFoundError."""
+    """The part with its revisions, drawings and characteristics, or NotFoundError (also
+    when the caller may not receive its technical data)."""
+    allowed(ctx, Permission.READ)
     with ctx.uow_factory() as uow:
-        return found(uow.parts.get(part_id), "Part", part_id)
+        part = found(uow.parts.get(part_id), "Part", part_id)
+    _require_whole_part(ctx, part)
+    return part
+
+
+def _require_whole_part(ctx: ServiceContext, part: model.Part) -> None:
+    for revision in part.revisions:
+        require_technical(ctx, part, revision, "part")
+    require_technical(ctx, part, None, "part")
 
 
 def part_by_number(ctx: ServiceContext, number: str) -> model.Part:
     """The part with that number, or NotFoundError."""
+    allowed(ctx, Permission.READ)
     with ctx.uow_factory() as uow:
-        return found(uow.parts.by_number(number), "Part", number)
+        part = found(uow.parts.by_number(number), "Part", number)
+    _require_whole_part(ctx, part)
+    return part
 
 
 def list_parts(
     ctx: ServiceContext, limit: int | None = None, offset: int | None = None
 ) -> Page[model.Part]:
-    """A page of parts by number."""
+    """A page of the parts whose technical data the caller may receive, by number."""
+    allowed(ctx, Permission.READ)
     size, start = ctx.page(limit, offset)
     with ctx.uow_factory() as uow:
-        return uow.parts.list(size, start)
+        return uow.parts.list(size, start, visible(ctx))
 
 
 @dataclass(frozen=True)
@@ -178,6 +238,7 @@ def add_revision(
     status: model.RevisionStatus = model.RevisionStatus.RELEASED,
 ) -> model.PartRevision:
     """Add a revision with its drawings; releasing it makes the previous release obsolete."""
+    allowed(ctx, Permission.PART_MANAGE)
     if not drawings:
         raise ValidationError(
             "A revision is defined by at least one drawing or model.", field="drawings"
@@ -187,6 +248,7 @@ def add_revision(
     now = ctx.clock.now()
     with ctx.uow_factory() as uow:
         part = found(uow.parts.get(part_id), "Part", part_id)
+        require_technical(ctx, part, None, "part")
         name = model.require_text(revision, "revision")
         if part.revision(name):
             raise ConflictError(f"{part.number} rev {name} already exists.", revision=name)
@@ -241,8 +303,12 @@ def add_revision(
 
 def get_revision(ctx: ServiceContext, revision_id: str) -> model.PartRevision:
     """The revision with drawings and characteristics, or NotFoundError."""
+    allowed(ctx, Permission.READ)
     with ctx.uow_factory() as uow:
-        return found(uow.parts.revision(revision_id), "Part revision", revision_id)
+        rev = found(uow.parts.revision(revision_id), "Part revision", revision_id)
+        part = found(uow.parts.header(rev.part_id), "Part", rev.part_id)
+    require_technical(ctx, part, rev, "part revision")
+    return rev
 
 
 @dataclass(frozen=True)
@@ -317,9 +383,12 @@ def add_characteristics(
     ctx: ServiceContext, revision_id: str, drawing_number: str, specs: Sequence[CharacteristicSpec]
 ) -> list[model.Characteristic]:
     """Add characteristics to one drawing of a revision, all or none."""
+    allowed(ctx, Permission.PART_MANAGE)
     built = [(spec, spec.build_requirement()) for spec in specs]
     with ctx.uow_factory() as uow:
         rev = found(uow.parts.revision(revision_id), "Part revision", revision_id)
+        part = found(uow.parts.header(rev.part_id), "Part", rev.part_id)
+        require_technical(ctx, part, rev, "part revision")
         refuse_manual_change(rev.provenance, f"Revision {rev.revision}")
         drawing = next((d for d in rev.drawings if d.number == drawing_number), None)
         drawing = found(drawing, "Drawing", f"{drawing_number} on this revision")
@@ -361,3 +430,55 @@ def add_characteristics(
         )
         uow.commit()
     return added
+
+
+def classify(
+    ctx: ServiceContext,
+    part_id: str,
+    *,
+    regime: ExportRegime,
+    category: str | None = None,
+    revision_id: str | None = None,
+    reason: str,
+) -> model.Part:
+    """Give a part (or one of its revisions) its export label, with a reason.
+
+    Only a caller allowed to classify who may receive the data under its current label may;
+    the label changes nowhere else (generic updates cannot set it).
+    """
+    allowed(ctx, Permission.PART_CLASSIFY)
+    label = ExportClassification(regime, category)
+    if not (reason or "").strip():
+        raise ValidationError("Say on what basis the data is classified.", field="reason")
+    with ctx.uow_factory() as uow:
+        part = found(uow.parts.header(part_id), "Part", part_id)
+        target: model.Part | model.PartRevision = part
+        if revision_id is not None:
+            rev = next((r for r in part.revisions if r.id == revision_id), None)
+            target = found(rev, "Part revision", revision_id)
+            require_technical(ctx, part, rev, "part revision")
+        else:
+            require_technical(ctx, part, None, "part")
+        before = target.export_classification
+        target.export_classification = label
+        record_type = "part" if target is part else "part_revision"
+        record(
+            uow,
+            ctx,
+            [
+                Event(
+                    action=f"{record_type}.classified",
+                    record_type=record_type,
+                    record_id=target.id,
+                    site_id=None,
+                    actor=ctx.actor,
+                    at=ctx.clock.now(),
+                    changes={
+                        "export_classification": (before.text if before else None, label.text)
+                    },
+                    reason=reason,
+                )
+            ],
+        )
+        uow.commit()
+        return part

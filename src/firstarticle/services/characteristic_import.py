@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import Any, BinaryIO
 
 from firstarticle.domain import model
+from firstarticle.domain.access import Permission
 from firstarticle.domain.characteristic_diff import CharacteristicDiff, diff_characteristics
 from firstarticle.domain.errors import ConflictError, ValidationError
 from firstarticle.domain.events import Event
@@ -44,7 +45,14 @@ from firstarticle.integrations.inspection.qif_mbd import (
     read_qif_mbd,
 )
 from firstarticle.ports import UnitOfWork
-from firstarticle.services import ServiceContext, created, found, record
+from firstarticle.services import (
+    ServiceContext,
+    allowed,
+    created,
+    found,
+    record,
+    require_technical,
+)
 from firstarticle.services.catalog import CharacteristicSpec
 
 # Column sizes of the characteristics table (storage/orm.py): checked here, so that a long
@@ -157,8 +165,9 @@ def import_characteristics(
     All or nothing: on any error nothing is written. See the module for the rules.
     """
     name = _document_name(file, file_name)
+    allowed(ctx, Permission.PART_MANAGE)
     with ctx.uow_factory() as uow:  # fail fast on a typo before reading a large file
-        _drawing(uow, part_number, revision, drawing_number)
+        _drawing(uow, ctx, part_number, revision, drawing_number)
     try:
         document = read_qif_mbd(file, name=name)
     except QifError as error:
@@ -171,7 +180,7 @@ def import_characteristics(
         raise QifImportError(f"{name} defines no characteristics.", file=name)
     planned = _plan(document, name, units)
     with ctx.uow_factory() as uow:
-        part, rev, drawing = _drawing(uow, part_number, revision, drawing_number)
+        part, rev, drawing = _drawing(uow, ctx, part_number, revision, drawing_number)
         summary = ImportSummary(
             part_number=part.number,
             revision=rev.revision,
@@ -257,10 +266,15 @@ def _document_name(file: Source, file_name: str | None) -> str:
 
 
 def _drawing(
-    uow: UnitOfWork, part_number: str, revision: str, drawing_number: str | None
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    part_number: str,
+    revision: str,
+    drawing_number: str | None,
 ) -> tuple[model.Part, model.PartRevision, model.Drawing]:
     part = found(uow.parts.by_number(part_number), "Part", part_number)
     rev = found(part.revision(revision), "Part revision", f"{part_number} rev {revision}")
+    require_technical(ctx, part, rev, "part revision")
     if drawing_number is not None:
         drawing = next((d for d in rev.drawings if d.number == drawing_number), None)
         return (
@@ -436,8 +450,11 @@ def diff_revisions(
     Characteristics are matched by the source item they were imported from when both have
     one, else by balloon (per drawing number when a revision has several drawings).
     """
+    allowed(ctx, Permission.READ)
     with ctx.uow_factory() as uow:
         part = found(uow.parts.by_number(part_number), "Part", part_number)
+        for each in part.revisions:
+            require_technical(ctx, part, each, "part")
         old = found(
             part.revision(from_revision), "Part revision", f"{part_number} rev {from_revision}"
         )
@@ -469,9 +486,11 @@ def export_characteristics_xlsx(ctx: ServiceContext, part_number: str, revision:
     from openpyxl import Workbook  # type: ignore[import-untyped]
     from openpyxl.styles import Alignment, Font, PatternFill  # type: ignore[import-untyped]
 
+    allowed(ctx, Permission.READ)
     with ctx.uow_factory() as uow:
         part = found(uow.parts.by_number(part_number), "Part", part_number)
         rev = found(part.revision(revision), "Part revision", f"{part_number} rev {revision}")
+        require_technical(ctx, part, rev, "part revision")
     book = Workbook()
     sheet = book.active
     sheet.title = "Characteristics"

@@ -10,14 +10,25 @@ from functools import cached_property
 from typing import Any
 
 from firstarticle.domain import model, readiness
-from firstarticle.domain.errors import ConflictError, ValidationError
+from firstarticle.domain.access import Permission
+from firstarticle.domain.classification import ExportClassification
+from firstarticle.domain.errors import ConflictError, NotFoundError, ValidationError
 from firstarticle.domain.events import Event
 from firstarticle.domain.forms import Form1, Form3Line, build_form1, build_form3
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus, actions_from
 from firstarticle.domain.mirror import refuse_manual_change
 from firstarticle.domain.values import AttributeResult, normalize_unit
 from firstarticle.ports import Page, UnitOfWork
-from firstarticle.services import ServiceContext, created, found, holds, record
+from firstarticle.services import (
+    ServiceContext,
+    allowed,
+    created,
+    found,
+    holds,
+    record,
+    require_technical,
+    visible,
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,7 @@ class FirstArticleDetail:
     form3: list[Form3Line]
     findings: list[readiness.Finding]
     actions: tuple[FaiAction, ...]
+    evidence: tuple[model.EvidenceLink, ...] = ()
 
 
 @dataclass
@@ -42,6 +54,8 @@ class _Loaded:
     context: readiness.ReadinessContext
     site: model.Site
     customer: model.Customer | None
+    # Evidence whose own label the caller may not receive is left out of every view.
+    hidden_evidence: frozenset[str] = frozenset()
 
     @cached_property
     def characteristic_index(
@@ -56,12 +70,20 @@ class _Loaded:
         return by_id, by_balloon
 
 
-def _load(uow: UnitOfWork, fai_id: str) -> _Loaded:
+def _load(uow: UnitOfWork, ctx: ServiceContext, fai_id: str, permission: Permission) -> _Loaded:
+    """The FAI and what its forms need, if the caller holds ``permission``, works at its site,
+    may see its customer and may receive its part's technical data; else an error that does
+    not reveal whether it exists."""
+    allowed(ctx, permission)
     fai = found(uow.first_articles.get(fai_id), "First article", fai_id)
+    ctx.principal.require_site(fai.site_id, "first article")
+    if not ctx.principal.sees_customer(fai.customer_id):
+        raise NotFoundError("No such first article.", record="first article")
     revision = found(
         uow.parts.revision(fai.part_revision_id), "Part revision", fai.part_revision_id
     )
     part = found(uow.parts.header(revision.part_id), "Part", revision.part_id)
+    require_technical(ctx, part, revision, "first article")
     work_order = found(uow.work_orders.get(fai.work_order_id), "Work order", fai.work_order_id)
     characteristics = {c.id: c for c in revision.characteristics}
     strays = [r.characteristic_id for r in fai.results] + [r.characteristic_id for r in fai.form3]
@@ -72,8 +94,13 @@ def _load(uow: UnitOfWork, fai_id: str) -> _Loaded:
     )
     site = found(uow.sites.get(fai.site_id), "Site", fai.site_id)
     customer = uow.customers.get(fai.customer_id) if fai.customer_id else None
-    ctx = readiness.ReadinessContext(part, revision, work_order, characteristics, statuses)
-    return _Loaded(fai, ctx, site, customer)
+    hidden = frozenset(
+        e.id
+        for e in fai.evidence
+        if not ctx.principal.may_receive(e.export_classification, ctx.clock.now())
+    )
+    context = readiness.ReadinessContext(part, revision, work_order, characteristics, statuses)
+    return _Loaded(fai, context, site, customer, hidden)
 
 
 def _detail(loaded: _Loaded) -> FirstArticleDetail:
@@ -96,6 +123,7 @@ def _detail(loaded: _Loaded) -> FirstArticleDetail:
         form3=build_form3(loaded.fai, c.characteristics),
         findings=readiness.evaluate(loaded.fai, c),
         actions=actions_from(loaded.fai.status),
+        evidence=tuple(e for e in loaded.fai.evidence if e.id not in loaded.hidden_evidence),
     )
 
 
@@ -171,14 +199,22 @@ def create_first_article(
     A full FAI accounts for every characteristic of the revision; a partial FAI for the
     balloons given. Serials default to the first serial built on the work order.
     """
+    allowed(ctx, Permission.FAI_CREATE)
     now = ctx.clock.now()
     with ctx.uow_factory() as uow:
         work_order = found(uow.work_orders.get(work_order_id), "Work order", work_order_id)
+        ctx.principal.require_site(work_order.site_id, "work order")
         site = found(uow.sites.get(work_order.site_id), "Site", work_order.site_id)
         revision = found(
             uow.parts.revision(work_order.part_revision_id),
             "Part revision",
             work_order.part_revision_id,
+        )
+        require_technical(
+            ctx,
+            found(uow.parts.header(revision.part_id), "Part", revision.part_id),
+            revision,
+            "work order",
         )
         customer = uow.customers.get(work_order.customer_id) if work_order.customer_id else None
         if fair_identifier is None:
@@ -273,16 +309,17 @@ def create_first_article(
 def get_first_article(ctx: ServiceContext, fai_id: str) -> FirstArticleDetail:
     """The FAI with its forms and readiness, or NotFoundError."""
     with ctx.uow_factory() as uow:
-        return _detail(_load(uow, fai_id))
+        return _detail(_load(uow, ctx, fai_id, Permission.READ))
 
 
 def first_article_by_fair(ctx: ServiceContext, fair_identifier: str) -> FirstArticleDetail:
     """The FAI with that FAIR identifier, or NotFoundError."""
+    allowed(ctx, Permission.READ)
     with ctx.uow_factory() as uow:
         fai = found(
             uow.first_articles.by_fair_identifier(fair_identifier), "First article", fair_identifier
         )
-        return _detail(_load(uow, fai.id))
+        return _detail(_load(uow, ctx, fai.id, Permission.READ))
 
 
 def list_first_articles(
@@ -295,6 +332,7 @@ def list_first_articles(
     offset: int | None = None,
 ) -> Page[model.FirstArticle]:
     """A page of FAIs, newest first, filtered by site, status and revision."""
+    allowed(ctx, Permission.READ)
     size, start = ctx.page(limit, offset)
     with ctx.uow_factory() as uow:
         return uow.first_articles.list(
@@ -303,20 +341,21 @@ def list_first_articles(
             part_revision_id=part_revision_id,
             limit=size,
             offset=start,
+            visible=visible(ctx),
         )
 
 
 def evaluate_readiness(ctx: ServiceContext, fai_id: str) -> list[readiness.Finding]:
     """The readiness findings of the FAI, computed now."""
     with ctx.uow_factory() as uow:
-        loaded = _load(uow, fai_id)
+        loaded = _load(uow, ctx, fai_id, Permission.READ)
         return readiness.evaluate(loaded.fai, loaded.context)
 
 
 def audit_trail(ctx: ServiceContext, fai_id: str) -> list[dict[str, Any]]:
-    """The FAI's audit entries in order."""
+    """The FAI's audit entries in order, for callers who may see the FAI."""
     with ctx.uow_factory() as uow:
-        found(uow.first_articles.get(fai_id), "First article", fai_id)
+        _load(uow, ctx, fai_id, Permission.READ)
         return uow.audit.for_record("first_article", fai_id)
 
 
@@ -347,7 +386,7 @@ def update_first_article(
             field=sorted(unknown)[0],
         )
     with ctx.uow_factory() as uow:
-        loaded = _load(uow, fai_id)
+        loaded = _load(uow, ctx, fai_id, Permission.FAI_EDIT)
         fai = loaded.fai
         if expected_version is not None and expected_version != fai.version:
             raise ConflictError(
@@ -382,7 +421,7 @@ def add_index_entry(
 ) -> FirstArticleDetail:
     """Add a bill-of-materials item to an assembly FAI's index (Form 1 fields 15-18)."""
     with ctx.uow_factory() as uow:
-        loaded = _load(uow, fai_id)
+        loaded = _load(uow, ctx, fai_id, Permission.FAI_EDIT)
         fai = loaded.fai
         fai.ensure_editable()
         if fai.fai_type is not model.FaiType.ASSEMBLY:
@@ -432,7 +471,7 @@ def add_form2_row(
             f"Unknown Form 2 fields: {', '.join(sorted(unknown))}.", field=sorted(unknown)[0]
         )
     with ctx.uow_factory() as uow:
-        loaded = _load(uow, fai_id)
+        loaded = _load(uow, ctx, fai_id, Permission.FAI_EDIT)
         fai = loaded.fai
         fai.ensure_editable()
         row = model.Form2Row(fai.site_id, fai.id, kind, model.require_text(name, "name"), **fields)
@@ -471,7 +510,7 @@ def update_form3_row(
 ) -> FirstArticleDetail:
     """Set the designed/qualified tooling and comments of a Form 3 line."""
     with ctx.uow_factory() as uow:
-        loaded = _load(uow, fai_id)
+        loaded = _load(uow, ctx, fai_id, Permission.FAI_EDIT)
         fai = loaded.fai
         fai.ensure_editable()
         characteristic = _characteristic(loaded, balloon)
@@ -502,7 +541,7 @@ def update_form3_row(
 def add_to_scope(ctx: ServiceContext, fai_id: str, balloons: Sequence[str]) -> FirstArticleDetail:
     """Add characteristics to a partial FAI's Form 3."""
     with ctx.uow_factory() as uow:
-        loaded = _load(uow, fai_id)
+        loaded = _load(uow, ctx, fai_id, Permission.FAI_EDIT)
         added = [loaded.fai.add_to_scope(_characteristic(loaded, b)) for b in balloons]
         return _commit_fai(
             uow,
@@ -532,7 +571,7 @@ def add_units(
 ) -> FirstArticleDetail:
     """Put more serials of the work order in the FAI's scope."""
     with ctx.uow_factory() as uow:
-        loaded = _load(uow, fai_id)
+        loaded = _load(uow, ctx, fai_id, Permission.FAI_EDIT)
         wo = loaded.context.work_order
         for number in serial_numbers:
             serial = next((s for s in wo.serials if s.number == number), None)
@@ -567,7 +606,7 @@ def record_results(
     """Record results, all or none; each is judged against its requirement when read."""
     now = ctx.clock.now()
     with ctx.uow_factory() as uow:
-        loaded = _load(uow, fai_id)
+        loaded = _load(uow, ctx, fai_id, Permission.RESULT_RECORD)
         fai = loaded.fai
         serials = {u.serial_number: u.serial_id for u in fai.units}
         results: list[model.InspectionResult] = []
@@ -618,7 +657,7 @@ def record_results(
 def verify_result(ctx: ServiceContext, fai_id: str, result_id: str) -> FirstArticleDetail:
     """A second person verifies a manually entered result."""
     with ctx.uow_factory() as uow:
-        loaded = _load(uow, fai_id)
+        loaded = _load(uow, ctx, fai_id, Permission.RESULT_VERIFY)
         events = loaded.fai.verify_result(result_id, ctx.actor, ctx.clock.now())
         return _commit_fai(uow, ctx, loaded, events)
 
@@ -636,7 +675,7 @@ def link_nonconformance(
 ) -> FirstArticleDetail:
     """Link a QMS nonconformance, deviation, concession or rework to the FAI."""
     with ctx.uow_factory() as uow:
-        loaded = _load(uow, fai_id)
+        loaded = _load(uow, ctx, fai_id, Permission.FAI_EDIT)
         fai = loaded.fai
         number = model.require_text(number, "number")
         if any(nc.kind is kind and nc.number == number for nc in fai.nonconformances):
@@ -683,7 +722,7 @@ def update_nonconformance(
 ) -> FirstArticleDetail:
     """Record the QMS status and disposition of a linked document (allowed in any status)."""
     with ctx.uow_factory() as uow:
-        loaded = _load(uow, fai_id)
+        loaded = _load(uow, ctx, fai_id, Permission.FAI_EDIT)
         fai = loaded.fai
         nc = found(
             next((n for n in fai.nonconformances if n.id == nc_id), None),
@@ -704,11 +743,21 @@ def update_nonconformance(
 
 
 def add_evidence(
-    ctx: ServiceContext, fai_id: str, *, kind: model.EvidenceKind, uri: str, sha256: str, title: str
+    ctx: ServiceContext,
+    fai_id: str,
+    *,
+    kind: model.EvidenceKind,
+    uri: str,
+    sha256: str,
+    title: str,
+    export_classification: ExportClassification | None = None,
 ) -> FirstArticleDetail:
-    """Link evidence kept elsewhere by URI and content hash."""
+    """Link evidence kept elsewhere by URI and content hash; it is restricted until
+    classified."""
+    if export_classification is not None:
+        allowed(ctx, Permission.PART_CLASSIFY)
     with ctx.uow_factory() as uow:
-        loaded = _load(uow, fai_id)
+        loaded = _load(uow, ctx, fai_id, Permission.FAI_EDIT)
         fai = loaded.fai
         evidence = model.EvidenceLink(
             fai.site_id,
@@ -719,6 +768,7 @@ def add_evidence(
             model.require_text(title, "title"),
             ctx.actor,
             ctx.clock.now(),
+            export_classification or ExportClassification(),
         )
         fai.evidence.append(evidence)
         return _commit_fai(
@@ -760,7 +810,7 @@ def transition(
             "Customer outcomes are recorded as customer decisions.", field="action"
         )
     with ctx.uow_factory() as uow:
-        loaded = _load(uow, fai_id)
+        loaded = _load(uow, ctx, fai_id, Permission.FAI_TRANSITION)
         fai = loaded.fai
         superseded_by_id = None
         if action is FaiAction.SUPERSEDE:
@@ -819,7 +869,7 @@ def record_customer_decision(
     if decided_at > now:
         raise ValidationError("decided_at is in the future.", field="decided_at")
     with ctx.uow_factory() as uow:
-        loaded = _load(uow, fai_id)
+        loaded = _load(uow, ctx, fai_id, Permission.CUSTOMER_DECISION_RECORD)
         fai = loaded.fai
         if fai.customer_id is None or loaded.customer is None:
             raise ValidationError("The FAI's work order names no customer.", field="customer")

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from firstarticle.domain.access import Permission
 from firstarticle.domain.holds import (
     Decision,
     GateKind,
@@ -22,7 +23,7 @@ from firstarticle.domain.holds import (
 )
 from firstarticle.domain.model import new_id
 from firstarticle.ports import Page, StorageUnavailableError, UnitOfWork
-from firstarticle.services import ServiceContext
+from firstarticle.services import ServiceContext, allowed, visible
 
 log = logging.getLogger("firstarticle.gate")
 
@@ -164,6 +165,7 @@ def check(ctx: ServiceContext, req: GateRequest) -> GateAnswer:
     An allow that took longer than the context's deadline is turned into a deny: a gate that
     hangs holds up shipping as badly as one that is down, and must not look healthy.
     """
+    allowed(ctx, Permission.GATE_CHECK)
     started = time.monotonic()
     at = ctx.clock.now()
     decision_id = new_id()
@@ -175,6 +177,11 @@ def check(ctx: ServiceContext, req: GateRequest) -> GateAnswer:
         # falls through to the deny below, recorded separately if the database allows.
         with ctx.uow_factory() as uow:
             decision, reasons, site_id, version = _evaluate(uow, req, at)
+            if not ctx.principal.sees_site(site_id):
+                # A system account of one site cannot learn or release anything of another.
+                decision, reasons = _deny(
+                    "site_not_permitted", "This caller may not ask the gate for that site."
+                )
             if (
                 decision is Decision.ALLOW
                 and time.monotonic() - started > ctx.gate_deadline_seconds
@@ -245,7 +252,8 @@ def list_decisions(
     limit: int | None = None,
     offset: int | None = None,
 ) -> Page[dict[str, Any]]:
-    """Recorded gate decisions, newest first."""
+    """Recorded gate decisions of the caller's sites, newest first."""
+    allowed(ctx, Permission.GATE_READ)
     size, start = ctx.page(limit, offset)
     with ctx.uow_factory() as uow:
-        return uow.gate_log.list(site_id=site_id, limit=size, offset=start)
+        return uow.gate_log.list(site_id=site_id, limit=size, offset=start, visible=visible(ctx))

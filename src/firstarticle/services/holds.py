@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from firstarticle.domain import model
+from firstarticle.domain.access import Permission
 from firstarticle.domain.errors import ValidationError
 from firstarticle.domain.events import Event
 from firstarticle.domain.holds import (
@@ -19,7 +20,14 @@ from firstarticle.domain.holds import (
 )
 from firstarticle.domain.lifecycle import FaiStatus
 from firstarticle.ports import Page, UnitOfWork
-from firstarticle.services import ServiceContext, found, record
+from firstarticle.services import (
+    ServiceContext,
+    allowed,
+    found,
+    record,
+    require_technical,
+    visible,
+)
 
 
 def hold_event(
@@ -189,9 +197,13 @@ def place_hold(
     first_article_id: str | None = None,
 ) -> Hold:
     """Place a hold by hand, with a reason; only the lifecycle or an override lifts it."""
+    allowed(ctx, Permission.HOLD_PLACE, site_id)
     with ctx.uow_factory() as uow:
         found(uow.sites.get(site_id), "Site", site_id)
-        found(uow.parts.revision(part_revision_id), "Part revision", part_revision_id)
+        rev = found(uow.parts.revision(part_revision_id), "Part revision", part_revision_id)
+        require_technical(
+            ctx, found(uow.parts.header(rev.part_id), "Part", rev.part_id), rev, "part revision"
+        )
         if customer_id is not None:
             found(uow.customers.get(customer_id), "Customer", customer_id)
         if work_order_id is not None:
@@ -228,8 +240,18 @@ def place_hold(
 
 def get_hold(ctx: ServiceContext, hold_id: str) -> Hold:
     """The hold with its overrides, or NotFoundError."""
+    allowed(ctx, Permission.READ)
     with ctx.uow_factory() as uow:
-        return found(uow.holds.get(hold_id), "Hold", hold_id)
+        return _visible(uow, ctx, hold_id)
+
+
+def _visible(uow: UnitOfWork, ctx: ServiceContext, hold_id: str, for_update: bool = False) -> Hold:
+    """The hold if the caller works at its site and may receive its part's data."""
+    hold = found(uow.holds.get(hold_id, for_update=for_update), "Hold", hold_id)
+    ctx.principal.require_site(hold.site_id, "hold")
+    rev = found(uow.parts.revision(hold.part_revision_id), "Part revision", hold.part_revision_id)
+    require_technical(ctx, found(uow.parts.header(rev.part_id), "Part", rev.part_id), rev, "hold")
+    return hold
 
 
 def list_holds(
@@ -240,10 +262,13 @@ def list_holds(
     limit: int | None = None,
     offset: int | None = None,
 ) -> Page[Hold]:
-    """A page of holds, newest first."""
+    """A page of the holds the caller may see, newest first."""
+    allowed(ctx, Permission.READ)
     size, start = ctx.page(limit, offset)
     with ctx.uow_factory() as uow:
-        return uow.holds.list(site_id=site_id, status=status, limit=size, offset=start)
+        return uow.holds.list(
+            site_id=site_id, status=status, limit=size, offset=start, visible=visible(ctx)
+        )
 
 
 def request_override(
@@ -258,8 +283,9 @@ def request_override(
     """First signature of an override; it counts once a different person signs it."""
     if expires_at.tzinfo is None:
         raise ValidationError("expires_at needs a time zone.", field="expires_at")
+    allowed(ctx, Permission.OVERRIDE_REQUEST)
     with ctx.uow_factory() as uow:
-        hold = found(uow.holds.get(hold_id, for_update=True), "Hold", hold_id)
+        hold = _visible(uow, ctx, hold_id, for_update=True)
         override = hold.request_override(
             requested_by=ctx.actor,
             at=ctx.clock.now(),
@@ -297,8 +323,9 @@ def request_override(
 
 def sign_override(ctx: ServiceContext, hold_id: str, override_id: str) -> HoldOverride:
     """Second signature by a different person; from now until expiry the override counts."""
+    allowed(ctx, Permission.OVERRIDE_SIGN)
     with ctx.uow_factory() as uow:
-        hold = found(uow.holds.get(hold_id, for_update=True), "Hold", hold_id)
+        hold = _visible(uow, ctx, hold_id, for_update=True)
         override = found(
             next((o for o in hold.overrides if o.id == override_id), None), "Override", override_id
         )
@@ -332,8 +359,9 @@ def revoke_override(
     ctx: ServiceContext, hold_id: str, override_id: str, reason: str
 ) -> HoldOverride:
     """Withdraw an override before it expires."""
+    allowed(ctx, Permission.OVERRIDE_REVOKE)
     with ctx.uow_factory() as uow:
-        hold = found(uow.holds.get(hold_id, for_update=True), "Hold", hold_id)
+        hold = _visible(uow, ctx, hold_id, for_update=True)
         override = found(
             next((o for o in hold.overrides if o.id == override_id), None), "Override", override_id
         )

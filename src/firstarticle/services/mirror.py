@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from firstarticle.domain import model
+from firstarticle.domain.access import Permission
 from firstarticle.domain.errors import ConflictError, ValidationError
 from firstarticle.domain.events import Event
 from firstarticle.domain.mirror import (
@@ -24,7 +25,7 @@ from firstarticle.domain.mirror import (
     decide,
 )
 from firstarticle.ports import UnitOfWork
-from firstarticle.services import ServiceContext, found, holds, record
+from firstarticle.services import ServiceContext, allowed, found, holds, record
 from firstarticle.services.catalog import CharacteristicSpec
 from firstarticle.services.orders import OperationSpec
 
@@ -147,6 +148,13 @@ def provenance_of(rec: MirrorRecord, source: SourceSystem, at: datetime) -> Prov
     return Provenance(source.value, rec.external_id, rec.source_version, at, content_hash(payload))
 
 
+MIRROR_PERMISSION = {
+    SourceSystem.PLM: Permission.MIRROR_PLM,
+    SourceSystem.ERP: Permission.MIRROR_ERP,
+    SourceSystem.QMS: Permission.MIRROR_QMS,
+}
+
+
 def apply(
     ctx: ServiceContext, kind: str, records: Sequence[MirrorRecord], *, dry_run: bool = False
 ) -> MirrorReport:
@@ -156,6 +164,7 @@ def apply(
             f"Unknown record kind {kind!r}; one of {', '.join(KINDS)}.", field="kind"
         )
     record_type, source = KINDS[kind]
+    allowed(ctx, MIRROR_PERMISSION[source])
     seen: set[str] = set()
     for rec in records:
         if not isinstance(rec, record_type):
@@ -174,6 +183,9 @@ def apply(
             outcome, record_id, changes = upsert(uow, ctx, rec, provenance_of(rec, source, now))
             report.lines.append(MirrorLine(rec.external_id, rec.source_version, outcome, record_id))
             events += changes
+        for event in events:
+            # A system account of one site writes nothing about another site.
+            ctx.principal.require_site(event.site_id, "site")
         if dry_run:
             uow.rollback()
             return report

@@ -6,10 +6,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from firstarticle.domain import model
+from firstarticle.domain.access import Permission
 from firstarticle.domain.errors import ConflictError
 from firstarticle.domain.mirror import refuse_manual_change
-from firstarticle.ports import Page
-from firstarticle.services import ServiceContext, created, found, holds, record
+from firstarticle.ports import Page, UnitOfWork
+from firstarticle.services import (
+    ServiceContext,
+    allowed,
+    created,
+    found,
+    holds,
+    record,
+    require_technical,
+    visible,
+)
 
 
 @dataclass(frozen=True)
@@ -38,9 +48,12 @@ def create_work_order(
     serial_numbers: Sequence[str] = (),
 ) -> model.WorkOrder:
     """Create a work order at a site for one part revision, with routing and serials."""
+    allowed(ctx, Permission.WORK_ORDER_MANAGE, site_id)
     with ctx.uow_factory() as uow:
         site = found(uow.sites.get(site_id), "Site", site_id)
-        found(uow.parts.revision(part_revision_id), "Part revision", part_revision_id)
+        rev = found(uow.parts.revision(part_revision_id), "Part revision", part_revision_id)
+        part = found(uow.parts.header(rev.part_id), "Part", rev.part_id)
+        require_technical(ctx, part, rev, "part revision")
         if customer_id is not None:
             found(uow.customers.get(customer_id), "Customer", customer_id)
         number = model.require_text(number, "number")
@@ -91,8 +104,9 @@ def add_serials(
     ctx: ServiceContext, work_order_id: str, numbers: Sequence[str], lot: str | None = None
 ) -> list[model.SerialNumber]:
     """Add serial numbers to a work order, all or none."""
+    allowed(ctx, Permission.WORK_ORDER_MANAGE)
     with ctx.uow_factory() as uow:
-        work_order = found(uow.work_orders.get(work_order_id), "Work order", work_order_id)
+        work_order = _visible(uow, ctx, work_order_id)
         refuse_manual_change(work_order.provenance, f"Work order {work_order.number}")
         added = [work_order.add_serial(n, lot) for n in numbers]
         record(
@@ -115,14 +129,31 @@ def add_serials(
 
 def get_work_order(ctx: ServiceContext, work_order_id: str) -> model.WorkOrder:
     """The work order with routing and serials, or NotFoundError."""
+    allowed(ctx, Permission.READ)
     with ctx.uow_factory() as uow:
-        return found(uow.work_orders.get(work_order_id), "Work order", work_order_id)
+        return _visible(uow, ctx, work_order_id)
+
+
+def _visible(uow: UnitOfWork, ctx: ServiceContext, work_order_id: str) -> model.WorkOrder:
+    """The work order if the caller works at its site and may receive its part's data."""
+    work_order = found(uow.work_orders.get(work_order_id), "Work order", work_order_id)
+    ctx.principal.require_site(work_order.site_id, "work order")
+    rev = found(
+        uow.parts.revision(work_order.part_revision_id),
+        "Part revision",
+        work_order.part_revision_id,
+    )
+    part = found(uow.parts.header(rev.part_id), "Part", rev.part_id)
+    require_technical(ctx, part, rev, "work order")
+    return work_order
 
 
 def work_order_by_number(ctx: ServiceContext, site_id: str, number: str) -> model.WorkOrder:
     """The work order with that number at the site, or NotFoundError."""
+    allowed(ctx, Permission.READ, site_id)
     with ctx.uow_factory() as uow:
-        return found(uow.work_orders.by_number(site_id, number), "Work order", number)
+        work_order = found(uow.work_orders.by_number(site_id, number), "Work order", number)
+        return _visible(uow, ctx, work_order.id)
 
 
 def list_work_orders(
@@ -131,7 +162,8 @@ def list_work_orders(
     limit: int | None = None,
     offset: int | None = None,
 ) -> Page[model.WorkOrder]:
-    """A page of work orders, optionally of one site."""
+    """A page of the work orders the caller may see, optionally of one site."""
+    allowed(ctx, Permission.READ)
     size, start = ctx.page(limit, offset)
     with ctx.uow_factory() as uow:
-        return uow.work_orders.list(site_id, size, start)
+        return uow.work_orders.list(site_id, size, start, visible(ctx))

@@ -49,6 +49,7 @@ from typing import BinaryIO, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from firstarticle.domain import model
+from firstarticle.domain.access import Permission
 from firstarticle.domain.errors import UnitMismatchError, ValidationError
 from firstarticle.domain.events import Event
 from firstarticle.domain.model import new_ids
@@ -70,7 +71,7 @@ from firstarticle.integrations.inspection.incoming import (
 )
 from firstarticle.integrations.inspection.qif_rows import read_qif_rows
 from firstarticle.ports import ResultRow, UnitOfWork
-from firstarticle.services import ServiceContext, found, record
+from firstarticle.services import ServiceContext, allowed, found, record, require_technical
 
 __all__ = [
     "FORMATS",
@@ -867,8 +868,16 @@ def import_results(
             if progress is not None:
                 progress("reading", min(done, total), total)
 
+        allowed(ctx, Permission.RESULT_IMPORT)
         with ctx.uow_factory() as uow:
             fai = found(uow.result_imports.first_article(fai_id), "First article", fai_id)
+            ctx.principal.require_site(fai.site_id, "first article")
+            rev = found(
+                uow.parts.revision(fai.part_revision_id), "Part revision", fai.part_revision_id
+            )
+            require_technical(
+                ctx, found(uow.parts.header(rev.part_id), "Part", rev.part_id), rev, "first article"
+            )
             fai.ensure_editable()
             report = ImportReport(
                 first_article_id=fai.id,

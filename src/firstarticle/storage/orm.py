@@ -9,12 +9,21 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import composite, registry, relationship
 
+from firstarticle.domain import access, model
 from firstarticle.domain import holds as holds_domain
-from firstarticle.domain import model
+from firstarticle.domain.classification import ExportClassification, ExportRegime
 from firstarticle.domain.lifecycle import FaiStatus
 from firstarticle.domain.mirror import Provenance
+from firstarticle.domain.signatures import Signature, SignatureMeaning
 from firstarticle.domain.values import AttributeResult, Requirement
-from firstarticle.storage.types import ExactDecimal, UtcDateTime, enum_column_type
+from firstarticle.storage.types import (
+    Authorizations,
+    EnumSet,
+    ExactDecimal,
+    StrSet,
+    UtcDateTime,
+    enum_column_type,
+)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -42,6 +51,31 @@ def _mirror_columns() -> list[sa.Column[object]]:
         sa.Column("mirror_received_at", UtcDateTime),
         sa.Column("mirror_sha256", sa.String(64)),
     ]
+
+
+def _label_columns(nullable: bool = False) -> list[sa.Column[object]]:
+    """The export classification of technical data (see domain/classification.py)."""
+    # Rows that existed before classification was recorded are restricted until classified.
+    default = None if nullable else sa.text("'restricted'")
+    regime = sa.Column(
+        "export_regime",
+        enum_column_type(ExportRegime),
+        nullable=nullable,
+        server_default=default,
+    )
+    return [regime, sa.Column("export_category", sa.String(32))]
+
+
+def _label(table: sa.Table, nullable: bool = False) -> object:
+    c = table.c
+    if nullable:
+        return composite(
+            ExportClassification,
+            c.export_regime,
+            c.export_category,
+            return_none_on=lambda regime, category: regime is None,
+        )
+    return composite(ExportClassification, c.export_regime, c.export_category)
 
 
 def _provenance(table: sa.Table) -> object:
@@ -109,6 +143,7 @@ parts = sa.Table(
     _id(),
     sa.Column("number", sa.String(64), nullable=False, unique=True),
     sa.Column("name", sa.String(200), nullable=False),
+    *_label_columns(),
 )
 
 part_revisions = sa.Table(
@@ -120,6 +155,7 @@ part_revisions = sa.Table(
     sa.Column("status", enum_column_type(model.RevisionStatus), nullable=False),
     sa.Column("released_at", UtcDateTime),
     *_mirror_columns(),
+    *_label_columns(nullable=True),
     sa.UniqueConstraint("part_id", "revision"),
     sa.UniqueConstraint("mirror_source", "mirror_external_id"),
 )
@@ -327,6 +363,7 @@ evidence_links = _fai_child(
     sa.Column("title", sa.String(500), nullable=False),
     sa.Column("added_by", sa.String(100), nullable=False),
     sa.Column("added_at", UtcDateTime, nullable=False),
+    *_label_columns(),
 )
 
 customer_decisions = _fai_child(
@@ -467,6 +504,114 @@ audit_head = sa.Table(
 )
 
 
+# --- people and their credentials -----------------------------------------------------------
+
+users = sa.Table(
+    "users",
+    metadata,
+    _id(),
+    # Never deleted and never renamed to another person: ids and usernames are not reused (R12).
+    sa.Column("username", sa.String(100), nullable=False, unique=True),
+    sa.Column("printed_name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(320)),
+    sa.Column("roles", EnumSet(access.Role), nullable=False),
+    sa.Column("site_ids", StrSet, nullable=False),
+    sa.Column("all_sites", sa.Boolean, nullable=False),
+    sa.Column("customer_ids", StrSet),
+    sa.Column("citizenships", StrSet, nullable=False),
+    sa.Column("authorizations", Authorizations, nullable=False),
+    sa.Column("password_hash", sa.String(200)),
+    sa.Column("totp_secret", sa.String(64)),
+    sa.Column("totp_last_step", sa.BigInteger),
+    sa.Column("oidc_issuer", sa.String(500)),
+    sa.Column("oidc_subject", sa.String(255)),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("disabled_at", UtcDateTime),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.UniqueConstraint("oidc_issuer", "oidc_subject"),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    sa.Column("user_id", ID, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("scopes", EnumSet(access.Permission)),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime),
+)
+
+browser_sessions = sa.Table(
+    "browser_sessions",
+    metadata,
+    _id(),
+    sa.Column("user_id", ID, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("session_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("method", enum_column_type(access.AuthMethod), nullable=False),
+    sa.Column("second_factor", sa.Boolean, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("last_seen_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("ended_at", UtcDateTime),
+)
+
+# Failed logins and signing attempts, counted per account to slow guessing down.
+auth_failures = sa.Table(
+    "auth_failures",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("username", sa.String(100), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Index("ix_auth_failures_username_kind_at", "username", "kind", "at"),
+)
+
+signing_nonces = sa.Table(
+    "signing_nonces",
+    metadata,
+    sa.Column("nonce_sha256", sa.String(64), primary_key=True),
+    sa.Column("user_id", ID, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("used_at", UtcDateTime),
+)
+
+signatures = sa.Table(
+    "signatures",
+    metadata,
+    _id(),
+    sa.Column("site_id", ID, sa.ForeignKey("sites.id"), nullable=False),
+    sa.Column("record_type", sa.String(32), nullable=False),
+    sa.Column("record_id", ID, nullable=False),
+    sa.Column("meaning", enum_column_type(SignatureMeaning), nullable=False),
+    sa.Column("signer_id", ID, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("signer_username", sa.String(100), nullable=False),
+    sa.Column("printed_name", sa.String(200), nullable=False),
+    sa.Column("signed_at", UtcDateTime, nullable=False),
+    sa.Column("content_sha256", sa.String(64), nullable=False),
+    sa.Column("invalidated_at", UtcDateTime),
+    sa.Column("invalidated_reason", sa.Text),
+    sa.Index("ix_signatures_record", "record_type", "record_id"),
+    # One valid signature per meaning and record: the database settles signing races (C1).
+    sa.Index(
+        "uq_signatures_valid_meaning",
+        "record_type",
+        "record_id",
+        "meaning",
+        unique=True,
+        sqlite_where=sa.text("invalidated_at IS NULL"),
+        postgresql_where=sa.text("invalidated_at IS NULL"),
+    ),
+)
+
+
 def _children(cls: type, table: sa.Table) -> object:
     return relationship(
         cls,
@@ -486,6 +631,10 @@ def start_mappers() -> None:
         return
     m = mapper_registry.map_imperatively
     m(model.Site, sites)
+    m(access.User, users, version_id_col=users.c.version)
+    m(access.ApiToken, api_tokens)
+    m(access.BrowserSession, browser_sessions)
+    m(Signature, signatures)
     m(model.Customer, customers, properties={"provenance": _provenance(customers)})
     m(
         model.Characteristic,
@@ -513,6 +662,7 @@ def start_mappers() -> None:
         part_revisions,
         properties={
             "provenance": _provenance(part_revisions),
+            "export_classification": _label(part_revisions, nullable=True),
             "drawings": relationship(
                 model.Drawing, cascade="all, delete-orphan", order_by=drawings.c.number
             ),
@@ -522,6 +672,7 @@ def start_mappers() -> None:
         model.Part,
         parts,
         properties={
+            "export_classification": _label(parts),
             "revisions": relationship(
                 model.PartRevision, cascade="all, delete-orphan", order_by=part_revisions.c.revision
             ),
@@ -567,7 +718,11 @@ def start_mappers() -> None:
         nonconformance_links,
         properties={"provenance": _provenance(nonconformance_links)},
     )
-    m(model.EvidenceLink, evidence_links)
+    m(
+        model.EvidenceLink,
+        evidence_links,
+        properties={"export_classification": _label(evidence_links)},
+    )
     m(model.CustomerDecision, customer_decisions)
     m(
         model.FirstArticle,

@@ -13,11 +13,17 @@ from sqlalchemy.orm import Session, selectinload
 from firstarticle.audit.ledger import FIELDS as LEDGER_FIELDS
 from firstarticle.audit.ledger import GENESIS, changes_text, entry_hash
 from firstarticle.domain import model
+from firstarticle.domain.access import Visibility
 from firstarticle.domain.events import Event
 from firstarticle.domain.holds import Hold, HoldOverride, HoldStatus
 from firstarticle.domain.lifecycle import FaiStatus
 from firstarticle.ports import Page
 from firstarticle.storage import orm
+from firstarticle.storage.identity import (
+    label_condition,
+    revision_label_condition,
+    site_condition,
+)
 
 T = TypeVar("T")
 
@@ -41,8 +47,13 @@ class SqlSiteRepository:
     def by_code(self, code: str) -> model.Site | None:
         return self.session.scalars(sa.select(model.Site).filter_by(code=code)).one_or_none()
 
-    def list(self, limit: int, offset: int) -> Page[model.Site]:
-        return _page(self.session, sa.select(model.Site).order_by(orm.sites.c.code), limit, offset)
+    def list(
+        self, limit: int, offset: int, site_ids: frozenset[str] | None = None
+    ) -> Page[model.Site]:
+        stmt = sa.select(model.Site).order_by(orm.sites.c.code)
+        if site_ids is not None:
+            stmt = stmt.where(orm.sites.c.id.in_(sorted(site_ids)))
+        return _page(self.session, stmt, limit, offset)
 
 
 class SqlCustomerRepository:
@@ -99,10 +110,11 @@ class SqlPartRepository:
         stmt = sa.select(model.Part).filter_by(number=number).options(self._tree())
         return self.session.scalars(stmt).one_or_none()
 
-    def list(self, limit: int, offset: int) -> Page[model.Part]:
-        stmt = (
-            sa.select(model.Part).order_by(orm.parts.c.number).options(_revisions_with_drawings())
-        )
+    def list(self, limit: int, offset: int, visible: Visibility | None = None) -> Page[model.Part]:
+        p = orm.parts
+        stmt = sa.select(model.Part).order_by(p.c.number).options(_revisions_with_drawings())
+        if visible is not None:
+            stmt = stmt.where(label_condition(visible, p.c.export_regime, p.c.export_category))
         return _page(self.session, stmt, limit, offset)
 
     def revision(self, revision_id: str) -> model.PartRevision | None:
@@ -210,10 +222,18 @@ class SqlWorkOrderRepository:
         stmt = sa.select(sa.or_(sa.exists(by_wo), sa.exists(by_serial)))
         return bool(self.session.scalar(stmt))
 
-    def list(self, site_id: str | None, limit: int, offset: int) -> Page[model.WorkOrder]:
-        stmt = sa.select(model.WorkOrder).order_by(orm.work_orders.c.number)
+    def list(
+        self, site_id: str | None, limit: int, offset: int, visible: Visibility | None = None
+    ) -> Page[model.WorkOrder]:
+        w = orm.work_orders
+        stmt = sa.select(model.WorkOrder).order_by(w.c.number)
         if site_id is not None:
-            stmt = stmt.where(orm.work_orders.c.site_id == site_id)
+            stmt = stmt.where(w.c.site_id == site_id)
+        if visible is not None:
+            stmt = stmt.where(
+                site_condition(visible, w.c.site_id),
+                revision_label_condition(visible, w.c.part_revision_id),
+            )
         return _page(self.session, stmt.options(*self._options()), limit, offset)
 
 
@@ -268,9 +288,17 @@ class SqlFirstArticleRepository:
         part_revision_id: str | None,
         limit: int,
         offset: int,
+        visible: Visibility | None = None,
     ) -> Page[model.FirstArticle]:
         t = orm.first_articles
         stmt = sa.select(model.FirstArticle).order_by(t.c.created_at.desc(), t.c.id)
+        if visible is not None:
+            stmt = stmt.where(
+                site_condition(visible, t.c.site_id),
+                revision_label_condition(visible, t.c.part_revision_id),
+            )
+            if visible.customer_ids is not None:
+                stmt = stmt.where(t.c.customer_id.in_(sorted(visible.customer_ids)))
         if site_id is not None:
             stmt = stmt.where(t.c.site_id == site_id)
         if status is not None:
@@ -368,10 +396,21 @@ class SqlHoldRepository:
         return self.session.scalars(stmt).one_or_none()
 
     def list(
-        self, *, site_id: str | None, status: HoldStatus | None, limit: int, offset: int
+        self,
+        *,
+        site_id: str | None,
+        status: HoldStatus | None,
+        limit: int,
+        offset: int,
+        visible: Visibility | None = None,
     ) -> Page[Hold]:
         h = orm.holds
         stmt = sa.select(Hold).order_by(h.c.placed_at.desc(), h.c.id)
+        if visible is not None:
+            stmt = stmt.where(
+                site_condition(visible, h.c.site_id),
+                revision_label_condition(visible, h.c.part_revision_id),
+            )
         if site_id is not None:
             stmt = stmt.where(h.c.site_id == site_id)
         if status is not None:
@@ -386,9 +425,18 @@ class SqlGateLog:
     def append(self, record: dict[str, Any]) -> None:
         self.session.execute(sa.insert(orm.gate_decisions).values(**record))
 
-    def list(self, *, site_id: str | None, limit: int, offset: int) -> Page[dict[str, Any]]:
+    def list(
+        self,
+        *,
+        site_id: str | None,
+        limit: int,
+        offset: int,
+        visible: Visibility | None = None,
+    ) -> Page[dict[str, Any]]:
         g = orm.gate_decisions
         stmt = sa.select(g).order_by(g.c.at.desc(), g.c.id.desc())
+        if visible is not None:
+            stmt = stmt.where(site_condition(visible, g.c.site_id))
         if site_id is not None:
             stmt = stmt.where(g.c.site_id == site_id)
         total = self.session.scalar(

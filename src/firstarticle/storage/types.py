@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -10,6 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+from firstarticle.domain.access import AuthorizationKind, ExportAuthorization
+from firstarticle.domain.classification import ExportRegime
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
@@ -66,3 +69,70 @@ def enum_column_type(enum: type[StrEnum]) -> sa.Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+class StrSet(TypeDecorator[frozenset[str]]):
+    """A set of strings as a sorted JSON array; NULL stays None (meaning 'no limit')."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: frozenset[str] | None, dialect: Dialect) -> Any:
+        return None if value is None else sorted(str(v) for v in value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> frozenset[str] | None:
+        return None if value is None else frozenset(value)
+
+
+class EnumSet(TypeDecorator[frozenset[StrEnum]]):
+    """A set of StrEnum members as a sorted JSON array of their values."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_bind_param(self, value: frozenset[StrEnum] | None, dialect: Dialect) -> Any:
+        return None if value is None else sorted(self.enum(v).value for v in value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> frozenset[StrEnum] | None:
+        return None if value is None else frozenset(self.enum(v) for v in value)
+
+
+class Authorizations(TypeDecorator[tuple[ExportAuthorization, ...]]):
+    """A person's export authorizations as a JSON array (they change with the person)."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: tuple[ExportAuthorization, ...] | None, dialect: Dialect
+    ) -> Any:
+        return [
+            {
+                "id": a.id,
+                "kind": a.kind.value,
+                "regime": a.regime.value if a.regime else None,
+                "categories": sorted(a.categories),
+                "reference": a.reference,
+                "expires_on": a.expires_on.isoformat() if a.expires_on else None,
+                "revoked": a.revoked,
+            }
+            for a in value or ()
+        ]
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> tuple[ExportAuthorization, ...]:
+        return tuple(
+            ExportAuthorization(
+                kind=AuthorizationKind(a["kind"]),
+                regime=ExportRegime(a["regime"]) if a["regime"] else None,
+                categories=frozenset(a["categories"]),
+                reference=a["reference"],
+                expires_on=date.fromisoformat(a["expires_on"]) if a["expires_on"] else None,
+                revoked=a["revoked"],
+                id=a["id"],
+            )
+            for a in value or ()
+        )

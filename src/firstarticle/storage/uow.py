@@ -13,6 +13,7 @@ from firstarticle.domain.errors import ConflictError, DomainError, ValidationErr
 from firstarticle.ports import StorageUnavailableError
 from firstarticle.storage import repositories as repos
 from firstarticle.storage.gate_reader import SqlGateReader
+from firstarticle.storage.identity import SqlIdentityStore, SqlSignatureRepository
 from firstarticle.storage.result_imports import SqlResultImportStore
 
 
@@ -55,6 +56,8 @@ class SqlUnitOfWork:
         self.sync_cursors = repos.SqlSyncCursors(self.session)
         self.gate_reader = SqlGateReader(self.session)
         self.result_imports = SqlResultImportStore(self.session)
+        self.identity = SqlIdentityStore(self.session)
+        self.signatures = SqlSignatureRepository(self.session)
         return self
 
     def __exit__(self, exc_type: object, error: object, tb: object) -> None:

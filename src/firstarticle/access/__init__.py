@@ -1,0 +1,1 @@
+"""Adapters of identity: password hashing, tokens, TOTP and OpenID Connect."""

@@ -1,0 +1,309 @@
+"""Sign-in, sessions, the caller's own account, user and token administration, and export
+classification."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import Field, SecretStr, StringConstraints
+
+from firstarticle.api.deps import SESSION_COOKIE, Anonymous, Ctx, Limit, Offset, get_app_state
+from firstarticle.api.schemas import In, Out, PageOut, PartOut, Text
+from firstarticle.domain.access import AuthorizationKind, Permission, Role
+from firstarticle.domain.classification import ExportRegime
+from firstarticle.services import catalog, identity
+
+router = APIRouter(prefix="/api/v1")
+
+Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
+Password = Annotated[SecretStr, Field(min_length=1, max_length=1024)]
+Totp = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10)]
+
+
+class LoginIn(In):
+    username: Username
+    password: Password
+    totp_code: Totp | None = None
+
+
+class MeOut(Out):
+    id: str
+    username: str
+    printed_name: str
+    roles: list[str]
+    site_ids: list[str] | None
+    permissions: list[str]
+    method: str
+
+
+class SessionOut(Out):
+    user: MeOut
+    csrf_token: str
+    expires_at: datetime
+
+
+class PasswordIn(In):
+    current_password: Password | None = None
+    new_password: Password
+
+
+class TotpOut(Out):
+    otpauth_uri: str
+
+
+class AuthorizationOut(Out):
+    id: str
+    kind: str
+    regime: str | None
+    categories: list[str]
+    reference: str | None
+    expires_on: date | None
+    revoked: bool
+
+
+class UserOut(Out):
+    id: str
+    username: str
+    printed_name: str
+    email: str | None
+    roles: list[str]
+    site_ids: list[str]
+    all_sites: bool
+    citizenships: list[str]
+    authorizations: list[AuthorizationOut]
+    active: bool
+    totp: bool
+    sso: bool
+    created_at: datetime
+
+
+class UserIn(In):
+    username: Username
+    printed_name: Text
+    roles: list[Role] = Field(min_length=1, max_length=len(Role))
+    sites: list[Annotated[str, StringConstraints(max_length=32)]] = Field(
+        default_factory=list, max_length=100, description="Site codes."
+    )
+    all_sites: bool = False
+    citizenships: list[Annotated[str, StringConstraints(min_length=2, max_length=2)]] = Field(
+        default_factory=list, max_length=10
+    )
+    email: Annotated[str, StringConstraints(max_length=320)] | None = None
+    password: Password | None = None
+
+
+class GrantIn(In):
+    roles: list[Role] = Field(default_factory=list, max_length=len(Role))
+    revoke_roles: list[Role] = Field(default_factory=list, max_length=len(Role))
+    sites: list[Annotated[str, StringConstraints(max_length=32)]] = Field(
+        default_factory=list, max_length=100
+    )
+    revoke_sites: list[Annotated[str, StringConstraints(max_length=32)]] = Field(
+        default_factory=list, max_length=100
+    )
+    all_sites: bool | None = None
+    reason: Text
+
+
+class AuthorizationIn(In):
+    kind: AuthorizationKind
+    regime: ExportRegime | None = None
+    categories: list[Annotated[str, StringConstraints(max_length=32)]] = Field(
+        default_factory=list, max_length=50
+    )
+    reference: Annotated[str, StringConstraints(max_length=100)] | None = None
+    expires_on: date | None = None
+    reason: Text
+
+
+class ReasonIn(In):
+    reason: Text
+
+
+class TokenIn(In):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    scopes: list[Permission] = Field(default_factory=list, max_length=len(Permission))
+    days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class TokenOut(Out):
+    id: str
+    name: str
+    scopes: list[str] | None
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+class IssuedTokenOut(TokenOut):
+    token: str = Field(description="Shown once; only its SHA-256 is kept.")
+
+
+class ClassificationIn(In):
+    regime: ExportRegime
+    category: Annotated[str, StringConstraints(max_length=32)] | None = None
+    revision_id: str | None = None
+    reason: Text
+
+
+def _me(ctx: Ctx) -> MeOut:
+    p = ctx.principal
+    return MeOut(
+        id=p.user_id,
+        username=p.username,
+        printed_name=p.printed_name,
+        roles=sorted(r.value for r in p.roles),
+        site_ids=sorted(p.site_ids) if p.site_ids is not None else None,
+        permissions=sorted(x.value for x in p.permissions),
+        method=p.method.value,
+    )
+
+
+def set_session_cookie(request: Request, response: Response, signed: identity.SignedIn) -> None:
+    """Put the new session in an HttpOnly, SameSite=Lax cookie (Secure unless configured off)."""
+    settings = get_app_state(request).settings
+    response.set_cookie(
+        SESSION_COOKIE,
+        signed.secret,
+        max_age=int(settings.session_absolute_hours * 3600),
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+        path="/",
+    )
+
+
+@router.post("/session", status_code=201, response_model=SessionOut, tags=["access"])
+def login(body: LoginIn, request: Request, response: Response, ctx: Anonymous) -> Any:
+    """Sign in with password (and TOTP code where required); a new session id every time."""
+    signed = identity.login(ctx, body.username, body.password.get_secret_value(), body.totp_code)
+    set_session_cookie(request, response, signed)
+    return SessionOut(
+        user=_me(ctx.as_principal(signed.principal)),
+        csrf_token=signed.csrf_token,
+        expires_at=signed.expires_at,
+    )
+
+
+@router.delete("/session", status_code=204, tags=["access"])
+def logout(request: Request, ctx: Ctx) -> Response:
+    """End this browser session."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        identity.logout(ctx, cookie)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/me", response_model=MeOut, tags=["access"])
+def me(ctx: Ctx) -> Any:
+    return _me(ctx)
+
+
+@router.post("/me/password", status_code=204, tags=["access"])
+def change_password(body: PasswordIn, ctx: Ctx) -> Response:
+    identity.set_password(
+        ctx,
+        ctx.actor,
+        body.new_password.get_secret_value(),
+        body.current_password.get_secret_value() if body.current_password else None,
+    )
+    return Response(status_code=204)
+
+
+@router.post("/me/totp", status_code=201, response_model=TotpOut, tags=["access"])
+def enrol_totp(ctx: Ctx) -> Any:
+    """A new TOTP secret for the caller, as the otpauth:// URI an authenticator app reads."""
+    return TotpOut(otpauth_uri=identity.enrol_totp(ctx, ctx.actor))
+
+
+@router.get("/users", response_model=PageOut[UserOut], tags=["access"])
+def list_users(ctx: Ctx, limit: Limit = None, offset: Offset = None) -> Any:
+    page = identity.list_users(ctx, limit, offset)
+    return {
+        "items": [identity.describe(u) for u in page.items],
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+    }
+
+
+@router.post("/users", status_code=201, response_model=UserOut, tags=["access"])
+def create_user(body: UserIn, ctx: Ctx) -> Any:
+    data = body.model_dump()
+    data["password"] = body.password.get_secret_value() if body.password else None
+    return identity.describe(identity.create_user(ctx, **data))
+
+
+@router.get("/users/{username}", response_model=UserOut, tags=["access"])
+def get_user(username: str, ctx: Ctx) -> Any:
+    return identity.describe(identity.get_user(ctx, username))
+
+
+@router.post("/users/{username}/grants", response_model=UserOut, tags=["access"])
+def grant(username: str, body: GrantIn, ctx: Ctx) -> Any:
+    return identity.describe(identity.grant(ctx, username, **body.model_dump()))
+
+
+@router.post(
+    "/users/{username}/authorizations", status_code=201, response_model=UserOut, tags=["access"]
+)
+def add_authorization(username: str, body: AuthorizationIn, ctx: Ctx) -> Any:
+    return identity.describe(identity.add_authorization(ctx, username, **body.model_dump()))
+
+
+@router.post(
+    "/users/{username}/authorizations/{authorization_id}/revocation",
+    response_model=UserOut,
+    tags=["access"],
+)
+def revoke_authorization(username: str, authorization_id: str, body: ReasonIn, ctx: Ctx) -> Any:
+    return identity.describe(
+        identity.revoke_authorization(ctx, username, authorization_id, body.reason)
+    )
+
+
+@router.post("/users/{username}/disable", response_model=UserOut, tags=["access"])
+def disable_user(username: str, body: ReasonIn, ctx: Ctx) -> Any:
+    return identity.describe(identity.disable_user(ctx, username, body.reason))
+
+
+def _token(t: Any) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "name": t.name,
+        "scopes": sorted(t.scopes) if t.scopes else None,
+        "created_at": t.created_at,
+        "expires_at": t.expires_at,
+        "revoked_at": t.revoked_at,
+    }
+
+
+@router.post(
+    "/users/{username}/tokens", status_code=201, response_model=IssuedTokenOut, tags=["access"]
+)
+def create_token(username: str, body: TokenIn, ctx: Ctx) -> Any:
+    issued = identity.create_token(
+        ctx, username, name=body.name, scopes=body.scopes or None, days=body.days
+    )
+    return {**_token(issued.token), "token": issued.secret}
+
+
+@router.get("/users/{username}/tokens", response_model=list[TokenOut], tags=["access"])
+def list_tokens(username: str, ctx: Ctx) -> Any:
+    return [_token(t) for t in identity.list_tokens(ctx, username)]
+
+
+@router.post("/tokens/{token_id}/revocation", response_model=TokenOut, tags=["access"])
+def revoke_token(token_id: str, body: ReasonIn, ctx: Ctx) -> Any:
+    return _token(identity.revoke_token(ctx, token_id, body.reason))
+
+
+@router.put("/parts/{part_id}/export-classification", response_model=PartOut, tags=["parts"])
+def classify(part_id: str, body: ClassificationIn, ctx: Ctx) -> Any:
+    """Label a part (or one revision) ITAR with USML category, EAR with ECCN, EAR99 or not
+    controlled, with a reason. Only here: generic updates cannot change a label."""
+    return catalog.classify(ctx, part_id, **body.model_dump())
