@@ -13,6 +13,7 @@ from alembic.config import Config
 from argon2 import PasswordHasher as Argon2Hasher
 from sqlalchemy.orm import Session, sessionmaker
 
+from firstarticle.access.oidc import OidcClient
 from firstarticle.access.secrets import Argon2Passwords
 from firstarticle.config import Settings, get_settings
 from firstarticle.domain.access import Principal, Role
@@ -38,6 +39,25 @@ class Application:
     memory_feeds: dict[SourceSystem, InMemoryRecordFeed] = field(default_factory=dict)
     security: SecurityPolicy = field(default_factory=SecurityPolicy)
     passwords: Argon2Passwords = field(default_factory=Argon2Passwords)
+    oidc_client: OidcClient | None = None
+
+    def oidc(self) -> OidcClient | None:
+        """The OpenID Connect client when single sign-on is configured, else None."""
+        s = self.settings
+        if self.oidc_client is None and s.oidc_issuer:
+            if not (s.oidc_client_id and s.oidc_client_secret and s.oidc_redirect_uri):
+                raise ValidationError(
+                    "OpenID Connect needs FIRSTARTICLE_OIDC_CLIENT_ID, _CLIENT_SECRET and "
+                    "_REDIRECT_URI besides _ISSUER.",
+                    field="oidc",
+                )
+            self.oidc_client = OidcClient(
+                issuer=s.oidc_issuer,
+                client_id=s.oidc_client_id,
+                client_secret=s.oidc_client_secret,
+                redirect_uri=s.oidc_redirect_uri,
+            )
+        return self.oidc_client
 
     @staticmethod
     def translate_error(error: Exception) -> DomainError | None:

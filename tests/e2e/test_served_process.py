@@ -243,3 +243,74 @@ def test_a_foreign_design_engineer_sees_nothing_of_the_itar_part(served: Served)
         timeout=10.0,
     ).json()
     assert "7A5000-1" not in {p["number"] for p in parts["items"]}
+
+
+SENTINEL = "ITAR-SENTINEL-7f3c9e"
+
+
+def test_controlled_technical_data_never_reaches_the_server_log(served: Served) -> None:
+    """A3: a sentinel in ITAR data (part name, requirement text) is read, refused, exported
+    and mis-sent through the real process, and never appears in its log."""
+    base = served.base_url
+
+    def as_(username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {served.token_for(username)}"}
+
+    quality, design, foreign = as_("m.keller"), as_("k.wright"), as_("a.moreau")
+    with httpx.Client(base_url=base, timeout=10.0) as http:
+        part = http.post(
+            "/api/v1/parts",
+            json={"number": "9X0001-1", "name": f"Guidance fin {SENTINEL}"},
+            headers=quality,
+        )
+        assert part.status_code == 201, part.text
+        part_id = part.json()["id"]
+        classified = http.put(
+            f"/api/v1/parts/{part_id}/export-classification",
+            json={"regime": "itar", "category": "XIX", "reason": "CJ determination 2026-114"},
+            headers=design,
+        )
+        assert classified.status_code == 200, classified.text
+        rev = http.post(
+            f"/api/v1/parts/{part_id}/revisions",
+            json={"revision": "A", "drawings": [{"number": "9X0001", "revision": "A"}]},
+            headers=quality,
+        )
+        assert rev.status_code == 201, rev.text
+        chars = http.post(
+            f"/api/v1/revisions/{rev.json()['id']}/characteristics",
+            json={
+                "characteristics": [
+                    {
+                        "drawing_number": "9X0001",
+                        "balloon": "1",
+                        "ctype": "note",
+                        "requirement": f"Seeker window coating {SENTINEL}",
+                    }
+                ]
+            },
+            headers=quality,
+        )
+        assert chars.status_code == 201, chars.text
+        seen = http.get(f"/api/v1/parts/{part_id}", headers=quality)
+        assert SENTINEL in seen.text
+        hidden = http.get(f"/api/v1/parts/{part_id}", headers=foreign)
+        assert hidden.status_code == 404
+        assert SENTINEL not in hidden.text
+        listed = http.get("/api/v1/parts", params={"limit": 200}, headers=foreign)
+        assert SENTINEL not in listed.text
+        # A duplicate and a malformed request carry the sentinel in; errors must not log it.
+        http.post(
+            "/api/v1/parts",
+            json={"number": "9X0001-1", "name": f"Guidance fin {SENTINEL}"},
+            headers=quality,
+        )
+        http.post(
+            f"/api/v1/revisions/{rev.json()['id']}/characteristics",
+            json={"characteristics": [{"drawing_number": "9X0001", "balloon": SENTINEL * 5}]},
+            headers=quality,
+        )
+    time.sleep(0.5)  # let the server flush its log
+    log = served.log.read_text(errors="replace")
+    assert "GET /api/v1/parts" in log  # the access log is there and was written
+    assert SENTINEL not in log

@@ -6,13 +6,23 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import Field, SecretStr, StringConstraints
 
+from firstarticle.access.oidc import OidcClient, OidcError
 from firstarticle.api.deps import SESSION_COOKIE, Anonymous, Ctx, Limit, Offset, get_app_state
 from firstarticle.api.schemas import In, Out, PageOut, PartOut, Text
-from firstarticle.domain.access import AuthorizationKind, Permission, Role
+from firstarticle.domain.access import (
+    AuthenticationError,
+    AuthMethod,
+    AuthorizationKind,
+    Permission,
+    Role,
+)
 from firstarticle.domain.classification import ExportRegime
+from firstarticle.domain.errors import NotFoundError
 from firstarticle.services import catalog, identity
 
 router = APIRouter(prefix="/api/v1")
@@ -307,3 +317,67 @@ def classify(part_id: str, body: ClassificationIn, ctx: Ctx) -> Any:
     """Label a part (or one revision) ITAR with USML category, EAR with ECCN, EAR99 or not
     controlled, with a reason. Only here: generic updates cannot change a label."""
     return catalog.classify(ctx, part_id, **body.model_dump())
+
+
+OIDC_COOKIE = "fa_oidc"
+
+
+def _oidc(request: Request) -> OidcClient:
+    client = get_app_state(request).oidc()
+    if client is None:
+        raise NotFoundError("Single sign-on is not configured.", record="oidc")
+    return client
+
+
+@router.get("/auth/oidc/login", status_code=302, tags=["access"])
+def oidc_login(request: Request) -> Response:
+    """Start single sign-on: redirect to the identity provider with state, nonce and PKCE."""
+    start = _oidc(request).begin()
+    response = RedirectResponse(start.authorization_url, status_code=302)
+    settings = get_app_state(request).settings
+    # The values the callback must match stay in this browser, HttpOnly and short-lived.
+    response.set_cookie(
+        OIDC_COOKIE,
+        f"{start.state}.{start.nonce}.{start.code_verifier}",
+        max_age=600,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+        path="/api/v1/auth/oidc",
+    )
+    return response
+
+
+@router.get("/auth/oidc/callback", response_model=SessionOut, tags=["access"])
+def oidc_callback(
+    request: Request,
+    ctx: Anonymous,
+    code: Annotated[str, Query(max_length=2000)] = "",
+    state: Annotated[str, Query(max_length=500)] = "",
+) -> Any:
+    """Finish single sign-on: check the ID token, find the linked user, open a session."""
+    client = _oidc(request)
+    kept = request.cookies.get(OIDC_COOKIE, "").split(".")
+    if len(kept) != 3 or not code:
+        raise AuthenticationError("Single sign-on was not started here; start again.")
+    try:
+        who = client.finish(
+            code=code,
+            state=state,
+            expected_state=kept[0],
+            nonce=kept[1],
+            code_verifier=kept[2],
+        )
+    except OidcError as error:
+        raise AuthenticationError(f"Single sign-on failed: {error.message}") from None
+    user = identity.link_oidc(ctx, who.issuer, who.subject, who.email)
+    signed = identity.open_session(ctx, user, AuthMethod.OIDC_SESSION)
+    body = SessionOut(
+        user=_me(ctx.as_principal(signed.principal)),
+        csrf_token=signed.csrf_token,
+        expires_at=signed.expires_at,
+    )
+    response = JSONResponse(jsonable_encoder(body))
+    set_session_cookie(request, response, signed)
+    response.delete_cookie(OIDC_COOKIE, path="/api/v1/auth/oidc")
+    return response

@@ -499,18 +499,20 @@ class SignedIn:
 
 
 def _security_event(
-    ctx: ServiceContext, action: str, username: str, user: User | None, nonce: str | None = None
+    ctx: ServiceContext, action: str, username: str, user_id: str | None, nonce: str | None = None
 ) -> None:
+    """Count a failed attempt and write it to the audit trail, in its own transaction (the
+    refused operation itself rolled back)."""
     with ctx.uow_factory() as uow:
-        if nonce is not None and user is not None:
+        if nonce is not None and user_id is not None:
             # The refused attempt still uses the nonce up: the next try needs a fresh one.
-            uow.identity.take_nonce(secrets.digest(nonce), user.id, ctx.clock.now())
+            uow.identity.take_nonce(secrets.digest(nonce), user_id, ctx.clock.now())
         uow.identity.add_failure(username, action, ctx.clock.now())
         uow.audit.append(
             Event(
                 action=f"security.{action}_failed",
                 record_type="user",
-                record_id=user.id if user else "unknown",
+                record_id=user_id or "unknown",
                 site_id=None,
                 actor=username,
                 at=ctx.clock.now(),
@@ -569,6 +571,7 @@ def login(
     with ctx.uow_factory() as uow:
         _throttle(uow, ctx, name, LOGIN)
         user = uow.identity.by_username(name) if name else None
+        user_id = user.id if user else None
         if not _check_credentials(ctx, uow, user, password or "", totp_code):
             uow.rollback()
             failed = True
@@ -595,7 +598,7 @@ def login(
             uow.commit()
             principal = user.principal(AuthMethod.PASSWORD_SESSION)
     if failed:
-        _security_event(ctx, LOGIN, name, user)
+        _security_event(ctx, LOGIN, name, user_id)
         raise AuthenticationError("The username or password is not correct.")
     return SignedIn(principal, secret, csrf, session.expires_at)
 
@@ -720,6 +723,7 @@ def reauthenticate(
         raise ForbiddenError("Tokens cannot sign; a person signs in a session.")
     _throttle(uow, ctx, principal.username, SIGNING)
     user = uow.identity.user(principal.user_id)
+    user_id = user.id if user else None
     fresh = uow.identity.take_nonce(secrets.digest(nonce or ""), principal.user_id, ctx.clock.now())
     if not fresh:
         raise AuthenticationError(
@@ -727,7 +731,7 @@ def reauthenticate(
         )
     if not _check_credentials(ctx, uow, user, password or "", totp_code):
         uow.rollback()
-        _security_event(ctx, SIGNING, principal.username, user, nonce)
+        _security_event(ctx, SIGNING, principal.username, user_id, nonce)
         raise AuthenticationError("The password or second factor is not correct.")
     assert user is not None
     return user
