@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from bench.common import database_url, fresh_application, save
 from firstarticle.config import Settings
 from firstarticle.demo import loader
+from firstarticle.services import identity
 from firstarticle.storage import orm
 
 
@@ -64,7 +65,7 @@ def _questions(engine: sa.Engine) -> list[dict[str, Any]]:
         ]
 
 
-def _lua(questions: list[dict[str, Any]], gate: bool) -> str:
+def _lua(questions: list[dict[str, Any]], gate: bool, token: str = "") -> str:
     """A wrk script that sends a random question (or baseline lookup) each time."""
     lines = ["local requests = {}", "init = function(args)"]
     for q in questions:
@@ -72,7 +73,7 @@ def _lua(questions: list[dict[str, Any]], gate: bool) -> str:
             body = json.dumps(q["gate"]).replace("\\", "\\\\").replace('"', '\\"')
             lines.append(
                 f'  requests[#requests + 1] = wrk.format("POST", "/api/v1/gate/checks", '
-                f'{{["Content-Type"] = "application/json", ["X-Actor"] = "erp"}}, '
+                f'{{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {token}"}}, '
                 f'"{body}")'
             )
         else:
@@ -139,6 +140,8 @@ def run(seconds: float = 20, clients: int = 16) -> dict[str, Any]:
         app = fresh_application(url)
         loader.load(app.context("bench"))
         questions = _questions(app.engine)
+        # The ERP asks as it does in a plant: with the demo-erp account's bearer token.
+        token = identity.create_token(app.context("bench"), "demo-erp", name="W1").secret
         app.engine.dispose()
         port = _free_port()
         server = subprocess.Popen([sys.executable, "-m", "bench.gate_server", url, str(port)])
@@ -153,7 +156,7 @@ def run(seconds: float = 20, clients: int = 16) -> dict[str, Any]:
             base_script = Path(tmp) / "baseline.lua"
             base_script.write_text(_lua(questions, gate=False))
             gate_script = Path(tmp) / "gate.lua"
-            gate_script.write_text(_lua(questions, gate=True))
+            gate_script.write_text(_lua(questions, gate=True, token=token))
             _wrk(base, base_script, clients, 2)  # warm-up
             baseline = _wrk(base, base_script, clients, seconds)
             gate = _wrk(base, gate_script, clients, seconds)

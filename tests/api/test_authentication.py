@@ -254,3 +254,28 @@ def test_the_password_never_appears_in_an_error_answer(authed_client: TestClient
     )
     assert response.status_code == 422
     assert secret not in response.text
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("status", "approved"),
+        ("signatures", []),
+        ("holds", []),
+        ("export_classification", {"regime": "not_controlled"}),
+        ("export_regime", "not_controlled"),
+    ],
+)
+def test_a_generic_update_cannot_set_status_signatures_holds_or_export_label(
+    client: TestClient, ctx: ServiceContext, field: str, value: Any
+) -> None:
+    """PATCH of an FAI refuses protected fields with 422 and changes nothing (A1)."""
+    import plant
+
+    fai = plant.an_fai(ctx, plant.a_plant(ctx))
+    before = client.get(f"{API}/first-articles/{fai.fai.id}").json()
+    response = client.patch(f"{API}/first-articles/{fai.fai.id}", json={field: value})
+    assert response.status_code == 422
+    after = client.get(f"{API}/first-articles/{fai.fai.id}").json()
+    assert after["version"] == before["version"]
+    assert after["status"] == before["status"]
