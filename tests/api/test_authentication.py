@@ -257,7 +257,7 @@ def test_the_password_never_appears_in_an_error_answer(authed_client: TestClient
 
 
 @pytest.mark.parametrize(
-    "field,value",
+    ("field", "value"),
     [
         ("status", "approved"),
         ("signatures", []),
