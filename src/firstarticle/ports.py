@@ -10,6 +10,7 @@ from typing import Any, Generic, NamedTuple, Protocol, Self, TypeVar
 
 from firstarticle.domain import model
 from firstarticle.domain.access import ApiToken, BrowserSession, User, Visibility
+from firstarticle.domain.classification import ExportClassification
 from firstarticle.domain.errors import DomainError
 from firstarticle.domain.events import Event
 from firstarticle.domain.holds import CoveringFai, Hold, HoldOverride, HoldStatus
@@ -73,6 +74,7 @@ class PartRepository(Protocol):
         self, source: str, external_id: str
     ) -> model.PartRevision | None: ...
     def characteristic_in_use(self, characteristic_id: str) -> bool: ...
+    def revision_labels(self, revision_id: str) -> Sequence[ExportClassification]: ...
 
 
 class WorkOrderRepository(Protocol):

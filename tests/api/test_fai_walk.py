@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+import plant
 import pytest
 from fastapi.testclient import TestClient
 
@@ -152,6 +154,19 @@ def create_fai(client: TestClient, shop: Shop, **fields: Any) -> dict[str, Any]:
     return fai
 
 
+SIGNED = {"request_review": "verified", "approve_internally": "reviewed_approved"}
+
+
+def sign(client: TestClient, fai_id: str, meaning: str, *, actor: str = ENGINEER) -> httpx.Response:
+    """``actor`` signs with a fresh nonce and their password; the raw answer."""
+    nonce = call(client, "POST", "/signing-nonces", actor=actor, expect=201)["nonce"]
+    return client.post(
+        f"{API}/first-articles/{fai_id}/signatures",
+        json={"meaning": meaning, "nonce": nonce, "password": plant.PASSWORD},
+        headers={"X-Actor": actor},
+    )
+
+
 def transition(
     client: TestClient,
     fai_id: str,
@@ -161,6 +176,11 @@ def transition(
     reason: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
+    """Take ``action``; review and internal approval are signatures (field 20, field 22)."""
+    if action in SIGNED:
+        response = sign(client, fai_id, SIGNED[action], actor=actor)
+        assert response.status_code == 201, response.text
+        return call(client, "GET", f"/first-articles/{fai_id}")
     body: dict[str, Any] = {"action": action, **extra}
     if reason is not None:
         body["reason"] = reason
@@ -411,11 +431,7 @@ def test_requesting_review_with_results_missing_is_a_409_guard_failure_with_find
     fai = create_fai(client, shop)
     transition(client, fai["id"], "start")
 
-    response = client.post(
-        f"{API}/first-articles/{fai['id']}/transitions",
-        json={"action": "request_review"},
-        headers={"X-Actor": ENGINEER},
-    )
+    response = sign(client, fai["id"], "verified")
 
     body = problem_of(response, 409, "transition_guard_failed")
     assert {f["rule"] for f in body["findings"]} == {"RESULT_MISSING"}
@@ -434,9 +450,7 @@ def test_an_unverified_manual_result_blocks_the_review(client: TestClient, shop:
     transition(client, fai["id"], "start")
     record_results(client, fai["id"])
 
-    response = client.post(
-        f"{API}/first-articles/{fai['id']}/transitions", json={"action": "request_review"}
-    )
+    response = sign(client, fai["id"], "verified")
 
     body = problem_of(response, 409, "transition_guard_failed")
     assert [f["rule"] for f in body["findings"]] == ["RESULT_MANUAL_UNVERIFIED"]
@@ -762,3 +776,17 @@ def test_field_19_shows_a_nonconformance_until_it_is_cleared(
     )
     assert fai["form1"]["documented_nonconformances"] is False
     assert fai["findings"] == []
+
+
+def test_review_and_internal_approval_are_never_bare_transitions(
+    client: TestClient, shop: Shop
+) -> None:
+    """request_review and approve_internally through /transitions answer 409
+    signature_required: only a re-authenticated signature moves the FAI (R10)."""
+    fai = create_fai(client, shop)
+    transition(client, fai["id"], "start")
+    for action in ("request_review", "approve_internally"):
+        response = client.post(
+            f"{API}/first-articles/{fai['id']}/transitions", json={"action": action}
+        )
+        assert problem_of(response, 409, "signature_required")["meaning"] == SIGNED[action]

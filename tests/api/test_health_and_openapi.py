@@ -148,7 +148,8 @@ def test_every_operation_has_an_id_a_tag_and_a_success_response(client: TestClie
             ids.append(operation["operationId"])
             if path.startswith(API):
                 assert operation.get("tags"), (method, path)
-            assert any(code.startswith("2") for code in operation["responses"]), (method, path)
+            # A redirect (single sign-on) is that route's success.
+            assert any(code[0] in "23" for code in operation["responses"]), (method, path)
     assert len(ids) == len(set(ids))
 
 

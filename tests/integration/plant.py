@@ -11,10 +11,24 @@ from fastapi import FastAPI, Request
 from firstarticle import bootstrap
 from firstarticle.api.deps import get_context
 from firstarticle.domain import model
-from firstarticle.domain.access import Principal
+from firstarticle.domain.access import (
+    AuthMethod,
+    AuthorizationKind,
+    ExportAuthorization,
+    Principal,
+    Role,
+)
 from firstarticle.domain.lifecycle import FaiAction
+from firstarticle.domain.signatures import SignatureMeaning
 from firstarticle.domain.values import AttributeResult
-from firstarticle.services import ServiceContext, catalog, first_articles, orders
+from firstarticle.services import (
+    ServiceContext,
+    catalog,
+    first_articles,
+    identity,
+    orders,
+    signatures,
+)
 from firstarticle.services.catalog import CharacteristicSpec as Spec
 from firstarticle.services.first_articles import FirstArticleDetail, ResultInput
 
@@ -129,8 +143,9 @@ def approve(ctx: ServiceContext, fai_id: str, **decision: Any) -> FirstArticleDe
     """Walk an FAI with complete results to a customer decision (approved by default)."""
     first_articles.transition(ctx, fai_id, FaiAction.START)
     complete_results(ctx, fai_id)
-    for action in (FaiAction.REQUEST_REVIEW, FaiAction.APPROVE_INTERNALLY, FaiAction.SUBMIT):
-        first_articles.transition(as_(ctx, "q.manager"), fai_id, action)
+    sign(ctx, fai_id, SignatureMeaning.VERIFIED, "q.verifier")
+    sign(ctx, fai_id, SignatureMeaning.REVIEWED_APPROVED, "q.manager")
+    first_articles.transition(as_(ctx, "q.manager"), fai_id, FaiAction.SUBMIT)
     outcome = decision.pop("outcome", model.DecisionOutcome.APPROVED)
     return first_articles.record_customer_decision(
         ctx,
@@ -143,12 +158,51 @@ def approve(ctx: ServiceContext, fai_id: str, **decision: Any) -> FirstArticleDe
     )
 
 
+PASSWORD = "plant-test-password"
+
+
+def person(ctx: ServiceContext, username: str) -> Principal:
+    """A stored user (created on first use, password PASSWORD, US person) acting with every
+    permission at every site, as a signed-in person: for tests about what, not who."""
+    with ctx.uow_factory() as uow:
+        user = uow.identity.by_username(username)
+    if user is None:
+        trusted = ctx.as_principal(Principal.trusted("test-admin"))
+        user = identity.create_user(
+            trusted,
+            username=username,
+            printed_name=username.replace(".", " ").title(),
+            roles=[Role.QUALITY_ENGINEER],
+            all_sites=True,
+            password=PASSWORD,
+        )
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        printed_name=user.printed_name,
+        roles=frozenset(Role),
+        site_ids=None,
+        authorizations=(ExportAuthorization(AuthorizationKind.US_PERSON),),
+        method=AuthMethod.PASSWORD_SESSION,
+    )
+
+
+def sign(
+    ctx: ServiceContext, fai_id: str, meaning: SignatureMeaning, username: str
+) -> FirstArticleDetail:
+    """``username`` signs the FAI with a fresh nonce and their password."""
+    signer = ctx.as_principal(person(ctx, username))
+    nonce, _ = identity.issue_signing_nonce(signer)
+    return signatures.sign_first_article(signer, fai_id, meaning, nonce=nonce, password=PASSWORD)
+
+
 def trusting(app: FastAPI, application: bootstrap.Application) -> FastAPI:
     """``app`` with the caller taken from ``X-Actor`` as a trusted principal (tests only)."""
 
     def trusted(request: Request) -> ServiceContext:
         actor = request.headers.get("x-actor", "").strip() or "q.engineer"
-        return application.context(actor, request.state.request_id)
+        base = application.context("test-admin", request.state.request_id)
+        return base.as_principal(person(base, actor))
 
     app.dependency_overrides[get_context] = trusted
     return app

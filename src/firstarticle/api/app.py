@@ -17,6 +17,7 @@ from firstarticle.api import mirror as mirror_api
 from firstarticle.api import problems
 from firstarticle.api import result_import as result_import_api
 from firstarticle.api import schemas as s
+from firstarticle.api import signatures as signatures_api
 from firstarticle.api.deps import Ctx, Limit, Offset, get_app_state
 from firstarticle.bootstrap import Application
 from firstarticle.domain.holds import HoldStatus
@@ -442,4 +443,5 @@ def create_app(application: Application) -> FastAPI:
     app.include_router(mirror_api.router)
     app.include_router(characteristic_import_api.router)
     app.include_router(result_import_api.router)
+    app.include_router(signatures_api.router)
     return app

@@ -15,7 +15,7 @@ from starlette.routing import Match
 
 from firstarticle.domain import errors
 from firstarticle.domain.access import AuthenticationError, ForbiddenError, TooManyAttemptsError
-from firstarticle.domain.signatures import SeparationOfDutiesError
+from firstarticle.domain.signatures import SeparationOfDutiesError, SignatureRequiredError
 from firstarticle.ports import StorageUnavailableError
 from firstarticle.services.idempotency import IdempotencyKeyReusedError
 
@@ -28,6 +28,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
     (ForbiddenError, 403),
     (TooManyAttemptsError, 429),
     (SeparationOfDutiesError, 409),
+    (SignatureRequiredError, 409),
     (errors.NotFoundError, 404),
     (errors.TransitionNotAllowedError, 409),
     (errors.GuardFailedError, 409),

@@ -16,11 +16,12 @@ from decimal import Decimal
 from importlib import resources
 
 from firstarticle.domain import model
-from firstarticle.domain.access import AuthorizationKind, Principal, Role
+from firstarticle.domain.access import AuthMethod, AuthorizationKind, Principal, Role
 from firstarticle.domain.classification import ExportRegime
 from firstarticle.domain.errors import NotFoundError
 from firstarticle.domain.holds import HoldStatus
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus, actions_from
+from firstarticle.domain.signatures import SignatureMeaning
 from firstarticle.domain.values import AttributeResult
 from firstarticle.integrations.inspection.qif import QifResults, read_qif_results
 from firstarticle.services import (
@@ -30,9 +31,10 @@ from firstarticle.services import (
     holds,
     identity,
     orders,
+    signatures,
 )
 from firstarticle.services.catalog import CharacteristicSpec as Spec
-from firstarticle.services.first_articles import ResultInput
+from firstarticle.services.first_articles import SIGNED_ACTIONS, ResultInput
 
 Progress = Callable[[str, int, int], None]
 CT = model.CharacteristicType
@@ -383,6 +385,27 @@ def _complete_form2(ctx: ServiceContext, fai_id: str) -> None:
     )
 
 
+def _sign(
+    ctx: ServiceContext, fai_id: str, meaning: SignatureMeaning, username: str
+) -> first_articles.FirstArticleDetail:
+    """``username`` signs as a person would: fresh nonce, password. The loader lets the demo
+    people sign at every site (the demo has one quality manager for both)."""
+    with ctx.uow_factory() as uow:
+        user = uow.identity.by_username(username)
+    assert user is not None, username
+    signer = ctx.as_principal(
+        dataclasses.replace(
+            Principal.trusted(username, user.printed_name),
+            user_id=user.id,
+            method=AuthMethod.PASSWORD_SESSION,
+        )
+    )
+    nonce, _ = identity.issue_signing_nonce(signer)
+    return signatures.sign_first_article(
+        signer, fai_id, meaning, nonce=nonce, password=DEMO_PASSWORD
+    )
+
+
 def _walk(
     ctx: ServiceContext, fai_id: str, to: FaiStatus, *, decided_at: datetime, reason: str = ""
 ) -> None:
@@ -396,7 +419,10 @@ def _walk(
     current = first_articles.get_first_article(ctx, fai_id).fai.status
     for status, action, actor in steps:
         if action in actions_from(current):
-            current = first_articles.transition(_as(ctx, actor), fai_id, action).fai.status
+            if action in SIGNED_ACTIONS:
+                current = _sign(ctx, fai_id, SIGNED_ACTIONS[action], actor).fai.status
+            else:
+                current = first_articles.transition(_as(ctx, actor), fai_id, action).fai.status
         if status is to:
             return
     outcome = {
@@ -453,6 +479,7 @@ def load(ctx: ServiceContext, progress: Progress | None = None) -> DemoSummary:
         ctx, code="HELIX", name="Helix Space", channel=model.CustomerChannel.EMAIL_PACKAGE
     )
     summary.customers = 4
+    summary.users = create_demo_people(ctx)
 
     # Journey 1: bracket 7A1234-101 rev C for Aero Prime, 42 characteristics, NC on balloon 17.
     report("bracket 7A1234-101", 1, total_steps)
@@ -785,7 +812,6 @@ def load(ctx: ServiceContext, progress: Progress | None = None) -> DemoSummary:
     summary.work_orders += 1
     summary.first_articles += 1
     classify_demo_parts(ctx)
-    summary.users = create_demo_people(ctx)
     report("done", total_steps, total_steps)
     return summary
 

@@ -35,6 +35,12 @@ class SeparationOfDutiesError(DomainError):
     code = "separation_of_duties"
 
 
+class SignatureRequiredError(DomainError):
+    """The transition is performed by an electronic signature, not by a bare request."""
+
+    code = "signature_required"
+
+
 class SignatureMeaning(StrEnum):
     """What a signer means by signing; :attr:`rule` says where and when it applies."""
 

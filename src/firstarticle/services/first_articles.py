@@ -17,6 +17,11 @@ from firstarticle.domain.events import Event
 from firstarticle.domain.forms import Form1, Form3Line, build_form1, build_form3
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus, actions_from
 from firstarticle.domain.mirror import refuse_manual_change
+from firstarticle.domain.signatures import (
+    CONTENT_MEANINGS,
+    MEANING_RULES,
+    SignatureRequiredError,
+)
 from firstarticle.domain.values import AttributeResult, normalize_unit
 from firstarticle.ports import Page, UnitOfWork
 from firstarticle.services import (
@@ -79,11 +84,21 @@ def _load(uow: UnitOfWork, ctx: ServiceContext, fai_id: str, permission: Permiss
     ctx.principal.require_site(fai.site_id, "first article")
     if not ctx.principal.sees_customer(fai.customer_id):
         raise NotFoundError("No such first article.", record="first article")
+    return _assemble(uow, ctx, fai)
+
+
+def _assemble(
+    uow: UnitOfWork, ctx: ServiceContext, fai: model.FirstArticle, *, check_labels: bool = True
+) -> _Loaded:
+    """What the forms and readiness of ``fai`` need. ``check_labels`` off skips the caller's
+    technical-data check: only for work the system does on an FAI it already holds (signature
+    re-checks inside a mirror update), never to answer a caller."""
     revision = found(
         uow.parts.revision(fai.part_revision_id), "Part revision", fai.part_revision_id
     )
     part = found(uow.parts.header(revision.part_id), "Part", revision.part_id)
-    require_technical(ctx, part, revision, "first article")
+    if check_labels:
+        require_technical(ctx, part, revision, "first article")
     work_order = found(uow.work_orders.get(fai.work_order_id), "Work order", fai.work_order_id)
     characteristics = {c.id: c for c in revision.characteristics}
     strays = [r.characteristic_id for r in fai.results] + [r.characteristic_id for r in fai.form3]
@@ -794,6 +809,13 @@ def add_evidence(
 # --- lifecycle ----------------------------------------------------------------------------
 
 CUSTOMER_ACTIONS = frozenset({FaiAction.APPROVE, FaiAction.ACCEPT_CONDITIONALLY, FaiAction.REJECT})
+# Field 20 and field 22 are signed, and the signature moves the FAI: never a bare transition.
+SIGNED_ACTIONS = {
+    rule.action: rule.meaning
+    for rule in MEANING_RULES
+    if rule.action is not None and rule.meaning in CONTENT_MEANINGS
+}
+RESETTING_ACTIONS = frozenset({FaiAction.RETURN_TO_WORK, FaiAction.REWORK, FaiAction.CANCEL})
 
 
 def transition(
@@ -809,34 +831,63 @@ def transition(
         raise ValidationError(
             "Customer outcomes are recorded as customer decisions.", field="action"
         )
+    if action in SIGNED_ACTIONS:
+        raise SignatureRequiredError(
+            f"To {action.value.replace('_', ' ')}, sign the FAI "
+            f"(POST /first-articles/{{id}}/signatures, meaning {SIGNED_ACTIONS[action].value}): "
+            "the signature performs the transition.",
+            meaning=SIGNED_ACTIONS[action].value,
+        )
     with ctx.uow_factory() as uow:
         loaded = _load(uow, ctx, fai_id, Permission.FAI_TRANSITION)
-        fai = loaded.fai
-        superseded_by_id = None
-        if action is FaiAction.SUPERSEDE:
-            newer = found(
-                uow.first_articles.by_fair_identifier(superseded_by or ""),
-                "First article",
-                superseded_by or "(none given)",
+        events = _apply_action(uow, ctx, loaded, action, reason=reason, superseded_by=superseded_by)
+        if action in RESETTING_ACTIONS:
+            # A package sent back, reworked or cancelled is no longer what was signed.
+            from firstarticle.services import signatures
+
+            events += signatures.withdraw_content_signatures(
+                uow, ctx, loaded.fai, reason or action.value
             )
-            if (
-                newer.part_revision_id == fai.part_revision_id
-                and newer.created_at
-                and fai.created_at
-                and newer.created_at < fai.created_at
-            ):
-                raise ValidationError("An FAI is superseded by a newer one.", field="superseded_by")
-            superseded_by_id = newer.id
-        findings = readiness.blocking(readiness.evaluate(fai, loaded.context))
-        events = fai.apply(
-            action,
-            actor=ctx.actor,
-            at=ctx.clock.now(),
-            reason=reason,
-            blocking_findings=findings,
-            superseded_by_id=superseded_by_id,
-        )
         return _commit_fai(uow, ctx, loaded, events)
+
+
+def _apply_action(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    loaded: _Loaded,
+    action: FaiAction,
+    *,
+    reason: str | None = None,
+    superseded_by: str | None = None,
+) -> list[Event]:
+    """Take ``action`` on the loaded FAI in the caller's unit of work, with the readiness
+    guard and the superseding FAI checked; the events to record, or raise and change nothing.
+    """
+    fai = loaded.fai
+    superseded_by_id = None
+    if action is FaiAction.SUPERSEDE:
+        newer = found(
+            uow.first_articles.by_fair_identifier(superseded_by or ""),
+            "First article",
+            superseded_by or "(none given)",
+        )
+        if (
+            newer.part_revision_id == fai.part_revision_id
+            and newer.created_at
+            and fai.created_at
+            and newer.created_at < fai.created_at
+        ):
+            raise ValidationError("An FAI is superseded by a newer one.", field="superseded_by")
+        superseded_by_id = newer.id
+    findings = readiness.blocking(readiness.evaluate(fai, loaded.context))
+    return fai.apply(
+        action,
+        actor=ctx.actor,
+        at=ctx.clock.now(),
+        reason=reason,
+        blocking_findings=findings,
+        superseded_by_id=superseded_by_id,
+    )
 
 
 def record_customer_decision(
@@ -857,6 +908,40 @@ def record_customer_decision(
     Approval (and conditional acceptance where the customer ships on it) releases the holds
     the lifecycle lifts; a rejection asking for containment places a containment hold.
     """
+    with ctx.uow_factory() as uow:
+        loaded = _load(uow, ctx, fai_id, Permission.CUSTOMER_DECISION_RECORD)
+        events = _decide(
+            uow,
+            ctx,
+            loaded,
+            outcome=outcome,
+            decided_by=decided_by,
+            decided_at=decided_at,
+            reference=reference,
+            comments=comments,
+            containment=containment,
+            containment_serial_numbers=containment_serial_numbers,
+            containment_lots=containment_lots,
+        )
+        return _commit_fai(uow, ctx, loaded, events)
+
+
+def _decide(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    loaded: _Loaded,
+    *,
+    outcome: model.DecisionOutcome,
+    decided_by: str,
+    decided_at: datetime,
+    reference: str | None = None,
+    comments: str | None = None,
+    containment: bool = False,
+    containment_serial_numbers: Sequence[str] = (),
+    containment_lots: Sequence[str] = (),
+) -> list[Event]:
+    """Record a customer decision on the loaded FAI in the caller's unit of work: the
+    lifecycle move, the decision, the holds it releases or the containment it asks for."""
     if (containment_serial_numbers or containment_lots) and not containment:
         raise ValidationError(
             "Containment serials or lots are given without containment.", field="containment"
@@ -868,56 +953,54 @@ def record_customer_decision(
         raise ValidationError("decided_at needs a time zone.", field="decided_at")
     if decided_at > now:
         raise ValidationError("decided_at is in the future.", field="decided_at")
-    with ctx.uow_factory() as uow:
-        loaded = _load(uow, ctx, fai_id, Permission.CUSTOMER_DECISION_RECORD)
-        fai = loaded.fai
-        if fai.customer_id is None or loaded.customer is None:
-            raise ValidationError("The FAI's work order names no customer.", field="customer")
-        reason = comments if outcome is not model.DecisionOutcome.APPROVED else None
-        events = fai.apply(outcome.action, actor=ctx.actor, at=now, reason=reason)
-        decision = model.CustomerDecision(
-            fai.site_id,
-            fai.id,
-            fai.submission_attempt,
-            outcome,
-            loaded.customer.channel,
-            model.require_text(decided_by, "decided_by"),
-            decided_at,
-            ctx.actor,
-            now,
-            reference,
+    fai = loaded.fai
+    if fai.customer_id is None or loaded.customer is None:
+        raise ValidationError("The FAI's work order names no customer.", field="customer")
+    reason = comments if outcome is not model.DecisionOutcome.APPROVED else None
+    events = fai.apply(outcome.action, actor=ctx.actor, at=now, reason=reason)
+    decision = model.CustomerDecision(
+        fai.site_id,
+        fai.id,
+        fai.submission_attempt,
+        outcome,
+        loaded.customer.channel,
+        model.require_text(decided_by, "decided_by"),
+        decided_at,
+        ctx.actor,
+        now,
+        reference,
+        comments,
+    )
+    fai.decisions.append(decision)
+    events.append(
+        _event(
+            ctx,
+            fai,
+            "fai.customer_decision_recorded",
+            {
+                "customer_decision": (
+                    None,
+                    {
+                        "outcome": outcome.value,
+                        "decided_by": decided_by,
+                        "decided_at": decided_at.isoformat(),
+                        "channel": decision.channel.value,
+                        "reference": reference,
+                    },
+                )
+            },
             comments,
         )
-        fai.decisions.append(decision)
-        events.append(
-            _event(
-                ctx,
-                fai,
-                "fai.customer_decision_recorded",
-                {
-                    "customer_decision": (
-                        None,
-                        {
-                            "outcome": outcome.value,
-                            "decided_by": decided_by,
-                            "decided_at": decided_at.isoformat(),
-                            "channel": decision.channel.value,
-                            "reference": reference,
-                        },
-                    )
-                },
-                comments,
-            )
+    )
+    events += holds.release_by_lifecycle(uow, ctx, fai, loaded.customer)
+    if containment:
+        events += holds.place_containment(
+            uow,
+            ctx,
+            fai,
+            containment_serial_numbers,
+            containment_lots,
+            f"Containment asked by {loaded.customer.name} on rejecting "
+            f"{fai.fair_identifier}: {comments or 'no reason given'}",
         )
-        events += holds.release_by_lifecycle(uow, ctx, fai, loaded.customer)
-        if containment:
-            events += holds.place_containment(
-                uow,
-                ctx,
-                fai,
-                containment_serial_numbers,
-                containment_lots,
-                f"Containment asked by {loaded.customer.name} on rejecting "
-                f"{fai.fair_identifier}: {comments or 'no reason given'}",
-            )
-        return _commit_fai(uow, ctx, loaded, events)
+    return events

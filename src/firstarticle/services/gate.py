@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -60,7 +60,7 @@ def _deny(code: str, message: str) -> tuple[Decision, list[Reason]]:
 
 def _evaluate(
     uow: UnitOfWork, req: GateRequest, at: datetime
-) -> tuple[Decision, list[Reason], str | None, dict[str, Any]]:
+) -> tuple[Decision, list[Reason], str | None, str | None, dict[str, Any]]:
     unknown: list[Reason] = []
     site_code = req.site.strip().upper()
     config = uow.gate_reader.configuration(
@@ -83,7 +83,7 @@ def _evaluate(
             )
         )
     if site_id is None or customer_id is None or revision_id is None:
-        return Decision.DENY, unknown, site_id, {}
+        return Decision.DENY, unknown, site_id, revision_id, {}
     work_order_ids: tuple[str, ...] = ()
     if req.work_order is not None:
         wo = uow.work_orders.by_number(site_id, req.work_order)
@@ -130,7 +130,7 @@ def _evaluate(
     if not req.serial_numbers and req.lot is None:
         unknown.append(Reason("nothing_identified", "Name the serial numbers or the lot."))
     if unknown:
-        return Decision.DENY, unknown, site_id, {}
+        return Decision.DENY, unknown, site_id, revision_id, {}
     question = GateQuestion(
         kind=req.kind,
         site_id=site_id,
@@ -156,7 +156,7 @@ def _evaluate(
         "holds": sorted(h.id for h in holds),
         "overrides": sorted(o.id for h in holds for o in h.overrides),
     }
-    return decision, reasons, site_id, version
+    return decision, reasons, site_id, revision_id, version
 
 
 def check(ctx: ServiceContext, req: GateRequest) -> GateAnswer:
@@ -170,13 +170,15 @@ def check(ctx: ServiceContext, req: GateRequest) -> GateAnswer:
     at = ctx.clock.now()
     decision_id = new_id()
     site_id: str | None = None
+    revision_id: str | None = None
     version: dict[str, Any] = {}
     recorded = False
     try:
         # One transaction reads the facts and records the answer; a failure anywhere in it
         # falls through to the deny below, recorded separately if the database allows.
         with ctx.uow_factory() as uow:
-            decision, reasons, site_id, version = _evaluate(uow, req, at)
+            decision, reasons, site_id, revision_id, version = _evaluate(uow, req, at)
+            recorded_reasons = reasons
             if not ctx.principal.sees_site(site_id):
                 # A system account of one site cannot learn or release anything of another.
                 decision, reasons = _deny(
@@ -189,8 +191,21 @@ def check(ctx: ServiceContext, req: GateRequest) -> GateAnswer:
                 decision, reasons = _deny(
                     "gate_timeout", "The gate did not decide in time and denies."
                 )
+            else:
+                recorded_reasons = reasons
+                reasons = _for_caller(ctx, uow, revision_id, reasons)
             uow.gate_log.append(
-                _row(ctx, decision_id, at, site_id, req, decision, reasons, version)
+                _row(
+                    ctx,
+                    decision_id,
+                    at,
+                    site_id,
+                    req,
+                    decision,
+                    recorded_reasons,
+                    version,
+                    revision_id,
+                )
             )
             uow.commit()
             recorded = True
@@ -199,9 +214,28 @@ def check(ctx: ServiceContext, req: GateRequest) -> GateAnswer:
         log.warning("gate %s denies (%s): %s", decision_id, code, type(error).__name__)
         decision, reasons = _deny(code, "The gate could not establish the facts and denies.")
         recorded = _record(
-            ctx, _row(ctx, decision_id, at, site_id, req, decision, reasons, version)
+            ctx,
+            _row(ctx, decision_id, at, site_id, req, decision, reasons, version, revision_id),
         )
     return GateAnswer(decision, decision_id, tuple(reasons), at, recorded, version)
+
+
+def _for_caller(
+    ctx: ServiceContext, uow: UnitOfWork, revision_id: str | None, reasons: list[Reason]
+) -> list[Reason]:
+    """The reasons as this caller may read them: a caller who may not receive the part's
+    technical data gets the reason codes and record ids, not the texts (a hold's reason may
+    quote the drawing). The decision log keeps the full reasons."""
+    if revision_id is None:
+        return reasons
+    now = ctx.clock.now()
+    labels = uow.parts.revision_labels(revision_id)
+    if labels and all(ctx.principal.may_receive(label, now) for label in labels):
+        return reasons
+    return [
+        replace(r, message="Details are export-controlled; ask someone authorized.")
+        for r in reasons
+    ]
 
 
 def _is_storage(error: Exception) -> bool:
@@ -217,6 +251,7 @@ def _row(
     decision: Decision,
     reasons: Sequence[Reason],
     version: dict[str, Any],
+    revision_id: str | None = None,
 ) -> dict[str, Any]:
     request = asdict(req)
     request["serial_numbers"] = list(req.serial_numbers)
@@ -224,6 +259,7 @@ def _row(
     return {
         "id": decision_id,
         "site_id": site_id,
+        "part_revision_id": revision_id,
         "at": at,
         "kind": req.kind.value,
         "decision": decision.value,

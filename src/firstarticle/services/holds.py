@@ -323,36 +323,40 @@ def request_override(
 
 def sign_override(ctx: ServiceContext, hold_id: str, override_id: str) -> HoldOverride:
     """Second signature by a different person; from now until expiry the override counts."""
-    allowed(ctx, Permission.OVERRIDE_SIGN)
     with ctx.uow_factory() as uow:
-        hold = _visible(uow, ctx, hold_id, for_update=True)
-        override = found(
-            next((o for o in hold.overrides if o.id == override_id), None), "Override", override_id
-        )
-        override.sign(ctx.actor, ctx.clock.now())
-        record(
-            uow,
-            ctx,
-            [
-                hold_event(
-                    ctx,
-                    hold,
-                    "hold.override_signed",
-                    {
-                        "override": (
-                            override.id,
-                            {
-                                "second_signer": ctx.actor,
-                                "expires_at": override.expires_at.isoformat(),
-                            },
-                        )
-                    },
-                    override.reason,
-                )
-            ],
-        )
+        _hold, override, events = _second_signature(uow, ctx, hold_id, override_id)
+        record(uow, ctx, events)
         uow.commit()
         return override
+
+
+def _second_signature(
+    uow: UnitOfWork, ctx: ServiceContext, hold_id: str, override_id: str
+) -> tuple[Hold, HoldOverride, list[Event]]:
+    """Sign an override as its second person in the caller's unit of work (the hold row is
+    locked); the hold, the override and the events to record."""
+    allowed(ctx, Permission.OVERRIDE_SIGN)
+    hold = _visible(uow, ctx, hold_id, for_update=True)
+    override = found(
+        next((o for o in hold.overrides if o.id == override_id), None), "Override", override_id
+    )
+    override.sign(ctx.actor, ctx.clock.now())
+    event = hold_event(
+        ctx,
+        hold,
+        "hold.override_signed",
+        {
+            "override": (
+                override.id,
+                {
+                    "second_signer": ctx.actor,
+                    "expires_at": override.expires_at.isoformat(),
+                },
+            )
+        },
+        override.reason,
+    )
+    return hold, override, [event]
 
 
 def revoke_override(

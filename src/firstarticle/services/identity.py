@@ -9,7 +9,7 @@ security events.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -29,6 +29,7 @@ from firstarticle.domain.access import (
     TooManyAttemptsError,
     User,
     check_username,
+    visibility,
 )
 from firstarticle.domain.classification import ExportRegime
 from firstarticle.domain.errors import ConflictError, ValidationError
@@ -154,6 +155,25 @@ def _managed(uow: UnitOfWork, ctx: ServiceContext, username: str) -> User:
     return user
 
 
+def _passes_on(ctx: ServiceContext, holder: Principal) -> None:
+    """Nobody hands out export access they do not hold themselves (not even administrators)."""
+    now = ctx.clock.now()
+    mine, theirs = visibility(ctx.principal, now), visibility(holder, now)
+    if mine.everything:
+        return
+    if (
+        theirs.everything
+        or not theirs.regimes <= mine.regimes
+        or any(r not in mine.regimes and (r, c) not in mine.pairs for r, c in theirs.pairs)
+    ):
+        raise ForbiddenError("Nobody passes on export access they do not hold themselves.")
+
+
+def _not_self(ctx: ServiceContext, user: User, what: str) -> None:
+    if user.id == ctx.principal.user_id:
+        raise ForbiddenError(f"Nobody {what} for themself; another administrator does.")
+
+
 def get_user(ctx: ServiceContext, username: str) -> User:
     """A user, for administrators (of that user's sites) and for the user themself."""
     with ctx.uow_factory() as uow:
@@ -191,6 +211,7 @@ def grant(
         raise ValidationError("Say why access changes.", field="reason")
     with ctx.uow_factory() as uow:
         user = _managed(uow, ctx, username)
+        _not_self(ctx, user, "changes their own access")
         before_roles, before_sites, before_all = user.roles, user.site_ids, user.all_sites
         new_roles = (user.roles | frozenset(roles or [])) - frozenset(revoke_roles or [])
         if not new_roles:
@@ -261,6 +282,7 @@ def add_authorization(
         raise ValidationError("Say on what basis the authorization is recorded.", field="reason")
     with ctx.uow_factory() as uow:
         user = _managed(uow, ctx, username)
+        _not_self(ctx, user, "records an export authorization")
         granted = ExportAuthorization(
             kind=kind,
             regime=regime,
@@ -269,6 +291,7 @@ def add_authorization(
             expires_on=expires_on,
             id=_new_id(),
         )
+        _passes_on(ctx, replace(user.principal(AuthMethod.TOKEN), authorizations=(granted,)))
         user.authorizations = (*user.authorizations, granted)
         record(
             uow,
@@ -366,6 +389,7 @@ def set_password(
     _check_password(password)
     with ctx.uow_factory() as uow:
         if check_username(username) == ctx.principal.username:
+            _person_in_session(ctx)
             user = found(uow.identity.by_username(username), "user", username)
             if user.password_hash is not None and not _hasher(ctx).verify(
                 user.password_hash, current_password or ""
@@ -411,6 +435,9 @@ def create_token(
         user = _managed(uow, ctx, username)
         if not user.active:
             raise ConflictError(f"{username} is disabled.")
+        if user.id != ctx.principal.user_id:
+            # A token acts with its user's export access: only someone holding it may mint one.
+            _passes_on(ctx, user.principal(AuthMethod.TOKEN))
         secret = secrets.new_token()
         now = ctx.clock.now()
         token = ApiToken(
@@ -677,11 +704,21 @@ def link_oidc(ctx: ServiceContext, issuer: str, subject: str, email: str | None)
 # --- TOTP ------------------------------------------------------------------------------------
 
 
+def _person_in_session(ctx: ServiceContext) -> None:
+    """Own credentials change only in a person's session, never through a token."""
+    if ctx.principal.method is AuthMethod.TOKEN:
+        raise ForbiddenError("A token cannot change its user's credentials.")
+
+
 def enrol_totp(ctx: ServiceContext, username: str) -> str:
     """Give a person a new TOTP secret; returns the otpauth:// URI to show once."""
     with ctx.uow_factory() as uow:
         if check_username(username) == ctx.principal.username:
+            _person_in_session(ctx)
             user = found(uow.identity.by_username(username), "user", username)
+            if user.totp_secret is not None:
+                # Replacing an enrolled factor would let a stolen session drop it.
+                raise ForbiddenError("An administrator re-enrols a second factor.")
         else:
             user = _managed(uow, ctx, username)
         if user.is_system:

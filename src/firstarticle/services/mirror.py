@@ -25,7 +25,7 @@ from firstarticle.domain.mirror import (
     decide,
 )
 from firstarticle.ports import UnitOfWork
-from firstarticle.services import ServiceContext, allowed, found, holds, record
+from firstarticle.services import ServiceContext, allowed, found, holds, record, signatures
 from firstarticle.services.catalog import CharacteristicSpec
 from firstarticle.services.orders import OperationSpec
 
@@ -555,6 +555,8 @@ def _upsert_nonconformance(
     nc.title, nc.characteristic_ids = rec.title, [by_balloon[b] for b in rec.balloons]
     nc.provenance = prov
     target.touch(prov.received_at)
+    # Field 19 and Form 3 field 11 may have changed under field 20 and 22 signatures.
+    rechecked = signatures.recheck_signatures(uow, ctx, target)
     return (
         outcome,
         nc.id,
@@ -572,7 +574,8 @@ def _upsert_nonconformance(
                     "disposition": rec.disposition.value if rec.disposition else None,
                     "first_article": rec.fair_identifier,
                 },
-            )
+            ),
+            *rechecked,
         ],
     )
 

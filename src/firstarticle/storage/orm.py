@@ -435,6 +435,8 @@ gate_decisions = sa.Table(
     metadata,
     sa.Column("id", ID, primary_key=True),
     sa.Column("site_id", ID),
+    # The revision asked about, so lists leave out decisions on data the reader may not see.
+    sa.Column("part_revision_id", ID),
     sa.Column("at", UtcDateTime, nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("decision", sa.String(8), nullable=False),

@@ -14,6 +14,7 @@ from firstarticle.audit.ledger import FIELDS as LEDGER_FIELDS
 from firstarticle.audit.ledger import GENESIS, changes_text, entry_hash
 from firstarticle.domain import model
 from firstarticle.domain.access import Visibility
+from firstarticle.domain.classification import ExportClassification
 from firstarticle.domain.events import Event
 from firstarticle.domain.holds import Hold, HoldOverride, HoldStatus
 from firstarticle.domain.lifecycle import FaiStatus
@@ -148,6 +149,23 @@ class SqlPartRepository:
             )
         )
         return self.session.scalars(stmt).one_or_none()
+
+    def revision_labels(self, revision_id: str) -> list[ExportClassification]:
+        """The part's label and the revision's own, if any, in one statement."""
+        r, p = orm.part_revisions, orm.parts
+        row = self.session.execute(
+            sa.select(
+                p.c.export_regime, p.c.export_category, r.c.export_regime, r.c.export_category
+            )
+            .join(p, p.c.id == r.c.part_id)
+            .where(r.c.id == revision_id)
+        ).one_or_none()
+        if row is None:
+            return []
+        labels = [ExportClassification(row[0], row[1])]
+        if row[2] is not None:
+            labels.append(ExportClassification(row[2], row[3]))
+        return labels
 
     def characteristic_in_use(self, characteristic_id: str) -> bool:
         f, r = orm.form3_rows, orm.inspection_results
@@ -436,7 +454,13 @@ class SqlGateLog:
         g = orm.gate_decisions
         stmt = sa.select(g).order_by(g.c.at.desc(), g.c.id.desc())
         if visible is not None:
-            stmt = stmt.where(site_condition(visible, g.c.site_id))
+            stmt = stmt.where(
+                site_condition(visible, g.c.site_id),
+                sa.or_(
+                    g.c.part_revision_id.is_(None),
+                    revision_label_condition(visible, g.c.part_revision_id),
+                ),
+            )
         if site_id is not None:
             stmt = stmt.where(g.c.site_id == site_id)
         total = self.session.scalar(
