@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import wraps
@@ -32,6 +33,7 @@ from firstarticle.domain.errors import DomainError
 from firstarticle.domain.holds import Decision, GateKind, HoldKind, HoldStatus
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus
 from firstarticle.domain.mirror import SourceSystem
+from firstarticle.domain.signatures import SignatureMeaning
 from firstarticle.domain.values import AttributeResult
 from firstarticle.services import (
     ServiceContext,
@@ -41,6 +43,7 @@ from firstarticle.services import (
     holds,
     identity,
     orders,
+    signatures,
 )
 
 app = typer.Typer(
@@ -861,10 +864,54 @@ def hold_override(
 
 @hold_app.command("sign")
 @cli_command
-def hold_sign(hold_id: str, override_id: str) -> None:
-    """Second signature of an override, by a different person."""
-    override = holds.sign_override(ctx(), hold_id, override_id)
-    out.print(f"override {override.id} effective until {override.expires_at.isoformat()}")
+def hold_sign(
+    hold_id: str,
+    override_id: str,
+    totp: Annotated[str | None, typer.Option(help="TOTP code, where enrolled.")] = None,
+) -> None:
+    """Second signature of an override, by a different person (--as USER), who gives their
+    password again: an electronic signature bound to the override."""
+    c, nonce, password = _signer()
+    signed = signatures.sign_override(
+        c, hold_id, override_id, nonce=nonce, password=password, totp_code=totp
+    )
+    out.print(
+        f"override {signed.override.id} effective until "
+        f"{signed.override.expires_at.isoformat()}; {signed.signature.manifestation}",
+        highlight=False,
+    )
+
+
+def _signer() -> tuple[ServiceContext, str, str]:
+    """The --as user as a person about to sign: a fresh nonce, and the password asked again."""
+    c = ctx()
+    if c.principal.method is not AuthMethod.LOCAL or c.principal.user_id.startswith("local:"):
+        raise AuthenticationError("Name the signer with --as USER (or FIRSTARTICLE_USER).")
+    signer = c.as_principal(replace(c.principal, method=AuthMethod.PASSWORD_SESSION))
+    nonce, _ = identity.issue_signing_nonce(signer)
+    password = typer.prompt(f"Password of {signer.actor}", hide_input=True)
+    return signer, nonce, password
+
+
+@fai_app.command("sign")
+@cli_command
+def fai_sign(
+    fair: str,
+    meaning: Annotated[
+        SignatureMeaning, typer.Option(help="verified (field 20) or reviewed_approved (field 22).")
+    ],
+    totp: Annotated[str | None, typer.Option(help="TOTP code, where enrolled.")] = None,
+) -> None:
+    """Sign an FAI as the --as user, who gives their password again; the signature performs
+    the transition (field 20: review, field 22: internal approval)."""
+    c, nonce, password = _signer()
+    detail = first_articles.first_article_by_fair(c, fair)
+    signatures.sign_first_article(
+        c, detail.fai.id, meaning, nonce=nonce, password=password, totp_code=totp
+    )
+    for view in signatures.signatures_of(c, detail.fai.id):
+        if view.valid:
+            out.print(view.manifestation, highlight=False)
 
 
 # --- audit ---------------------------------------------------------------------------------

@@ -150,7 +150,6 @@ ROUTE_PERMISSION: dict[Route, Need] = {
     ("GET", f"{API}/holds"): P.READ,
     ("GET", f"{API}/holds/{{hold_id}}"): P.READ,
     ("POST", f"{API}/holds/{{hold_id}}/overrides"): P.OVERRIDE_REQUEST,
-    ("POST", f"{API}/holds/{{hold_id}}/overrides/{{override_id}}/signatures"): P.OVERRIDE_SIGN,
     ("POST", f"{API}/holds/{{hold_id}}/overrides/{{override_id}}/revocation"): P.OVERRIDE_REVOKE,
     ("POST", f"{API}/gate/checks"): P.GATE_CHECK,
     ("GET", f"{API}/gate/decisions"): P.GATE_READ,
@@ -876,7 +875,6 @@ OWN_RECORDS: dict[Route, dict[str, str]] = {
     ("POST", f"{API}/users/{{username}}/disable"): {"username": "disable_victim"},
 }
 OVERRIDE_FOR: dict[Route, str] = {
-    ("POST", f"{API}/holds/{{hold_id}}/overrides/{{override_id}}/signatures"): "sign",
     ("POST", f"{API}/holds/{{hold_id}}/overrides/{{override_id}}/revocation"): "revoke",
     ("POST", f"{API}/holds/{{hold_id}}/overrides/{{override_id}}/e-signatures"): "e-sign",
 }

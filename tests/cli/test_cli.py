@@ -41,9 +41,9 @@ def run(demo_db: str, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("COLUMNS", "200")
     _reset()
 
-    def invoke(*args: str, actor: str = "j.ortiz"):
+    def invoke(*args: str, actor: str = "j.ortiz", input: str | None = None):
         monkeypatch.setenv("FIRSTARTICLE_ACTOR", actor)
-        return CliRunner().invoke(cli.app, list(args))
+        return CliRunner().invoke(cli.app, list(args), input=input)
 
     yield invoke
     _reset()
@@ -141,10 +141,40 @@ def test_a_two_person_override_through_the_command_line(run):
     )
     assert requested.exit_code == 0, requested.output
     override_id = requested.output.split("override ")[1].split(" ")[0]
-    own = run("hold", "sign", hold_id, override_id, actor="m.keller")
+    password = "firstarticle-demo\n"
+    own = run("--as", "m.keller", "hold", "sign", hold_id, override_id, input=password)
     assert own.exit_code == 1
-    signed = run("hold", "sign", hold_id, override_id, actor="p.adams")
+    wrong = run("--as", "p.adams", "hold", "sign", hold_id, override_id, input="guess\n")
+    assert wrong.exit_code == 1
+    assert "authentication_required" in wrong.output
+    signed = run("--as", "p.adams", "hold", "sign", hold_id, override_id, input=password)
     assert signed.exit_code == 0, signed.output
+    assert "Pat Adams" in signed.output
+    assert "UTC" in signed.output
+
+
+def test_a_host_operation_cannot_sign(run):
+    """Signing needs a named person (--as) who gives their password."""
+    result = run("fai", "sign", "FAIR-WCH-2026-0042", "--meaning", "verified")
+    assert result.exit_code == 1
+    assert "--as" in result.output
+
+
+def test_acting_as_a_foreign_user_hides_the_itar_part(run):
+    """`--as a.moreau` lists fewer FAIs than the host view and never the ITAR assembly."""
+    mine = run("--as", "a.moreau", "part", "show", "7A5000-1")
+    assert mine.exit_code == 1
+    assert "not_found" in mine.output
+    assert run("part", "show", "7A5000-1").exit_code == 0
+
+
+def test_token_create_prints_a_token_for_the_demo_erp_account(run):
+    """The documented `token create --user demo-erp` prints one bearer token line."""
+    result = run("token", "create", "--user", "demo-erp")
+    assert result.exit_code == 0, result.output
+    tokens = [line for line in result.output.splitlines() if line.startswith("fat_")]
+    assert len(tokens) == 1
+    assert len(tokens[0]) > 40
 
 
 def test_records_import_with_a_dry_run_first(run, tmp_path: Path):

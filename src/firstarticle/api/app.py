@@ -342,15 +342,6 @@ def request_override(hold_id: str, body: s.OverrideIn, ctx: Ctx) -> Any:
 
 
 @router.post(
-    "/holds/{hold_id}/overrides/{override_id}/signatures",
-    response_model=s.OverrideOut,
-    tags=["holds"],
-)
-def sign_override(hold_id: str, override_id: str, ctx: Ctx) -> Any:
-    return holds.sign_override(ctx, hold_id, override_id)
-
-
-@router.post(
     "/holds/{hold_id}/overrides/{override_id}/revocation",
     response_model=s.OverrideOut,
     tags=["holds"],

@@ -385,21 +385,26 @@ def _complete_form2(ctx: ServiceContext, fai_id: str) -> None:
     )
 
 
-def _sign(
-    ctx: ServiceContext, fai_id: str, meaning: SignatureMeaning, username: str
-) -> first_articles.FirstArticleDetail:
-    """``username`` signs as a person would: fresh nonce, password. The loader lets the demo
-    people sign at every site (the demo has one quality manager for both)."""
+def _person(ctx: ServiceContext, username: str) -> ServiceContext:
+    """A demo person signed in, allowed at every site (the loader builds both plants)."""
     with ctx.uow_factory() as uow:
         user = uow.identity.by_username(username)
     assert user is not None, username
-    signer = ctx.as_principal(
+    return ctx.as_principal(
         dataclasses.replace(
             Principal.trusted(username, user.printed_name),
             user_id=user.id,
             method=AuthMethod.PASSWORD_SESSION,
         )
     )
+
+
+def _sign(
+    ctx: ServiceContext, fai_id: str, meaning: SignatureMeaning, username: str
+) -> first_articles.FirstArticleDetail:
+    """``username`` signs as a person would: fresh nonce, password. The loader lets the demo
+    people sign at every site (the demo has one quality manager for both)."""
+    signer = _person(ctx, username)
     nonce, _ = identity.issue_signing_nonce(signer)
     return signatures.sign_first_article(
         signer, fai_id, meaning, nonce=nonce, password=DEMO_PASSWORD
@@ -834,7 +839,9 @@ def _override_urgent_shipment(
         expires_at=now + timedelta(hours=24),
         serial_numbers=[serial],
     )
-    holds.sign_override(_as(ctx, PROGRAM_MANAGER), hold.id, override.id)
+    signer = _person(ctx, PROGRAM_MANAGER)
+    nonce, _ = identity.issue_signing_nonce(signer)
+    signatures.sign_override(signer, hold.id, override.id, nonce=nonce, password=DEMO_PASSWORD)
 
 
 def _fair(ctx: ServiceContext, fai_id: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from firstarticle.domain import model
 from firstarticle.domain.access import Permission
-from firstarticle.domain.errors import ValidationError
+from firstarticle.domain.errors import NotFoundError, ValidationError
 from firstarticle.domain.events import Event
 from firstarticle.domain.holds import (
     Hold,
@@ -249,6 +249,8 @@ def _visible(uow: UnitOfWork, ctx: ServiceContext, hold_id: str, for_update: boo
     """The hold if the caller works at its site and may receive its part's data."""
     hold = found(uow.holds.get(hold_id, for_update=for_update), "Hold", hold_id)
     ctx.principal.require_site(hold.site_id, "hold")
+    if not ctx.principal.sees_customer(hold.customer_id):
+        raise NotFoundError("No such hold.", record="hold")
     rev = found(uow.parts.revision(hold.part_revision_id), "Part revision", hold.part_revision_id)
     require_technical(ctx, found(uow.parts.header(rev.part_id), "Part", rev.part_id), rev, "hold")
     return hold

@@ -32,7 +32,7 @@ from firstarticle.domain.access import (
     visibility,
 )
 from firstarticle.domain.classification import ExportRegime
-from firstarticle.domain.errors import ConflictError, ValidationError
+from firstarticle.domain.errors import ConflictError, NotFoundError, ValidationError
 from firstarticle.domain.events import Event
 from firstarticle.ports import Page, UnitOfWork
 from firstarticle.services import ServiceContext, found, record
@@ -151,7 +151,8 @@ def _managed(uow: UnitOfWork, ctx: ServiceContext, username: str) -> User:
     if ctx.principal.site_ids is not None and (
         user.all_sites or not user.site_ids <= ctx.principal.site_ids
     ):
-        raise ForbiddenError(f"{username} works at sites you do not administer.")
+        # Answered as unknown, so usernames of other sites cannot be probed.
+        raise NotFoundError(f"user {username} does not exist.", record="user", key=username)
     return user
 
 

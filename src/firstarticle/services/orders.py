@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from firstarticle.domain import model
 from firstarticle.domain.access import Permission
-from firstarticle.domain.errors import ConflictError
+from firstarticle.domain.errors import ConflictError, NotFoundError
 from firstarticle.domain.mirror import refuse_manual_change
 from firstarticle.ports import Page, UnitOfWork
 from firstarticle.services import (
@@ -138,6 +138,8 @@ def _visible(uow: UnitOfWork, ctx: ServiceContext, work_order_id: str) -> model.
     """The work order if the caller works at its site and may receive its part's data."""
     work_order = found(uow.work_orders.get(work_order_id), "Work order", work_order_id)
     ctx.principal.require_site(work_order.site_id, "work order")
+    if not ctx.principal.sees_customer(work_order.customer_id):
+        raise NotFoundError("No such work order.", record="work order")
     rev = found(
         uow.parts.revision(work_order.part_revision_id),
         "Part revision",

@@ -115,7 +115,19 @@ class SqlPartRepository:
         p = orm.parts
         stmt = sa.select(model.Part).order_by(p.c.number).options(_revisions_with_drawings())
         if visible is not None:
-            stmt = stmt.where(label_condition(visible, p.c.export_regime, p.c.export_category))
+            r = orm.part_revisions
+            # As a part is read whole, a revision with a stricter label hides the part.
+            hidden_revision = sa.exists(
+                sa.select(r.c.id).where(
+                    r.c.part_id == p.c.id,
+                    r.c.export_regime.is_not(None),
+                    sa.not_(label_condition(visible, r.c.export_regime, r.c.export_category)),
+                )
+            )
+            stmt = stmt.where(
+                label_condition(visible, p.c.export_regime, p.c.export_category),
+                sa.not_(hidden_revision),
+            )
         return _page(self.session, stmt, limit, offset)
 
     def revision(self, revision_id: str) -> model.PartRevision | None:
@@ -252,6 +264,8 @@ class SqlWorkOrderRepository:
                 site_condition(visible, w.c.site_id),
                 revision_label_condition(visible, w.c.part_revision_id),
             )
+            if visible.customer_ids is not None:
+                stmt = stmt.where(w.c.customer_id.in_(sorted(visible.customer_ids)))
         return _page(self.session, stmt.options(*self._options()), limit, offset)
 
 
@@ -429,6 +443,8 @@ class SqlHoldRepository:
                 site_condition(visible, h.c.site_id),
                 revision_label_condition(visible, h.c.part_revision_id),
             )
+            if visible.customer_ids is not None:
+                stmt = stmt.where(h.c.customer_id.in_(sorted(visible.customer_ids)))
         if site_id is not None:
             stmt = stmt.where(h.c.site_id == site_id)
         if status is not None:
