@@ -507,11 +507,11 @@ def authenticate_token(ctx: ServiceContext, secret: str) -> Principal:
     if not secret.startswith(secrets.TOKEN_PREFIX) or len(secret) > 200:
         raise AuthenticationError("The token is not valid.")
     with ctx.uow_factory() as uow:
-        token = uow.identity.token_by_digest(secrets.digest(secret))
-        if token is None or not token.usable_at(ctx.clock.now()):
+        found_token = uow.identity.token_with_user(secrets.digest(secret))
+        if found_token is None:
             raise AuthenticationError("The token is not valid.")
-        user = uow.identity.user(token.user_id)
-        if user is None or not user.active:
+        token, user = found_token
+        if not token.usable_at(ctx.clock.now()) or not user.active:
             raise AuthenticationError("The token is not valid.")
         return user.principal(AuthMethod.TOKEN, token.scopes)
 
@@ -606,48 +606,38 @@ def login(
         else:
             assert user is not None
             failed = False
-            now = ctx.clock.now()
-            secret, csrf = secrets.new_secret(), secrets.new_secret()
-            session = BrowserSession(
-                user_id=user.id,
-                session_sha256=secrets.digest(secret),
-                csrf_token=csrf,
-                created_at=now,
-                last_seen_at=now,
-                expires_at=now + ctx.security.session_absolute,
-                second_factor=user.totp_secret is not None,
-            )
-            uow.identity.add(session)
             if user.password_hash and _hasher(ctx).needs_rehash(user.password_hash):
                 user.password_hash = _hasher(ctx).hash(password)
-            record(
-                uow, ctx, [_event(ctx, "security.login", user, {"session_id": (None, session.id)})]
-            )
-            uow.commit()
-            principal = user.principal(AuthMethod.PASSWORD_SESSION)
+            signed = _new_session(uow, ctx, user, AuthMethod.PASSWORD_SESSION)
     if failed:
         _security_event(ctx, LOGIN, name, user_id)
         raise AuthenticationError("The username or password is not correct.")
-    return SignedIn(principal, secret, csrf, session.expires_at)
+    return signed
 
 
 def open_session(ctx: ServiceContext, user: User, method: AuthMethod) -> SignedIn:
     """A session for a user another way has authenticated (OpenID Connect)."""
     with ctx.uow_factory() as uow:
-        now = ctx.clock.now()
-        secret, csrf = secrets.new_secret(), secrets.new_secret()
-        session = BrowserSession(
-            user_id=user.id,
-            session_sha256=secrets.digest(secret),
-            csrf_token=csrf,
-            created_at=now,
-            last_seen_at=now,
-            expires_at=now + ctx.security.session_absolute,
-            method=method,
-        )
-        uow.identity.add(session)
-        record(uow, ctx, [_event(ctx, "security.login", user, {"session_id": (None, session.id)})])
-        uow.commit()
+        return _new_session(uow, ctx, user, method)
+
+
+def _new_session(uow: UnitOfWork, ctx: ServiceContext, user: User, method: AuthMethod) -> SignedIn:
+    """Store a new session (fresh random id and CSRF token), audit the sign-in, commit."""
+    now = ctx.clock.now()
+    secret, csrf = secrets.new_secret(), secrets.new_secret()
+    session = BrowserSession(
+        user_id=user.id,
+        session_sha256=secrets.digest(secret),
+        csrf_token=csrf,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + ctx.security.session_absolute,
+        method=method,
+        second_factor=user.totp_secret is not None,
+    )
+    uow.identity.add(session)
+    record(uow, ctx, [_event(ctx, "security.login", user, {"session_id": (None, session.id)})])
+    uow.commit()
     return SignedIn(user.principal(method), secret, csrf, session.expires_at)
 
 
