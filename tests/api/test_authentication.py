@@ -279,3 +279,33 @@ def test_a_generic_update_cannot_set_status_signatures_holds_or_export_label(
     after = client.get(f"{API}/first-articles/{fai.fai.id}").json()
     assert after["version"] == before["version"]
     assert after["status"] == before["status"]
+
+
+def test_an_administrator_of_one_site_pages_through_exactly_their_users(
+    ctx: ServiceContext,
+) -> None:
+    """A site-bound administrator's user list counts and pages only the users of their sites."""
+    from firstarticle.domain.access import AuthMethod
+    from firstarticle.services import catalog
+
+    catalog.create_site(ctx, code="WCH", name="Wichita")
+    catalog.create_site(ctx, code="TLS", name="Toulouse")
+    for n in range(5):
+        for code in ("WCH", "TLS"):
+            identity.create_user(
+                ctx,
+                username=f"{code.lower()}.user{n}",
+                printed_name=f"User {n}",
+                roles=[Role.OPERATOR],
+                sites=[code],
+            )
+    admin = identity.create_user(
+        ctx, username="tls.admin", printed_name="Luc", roles=[Role.ADMINISTRATOR], sites=["TLS"]
+    )
+    as_admin = ctx.as_principal(admin.principal(AuthMethod.PASSWORD_SESSION))
+    first = identity.list_users(as_admin, limit=4, offset=0)
+    second = identity.list_users(as_admin, limit=4, offset=4)
+    names = [u.username for u in first.items + second.items]
+    assert first.total == 6  # five operators and the administrator, all at TLS
+    assert len(names) == 6
+    assert all(name.startswith("tls.") for name in names)

@@ -38,6 +38,7 @@ from firstarticle.ports import Page, UnitOfWork
 from firstarticle.services import ServiceContext, found, record
 
 LOGIN = "login"
+MAX_USERS_SCANNED = 100_000
 SIGNING = "signing"
 TOTP = "totp"
 
@@ -188,12 +189,13 @@ def list_users(ctx: ServiceContext, limit: int | None, offset: int | None) -> Pa
     ctx.principal.require(Permission.USER_MANAGE)
     size, start = ctx.page(limit, offset)
     with ctx.uow_factory() as uow:
-        page = uow.identity.users(size, start)
-    if ctx.principal.site_ids is None:
-        return page
+        if ctx.principal.site_ids is None:
+            return uow.identity.users(size, start)
+        # Sites are a JSON set on the user: filter the (plant-sized) list here, then page it.
+        everyone = uow.identity.users(MAX_USERS_SCANNED, 0).items
     mine = ctx.principal.site_ids
-    items = [u for u in page.items if not u.all_sites and u.site_ids <= mine]
-    return Page(items=items, total=len(items), limit=size, offset=start)
+    managed = [u for u in everyone if not u.all_sites and u.site_ids <= mine]
+    return Page(items=managed[start : start + size], total=len(managed), limit=size, offset=start)
 
 
 def grant(
