@@ -22,6 +22,7 @@ from firstarticle.domain.mirror import SourceSystem
 from firstarticle.integrations.feeds import HttpRecordFeed, InMemoryRecordFeed
 from firstarticle.ports import Clock, RecordFeed, UnitOfWork
 from firstarticle.services import SecurityPolicy, ServiceContext, SystemClock
+from firstarticle.storage.backup import BackupReport, RestoreReport, backup, restore
 from firstarticle.storage.db import make_engine, make_session_factory
 from firstarticle.storage.uow import SqlUnitOfWork, translate
 
@@ -76,6 +77,14 @@ class Application:
         if url.startswith("memory://"):
             return self.memory_feeds.setdefault(source, InMemoryRecordFeed({}))
         return HttpRecordFeed(url, self.settings.feed_token)
+
+    def backup(self, out: Path) -> BackupReport:
+        """A consistent archive of the whole database (see storage/backup.py)."""
+        return backup(self.engine, out)
+
+    def restore(self, archive: Path) -> RestoreReport:
+        """Restore an archive into this (empty, migrated) database, all or nothing."""
+        return restore(self.engine, archive)
 
     def uow(self) -> UnitOfWork:
         """A new unit of work on this application's database."""

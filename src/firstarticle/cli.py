@@ -224,12 +224,10 @@ def db_backup(
     The archive restores on SQLite or PostgreSQL alike; exits 1 if the audit chain does not
     verify (the archive is still written, for the investigation).
     """
-    from firstarticle.storage import backup as backups
-
     if out_file.exists() and not overwrite:
         err.print(f"[red]error[/red]: {out_file} exists; pass --overwrite to replace it")
         raise typer.Exit(2)
-    report = backups.backup(application().engine, out_file)
+    report = application().backup(out_file)
     out.print(
         f"backup {out_file}: {report.rows} rows in {len(report.tables)} tables, "
         f"audit chain {report.audit_length} entries (head {report.audit_head_hash}), "
@@ -257,9 +255,7 @@ def db_restore(
     All or nothing: every table's count and hash and the audit chain are checked against
     the archive before the restore commits.
     """
-    from firstarticle.storage import backup as backups
-
-    report = backups.restore(application().engine, archive)
+    report = application().restore(archive)
     out.print(
         f"restored {archive}: {report.rows} rows in {len(report.tables)} tables from a "
         f"{report.source_dialect} backup of {report.created_at}, audit chain ok "
