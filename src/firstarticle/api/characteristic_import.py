@@ -10,14 +10,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
 
 from firstarticle.api.deps import Ctx
 from firstarticle.api.schemas import Out
-from firstarticle.api.uploads import limited, too_large
+from firstarticle.api.uploads import received_file
 from firstarticle.domain import model
-from firstarticle.domain.errors import ValidationError
 from firstarticle.services import characteristic_import
 
 #: Largest upload accepted (the whole multipart body), 100 MiB.
@@ -142,27 +139,9 @@ async def import_qif_characteristics(
     Upload the file as the multipart field ``file``. 201 when characteristics were created;
     200 when this very file was imported before (nothing changes) or for a dry run.
     """
-    content_type = request.headers.get("content-type", "")
-    if not content_type.lower().startswith("multipart/form-data"):
-        raise HTTPException(415, "Upload the QIF file as multipart/form-data, field 'file'.")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
-        raise too_large(MAX_UPLOAD_BYTES)
-    form = await limited(request, MAX_UPLOAD_BYTES).form(max_files=1, max_fields=10)
-    try:
-        upload = form.get("file")
-        extra = sorted(k for k in form if k != "file")
-        if extra:
-            raise ValidationError(
-                f"Unexpected form field(s) {', '.join(extra)}: send only 'file'; "
-                "drawing_number, units and dry_run are query parameters.",
-                field=extra[0],
-            )
-        if not isinstance(upload, UploadFile):
-            raise ValidationError(
-                "Upload the QIF file in the multipart field 'file'.", field="file"
-            )
-        upload.file.seek(0)
+    async with received_file(
+        request, "QIF file", "drawing_number, units and dry_run", MAX_UPLOAD_BYTES
+    ) as upload:
         summary = await run_in_threadpool(
             lambda: characteristic_import.import_characteristics(
                 ctx,
@@ -175,8 +154,6 @@ async def import_qif_characteristics(
                 dry_run=dry_run,
             )
         )
-    finally:
-        await form.close()
     body = ImportOut(
         part_number=summary.part_number,
         revision=summary.revision,

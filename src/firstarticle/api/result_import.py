@@ -9,14 +9,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
 
 from firstarticle.api import problems
 from firstarticle.api.deps import Ctx
 from firstarticle.api.schemas import Out
-from firstarticle.api.uploads import limited, too_large
-from firstarticle.domain.errors import ValidationError
+from firstarticle.api.uploads import received_file
 from firstarticle.services import result_export, result_import
 
 #: Largest upload accepted (the whole multipart body): 256 MiB, a million CSV rows with room.
@@ -118,25 +115,9 @@ async def import_results_file(
     recorded; 200 for a dry run or a file already imported into this FAI (nothing written);
     422 problem+json with the report when rows are refused.
     """
-    content_type = request.headers.get("content-type", "")
-    if not content_type.lower().startswith("multipart/form-data"):
-        raise HTTPException(415, "Upload the results file as multipart/form-data, field 'file'.")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
-        raise too_large(MAX_UPLOAD_BYTES)
-    form = await limited(request, MAX_UPLOAD_BYTES).form(max_files=1, max_fields=10)
-    try:
-        upload = form.get("file")
-        extra = sorted(k for k in form if k != "file")
-        if extra:
-            raise ValidationError(
-                f"Unexpected form field(s) {', '.join(extra)}: send only 'file'; format, "
-                "partial and dry_run are query parameters.",
-                field=extra[0],
-            )
-        if not isinstance(upload, UploadFile):
-            raise ValidationError("Upload the results file in the multipart field 'file'.")
-        upload.file.seek(0)
+    async with received_file(
+        request, "results file", "format, partial and dry_run", MAX_UPLOAD_BYTES
+    ) as upload:
         try:
             report = await run_in_threadpool(
                 lambda: result_import.import_results(
@@ -153,8 +134,6 @@ async def import_results_file(
             return problems.problem(
                 415, error.code, "Unsupported result format", error.message, request
             )
-    finally:
-        await form.close()
     body = ImportReportOut.model_validate(report.as_dict())
     recorded = report.status in {"imported", "partially_imported"}
     return JSONResponse(body.model_dump(mode="json"), status_code=201 if recorded else 200)
