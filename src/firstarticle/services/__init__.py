@@ -128,6 +128,19 @@ def labels_of(
     return labels
 
 
+def require_revision_data(
+    ctx: ServiceContext, uow: UnitOfWork, revision_id: str, what: str = "record"
+) -> None:
+    """Raise NotFoundError unless the revision exists and the caller may receive its technical
+    data; one statement, for callers that need the labels and not the revision itself."""
+    labels = uow.parts.revision_labels(revision_id)
+    if not labels:
+        found(None, "Part revision", revision_id)
+    now = ctx.clock.now()
+    for label in labels:
+        ctx.principal.require_label(label, now, what)
+
+
 def require_technical(
     ctx: ServiceContext,
     part: model.Part,

@@ -25,7 +25,7 @@ from firstarticle.services import (
     allowed,
     found,
     record,
-    require_technical,
+    require_revision_data,
     visible,
 )
 
@@ -200,10 +200,7 @@ def place_hold(
     allowed(ctx, Permission.HOLD_PLACE, site_id)
     with ctx.uow_factory() as uow:
         found(uow.sites.get(site_id), "Site", site_id)
-        rev = found(uow.parts.revision(part_revision_id), "Part revision", part_revision_id)
-        require_technical(
-            ctx, found(uow.parts.header(rev.part_id), "Part", rev.part_id), rev, "part revision"
-        )
+        require_revision_data(ctx, uow, part_revision_id, "part revision")
         if customer_id is not None:
             found(uow.customers.get(customer_id), "Customer", customer_id)
         if work_order_id is not None:
@@ -251,8 +248,7 @@ def _visible(uow: UnitOfWork, ctx: ServiceContext, hold_id: str, for_update: boo
     ctx.principal.require_site(hold.site_id, "hold")
     if not ctx.principal.sees_customer(hold.customer_id):
         raise NotFoundError("No such hold.", record="hold")
-    rev = found(uow.parts.revision(hold.part_revision_id), "Part revision", hold.part_revision_id)
-    require_technical(ctx, found(uow.parts.header(rev.part_id), "Part", rev.part_id), rev, "hold")
+    require_revision_data(ctx, uow, hold.part_revision_id, "hold")
     return hold
 
 

@@ -34,7 +34,8 @@ from firstarticle.domain.access import (
 from firstarticle.domain.classification import ExportRegime
 from firstarticle.domain.errors import ConflictError, NotFoundError, ValidationError
 from firstarticle.domain.events import Event
-from firstarticle.ports import Page, UnitOfWork
+from firstarticle.domain.model import new_id
+from firstarticle.ports import Page, PasswordHasher, UnitOfWork
 from firstarticle.services import ServiceContext, found, record
 
 LOGIN = "login"
@@ -82,10 +83,10 @@ def _check_password(password: str) -> None:
         )
 
 
-def _hasher(ctx: ServiceContext) -> secrets.Argon2Passwords:
+def _hasher(ctx: ServiceContext) -> PasswordHasher:
     if ctx.passwords is None:
         raise RuntimeError("The service context has no password hasher.")
-    return ctx.passwords  # type: ignore[return-value]
+    return ctx.passwords
 
 
 def create_user(
@@ -292,7 +293,7 @@ def add_authorization(
             categories=frozenset(categories or []),
             reference=reference,
             expires_on=expires_on,
-            id=_new_id(),
+            id=new_id(),
         )
         _passes_on(ctx, replace(user.principal(AuthMethod.TOKEN), authorizations=(granted,)))
         user.authorizations = (*user.authorizations, granted)
@@ -325,15 +326,7 @@ def revoke_authorization(
         target = found(target, "authorization", authorization_id)
         if target.revoked:
             raise ConflictError("The authorization is already revoked.")
-        revoked = ExportAuthorization(
-            kind=target.kind,
-            regime=target.regime,
-            categories=target.categories,
-            reference=target.reference,
-            expires_on=target.expires_on,
-            revoked=True,
-            id=target.id,
-        )
+        revoked = replace(target, revoked=True)
         user.authorizations = tuple(
             revoked if a.id == authorization_id else a for a in user.authorizations
         )
@@ -360,12 +353,6 @@ def _authorization_text(a: ExportAuthorization) -> str:
     cats = ",".join(sorted(a.categories)) or "all categories"
     regime = a.regime.value.upper() if a.regime else ""
     return f"{a.kind.value} {a.reference} {regime} {cats} until {a.expires_on}"
-
-
-def _new_id() -> str:
-    from firstarticle.domain.model import new_id
-
-    return new_id()
 
 
 def disable_user(ctx: ServiceContext, username: str, reason: str) -> User:

@@ -17,7 +17,7 @@ from firstarticle.services import (
     found,
     holds,
     record,
-    require_technical,
+    require_revision_data,
     visible,
 )
 
@@ -51,9 +51,7 @@ def create_work_order(
     allowed(ctx, Permission.WORK_ORDER_MANAGE, site_id)
     with ctx.uow_factory() as uow:
         site = found(uow.sites.get(site_id), "Site", site_id)
-        rev = found(uow.parts.revision(part_revision_id), "Part revision", part_revision_id)
-        part = found(uow.parts.header(rev.part_id), "Part", rev.part_id)
-        require_technical(ctx, part, rev, "part revision")
+        require_revision_data(ctx, uow, part_revision_id, "part revision")
         if customer_id is not None:
             found(uow.customers.get(customer_id), "Customer", customer_id)
         number = model.require_text(number, "number")
@@ -140,13 +138,7 @@ def _visible(uow: UnitOfWork, ctx: ServiceContext, work_order_id: str) -> model.
     ctx.principal.require_site(work_order.site_id, "work order")
     if not ctx.principal.sees_customer(work_order.customer_id):
         raise NotFoundError("No such work order.", record="work order")
-    rev = found(
-        uow.parts.revision(work_order.part_revision_id),
-        "Part revision",
-        work_order.part_revision_id,
-    )
-    part = found(uow.parts.header(rev.part_id), "Part", rev.part_id)
-    require_technical(ctx, part, rev, "work order")
+    require_revision_data(ctx, uow, work_order.part_revision_id, "work order")
     return work_order
 
 

@@ -71,7 +71,13 @@ from firstarticle.integrations.inspection.incoming import (
 )
 from firstarticle.integrations.inspection.qif_rows import read_qif_rows
 from firstarticle.ports import ResultRow, UnitOfWork
-from firstarticle.services import ServiceContext, allowed, found, record, require_technical
+from firstarticle.services import (
+    ServiceContext,
+    allowed,
+    found,
+    record,
+    require_revision_data,
+)
 
 __all__ = [
     "FORMATS",
@@ -872,12 +878,7 @@ def import_results(
         with ctx.uow_factory() as uow:
             fai = found(uow.result_imports.first_article(fai_id), "First article", fai_id)
             ctx.principal.require_site(fai.site_id, "first article")
-            rev = found(
-                uow.parts.revision(fai.part_revision_id), "Part revision", fai.part_revision_id
-            )
-            require_technical(
-                ctx, found(uow.parts.header(rev.part_id), "Part", rev.part_id), rev, "first article"
-            )
+            require_revision_data(ctx, uow, fai.part_revision_id, "first article")
             fai.ensure_editable()
             report = ImportReport(
                 first_article_id=fai.id,
