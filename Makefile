@@ -5,18 +5,22 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres lint format bench clean
+.PHONY: run test test-sqlite test-postgres lint format bench lock clean
 
-$(VENV)/.run-installed: pyproject.toml
+# Exact versions with hashes (requirements/README.md); the package itself without resolving.
+INSTALL_LOCK = $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes
+INSTALL_SELF = $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+
+$(VENV)/.run-installed: pyproject.toml requirements/run.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(INSTALL_LOCK) -r requirements/run.txt
+	$(INSTALL_SELF)
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml
+$(VENV)/.test-installed: pyproject.toml requirements/test.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(INSTALL_LOCK) -r requirements/test.txt
+	$(INSTALL_SELF)
 	touch $@ $(VENV)/.run-installed
 
 ## run: serve the API on SQLite (./firstarticle.db) with the demo plant at http://127.0.0.1:8000
@@ -53,6 +57,10 @@ format: $(VENV)/.test-installed
 ## bench: W1 (gate, needs the wrk load generator) and W3 (readiness), as same-run ratios
 bench: $(VENV)/.test-installed
 	PYTHONPATH=. $(BIN)/python -m bench $(WORKLOAD)
+
+## lock: re-resolve requirements/run.txt and test.txt from pyproject.toml (needs the index)
+lock:
+	PYTHON=$(PYTHON) requirements/compile.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache firstarticle.db*

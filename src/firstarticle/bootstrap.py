@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -19,14 +19,15 @@ from firstarticle.config import Settings, get_settings
 from firstarticle.domain.access import Principal, Role
 from firstarticle.domain.errors import DomainError, ValidationError
 from firstarticle.domain.mirror import SourceSystem
+from firstarticle.domain.operations import Check, DatabaseFacts, InstallationFacts, assess
 from firstarticle.integrations.feeds import HttpRecordFeed, InMemoryRecordFeed
 from firstarticle.ports import Clock, RecordFeed, UnitOfWork
 from firstarticle.services import SecurityPolicy, ServiceContext, SystemClock
+from firstarticle.services import audit as audit_service
+from firstarticle.storage import diagnostics
 from firstarticle.storage.backup import BackupReport, RestoreReport, backup, restore
 from firstarticle.storage.db import make_engine, make_session_factory
 from firstarticle.storage.uow import SqlUnitOfWork, translate
-
-MIGRATIONS = Path(__file__).parent / "storage" / "migrations"
 
 
 @dataclass
@@ -85,6 +86,43 @@ class Application:
     def restore(self, archive: Path) -> RestoreReport:
         """Restore an archive into this (empty, migrated) database, all or nothing."""
         return restore(self.engine, archive)
+
+    def readiness(self) -> tuple[str | None, str | None]:
+        """(database revision, package head); raises what the driver raises when away."""
+        with self.engine.connect() as connection:
+            return diagnostics.schema_revision(connection), diagnostics.head_revision()
+
+    def audit_length(self) -> int:
+        """Entries in the audit chain (for /metrics)."""
+        return self.inspect_database().audit_length
+
+    def inspect_database(self) -> DatabaseFacts:
+        """Durability settings, schema revision, server time and audit length."""
+        return diagnostics.database_facts(self.engine)
+
+    def doctor(self, *, verify_audit: bool = True) -> list[Check]:
+        """Every installation check (domain/operations.py), reading the database once."""
+        facts = self.inspect_database()
+        verdict = audit_service.verify_chain(self.context("doctor")) if verify_audit else None
+        s = self.settings
+        return assess(
+            InstallationFacts(
+                database=facts,
+                process_time=self.clock.now(),
+                time_zone=str(datetime.now().astimezone().tzinfo),
+                audit_ok=None if verdict is None else verdict.ok,
+                audit_problem=None
+                if verdict is None or verdict.ok
+                else f"entry {verdict.first_bad_position}: {verdict.problem}",
+                integrations={
+                    "plm_feed": bool(s.plm_url),
+                    "erp_feed": bool(s.erp_url),
+                    "qms_feed": bool(s.qms_url),
+                    "oidc": bool(s.oidc_issuer),
+                    "metrics_token": bool(s.metrics_token),
+                },
+            )
+        )
 
     def uow(self) -> UnitOfWork:
         """A new unit of work on this application's database."""
@@ -160,7 +198,7 @@ def build(
 def alembic_config(url: str) -> Config:
     """An Alembic configuration pointing at the packaged migrations and ``url``."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(diagnostics.MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 

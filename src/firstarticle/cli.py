@@ -33,8 +33,10 @@ from firstarticle.domain.errors import DomainError
 from firstarticle.domain.holds import Decision, GateKind, HoldKind, HoldStatus
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus
 from firstarticle.domain.mirror import SourceSystem
+from firstarticle.domain.operations import healthy
 from firstarticle.domain.signatures import SignatureMeaning
 from firstarticle.domain.values import AttributeResult
+from firstarticle.logs import logging_config
 from firstarticle.services import (
     ServiceContext,
     catalog,
@@ -182,18 +184,65 @@ def serve(
     ] = False,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes (2 x cores is a good start).")
+    ] = 1,
 ) -> None:
     """Upgrade the database and serve the HTTP API (and the demo plant with --demo)."""
+    import logging.config
+    import tempfile
+
     import uvicorn
 
-    from firstarticle.api.app import create_app
-
     settings = get_settings()
+    log_config = logging_config(settings.log_format, settings.log_level)
+    logging.config.dictConfig(log_config)
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        err.print("[yellow]warning[/yellow]: several workers on SQLite serialise every write")
     bootstrap.upgrade_database(settings.database_url)
     if demo or settings.demo:
         _load_demo(only_if_empty=True)
-    out.print(f"firstarticle on http://{host}:{port}  (database: {_safe_url(settings)})")
-    uvicorn.run(create_app(application()), host=host, port=port, log_level="info")
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker writes its counters there; /metrics adds them up.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="firstarticle-metrics-")
+    out.print(
+        f"firstarticle on http://{host}:{port} with {workers} worker(s) "
+        f"(database: {_safe_url(settings)})"
+    )
+    uvicorn.run(
+        "firstarticle.api.served:app_from_settings",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=log_config,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+@app.command()
+@cli_command
+def doctor(
+    skip_audit: Annotated[
+        bool, typer.Option("--skip-audit", help="Do not verify the audit chain (large ledgers).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
+) -> None:
+    """Check the installation for a validation engineer; exit 1 on a dangerous setting."""
+    checks = application().doctor(verify_audit=not skip_audit)
+    if as_json:
+        _print_json([{"id": c.id, "status": str(c.status), "detail": c.detail} for c in checks])
+    else:
+        table = Table("check", "status", "detail", title="firstarticle doctor")
+        colour = {"ok": "green", "warn": "yellow", "fail": "red"}
+        for c in checks:
+            table.add_row(c.id, f"[{colour[c.status]}]{c.status}[/]", c.detail)
+        out.print(table)
+    if not healthy(checks):
+        failed = ", ".join(c.id for c in checks if c.status == "fail")
+        err.print(f"[red]error[/red] (installation_unsound): {failed}", highlight=False)
+        raise typer.Exit(1)
 
 
 def _safe_url(settings: Settings) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,6 +60,19 @@ class Settings(BaseSettings):
     oidc_redirect_uri: str | None = Field(
         default=None,
         description="This service's callback, e.g. https://fai.example/auth/oidc/callback",
+    )
+
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="'json' (one object per line), 'text', or 'auto': text at a terminal.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    metrics_allow_cidrs: str = Field(
+        default="127.0.0.0/8,::1/128",
+        description="Comma-separated address ranges that may scrape /metrics without a token.",
+    )
+    metrics_token: str | None = Field(
+        default=None, description="A bearer token that lets a scraper read /metrics from anywhere."
     )
 
     @field_validator("database_url")

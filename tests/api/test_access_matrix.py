@@ -185,8 +185,11 @@ NOT_YET_MOUNTED: frozenset[Route] = frozenset(
     }
 )
 
-# Operational routes outside the versioned API, public by design.
-OPERATIONS = frozenset({"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+# Operational routes outside the versioned API, public by design (/metrics is limited by
+# address range or its own token instead of a user; tests/api/test_operations.py covers it).
+OPERATIONS = frozenset(
+    {"/health", "/ready", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+)
 
 # Routes whose request names no record of a site (parts, revisions and customers are shared
 # by every site; SELF routes are the caller's own). Every other route, filled with site A's

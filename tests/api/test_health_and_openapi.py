@@ -70,32 +70,56 @@ def operations(spec: dict[str, Any]) -> set[tuple[str, str]]:
     }
 
 
-def test_health_answers_200_with_the_database_ok(client: TestClient) -> None:
-    """/health reports status ok, database ok and the package version."""
+def test_health_answers_200_while_the_process_lives(client: TestClient) -> None:
+    """/health is liveness: status ok and the package version, with a request id."""
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {
-        "status": "ok",
-        "database": "ok",
-        "version": firstarticle.__version__,
-        "detail": None,
-    }
+    assert response.json() == {"status": "ok", "version": firstarticle.__version__}
     assert response.headers["X-Request-ID"]
 
 
-def test_health_answers_503_when_the_database_cannot_be_reached(tmp_path: Path) -> None:
-    """With no reachable database /health says degraded, without raising."""
+def test_ready_answers_200_with_the_database_at_the_migration_head(client: TestClient) -> None:
+    """/ready says the database answers and its schema is the package's head."""
+    response = client.get("/ready")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["status"], body["database"]) == ("ok", "ok")
+    assert body["schema_revision"] == body["head_revision"] is not None
+
+
+def unreachable_application(tmp_path: Path) -> bootstrap.Application:
     url = f"sqlite:///{tmp_path / 'missing-dir' / 'nowhere.db'}"
-    application = bootstrap.build(Settings(database_url=url))
+    return bootstrap.build(Settings(database_url=url))
+
+
+def test_without_a_database_health_stays_live_and_ready_answers_503(tmp_path: Path) -> None:
+    """With no reachable database the process is alive but not ready, and nothing raises."""
+    application = unreachable_application(tmp_path)
     try:
         with TestClient(create_app(application), raise_server_exceptions=False) as client:
-            response = client.get("/health")
+            live, ready = client.get("/health"), client.get("/ready")
+    finally:
+        application.engine.dispose()
+    assert live.status_code == 200
+    assert ready.status_code == 503
+    body = ready.json()
+    assert (body["status"], body["database"]) == ("unavailable", "unavailable")
+    assert body["detail"]
+
+
+def test_ready_answers_503_when_the_schema_is_behind(tmp_path: Path) -> None:
+    """A database one migration behind the package is not ready (schema_not_at_head)."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    bootstrap.upgrade_database(url, "0001")
+    application = bootstrap.build(Settings(database_url=url))
+    try:
+        with TestClient(create_app(application)) as client:
+            response = client.get("/ready")
     finally:
         application.engine.dispose()
     assert response.status_code == 503
-    body = response.json()
-    assert (body["status"], body["database"]) == ("degraded", "unavailable")
-    assert body["detail"]
+    assert response.json()["detail"] == "schema_not_at_head"
+    assert response.json()["schema_revision"] == "0001"
 
 
 def served_operations(routes: list[Any], prefix: str = "") -> set[tuple[str, str]]:
@@ -125,7 +149,11 @@ def test_the_openapi_document_lists_every_api_v1_route(client: TestClient) -> No
     documented = operations(spec)
     assert served >= EXPECTED_OPERATIONS
     assert {op for op in documented if op[1].startswith(API + "/")} == served
-    assert {path for _, path in documented if not path.startswith(API + "/")} == {"/health"}
+    assert {path for _, path in documented if not path.startswith(API + "/")} == {
+        "/health",
+        "/ready",
+        "/metrics",
+    }
 
 
 def test_every_documented_operation_is_routed(client: TestClient) -> None:

@@ -373,6 +373,8 @@ def test_a_hostile_file_is_refused_and_writes_nothing(
             ctx, part_number=PART, revision="A", file=io.BytesIO(HOSTILE[case]), file_name="x.qif"
         )
     assert refused.value.code == "invalid_qif_file"
+    if "entity" in case:
+        assert refused.value.details["reason"] == "xml_declaration_refused"
     assert str(refused.value).startswith("x.qif")
     assert "root:" not in str(refused.value)
     assert row_counts(connection) == before

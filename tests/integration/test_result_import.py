@@ -535,6 +535,8 @@ def test_hostile_files_give_a_clear_error_and_write_nothing(
     assert "root:x" not in raised.value.message
     assert count(connection, orm.inspection_results) == results_before
     assert count(connection, orm.audit_entries) == audit_before
+    if "entity" in case:
+        assert raised.value.details["reason"] == "xml_declaration_refused"
 
 
 def test_a_qif_text_node_beyond_libxml2s_limit_is_refused(

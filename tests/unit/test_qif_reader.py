@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 import firstarticle
+from firstarticle.integrations.inspection import qif as qif_module
 from firstarticle.integrations.inspection.qif import (
     QifCharacteristic,
     QifError,
@@ -32,6 +33,7 @@ from firstarticle.integrations.inspection.qif import (
     read_qif_results,
     validate_qif,
 )
+from firstarticle.integrations.inspection.xml_guard import checked_xml_stream
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 SAMPLES = SHARED_DATA / "qif" / "samples"
@@ -342,17 +344,21 @@ def test_a_utf16_file_with_its_byte_order_mark_is_read() -> None:
 
 
 def test_the_reader_module_imports_nothing_from_the_rest_of_firstarticle() -> None:
-    """The QIF module stands alone: an adapter others can lift out or test in isolation."""
+    """The QIF module stands alone but for the prolog check, which stands alone itself."""
     import ast
 
-    source = (PACKAGE / "integrations" / "inspection" / "qif.py").read_text(encoding="utf-8")
-    imported = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            imported.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            imported.add("." * node.level + (node.module or ""))
-    assert not {m for m in imported if m.startswith(("firstarticle", "."))}
+    def imported_by(module: str) -> set[str]:
+        path = PACKAGE / "integrations" / "inspection" / f"{module}.py"
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                imported.add("." * node.level + (node.module or ""))
+        return {m for m in imported if m.startswith(("firstarticle", "."))}
+
+    assert imported_by("qif") == {"firstarticle.integrations.inspection.xml_guard"}
+    assert not imported_by("xml_guard")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -442,13 +448,54 @@ def test_hostile_input_is_refused_by_the_validator_with_qif_error(case: str) -> 
         validate_qif(io.BytesIO(HOSTILE[case]))
 
 
-def test_entity_declarations_are_refused_before_anything_is_expanded() -> None:
-    """The billion-laughs message names the DOCTYPE, and the passwd file never appears."""
-    with pytest.raises(QifError, match="DOCTYPE"):
-        read_qif_results(io.BytesIO(BILLION_LAUGHS))
+@pytest.mark.parametrize("data", [BILLION_LAUGHS, EXTERNAL_ENTITY, EXTERNAL_DTD])
+def test_entity_declarations_are_refused_before_the_parser_sees_them(
+    data: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Our own prolog check refuses a DTD with a stable code; lxml is never asked to parse."""
+
+    def parser_must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the parser was reached")
+
+    monkeypatch.setattr(qif_module, "_iterparse", parser_must_not_run)
+    monkeypatch.setattr(qif_module.etree, "parse", parser_must_not_run)
     with pytest.raises(QifError) as refused:
-        read_qif_results(io.BytesIO(EXTERNAL_ENTITY))
+        read_qif_results(io.BytesIO(data))
+    assert refused.value.code == "xml_declaration_refused"
+    with pytest.raises(QifError) as refused:
+        validate_qif(io.BytesIO(data))
+    assert refused.value.code == "xml_declaration_refused"
     assert "root:x" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("prolog", "code"),
+    [
+        (b"\xef\xbb\xbf<!-- a comment -->\n<?pi x?>\n<!DOCTYPE a []>", "xml_declaration_refused"),
+        (
+            '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE a>'.encode("utf-16"),
+            "xml_declaration_refused",
+        ),
+        ("<!DOCTYPE a>".encode("utf-32-le"), "xml_declaration_refused"),
+        (b"   \n" + b" " * 70_000 + b"<QIFDocument/>", "xml_prolog_unreadable"),
+        (b"\x4c\x6f\xa7\x94\x93", "xml_prolog_unreadable"),  # "<?xml" in EBCDIC
+    ],
+    ids=["after BOM, comment and PI", "UTF-16", "UTF-32 without BOM", "endless prolog", "EBCDIC"],
+)
+def test_the_prolog_check_sees_through_encodings_and_bounds_its_reading(
+    prolog: bytes, code: str
+) -> None:
+    """Whatever the encoding, a declaration is found; an unreadable prolog is refused too."""
+    with pytest.raises(QifError) as refused:
+        read_qif_results(io.BytesIO(prolog))
+    assert refused.value.code == code
+
+
+def test_the_prolog_check_hands_every_byte_on_to_the_parser() -> None:
+    """A good file read through the check gives the same hash and results as before."""
+    data = BILLION_LAUGHS.split(b"]>\n", 1)[1].replace(b"&lol9;", b"x")
+    stream = checked_xml_stream(io.BytesIO(b"<?xml version='1.0'?>\n<!-- c -->" + data))
+    assert stream.read(3) + stream.read() == b"<?xml version='1.0'?>\n<!-- c -->" + data
 
 
 @pytest.mark.parametrize("bad", ["9,499476", "NaN", "INF", "1.2.3", "", "0x10", "9.5 mm"])

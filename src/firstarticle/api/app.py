@@ -5,8 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, FastAPI
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -14,11 +13,12 @@ import firstarticle
 from firstarticle.api import access as access_api
 from firstarticle.api import characteristic_import as characteristic_import_api
 from firstarticle.api import mirror as mirror_api
-from firstarticle.api import problems
+from firstarticle.api import observability, problems
+from firstarticle.api import operations as operations_api
 from firstarticle.api import result_import as result_import_api
 from firstarticle.api import schemas as s
 from firstarticle.api import signatures as signatures_api
-from firstarticle.api.deps import Ctx, Limit, Offset, get_app_state
+from firstarticle.api.deps import Ctx, Limit, Offset
 from firstarticle.bootstrap import Application
 from firstarticle.domain.holds import HoldStatus
 from firstarticle.domain.lifecycle import FaiStatus
@@ -356,6 +356,7 @@ def gate_check(body: s.GateCheckIn, ctx: Ctx) -> Any:
     data = body.model_dump()
     data["serial_numbers"] = tuple(data["serial_numbers"])
     answer = gate.check(ctx, gate.GateRequest(**data))
+    observability.count_gate_decision(str(answer.decision), (r.code for r in answer.reasons))
     return s.GateCheckOut(
         decision=answer.decision,
         decision_id=answer.decision_id,
@@ -410,24 +411,9 @@ def create_app(application: Application) -> FastAPI:
     problems.install(app, application.translate_error)
 
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(observability.RequestLogMiddleware)  # outermost: times everything
 
-    @app.get("/health", response_model=s.HealthOut, tags=["operations"])
-    def health(request: Request) -> Any:
-        try:
-            with get_app_state(request).uow() as uow:
-                uow.check()
-        except Exception as error:  # health reports the failure instead of raising it
-            return JSONResponse(
-                s.HealthOut(
-                    status="degraded",
-                    database="unavailable",
-                    version=firstarticle.__version__,
-                    detail=type(error).__name__,
-                ).model_dump(),
-                status_code=503,
-            )
-        return s.HealthOut(status="ok", database="ok", version=firstarticle.__version__)
-
+    app.include_router(operations_api.router)
     app.include_router(access_api.router)
     app.include_router(router)
     # --- routers of the import features (one line each) ---

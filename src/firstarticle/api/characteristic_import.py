@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from firstarticle.api import observability
 from firstarticle.api.deps import Ctx
 from firstarticle.api.schemas import Out
 from firstarticle.api.uploads import received_file
@@ -154,6 +155,8 @@ async def import_qif_characteristics(
                 dry_run=dry_run,
             )
         )
+    if not summary.dry_run:
+        observability.count_import_rows("characteristics", summary.created, 0)
     body = ImportOut(
         part_number=summary.part_number,
         revision=summary.revision,

@@ -40,6 +40,7 @@ def get_context(request: Request) -> ServiceContext:
         if scheme.lower() != "bearer" or not credential.strip():
             raise AuthenticationError("Use 'Authorization: Bearer <token>'.")
         principal = identity.authenticate_token(base, credential.strip())
+        request.state.user_id = principal.user_id  # for the request's log line
         return base.as_principal(principal)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
@@ -51,6 +52,7 @@ def get_context(request: Request) -> ServiceContext:
                 "A change made from a browser needs the session's CSRF token in X-CSRF-Token.",
                 reason="csrf",
             )
+        request.state.user_id = principal.user_id
         return base.as_principal(principal)
     raise AuthenticationError("Sign in, or send a bearer token.")
 

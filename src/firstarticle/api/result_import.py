@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from firstarticle.api import problems
+from firstarticle.api import observability, problems
 from firstarticle.api.deps import Ctx
 from firstarticle.api.schemas import Out
 from firstarticle.api.uploads import received_file
@@ -134,8 +134,14 @@ async def import_results_file(
             return problems.problem(
                 415, error.code, "Unsupported result format", error.message, request
             )
+        except result_import.ResultImportRefusedError as error:
+            if not dry_run:
+                observability.count_import_rows("results", 0, error.report.rows_refused)
+            raise
     body = ImportReportOut.model_validate(report.as_dict())
     recorded = report.status in {"imported", "partially_imported"}
+    if recorded:
+        observability.count_import_rows("results", report.results_accepted, report.rows_refused)
     return JSONResponse(body.model_dump(mode="json"), status_code=201 if recorded else 200)
 
 

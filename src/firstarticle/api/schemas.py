@@ -681,6 +681,13 @@ class AuditEntryOut(BaseModel):
 
 class HealthOut(BaseModel):
     status: str
+    version: str
+
+
+class ReadyOut(BaseModel):
+    status: str
     database: str
+    schema_revision: str | None
+    head_revision: str | None
     version: str
     detail: str | None = None

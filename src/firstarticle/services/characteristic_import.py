@@ -171,7 +171,7 @@ def import_characteristics(
     try:
         document = read_qif_mbd(file, name=name)
     except QifError as error:
-        raise QifImportError(str(error), file=name) from None
+        raise QifImportError(str(error), file=name, reason=error.code) from None
     except OSError as error:
         raise QifImportError(
             f"{name}: cannot be read: {error.strerror or error}", file=name

@@ -303,7 +303,7 @@ def _reader(fmt: str, stream: BinaryIO, name: str) -> ResultFile:
         return read_csv_results(stream, name)
     except ResultFileError as error:
         raise ResultFileRefusedError(
-            f"{name} cannot be imported: {error}", field="file", line=error.line
+            f"{name} cannot be imported: {error}", field="file", line=error.line, reason=error.code
         ) from None
 
 
@@ -958,7 +958,10 @@ def _consume(
                 progress("reading", min(tracked.count, total), total)
     except ResultFileError as error:
         raise ResultFileRefusedError(
-            f"{importer.file.name} cannot be imported: {error}", field="file", line=error.line
+            f"{importer.file.name} cannot be imported: {error}",
+            field="file",
+            line=error.line,
+            reason=error.code,
         ) from None
     if progress is not None:
         progress("reading", total, total)

@@ -40,13 +40,13 @@ from typing import IO, Any, BinaryIO
 
 import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 from firstarticle.audit.ledger import GENESIS, verify
 from firstarticle.domain.errors import DomainError
 from firstarticle.storage import orm
+from firstarticle.storage.diagnostics import head_revision
 from firstarticle.storage.repositories import SqlAuditLog
 from firstarticle.storage.types import ExactDecimal, UtcDateTime
 
@@ -55,7 +55,6 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 BATCH = 1000
 MANIFEST_MAX_BYTES = 10 * 1024 * 1024
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class BackupError(DomainError):
@@ -287,7 +286,7 @@ def _revision(conn: sa.Connection) -> str | None:
 
 def code_revision() -> str:
     """The Alembic head this version of firstarticle maps."""
-    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    head = head_revision()
     if head is None:  # pragma: no cover - the package always ships its migrations
         raise BackupError("No migrations found.")
     return head

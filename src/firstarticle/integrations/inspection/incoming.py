@@ -69,12 +69,18 @@ _TAG_FIELDS: Final = {
 
 
 class ResultFileError(ValueError):
-    """A results file that cannot be read safely: encoding, structure, size, syntax."""
+    """A results file that cannot be read safely: encoding, structure, size, syntax.
 
-    def __init__(self, message: str, *, line: int | None = None) -> None:
+    ``code`` is stable: ``invalid_results_file``, or the XML prolog check's (``xml_*``).
+    """
+
+    def __init__(
+        self, message: str, *, line: int | None = None, code: str = "invalid_results_file"
+    ) -> None:
         super().__init__(f"line {line}: {message}" if line else message)
         self.line = line
         self.reason = message
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)

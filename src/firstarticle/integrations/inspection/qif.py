@@ -32,6 +32,8 @@ from typing import Any, BinaryIO, Final, cast
 
 from lxml import etree
 
+from firstarticle.integrations.inspection.xml_guard import XmlGuardError, checked_xml_stream
+
 __all__ = [
     "QIF_NAMESPACE",
     "QifActual",
@@ -51,7 +53,14 @@ _iterparse: Callable[..., Iterator[tuple[str, etree._Element]]] = etree.iterpars
 
 
 class QifError(ValueError):
-    """A QIF file that cannot be read safely or does not make sense as QIF 3.0 Results."""
+    """A QIF file that cannot be read safely or does not make sense as QIF 3.0 Results.
+
+    ``code`` is stable: ``invalid_qif_file``, or the prolog check's code (``xml_*``).
+    """
+
+    def __init__(self, message: str, *, code: str = "invalid_qif_file") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 # --------------------------------------------------------------------------------------------
@@ -355,7 +364,7 @@ class _HashingReader:
     __slots__ = ("_hash", "_name", "_raw")
 
     def __init__(self, raw: BinaryIO, name: str) -> None:
-        self._raw = raw
+        self._raw = guarded(raw, name)
         self._name = name
         self._hash = hashlib.sha256()
 
@@ -371,6 +380,14 @@ class _HashingReader:
         while chunk := self._raw.read(1 << 16):
             self._hash.update(chunk)
         return self._hash.hexdigest()
+
+
+def guarded(raw: BinaryIO, name: str) -> BinaryIO:
+    """``raw`` for a parser, once its prolog passed our own check (QifError otherwise)."""
+    try:
+        return checked_xml_stream(raw)
+    except XmlGuardError as refused:
+        raise QifError(f"{name}: {refused}", code=refused.code) from None
 
 
 def _source_name(source: str | os.PathLike[str] | BinaryIO) -> str:
@@ -1049,9 +1066,9 @@ def validate_qif(source: str | os.PathLike[str] | BinaryIO) -> None:
     try:
         if isinstance(source, str | os.PathLike):
             with open(source, "rb") as raw:
-                tree = etree.parse(raw, parser)
+                tree = etree.parse(guarded(raw, name), parser)
         else:
-            tree = etree.parse(source, parser)
+            tree = etree.parse(guarded(source, name), parser)
     except etree.XMLSyntaxError as exc:
         where = f"{name}, line {exc.lineno}" if exc.lineno else name
         raise QifError(f"{where}: not well-formed XML: {exc.msg}") from None

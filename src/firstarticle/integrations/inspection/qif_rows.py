@@ -56,6 +56,7 @@ from firstarticle.integrations.inspection.incoming import (
     RowProblem,
     metadata_tags,
 )
+from firstarticle.integrations.inspection.xml_guard import XmlGuardError, checked_xml_stream
 
 __all__ = ["FULL_VALIDATION_MAX_BYTES", "read_qif_rows", "validate_qif_streaming"]
 
@@ -154,8 +155,12 @@ def validate_qif_streaming(
     # iterparse reports through the thread's global error log, which keeps earlier parses'
     # errors: start from an empty one so that the message is this file's.
     etree.clear_error_log()
+    try:
+        checked = checked_xml_stream(stream)
+    except XmlGuardError as refused:
+        raise ResultFileError(str(refused), code=refused.code) from None
     events = cast(Any, etree.iterparse)(
-        stream,
+        checked,
         events=("start", "end", "comment"),
         # The whole schema is the one the QIF reader compiles once per process.
         schema=qif._schema() if full else _structural_schema(),
@@ -266,8 +271,10 @@ def read_qif_rows(source: BinaryIO, name: str | None = None) -> ResultFile:
         # The reader names its source and line: "<name>, line 12: <reason>".
         located = re.match(r"^.*?, line (\d+): (.*)$", str(exc), re.DOTALL)
         if located:
-            raise ResultFileError(located.group(2), line=int(located.group(1))) from None
-        raise ResultFileError(str(exc).split(": ", 1)[-1]) from None
+            raise ResultFileError(
+                located.group(2), line=int(located.group(1)), code=exc.code
+            ) from None
+        raise ResultFileError(str(exc).split(": ", 1)[-1], code=exc.code) from None
     metadata.part_number = metadata.part_number or results.part_number
     metadata.part_name = metadata.part_name or results.part_name
     metadata.part_revision = metadata.part_revision or results.part_revision
