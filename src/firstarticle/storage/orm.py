@@ -433,8 +433,9 @@ hold_overrides = sa.Table(
 gate_decisions = sa.Table(
     "gate_decisions",
     metadata,
+    # Site first, as in every site-owned table; '' for a decision about an unknown site.
+    sa.Column("site_id", ID, primary_key=True),
     sa.Column("id", ID, primary_key=True),
-    sa.Column("site_id", ID),
     # The revision asked about, so lists leave out decisions on data the reader may not see.
     sa.Column("part_revision_id", ID),
     sa.Column("at", UtcDateTime, nullable=False),
@@ -588,8 +589,8 @@ signing_nonces = sa.Table(
 signatures = sa.Table(
     "signatures",
     metadata,
+    sa.Column("site_id", ID, sa.ForeignKey("sites.id"), primary_key=True),
     _id(),
-    sa.Column("site_id", ID, sa.ForeignKey("sites.id"), nullable=False),
     sa.Column("record_type", sa.String(32), nullable=False),
     sa.Column("record_id", ID, nullable=False),
     sa.Column("meaning", enum_column_type(SignatureMeaning), nullable=False),
@@ -600,10 +601,11 @@ signatures = sa.Table(
     sa.Column("content_sha256", sa.String(64), nullable=False),
     sa.Column("invalidated_at", UtcDateTime),
     sa.Column("invalidated_reason", sa.Text),
-    sa.Index("ix_signatures_record", "record_type", "record_id"),
+    sa.Index("ix_signatures_record", "site_id", "record_type", "record_id"),
     # One valid signature per meaning and record: the database settles signing races (C1).
     sa.Index(
         "uq_signatures_valid_meaning",
+        "site_id",
         "record_type",
         "record_id",
         "meaning",

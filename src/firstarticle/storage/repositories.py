@@ -457,7 +457,9 @@ class SqlGateLog:
         self.session = session
 
     def append(self, record: dict[str, Any]) -> None:
-        self.session.execute(sa.insert(orm.gate_decisions).values(**record))
+        # The distribution column cannot be NULL: an unknown site is stored as ''.
+        row = {**record, "site_id": record.get("site_id") or ""}
+        self.session.execute(sa.insert(orm.gate_decisions).values(**row))
 
     def list(
         self,
@@ -484,7 +486,10 @@ class SqlGateLog:
         )
         rows = self.session.execute(stmt.limit(limit).offset(offset)).mappings().all()
         return Page(
-            items=[dict(r) for r in rows], total=int(total or 0), limit=limit, offset=offset
+            items=[{**r, "site_id": r["site_id"] or None} for r in rows],
+            total=int(total or 0),
+            limit=limit,
+            offset=offset,
         )
 
 
