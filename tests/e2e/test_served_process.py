@@ -130,12 +130,17 @@ def http(served: Served) -> Iterator[httpx.Client]:
 def test_the_served_process_is_healthy_on_its_own_sqlite_file(
     served: Served, http: httpx.Client
 ) -> None:
-    """/health answers 200 with the database ok; the database is the file we named."""
+    """/health (liveness) answers 200; /ready finds the database and its schema at the head;
+    the database is the file we named."""
     response = http.get("/health")
     assert response.status_code == 200
-    body = response.json()
-    assert (body["status"], body["database"]) == ("ok", "ok")
+    assert response.json()["status"] == "ok"
     assert response.headers["X-Request-ID"]
+    ready = http.get("/ready")
+    assert ready.status_code == 200, ready.text
+    body = ready.json()
+    assert (body["status"], body["database"]) == ("ok", "ok")
+    assert body["schema_revision"] == body["head_revision"]
     assert served.database.is_file()
     assert served.database.stat().st_size > 0
 
@@ -312,5 +317,6 @@ def test_controlled_technical_data_never_reaches_the_server_log(served: Served) 
         )
     time.sleep(0.5)  # let the server flush its log
     log = served.log.read_text(errors="replace")
-    assert "GET /api/v1/parts" in log  # the access log is there and was written
+    # The request log is there and was written: one JSON line per request, by route.
+    assert '"route": "/api/v1/parts"' in log
     assert SENTINEL not in log
