@@ -10,6 +10,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import firstarticle
+from firstarticle import web
 from firstarticle.api import access as access_api
 from firstarticle.api import characteristic_import as characteristic_import_api
 from firstarticle.api import mirror as mirror_api
@@ -421,4 +422,5 @@ def create_app(application: Application) -> FastAPI:
     app.include_router(characteristic_import_api.router)
     app.include_router(result_import_api.router)
     app.include_router(signatures_api.router)
+    web.install(app)  # the pages for people under /web
     return app

@@ -1,0 +1,80 @@
+"""What a person may do on an FAI now, and for the rest, why not: read from the lifecycle
+table, the signature meanings and the person's permissions; the services still decide."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from firstarticle.domain.access import Permission, Principal
+from firstarticle.domain.lifecycle import TRANSITIONS, FaiAction
+from firstarticle.domain.signatures import SignatureMeaning
+from firstarticle.services.first_articles import (
+    CUSTOMER_ACTIONS,
+    SIGNED_ACTIONS,
+    FirstArticleDetail,
+)
+from firstarticle.services.signatures import PERMISSION_BY_MEANING
+
+
+@dataclass(frozen=True)
+class ActionView:
+    """One lifecycle step as the FAI page offers or explains it."""
+
+    action: FaiAction
+    label: str
+    description: str
+    meaning: SignatureMeaning | None
+    reason_required: bool
+    why_not: str | None
+
+    @property
+    def open(self) -> bool:
+        return self.why_not is None
+
+
+def _label(action: FaiAction, meaning: SignatureMeaning | None) -> str:
+    if meaning is not None:
+        rule = meaning.rule
+        return f"Sign field {rule.field_number}: {rule.label.lower()}"
+    return action.value.replace("_", " ").capitalize()
+
+
+def _permission(action: FaiAction, meaning: SignatureMeaning | None) -> Permission:
+    if meaning is not None:
+        return PERMISSION_BY_MEANING[meaning]
+    if action in CUSTOMER_ACTIONS:
+        return Permission.CUSTOMER_DECISION_RECORD
+    return Permission.FAI_TRANSITION
+
+
+def actions_for(detail: FirstArticleDetail, person: Principal) -> list[ActionView]:
+    """Every lifecycle step: open ones first, each closed one with its reason."""
+    status = detail.fai.status
+    blocking = sum(1 for f in detail.findings if f.blocking)
+    views = []
+    for t in TRANSITIONS:
+        meaning = SIGNED_ACTIONS.get(t.action)
+        permission = _permission(t.action, meaning)
+        why: str | None = None
+        if status not in t.sources:
+            allowed_in = ", ".join(sorted(s.label.lower() for s in t.sources))
+            why = f"Only when the FAI is {allowed_in}; it is {status.label.lower()}."
+        elif not person.can(permission):
+            why = f"Your roles do not grant '{permission.value}'."
+        elif t.needs_readiness and blocking:
+            why = f"{blocking} blocking readiness finding(s) stand in the way."
+        elif t.action in CUSTOMER_ACTIONS:
+            why = "The customer's outcome is recorded as a customer decision with its evidence."
+        elif t.action is FaiAction.SUPERSEDE:
+            why = "Superseding names the newer FAIR; use the API or the command line."
+        views.append(
+            ActionView(
+                t.action,
+                _label(t.action, meaning),
+                t.description,
+                meaning,
+                t.reason_required,
+                why,
+            )
+        )
+    return sorted(views, key=lambda v: not v.open)

@@ -1,0 +1,274 @@
+"""The FAI page (Forms 1-3 as tabs, readiness, results, NCs, holds, signatures, audit) and
+the forms it posts. A refused form is shown again with what was typed and each error by its
+field; a password is never sent back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from firstarticle.domain import model
+from firstarticle.domain.errors import DomainError
+from firstarticle.domain.holds import HoldStatus
+from firstarticle.domain.lifecycle import FaiAction
+from firstarticle.domain.signatures import SignatureMeaning
+from firstarticle.domain.values import AttributeResult
+from firstarticle.services import first_articles, holds, identity, signatures
+from firstarticle.web.actions import actions_for
+from firstarticle.web.forms import FieldError, choice_of, decimal_of, field_errors, moment_of
+from firstarticle.web.session import (
+    Page,
+    error_page,
+    forbidden_form,
+    page_of,
+    posted,
+    status_of,
+)
+
+router = APIRouter(prefix="/web/fai", include_in_schema=False)
+P = Annotated[Page, Depends(page_of)]
+TABS = {
+    "overview": "Overview",
+    "form1": "Form 1 · Accountability",
+    "form2": "Form 2 · Materials and processes",
+    "form3": "Form 3 · Characteristics",
+    "signatures": "Signatures",
+    "audit": "Audit trail",
+}
+DONE = {
+    "result": "The result is recorded.",
+    "verified": "The result is verified.",
+    "nc": "The nonconformance is linked.",
+    "signed": "Your signature is recorded.",
+    "moved": "The FAI moved on.",
+}
+MEANINGS = {m.value: m for m in SignatureMeaning if m.rule.record_type == "first_article"}
+
+
+def _render(
+    page: Page,
+    fai_id: str,
+    tab: str,
+    *,
+    status_code: int = 200,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    form_name: str = "",
+) -> Response:
+    """The FAI page on ``tab``; with a refused form's values and errors when given."""
+    try:
+        detail = first_articles.get_first_article(page.ctx, fai_id)
+        signed = signatures.signatures_of(page.ctx, fai_id)
+        trail = first_articles.audit_trail(page.ctx, fai_id) if tab == "audit" else []
+        active = holds.list_holds(
+            page.ctx,
+            site_id=detail.fai.site_id,
+            status=HoldStatus.ACTIVE,
+            limit=page.ctx.page_size_max,
+        ).items
+    except DomainError as error:
+        return error_page(page, error)
+    own_holds = [h for h in active if h.part_revision_id == detail.fai.part_revision_id]
+    kept = {k: v for k, v in (form or {}).items() if k not in {"password", "csrf_token"}}
+    return page.render(
+        "fai.html",
+        status_code,
+        d=detail,
+        f=detail.fai,
+        tab=tab if tab in TABS else "overview",
+        tabs=TABS,
+        signatures=signed,
+        trail=trail,
+        holds=own_holds,
+        actions=actions_for(detail, page.ctx.principal),
+        blocking=[x for x in detail.findings if x.blocking],
+        warnings=[x for x in detail.findings if not x.blocking],
+        unverified=[
+            (line, r)
+            for line in detail.form3
+            for r in line.results
+            if r.source is model.ResultSource.MANUAL_ENTRY and r.verified_by is None
+        ],
+        serials=detail.form1.serial_numbers,
+        form=kept,
+        form_name=form_name,
+        errors=errors or {},
+        notice=DONE.get(page.request.query_params.get("done", "")),
+        kinds=list(model.NonconformanceKind),
+        nc_statuses=list(model.NonconformanceStatus),
+        dispositions=list(model.Disposition),
+        meanings=MEANINGS,
+        now=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+    )
+
+
+@router.get("/{fai_id}")
+def fai_page(page: P, fai_id: str, tab: str = "overview") -> Response:
+    return _render(page, fai_id, tab)
+
+
+def _done(fai_id: str, tab: str, what: str) -> Response:
+    return RedirectResponse(f"/web/fai/{fai_id}?tab={tab}&done={what}", status_code=303)
+
+
+async def _post(
+    request: Request,
+    page: Page,
+    fai_id: str,
+    *,
+    tab: str,
+    form_name: str,
+    default_field: str,
+    done: str,
+    act: Any,
+) -> Response:
+    """Check CSRF, run ``act(form)``; on a refusal show the form again with its errors."""
+    form = await posted(request)
+    if not page.checked(form):
+        return forbidden_form(page)
+    try:
+        act(form)
+    except DomainError as error:
+        return _render(
+            page,
+            fai_id,
+            tab,
+            status_code=status_of(error),
+            form=form,
+            errors=field_errors(error, form, default_field),
+            form_name=form_name,
+        )
+    return _done(fai_id, tab, done)
+
+
+@router.post("/{fai_id}/results")
+async def record_result(request: Request, page: P, fai_id: str) -> Response:
+    """A manual result: a value with units, or an attribute verdict."""
+
+    def act(form: dict[str, str]) -> None:
+        value = decimal_of(form.get("value", ""), "value")
+        attribute = form.get("attribute", "")
+        item = first_articles.ResultInput(
+            balloon=form.get("balloon", "").strip(),
+            measured_at=moment_of(form.get("measured_at", ""), "measured_at"),
+            source=model.ResultSource.MANUAL_ENTRY,
+            value=value,
+            units=form.get("units", "").strip() or None,
+            attribute=choice_of(AttributeResult, attribute, "attribute") if attribute else None,
+            serial_number=form.get("serial_number", "").strip() or None,
+            operator=form.get("operator", "").strip() or page.ctx.actor,
+            device=form.get("device", "").strip() or None,
+        )
+        if value is None and item.attribute is None:
+            raise FieldError("Enter a measured value, or choose accept or reject.", field="value")
+        first_articles.record_results(page.ctx, fai_id, [item])
+
+    return await _post(
+        request,
+        page,
+        fai_id,
+        tab="form3",
+        form_name="result",
+        default_field="balloon",
+        done="result",
+        act=act,
+    )
+
+
+@router.post("/{fai_id}/results/{result_id}/verification")
+async def verify_result(request: Request, page: P, fai_id: str, result_id: str) -> Response:
+    return await _post(
+        request,
+        page,
+        fai_id,
+        tab="form3",
+        form_name=f"verify-{result_id}",
+        default_field="verify",
+        done="verified",
+        act=lambda form: first_articles.verify_result(page.ctx, fai_id, result_id),
+    )
+
+
+@router.post("/{fai_id}/nonconformances")
+async def link_nonconformance(request: Request, page: P, fai_id: str) -> Response:
+    def act(form: dict[str, str]) -> None:
+        disposition = form.get("disposition", "")
+        first_articles.link_nonconformance(
+            page.ctx,
+            fai_id,
+            kind=choice_of(model.NonconformanceKind, form.get("kind", ""), "kind"),
+            number=form.get("number", ""),
+            status=choice_of(model.NonconformanceStatus, form.get("status", ""), "status"),
+            disposition=(
+                choice_of(model.Disposition, disposition, "disposition") if disposition else None
+            ),
+            title=form.get("title", "").strip() or None,
+            balloons=[b.strip() for b in form.get("balloons", "").split(",") if b.strip()],
+        )
+
+    return await _post(
+        request,
+        page,
+        fai_id,
+        tab="overview",
+        form_name="nc",
+        default_field="number",
+        done="nc",
+        act=act,
+    )
+
+
+@router.post("/{fai_id}/signatures")
+async def sign(request: Request, page: P, fai_id: str) -> Response:
+    """Sign with a meaning after re-entering the password (a fresh nonce per attempt)."""
+
+    def act(form: dict[str, str]) -> None:
+        meaning = MEANINGS.get(form.get("meaning", ""))
+        if meaning is None:
+            raise FieldError("Choose what you sign.", field="meaning")
+        nonce, _ = identity.issue_signing_nonce(page.ctx)
+        signatures.sign_first_article(
+            page.ctx,
+            fai_id,
+            meaning,
+            nonce=nonce,
+            password=form.get("password", "")[:1024],
+            totp_code=form.get("totp_code", "").strip()[:10] or None,
+            reason=form.get("reason", "").strip() or None,
+        )
+
+    return await _post(
+        request,
+        page,
+        fai_id,
+        tab="signatures",
+        form_name="sign",
+        default_field="password",
+        done="signed",
+        act=act,
+    )
+
+
+@router.post("/{fai_id}/transitions")
+async def transition(request: Request, page: P, fai_id: str) -> Response:
+    def act(form: dict[str, str]) -> None:
+        first_articles.transition(
+            page.ctx,
+            fai_id,
+            choice_of(FaiAction, form.get("action", ""), "action"),
+            reason=form.get("reason", "").strip() or None,
+        )
+
+    return await _post(
+        request,
+        page,
+        fai_id,
+        tab="overview",
+        form_name="transition",
+        default_field="reason",
+        done="moved",
+        act=act,
+    )
