@@ -1,0 +1,251 @@
+"""The web pages through HTTP: sign-in and its messages, CSRF on every form, refused forms
+that keep what was typed, and lists whose query count does not grow with the data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import plant
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from webtools import a_person, sign_in, token_in
+
+from firstarticle import bootstrap
+from firstarticle.domain.access import Role
+from firstarticle.domain.holds import GateKind, HoldKind
+from firstarticle.domain.lifecycle import FaiAction
+from firstarticle.services import ServiceContext, first_articles, gate, holds, orders
+
+
+@pytest.fixture
+def fai_id(ctx: ServiceContext) -> str:
+    shop = plant.a_plant(ctx)
+    fai = plant.an_fai(ctx, shop)
+    first_articles.transition(ctx, fai.fai.id, FaiAction.START)
+    return fai.fai.id
+
+
+def test_a_page_sends_a_stranger_to_sign_in_and_back_afterwards(
+    web: TestClient, application: bootstrap.Application
+) -> None:
+    a_person(application, "j.ortiz")
+    first = web.get("/web/fai?status=draft", follow_redirects=False)
+    assert first.status_code == 303
+    assert first.headers["location"].startswith("/web/sign-in?reason=signin")
+    page = web.get(first.headers["location"])
+    assert "Sign in to continue" in page.text
+    response = web.post(
+        "/web/sign-in",
+        data={
+            "username": "j.ortiz",
+            "password": plant.PASSWORD,
+            "form_token": token_in(page.text, "form_token"),
+            "next": "/web/fai?status=draft",
+        },
+    )
+    assert response.status_code == 200
+    assert str(response.url).endswith("/web/fai?status=draft")
+
+
+def test_a_wrong_password_keeps_the_username_and_says_why(
+    web: TestClient, application: bootstrap.Application
+) -> None:
+    a_person(application, "j.ortiz")
+    page = web.get("/web/sign-in")
+    response = web.post(
+        "/web/sign-in",
+        data={
+            "username": "j.ortiz",
+            "password": "not it",
+            "form_token": token_in(page.text, "form_token"),
+        },
+    )
+    assert response.status_code == 401
+    assert 'value="j.ortiz"' in response.text
+    assert 'role="alert"' in response.text
+    assert "not it" not in response.text
+
+
+def test_a_sign_in_form_from_elsewhere_is_refused(
+    web: TestClient, application: bootstrap.Application
+) -> None:
+    a_person(application, "j.ortiz")
+    response = web.post(
+        "/web/sign-in",
+        data={"username": "j.ortiz", "password": plant.PASSWORD, "form_token": "forged"},
+    )
+    assert response.status_code == 403
+    assert "fa_session" not in web.cookies
+
+
+def test_an_idle_session_ends_with_a_clear_message(
+    web: TestClient, application: bootstrap.Application, clock: Any
+) -> None:
+    a_person(application, "j.ortiz")
+    sign_in(web, "j.ortiz")
+    clock.advance(minutes=31)
+    response = web.get("/web/fai")
+    assert str(response.url).startswith("http://testserver/web/sign-in?reason=expired")
+    assert "Your session ended" in response.text
+
+
+def test_signing_out_ends_the_session_for_every_page(
+    web: TestClient, application: bootstrap.Application
+) -> None:
+    a_person(application, "j.ortiz")
+    csrf = sign_in(web, "j.ortiz")
+    cookie = web.cookies["fa_session"]
+    response = web.post("/web/sign-out", data={"csrf_token": csrf})
+    assert "You are signed out" in response.text
+    web.cookies.set("fa_session", cookie)  # a copied cookie no longer opens anything
+    again = web.get("/web/", follow_redirects=False)
+    assert again.headers["location"].startswith("/web/sign-in?reason=expired")
+
+
+def test_a_form_without_the_session_csrf_token_changes_nothing(
+    web: TestClient, application: bootstrap.Application, ctx: ServiceContext, fai_id: str
+) -> None:
+    a_person(application, "l.nguyen", Role.INSPECTOR)
+    sign_in(web, "l.nguyen")
+    form = {"balloon": "2", "attribute": "accept", "measured_at": "2026-11-20T09:00"}
+    response = web.post(f"/web/fai/{fai_id}/results", data={**form, "csrf_token": "forged"})
+    assert response.status_code == 403
+    assert not first_articles.get_first_article(ctx, fai_id).fai.results
+
+
+def test_a_refused_result_keeps_what_was_typed_and_marks_the_field(
+    web: TestClient, application: bootstrap.Application, ctx: ServiceContext, fai_id: str
+) -> None:
+    a_person(application, "l.nguyen", Role.INSPECTOR)
+    csrf = sign_in(web, "l.nguyen")
+    response = web.post(
+        f"/web/fai/{fai_id}/results",
+        data={
+            "csrf_token": csrf,
+            "balloon": "1",
+            "value": "25.0x",
+            "units": "mm",
+            "measured_at": "2026-11-20T09:00",
+            "device": "Caliper 7",
+        },
+    )
+    assert response.status_code == 422
+    assert 'id="r-value" name="value" inputmode="decimal" size="10" value="25.0x"' in response.text
+    assert 'aria-invalid="true" aria-describedby="result-value-error"' in response.text
+    assert 'id="result-value-error"' in response.text
+    assert 'value="Caliper 7"' in response.text
+    assert not first_articles.get_first_article(ctx, fai_id).fai.results
+
+
+def test_a_manual_result_is_entered_by_one_inspector_and_verified_by_another(
+    web: TestClient, application: bootstrap.Application, ctx: ServiceContext, fai_id: str
+) -> None:
+    a_person(application, "l.nguyen", Role.INSPECTOR)
+    a_person(application, "r.okafor", Role.INSPECTOR)
+    csrf = sign_in(web, "l.nguyen")
+    entered = web.post(
+        f"/web/fai/{fai_id}/results",
+        data={
+            "csrf_token": csrf,
+            "balloon": "2",
+            "attribute": "accept",
+            "measured_at": "2026-11-20T09:00",
+        },
+    )
+    assert "The result is recorded." in entered.text
+    (result,) = first_articles.get_first_article(ctx, fai_id).fai.results
+    own = web.post(f"/web/fai/{fai_id}/results/{result.id}/verification", data={"csrf_token": csrf})
+    assert own.status_code == 422, "the person who entered it cannot verify it"
+    web.post("/web/sign-out", data={"csrf_token": csrf})
+    csrf = sign_in(web, "r.okafor")
+    verified = web.post(
+        f"/web/fai/{fai_id}/results/{result.id}/verification", data={"csrf_token": csrf}
+    )
+    assert "The result is verified." in verified.text
+    (result,) = first_articles.get_first_article(ctx, fai_id).fai.results
+    assert result.verified_by == "r.okafor"
+
+
+@contextmanager
+def statements(engine: sa.Engine) -> Iterator[list[str]]:
+    """The SQL statements run on ``engine`` while the block runs."""
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+
+
+def more_fais(ctx: ServiceContext, shop: plant.Plant, first: int, how_many: int) -> None:
+    for n in range(first, first + how_many):
+        wo = orders.create_work_order(
+            ctx,
+            site_id=shop.site.id,
+            number=f"WO-MORE-{n}",
+            part_revision_id=shop.revision.id,
+            quantity=1,
+            customer_id=shop.customer.id,
+            serial_numbers=[f"M{n:03d}"],
+        )
+        first_articles.create_first_article(
+            ctx,
+            work_order_id=wo.id,
+            fai_type=plant.model.FaiType.DETAIL,
+            scope=plant.model.FaiScope.FULL,
+            reason="More data",
+        )
+        holds.place_hold(
+            ctx,
+            site_id=shop.site.id,
+            kind=HoldKind.SHIPMENT,
+            part_revision_id=shop.revision.id,
+            reason=f"Lot M{n:03d} under review",
+            serial_numbers=[f"M{n:03d}"],
+        )
+        gate.check(
+            ctx,
+            gate.GateRequest(
+                site=shop.site.code,
+                customer=shop.customer.code,
+                part_number=shop.part.number,
+                part_revision=shop.revision.revision,
+                kind=GateKind.SHIPMENT,
+                serial_numbers=(f"M{n:03d}",),
+            ),
+        )
+
+
+@pytest.mark.parametrize(
+    ("path", "total"),
+    [("/web/", "(15)"), ("/web/fai", "(14)"), ("/web/holds", "(15)"), ("/web/gate", "(14)")],
+)
+def test_list_pages_run_as_many_queries_for_many_records_as_for_few(
+    path: str,
+    total: str,
+    web: TestClient,
+    application: bootstrap.Application,
+    ctx: ServiceContext,
+    engine: sa.Engine,
+) -> None:
+    a_person(application, "j.ortiz")
+    shop = plant.a_plant(ctx)
+    more_fais(ctx, shop, 0, 2)
+    sign_in(web, "j.ortiz")
+    web.get(path)  # the session's idle timer is refreshed at most once a minute
+    with statements(engine) as few:
+        assert web.get(path).status_code == 200
+    more_fais(ctx, shop, 2, 12)
+    with statements(engine) as many:
+        assert web.get(path).status_code == 200
+    assert len(many) == len(few), many
+    text = web.get(path).text
+    assert total in text, re.findall(r"\(\d+[^)]*\)", text)

@@ -1,0 +1,52 @@
+"""Helpers for the web pages through Starlette's test client (real sign-in, real CSRF)."""
+
+from __future__ import annotations
+
+import re
+
+import plant
+from fastapi.testclient import TestClient
+
+from firstarticle import bootstrap
+from firstarticle.domain.access import AuthorizationKind, Role
+from firstarticle.services import identity
+
+TOKEN = re.compile(r'name="(form_token|csrf_token)" value="([^"]+)"')
+
+
+def token_in(html: str, name: str = "csrf_token") -> str:
+    """The hidden token a page's form carries."""
+    found = dict(TOKEN.findall(html))
+    assert name in found, f"no {name} in the page"
+    return found[name]
+
+
+def sign_in(client: TestClient, username: str, password: str = plant.PASSWORD) -> str:
+    """Sign in through the sign-in form; the dashboard's CSRF token."""
+    form = client.get("/web/sign-in")
+    response = client.post(
+        "/web/sign-in",
+        data={
+            "username": username,
+            "password": password,
+            "form_token": token_in(form.text, "form_token"),
+            "next": "/web/",
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert str(response.url).endswith("/web/")
+    return token_in(response.text)
+
+
+def a_person(application: bootstrap.Application, username: str, *roles: Role) -> None:
+    """A stored person with a password at every site, a US person."""
+    ctx = application.context("test-admin")
+    identity.create_user(
+        ctx,
+        username=username,
+        printed_name=username.replace(".", " ").title(),
+        roles=list(roles) or [Role.QUALITY_ENGINEER],
+        all_sites=True,
+        password=plant.PASSWORD,
+    )
+    identity.add_authorization(ctx, username, kind=AuthorizationKind.US_PERSON, reason="test")
