@@ -91,15 +91,15 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=15)
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """The demo server on a fresh SQLite file in its own working directory."""
-    workdir = tmp_path_factory.mktemp("served")
-    database = workdir / "firstarticle-e2e.db"
+def serve_demo(workdir: Path, database: Path, **settings: str) -> Iterator[Served]:
+    """Start ``firstarticle serve --demo`` in ``workdir`` on a free port with only the given
+    FIRSTARTICLE_* settings (the database a SQLite file unless DATABASE_URL is among them);
+    yield it once healthy, stop it afterwards."""
     log = workdir / "server.log"
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIRSTARTICLE_")}
     env["FIRSTARTICLE_DATABASE_URL"] = f"sqlite:///{database}"
+    env.update({f"FIRSTARTICLE_{k.upper()}": v for k, v in settings.items()})
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH")) if p)
     env["PYTHONUNBUFFERED"] = "1"
     with log.open("wb") as log_file:
@@ -117,6 +117,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         yield server
     finally:
         stop(process)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The demo server on a fresh SQLite file in its own working directory."""
+    workdir = tmp_path_factory.mktemp("served")
+    yield from serve_demo(workdir, workdir / "firstarticle-e2e.db")
 
 
 @pytest.fixture(scope="module")
