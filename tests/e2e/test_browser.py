@@ -408,7 +408,7 @@ def test_a_foreign_person_sees_no_itar_data_on_any_page(tab: Page) -> None:
     page = tab
     sign_in(page, "a.moreau")
     seen: set[str] = set()
-    queue = ["/web/", "/web/fai", "/web/holds", "/web/gate"]
+    queue = ["/web/", "/web/fai", "/web/holds", "/web/gate", "/web/parts"]
     while queue:
         path = queue.pop()
         if path in seen or len(seen) > 200:
@@ -421,8 +421,28 @@ def test_a_foreign_person_sees_no_itar_data_on_any_page(tab: Page) -> None:
         for href in page.eval_on_selector_all(
             "main a[href^='/web/']", "as => as.map(a => a.getAttribute('href'))"
         ):
-            if href.startswith(("/web/fai", "/web/holds")):
+            if href.startswith(("/web/fai", "/web/holds", "/web/parts")):
                 queue.append(href)
     assert any(p.startswith("/web/fai/") for p in seen), "the walk reached FAI pages"
     assert any(p.startswith("/web/holds/") for p in seen), "the walk reached hold pages"
+    assert any(p.startswith("/web/parts/") for p in seen), "the walk reached part pages"
+    sign_out(page)
+
+
+def test_the_part_page_lists_characteristics_and_compares_revisions(tab: Page, shots: Path) -> None:
+    """The demo bracket: rev D's list, and the diff C to D names what a delta FAI covers."""
+    page = tab
+    sign_in(page, "m.keller")
+    page.goto("/web/parts")
+    accessible(page)
+    page.click("a:has-text('7A1234-101')")
+    page.select_option("#diff_from", "C")
+    page.select_option("#diff_to", "D")
+    page.click("button:has-text('Compare')")
+    summary = page.locator("#diff-heading + form + p").inner_text()
+    assert "1 added" in summary
+    assert "The design changed" in summary
+    assert "43" in summary  # the hole added in rev D
+    accessible(page)
+    screenshot(page, shots, "part-diff")
     sign_out(page)

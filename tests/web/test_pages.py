@@ -18,7 +18,7 @@ from firstarticle import bootstrap
 from firstarticle.domain.access import Role
 from firstarticle.domain.holds import GateKind, HoldKind
 from firstarticle.domain.lifecycle import FaiAction
-from firstarticle.services import ServiceContext, first_articles, gate, holds, orders
+from firstarticle.services import ServiceContext, catalog, first_articles, gate, holds, orders
 
 
 @pytest.fixture
@@ -203,6 +203,7 @@ def more_fais(ctx: ServiceContext, shop: plant.Plant, first: int, how_many: int)
             scope=plant.model.FaiScope.FULL,
             reason="More data",
         )
+        catalog.create_part(ctx, number=f"7B{n:04d}-1", name="Spacer")
         holds.place_hold(
             ctx,
             site_id=shop.site.id,
@@ -226,7 +227,13 @@ def more_fais(ctx: ServiceContext, shop: plant.Plant, first: int, how_many: int)
 
 @pytest.mark.parametrize(
     ("path", "total"),
-    [("/web/", "(15)"), ("/web/fai", "(14)"), ("/web/holds", "(15)"), ("/web/gate", "(14)")],
+    [
+        ("/web/", "(15)"),
+        ("/web/fai", "(14)"),
+        ("/web/holds", "(15)"),
+        ("/web/gate", "(14)"),
+        ("/web/parts", "(15)"),
+    ],
 )
 def test_list_pages_run_as_many_queries_for_many_records_as_for_few(
     path: str,
@@ -249,3 +256,18 @@ def test_list_pages_run_as_many_queries_for_many_records_as_for_few(
     assert len(many) == len(few), many
     text = web.get(path).text
     assert total in text, re.findall(r"\(\d+[^)]*\)", text)
+
+
+def test_the_fai_list_pages_through_the_filtered_fais(
+    web: TestClient, application: bootstrap.Application, ctx: ServiceContext
+) -> None:
+    a_person(application, "j.ortiz")
+    more_fais(ctx, plant.a_plant(ctx), 0, 27)
+    sign_in(web, "j.ortiz")
+    first = web.get("/web/fai?status=draft")
+    assert "Page 1 of 2" in first.text
+    assert first.text.count('href="/web/fai/') == 25
+    assert 'href="/web/fai?number=2&amp;status=draft" rel="next"' in first.text
+    second = web.get("/web/fai?number=2&status=draft")
+    assert second.text.count('href="/web/fai/') == 2
+    assert web.get("/web/fai?status=approved").text.count('href="/web/fai/') == 0
