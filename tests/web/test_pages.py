@@ -271,3 +271,19 @@ def test_the_fai_list_pages_through_the_filtered_fais(
     second = web.get("/web/fai?number=2&status=draft")
     assert second.text.count('href="/web/fai/') == 2
     assert web.get("/web/fai?status=approved").text.count('href="/web/fai/') == 0
+
+
+def test_the_fai_page_says_what_each_person_may_do_and_why_not(
+    web: TestClient, application: bootstrap.Application, fai_id: str
+) -> None:
+    a_person(application, "l.nguyen", Role.INSPECTOR)
+    a_person(application, "j.ortiz")
+    csrf = sign_in(web, "l.nguyen")
+    inspector = web.get(f"/web/fai/{fai_id}").text
+    assert "<strong>Sign field 20: verified by</strong>" in inspector
+    assert "Your roles do not grant &#39;sign.verified&#39;." in inspector
+    web.post("/web/sign-out", data={"csrf_token": csrf})
+    sign_in(web, "j.ortiz")
+    engineer = web.get(f"/web/fai/{fai_id}").text
+    assert "blocking readiness finding(s) stand in the way" in engineer
+    assert 'name="action" value="cancel"' in engineer  # open to the engineer, with a reason

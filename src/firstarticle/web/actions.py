@@ -4,6 +4,7 @@ table, the signature meanings and the person's permissions; the services still d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from firstarticle.domain.access import Permission, Principal
 from firstarticle.domain.lifecycle import TRANSITIONS, FaiAction
@@ -16,6 +17,15 @@ from firstarticle.services.first_articles import (
 from firstarticle.services.signatures import PERMISSION_BY_MEANING
 
 
+class Standing(StrEnum):
+    """Whether the person can take a step now, could but is stopped, or the FAI's status
+    does not offer it at all."""
+
+    OPEN = "open"
+    BLOCKED = "blocked"
+    NOT_IN_STATUS = "not_in_status"
+
+
 @dataclass(frozen=True)
 class ActionView:
     """One lifecycle step as the FAI page offers or explains it."""
@@ -26,10 +36,11 @@ class ActionView:
     meaning: SignatureMeaning | None
     reason_required: bool
     why_not: str | None
+    standing: Standing
 
     @property
     def open(self) -> bool:
-        return self.why_not is None
+        return self.standing is Standing.OPEN
 
 
 def _label(action: FaiAction, meaning: SignatureMeaning | None) -> str:
@@ -56,7 +67,9 @@ def actions_for(detail: FirstArticleDetail, person: Principal) -> list[ActionVie
         meaning = SIGNED_ACTIONS.get(t.action)
         permission = _permission(t.action, meaning)
         why: str | None = None
+        standing = Standing.BLOCKED
         if status not in t.sources:
+            standing = Standing.NOT_IN_STATUS
             allowed_in = ", ".join(sorted(s.label.lower() for s in t.sources))
             why = f"Only when the FAI is {allowed_in}; it is {status.label.lower()}."
         elif not person.can(permission):
@@ -75,6 +88,8 @@ def actions_for(detail: FirstArticleDetail, person: Principal) -> list[ActionVie
                 meaning,
                 t.reason_required,
                 why,
+                Standing.OPEN if why is None else standing,
             )
         )
-    return sorted(views, key=lambda v: not v.open)
+    order = list(Standing)
+    return sorted(views, key=lambda v: order.index(v.standing))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -120,21 +121,25 @@ def _sites(page: Page) -> list[Any]:
     return list(catalog.list_sites(page.ctx, limit=page.ctx.page_size_max).items)
 
 
+def _status_tile(page: Page, status: FaiStatus, site: str | None) -> tuple[FaiStatus, int, Any]:
+    """A status, how many FAIs stand in it, and when the oldest of them was opened (the
+    last of the newest-first list): two fixed queries whatever the data."""
+    newest = first_articles.list_first_articles(page.ctx, site_id=site, status=status, limit=1)
+    if newest.total <= 1:
+        return status, newest.total, newest.items[0].created_at if newest.items else None
+    oldest = first_articles.list_first_articles(
+        page.ctx, site_id=site, status=status, limit=1, offset=newest.total - 1
+    )
+    return status, newest.total, oldest.items[0].created_at if oldest.items else None
+
+
 @router.get("/")
 def dashboard(page: P, site: Annotated[str | None, Query(max_length=64)] = None) -> Response:
-    """FAIs by status with counts (each links to its list), open holds. A fixed number of
-    queries whatever the data: one count per status, one page of holds."""
+    """FAIs by status with counts and the age of the oldest (each links to its list), open
+    holds. A fixed number of queries whatever the data."""
     try:
         sites = _sites(page)
-        counts = [
-            (
-                status,
-                first_articles.list_first_articles(
-                    page.ctx, site_id=site or None, status=status, limit=1
-                ).total,
-            )
-            for status in FaiStatus
-        ]
+        tiles = [_status_tile(page, status, site or None) for status in FaiStatus]
         open_holds = holds.list_holds(
             page.ctx, site_id=site or None, status=HoldStatus.ACTIVE, limit=10
         )
@@ -145,9 +150,10 @@ def dashboard(page: P, site: Annotated[str | None, Query(max_length=64)] = None)
         sites=sites,
         site_codes={s.id: s.code for s in sites},
         site=site or "",
-        counts=counts,
-        open_count=sum(n for s, n in counts if s.is_open),
+        tiles=tiles,
+        open_count=sum(n for s, n, _ in tiles if s.is_open),
         open_holds=open_holds,
+        now=datetime.now(UTC),
     )
 
 
