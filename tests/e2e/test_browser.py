@@ -307,6 +307,24 @@ def test_journey_1_in_the_browser(tab: Page, journey: dict[str, str], shots: Pat
     open_fai(page, fai_id, "form3")
     assert page.locator("#form3 tr.oot").count() == 1
 
+    # A dry run of a results file shows its report and records nothing.
+    page.set_input_files(
+        "#u-file",
+        files=[
+            {
+                "name": "cmm.csv",
+                "mimeType": "text/csv",
+                "buffer": b"balloon,serial_number,value,units,measured_at\n"
+                b"1,SN0101,25.01,mm,2026-11-20T09:00:00Z\n",
+            }
+        ],
+    )
+    page.check("input[name=dry_run]")
+    page.click("#upload-form button:has-text('Upload')")
+    page.wait_for_selector("text=Dry run: nothing was recorded.")
+    accessible(page)
+    open_fai(page, fai_id, "form3")
+
     # A refused entry keeps what was typed and marks the field; then the right one.
     page.fill("#r-balloon", "3")
     page.fill("#r-value", "passes")

@@ -287,3 +287,46 @@ def test_the_fai_page_says_what_each_person_may_do_and_why_not(
     engineer = web.get(f"/web/fai/{fai_id}").text
     assert "blocking readiness finding(s) stand in the way" in engineer
     assert 'name="action" value="cancel"' in engineer  # open to the engineer, with a reason
+
+
+def test_a_results_file_with_a_bad_row_is_refused_whole_and_the_report_names_the_row(
+    web: TestClient, application: bootstrap.Application, ctx: ServiceContext, fai_id: str
+) -> None:
+    a_person(application, "l.nguyen", Role.INSPECTOR)
+    csrf = sign_in(web, "l.nguyen")
+    data = (
+        "balloon,serial_number,value,units,measured_at\n"
+        "1,SN0001,25.01,mm,2026-11-20T09:00:00Z\n"
+        "77,SN0001,3.2,mm,2026-11-20T09:00:00Z\n"
+    )
+    refused = web.post(
+        f"/web/fai/{fai_id}/results/file",
+        data={"csrf_token": csrf, "format": "csv"},
+        files={"file": ("cmm.csv", data.encode(), "text/csv")},
+    )
+    assert refused.status_code == 422
+    assert "1 of 2 rows were refused; nothing was recorded" in refused.text
+    assert "<td>77</td>" in refused.text
+    assert not first_articles.get_first_article(ctx, fai_id).fai.results
+    partial = web.post(
+        f"/web/fai/{fai_id}/results/file",
+        data={"csrf_token": csrf, "format": "csv", "partial": "on"},
+        files={"file": ("cmm.csv", data.encode(), "text/csv")},
+    )
+    assert partial.status_code == 200
+    assert "1 results recorded" in partial.text
+    assert len(first_articles.get_first_article(ctx, fai_id).fai.results) == 1
+
+
+def test_an_upload_without_the_session_csrf_token_records_nothing(
+    web: TestClient, application: bootstrap.Application, ctx: ServiceContext, fai_id: str
+) -> None:
+    a_person(application, "l.nguyen", Role.INSPECTOR)
+    sign_in(web, "l.nguyen")
+    response = web.post(
+        f"/web/fai/{fai_id}/results/file",
+        data={"format": "csv"},
+        files={"file": ("cmm.csv", b"balloon,value,units\n1,25.01,mm\n", "text/csv")},
+    )
+    assert response.status_code == 403
+    assert not first_articles.get_first_article(ctx, fai_id).fai.results

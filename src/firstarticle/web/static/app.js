@@ -21,3 +21,22 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// Upload progress: send the form with XMLHttpRequest to show progress, then show the report.
+document.addEventListener("DOMContentLoaded", function () {
+  var form = document.getElementById("upload-form");
+  if (!form || !window.XMLHttpRequest) { return; }
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var bar = document.getElementById("upload-progress");
+    var request = new XMLHttpRequest();
+    request.open("POST", form.action);
+    request.upload.addEventListener("progress", function (e) {
+      if (e.lengthComputable) { bar.hidden = false; bar.value = Math.round(100 * e.loaded / e.total); }
+    });
+    request.addEventListener("load", function () {
+      document.open(); document.write(request.responseText); document.close();
+    });
+    request.send(new FormData(form));
+  });
+});
