@@ -420,13 +420,15 @@ def test_journey_1_in_the_browser(tab: Page, journey: dict[str, str], shots: Pat
 ITAR_MARKS = ("7A5000-1", "Actuator assembly", "ATP-5000", "WO-60001", "Controller software")
 
 
-def test_a_foreign_person_sees_no_itar_data_on_any_page(tab: Page) -> None:
-    """a.moreau (French, design engineer at every site, no authorization) walks every page
-    the navigation and the lists lead to; no mark of the ITAR assembly appears anywhere."""
+@pytest.mark.parametrize("username", ["a.moreau", "tls.admin"])
+def test_a_foreign_person_sees_no_itar_data_on_any_page(tab: Page, username: str) -> None:
+    """a.moreau (French design engineer at every site) and tls.admin (French administrator
+    at Toulouse), neither with an authorization, walk every page the navigation and the lists
+    lead to; no mark of the ITAR assembly appears anywhere."""
     page = tab
-    sign_in(page, "a.moreau")
+    sign_in(page, username)
     seen: set[str] = set()
-    queue = ["/web/", "/web/fai", "/web/holds", "/web/gate", "/web/parts"]
+    queue = ["/web/", "/web/fai", "/web/holds", "/web/gate", "/web/parts", "/web/admin/users"]
     while queue:
         path = queue.pop()
         if path in seen or len(seen) > 200:
@@ -439,11 +441,13 @@ def test_a_foreign_person_sees_no_itar_data_on_any_page(tab: Page) -> None:
         for href in page.eval_on_selector_all(
             "main a[href^='/web/']", "as => as.map(a => a.getAttribute('href'))"
         ):
-            if href.startswith(("/web/fai", "/web/holds", "/web/parts")):
+            if href.startswith(("/web/fai", "/web/holds", "/web/parts", "/web/admin")):
                 queue.append(href)
     assert any(p.startswith("/web/fai/") for p in seen), "the walk reached FAI pages"
     assert any(p.startswith("/web/holds/") for p in seen), "the walk reached hold pages"
     assert any(p.startswith("/web/parts/") for p in seen), "the walk reached part pages"
+    if username == "tls.admin":
+        assert any(p.startswith("/web/admin/users/") for p in seen), "and people pages"
     sign_out(page)
 
 
@@ -463,4 +467,19 @@ def test_the_part_page_lists_characteristics_and_compares_revisions(tab: Page, s
     assert "43" in summary  # the hole added in rev D
     accessible(page)
     screenshot(page, shots, "part-diff")
+    sign_out(page)
+
+
+def test_the_administration_pages_are_accessible(tab: Page, shots: Path) -> None:
+    """People, one person with authorizations and tokens, and sites, as the administrator."""
+    page = tab
+    sign_in(page, "admin")
+    page.click("nav a:has-text('Administration')")
+    accessible(page)
+    page.click("a:has-text('e.fischer')")
+    assert "TAA-2026-0193" in page.locator("#auth-heading + table").inner_text()
+    accessible(page)
+    screenshot(page, shots, "admin-person")
+    page.goto("/web/admin/sites")
+    accessible(page)
     sign_out(page)

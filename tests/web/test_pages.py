@@ -4,15 +4,13 @@ that keep what was typed, and lists whose query count does not grow with the dat
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import plant
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from webtools import a_person, sign_in, token_in
+from webtools import a_person, sign_in, statements, token_in
 
 from firstarticle import bootstrap
 from firstarticle.domain.access import Role
@@ -168,21 +166,6 @@ def test_a_manual_result_is_entered_by_one_inspector_and_verified_by_another(
     assert "The result is verified." in verified.text
     (result,) = first_articles.get_first_article(ctx, fai_id).fai.results
     assert result.verified_by == "r.okafor"
-
-
-@contextmanager
-def statements(engine: sa.Engine) -> Iterator[list[str]]:
-    """The SQL statements run on ``engine`` while the block runs."""
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
 
 
 def more_fais(ctx: ServiceContext, shop: plant.Plant, first: int, how_many: int) -> None:

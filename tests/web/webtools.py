@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import plant
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from firstarticle import bootstrap
@@ -50,3 +53,18 @@ def a_person(application: bootstrap.Application, username: str, *roles: Role) ->
         password=plant.PASSWORD,
     )
     identity.add_authorization(ctx, username, kind=AuthorizationKind.US_PERSON, reason="test")
+
+
+@contextmanager
+def statements(engine: sa.Engine) -> Iterator[list[str]]:
+    """The SQL statements run on ``engine`` while the block runs."""
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)

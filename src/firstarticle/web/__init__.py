@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from firstarticle.web import fai, holds, pages, parts, uploads
+from firstarticle.web import admin, fai, holds, pages, parts, uploads
 from firstarticle.web.session import HERE, SignInRequiredError, to_sign_in
 
 
@@ -19,6 +19,7 @@ def install(app: FastAPI) -> None:
     app.include_router(holds.router)
     app.include_router(parts.router)
     app.include_router(uploads.router)
+    app.include_router(admin.router)
     app.mount("/web/static", StaticFiles(directory=HERE / "static"), name="web-static")
 
     @app.exception_handler(SignInRequiredError)

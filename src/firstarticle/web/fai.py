@@ -4,11 +4,11 @@ field; a password is never sent back."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from firstarticle.domain import model
 from firstarticle.domain.errors import DomainError
@@ -18,18 +18,17 @@ from firstarticle.domain.signatures import SignatureMeaning
 from firstarticle.domain.values import AttributeResult
 from firstarticle.services import first_articles, holds, identity, signatures
 from firstarticle.web.actions import actions_for
-from firstarticle.web.forms import FieldError, choice_of, decimal_of, field_errors, moment_of
+from firstarticle.web.forms import FieldError, choice_of, decimal_of, moment_of
 from firstarticle.web.session import (
+    NOTHING_REFUSED,
+    CurrentPage,
     Page,
+    Refusal,
     error_page,
-    forbidden_form,
-    page_of,
-    posted,
-    status_of,
+    submit_posted,
 )
 
 router = APIRouter(prefix="/web/fai", include_in_schema=False)
-P = Annotated[Page, Depends(page_of)]
 TABS = {
     "overview": "Overview",
     "form1": "Form 1 · Accountability",
@@ -48,16 +47,7 @@ DONE = {
 MEANINGS = {m.value: m for m in SignatureMeaning if m.rule.record_type == "first_article"}
 
 
-def _render(
-    page: Page,
-    fai_id: str,
-    tab: str,
-    *,
-    status_code: int = 200,
-    form: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    form_name: str = "",
-) -> Response:
+def _render(page: Page, fai_id: str, tab: str, refusal: Refusal = NOTHING_REFUSED) -> Response:
     """The FAI page on ``tab``; with a refused form's values and errors when given."""
     try:
         detail = first_articles.get_first_article(page.ctx, fai_id)
@@ -72,10 +62,10 @@ def _render(
     except DomainError as error:
         return error_page(page, error)
     own_holds = [h for h in active if h.part_revision_id == detail.fai.part_revision_id]
-    kept = {k: v for k, v in (form or {}).items() if k not in {"password", "csrf_token"}}
-    return page.render(
+    return page.render_form(
         "fai.html",
-        status_code,
+        refusal,
+        DONE,
         d=detail,
         f=detail.fai,
         tab=tab if tab in TABS else "overview",
@@ -93,10 +83,6 @@ def _render(
             if r.source is model.ResultSource.MANUAL_ENTRY and r.verified_by is None
         ],
         serials=detail.form1.serial_numbers,
-        form=kept,
-        form_name=form_name,
-        errors=errors or {},
-        notice=DONE.get(page.request.query_params.get("done", "")),
         kinds=list(model.NonconformanceKind),
         nc_statuses=list(model.NonconformanceStatus),
         dispositions=list(model.Disposition),
@@ -106,12 +92,8 @@ def _render(
 
 
 @router.get("/{fai_id}")
-def fai_page(page: P, fai_id: str, tab: str = "overview") -> Response:
+def fai_page(page: CurrentPage, fai_id: str, tab: str = "overview") -> Response:
     return _render(page, fai_id, tab)
-
-
-def _done(fai_id: str, tab: str, what: str) -> Response:
-    return RedirectResponse(f"/web/fai/{fai_id}?tab={tab}&done={what}", status_code=303)
 
 
 async def _post(
@@ -123,29 +105,23 @@ async def _post(
     form_name: str,
     default_field: str,
     done: str,
-    act: Any,
+    act: Callable[[dict[str, str]], object],
 ) -> Response:
-    """Check CSRF, run ``act(form)``; on a refusal show the form again with its errors."""
-    form = await posted(request)
-    if not page.checked(form):
-        return forbidden_form(page)
-    try:
-        act(form)
-    except DomainError as error:
-        return _render(
-            page,
-            fai_id,
-            tab,
-            status_code=status_of(error),
-            form=form,
-            errors=field_errors(error, form, default_field),
-            form_name=form_name,
-        )
-    return _done(fai_id, tab, done)
+    """A form of the FAI page: back to ``tab`` saying what was done, or the tab again with
+    the refused form."""
+    return await submit_posted(
+        request,
+        page,
+        form_name=form_name,
+        default_field=default_field,
+        act=act,
+        again=lambda refusal: _render(page, fai_id, tab, refusal),
+        then=f"/web/fai/{fai_id}?tab={tab}&done={done}",
+    )
 
 
 @router.post("/{fai_id}/results")
-async def record_result(request: Request, page: P, fai_id: str) -> Response:
+async def record_result(request: Request, page: CurrentPage, fai_id: str) -> Response:
     """A manual result: a value with units, or an attribute verdict."""
 
     def act(form: dict[str, str]) -> None:
@@ -179,7 +155,9 @@ async def record_result(request: Request, page: P, fai_id: str) -> Response:
 
 
 @router.post("/{fai_id}/results/{result_id}/verification")
-async def verify_result(request: Request, page: P, fai_id: str, result_id: str) -> Response:
+async def verify_result(
+    request: Request, page: CurrentPage, fai_id: str, result_id: str
+) -> Response:
     return await _post(
         request,
         page,
@@ -193,7 +171,7 @@ async def verify_result(request: Request, page: P, fai_id: str, result_id: str) 
 
 
 @router.post("/{fai_id}/nonconformances")
-async def link_nonconformance(request: Request, page: P, fai_id: str) -> Response:
+async def link_nonconformance(request: Request, page: CurrentPage, fai_id: str) -> Response:
     def act(form: dict[str, str]) -> None:
         disposition = form.get("disposition", "")
         first_articles.link_nonconformance(
@@ -222,7 +200,7 @@ async def link_nonconformance(request: Request, page: P, fai_id: str) -> Respons
 
 
 @router.post("/{fai_id}/signatures")
-async def sign(request: Request, page: P, fai_id: str) -> Response:
+async def sign(request: Request, page: CurrentPage, fai_id: str) -> Response:
     """Sign with a meaning after re-entering the password (a fresh nonce per attempt)."""
 
     def act(form: dict[str, str]) -> None:
@@ -253,7 +231,7 @@ async def sign(request: Request, page: P, fai_id: str) -> Response:
 
 
 @router.post("/{fai_id}/transitions")
-async def transition(request: Request, page: P, fai_id: str) -> Response:
+async def transition(request: Request, page: CurrentPage, fai_id: str) -> Response:
     def act(form: dict[str, str]) -> None:
         first_articles.transition(
             page.ctx,

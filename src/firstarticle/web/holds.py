@@ -4,26 +4,25 @@ re-authentication), and the gate decision log."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from firstarticle.domain.errors import DomainError
 from firstarticle.domain.holds import HoldStatus
 from firstarticle.services import catalog, gate, holds, identity, signatures
-from firstarticle.web.forms import FieldError, field_errors, items_of, moment_of
+from firstarticle.web.forms import FieldError, items_of, moment_of
 from firstarticle.web.session import (
+    NOTHING_REFUSED,
+    CurrentPage,
     Page,
+    Refusal,
     error_page,
-    forbidden_form,
-    page_of,
-    posted,
-    status_of,
+    submit_posted,
 )
 
 router = APIRouter(prefix="/web", include_in_schema=False)
-P = Annotated[Page, Depends(page_of)]
 PAGE_SIZE = 25
 Number = Annotated[int, Query(ge=1, le=100_000)]
 DONE = {
@@ -39,7 +38,7 @@ def _site_codes(page: Page) -> dict[str, str]:
 
 @router.get("/holds")
 def hold_list(
-    page: P, status: HoldStatus | None = HoldStatus.ACTIVE, number: Number = 1
+    page: CurrentPage, status: HoldStatus | None = HoldStatus.ACTIVE, number: Number = 1
 ) -> Response:
     try:
         result = holds.list_holds(
@@ -60,62 +59,35 @@ def hold_list(
     )
 
 
-def _hold_page(
-    page: Page,
-    hold_id: str,
-    *,
-    status_code: int = 200,
-    form: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    form_name: str = "",
-) -> Response:
+def _hold_page(page: Page, hold_id: str, refusal: Refusal = NOTHING_REFUSED) -> Response:
     try:
         hold = holds.get_hold(page.ctx, hold_id)
         codes = _site_codes(page)
     except DomainError as error:
         return error_page(page, error)
     now = datetime.now(UTC)
-    return page.render(
+    return page.render_form(
         "hold.html",
-        status_code,
+        refusal,
+        DONE,
         h=hold,
         site_codes=codes,
         now=now,
         default_expiry=(now + timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M"),
-        form={k: v for k, v in (form or {}).items() if k not in {"password", "csrf_token"}},
-        errors=errors or {},
-        form_name=form_name,
-        notice=DONE.get(page.request.query_params.get("done", "")),
     )
 
 
 @router.get("/holds/{hold_id}")
-def hold_page(page: P, hold_id: str) -> Response:
+def hold_page(page: CurrentPage, hold_id: str) -> Response:
     return _hold_page(page, hold_id)
 
 
-async def _post(
-    request: Request, page: Page, hold_id: str, form_name: str, default: str, done: str, act: Any
-) -> Response:
-    form = await posted(request)
-    if not page.checked(form):
-        return forbidden_form(page)
-    try:
-        act(form)
-    except DomainError as error:
-        return _hold_page(
-            page,
-            hold_id,
-            status_code=status_of(error),
-            form=form,
-            errors=field_errors(error, form, default),
-            form_name=form_name,
-        )
-    return RedirectResponse(f"/web/holds/{hold_id}?done={done}", status_code=303)
+def _then(hold_id: str, done: str) -> str:
+    return f"/web/holds/{hold_id}?done={done}"
 
 
 @router.post("/holds/{hold_id}/overrides")
-async def request_override(request: Request, page: P, hold_id: str) -> Response:
+async def request_override(request: Request, page: CurrentPage, hold_id: str) -> Response:
     """The first signature of an override: reason, expiry, and the serials or lots covered."""
 
     def act(form: dict[str, str]) -> None:
@@ -128,11 +100,21 @@ async def request_override(request: Request, page: P, hold_id: str) -> Response:
             lots=items_of(form.get("lots", "")),
         )
 
-    return await _post(request, page, hold_id, "override", "reason", "requested", act)
+    return await submit_posted(
+        request,
+        page,
+        form_name="override",
+        default_field="reason",
+        act=act,
+        again=lambda refusal: _hold_page(page, hold_id, refusal),
+        then=_then(hold_id, "requested"),
+    )
 
 
 @router.post("/holds/{hold_id}/overrides/{override_id}/signature")
-async def sign_override(request: Request, page: P, hold_id: str, override_id: str) -> Response:
+async def sign_override(
+    request: Request, page: CurrentPage, hold_id: str, override_id: str
+) -> Response:
     """The override's second signature, after the signer enters the password again."""
 
     def act(form: dict[str, str]) -> None:
@@ -148,11 +130,19 @@ async def sign_override(request: Request, page: P, hold_id: str, override_id: st
             totp_code=form.get("totp_code", "").strip()[:10] or None,
         )
 
-    return await _post(request, page, hold_id, f"sign-{override_id}", "password", "signed", act)
+    return await submit_posted(
+        request,
+        page,
+        form_name=f"sign-{override_id}",
+        default_field="password",
+        act=act,
+        again=lambda refusal: _hold_page(page, hold_id, refusal),
+        then=_then(hold_id, "signed"),
+    )
 
 
 @router.get("/gate")
-def gate_log(page: P, number: Number = 1) -> Response:
+def gate_log(page: CurrentPage, number: Number = 1) -> Response:
     """Recorded gate decisions of the person's sites, newest first."""
     try:
         result = gate.list_decisions(page.ctx, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)

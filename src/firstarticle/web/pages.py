@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from firstarticle.access import secrets
@@ -18,16 +18,15 @@ from firstarticle.domain.lifecycle import FaiStatus
 from firstarticle.services import catalog, first_articles, holds, identity
 from firstarticle.web.session import (
     SIGN_IN_COOKIE,
+    CurrentPage,
     Page,
     error_page,
-    page_of,
     posted,
     render,
     safe_next,
 )
 
 router = APIRouter(prefix="/web", include_in_schema=False)
-P = Annotated[Page, Depends(page_of)]
 PAGE_SIZE = 25
 REASONS = {
     "signin": "Sign in to continue.",
@@ -107,7 +106,7 @@ async def sign_in(request: Request) -> Response:
 
 
 @router.post("/sign-out")
-async def sign_out(request: Request, page: P) -> Response:
+async def sign_out(request: Request, page: CurrentPage) -> Response:
     form = await posted(request)
     if not page.checked(form):
         return page.render("error.html", 403, error=DomainError("Reload the page to sign out."))
@@ -134,7 +133,9 @@ def _status_tile(page: Page, status: FaiStatus, site: str | None) -> tuple[FaiSt
 
 
 @router.get("/")
-def dashboard(page: P, site: Annotated[str | None, Query(max_length=64)] = None) -> Response:
+def dashboard(
+    page: CurrentPage, site: Annotated[str | None, Query(max_length=64)] = None
+) -> Response:
     """FAIs by status with counts and the age of the oldest (each links to its list), open
     holds. A fixed number of queries whatever the data."""
     try:
@@ -159,7 +160,7 @@ def dashboard(page: P, site: Annotated[str | None, Query(max_length=64)] = None)
 
 @router.get("/fai")
 def fai_list(
-    page: P,
+    page: CurrentPage,
     status: FaiStatus | None = None,
     site: Annotated[str | None, Query(max_length=64)] = None,
     revision: Annotated[str | None, Query(max_length=64)] = None,

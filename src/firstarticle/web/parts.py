@@ -5,22 +5,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from firstarticle.domain.errors import DomainError
 from firstarticle.domain.forms import natural_key
 from firstarticle.services import catalog, characteristic_import
-from firstarticle.web.session import Page, error_page, page_of
+from firstarticle.web.session import CurrentPage, error_page
 
 router = APIRouter(prefix="/web/parts", include_in_schema=False)
-P = Annotated[Page, Depends(page_of)]
 PAGE_SIZE = 25
 Rev = Annotated[str | None, Query(min_length=1, max_length=16)]
 
 
 @router.get("")
-def part_list(page: P, number: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+def part_list(page: CurrentPage, number: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
     """The parts whose technical data the person may receive, by number."""
     try:
         result = catalog.list_parts(page.ctx, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
@@ -33,7 +32,7 @@ def part_list(page: P, number: Annotated[int, Query(ge=1, le=100_000)] = 1) -> R
 
 @router.get("/{part_id}")
 def part_page(
-    page: P, part_id: str, rev: Rev = None, diff_from: Rev = None, diff_to: Rev = None
+    page: CurrentPage, part_id: str, rev: Rev = None, diff_from: Rev = None, diff_to: Rev = None
 ) -> Response:
     """A part: its revisions, the characteristic list of one, and a diff of two."""
     try:

@@ -9,14 +9,15 @@ changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -26,6 +27,7 @@ from firstarticle.api.problems import STATUS_BY_ERROR
 from firstarticle.domain.access import AuthenticationError, Permission
 from firstarticle.domain.errors import DomainError
 from firstarticle.services import ServiceContext, identity
+from firstarticle.web.forms import field_errors
 
 HERE = Path(__file__).resolve().parent
 CSRF_FIELD = "csrf_token"
@@ -71,8 +73,6 @@ class Page:
     request: Request
     ctx: ServiceContext
     csrf_token: str
-    notice: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def can(self, permission: Permission) -> bool:
         """Whether the person holds ``permission`` (only to show or hide a control)."""
@@ -81,9 +81,64 @@ class Page:
     def render(self, name: str, status_code: int = 200, **values: Any) -> HTMLResponse:
         return render(self.request, name, status_code, page=self, me=self.ctx.principal, **values)
 
-    def checked(self, form: dict[str, str]) -> bool:
+    def checked(self, form: Mapping[str, Any]) -> bool:
         """True when a posted form carries this session's CSRF token."""
-        return secrets.same(form.get(CSRF_FIELD, ""), self.csrf_token)
+        token = form.get(CSRF_FIELD, "")
+        return isinstance(token, str) and secrets.same(token, self.csrf_token)
+
+    def render_form(
+        self, name: str, refusal: Refusal, done: Mapping[str, str], **values: Any
+    ) -> HTMLResponse:
+        """A page with forms: a refused one shown again, or the notice of what was done."""
+        return self.render(
+            name,
+            refusal.status_code,
+            form=refusal.form,
+            errors=refusal.errors,
+            form_name=refusal.form_name,
+            notice=done.get(self.request.query_params.get("done", "")),
+            **values,
+        )
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refused form: what was typed (never a password or token), each error by its field,
+    and the status the page answers with; the empty refusal is a page shown normally."""
+
+    form_name: str = ""
+    form: Mapping[str, Any] = field(default_factory=dict)
+    errors: Mapping[str, str] = field(default_factory=dict)
+    status_code: int = 200
+
+
+NOTHING_REFUSED = Refusal()
+SECRET_FIELDS = frozenset({"password", CSRF_FIELD})
+
+
+def submit(
+    page: Page,
+    form: Mapping[str, Any],
+    *,
+    form_name: str,
+    default_field: str,
+    act: Callable[[], object],
+    again: Callable[[Refusal], Response],
+    then: str,
+) -> Response:
+    """Run ``act`` for a posted form carrying this session's CSRF token, then go to
+    ``then``; when a service refuses, show the page ``again`` with what was typed and the
+    error by its field. Without the token nothing runs."""
+    if not page.checked(form):
+        return forbidden_form(page)
+    try:
+        act()
+    except DomainError as error:
+        kept = {k: v for k, v in form.items() if k not in SECRET_FIELDS}
+        strings = {k: v for k, v in form.items() if isinstance(v, str)}
+        errors = field_errors(error, strings, default_field)
+        return again(Refusal(form_name, kept, errors, status_of(error)))
+    return RedirectResponse(then, status_code=303)
 
 
 def render(request: Request, name: str, status_code: int = 200, **values: Any) -> HTMLResponse:
@@ -113,6 +168,10 @@ def page_of(request: Request) -> Page:
         raise SignInRequiredError("expired") from None
     request.state.user_id = principal.user_id
     return Page(request, base.as_principal(principal), session.csrf_token)
+
+
+# The signed-in person of a page route (sign-in otherwise, saying why).
+CurrentPage = Annotated[Page, Depends(page_of)]
 
 
 def to_sign_in(request: Request, reason: str) -> RedirectResponse:
@@ -157,4 +216,27 @@ def forbidden_form(page: Page) -> Response:
         "error.html",
         403,
         error=DomainError("This form was not sent from this session; reload the page."),
+    )
+
+
+async def submit_posted(
+    request: Request,
+    page: Page,
+    *,
+    form_name: str,
+    default_field: str,
+    act: Callable[[dict[str, str]], object],
+    again: Callable[[Refusal], Response],
+    then: str,
+) -> Response:
+    """:func:`submit` for a plain posted form, ``act`` given its values."""
+    form = await posted(request)
+    return submit(
+        page,
+        form,
+        form_name=form_name,
+        default_field=default_field,
+        act=lambda: act(form),
+        again=again,
+        then=then,
     )

@@ -4,9 +4,7 @@ import the valid rows only."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -15,15 +13,14 @@ from firstarticle.api.result_import import MAX_UPLOAD_BYTES
 from firstarticle.api.uploads import limited
 from firstarticle.domain.errors import DomainError, NotFoundError
 from firstarticle.services import first_articles, result_import
-from firstarticle.web.session import Page, error_page, forbidden_form, page_of, status_of
+from firstarticle.web.session import CurrentPage, error_page, forbidden_form, status_of
 
 router = APIRouter(prefix="/web/fai", include_in_schema=False)
-P = Annotated[Page, Depends(page_of)]
 FORMATS = ("auto", "csv", "calypso", "qif")
 
 
 @router.post("/{fai_id}/results/file")
-async def import_results_file(request: Request, page: P, fai_id: str) -> Response:
+async def import_results_file(request: Request, page: CurrentPage, fai_id: str) -> Response:
     """Read the uploaded results file into the FAI and show the import report."""
     form = await limited(request, MAX_UPLOAD_BYTES).form(max_files=1, max_fields=10)
     try:
