@@ -42,6 +42,11 @@ class ActionView:
     def open(self) -> bool:
         return self.standing is Standing.OPEN
 
+    @property
+    def is_customer_decision(self) -> bool:
+        """Taken by recording the customer's decision, not as a bare step."""
+        return self.action in CUSTOMER_ACTIONS
+
 
 def _label(action: FaiAction, meaning: SignatureMeaning | None) -> str:
     if meaning is not None:
@@ -76,8 +81,6 @@ def actions_for(detail: FirstArticleDetail, person: Principal) -> list[ActionVie
             why = f"Your roles do not grant '{permission.value}'."
         elif t.needs_readiness and blocking:
             why = f"{blocking} blocking readiness finding(s) stand in the way."
-        elif t.action in CUSTOMER_ACTIONS:
-            why = "The customer's outcome is recorded as a customer decision with its evidence."
         elif t.action is FaiAction.SUPERSEDE:
             why = "Superseding names the newer FAIR; use the API or the command line."
         views.append(

@@ -18,7 +18,7 @@ from firstarticle.domain.signatures import SignatureMeaning
 from firstarticle.domain.values import AttributeResult
 from firstarticle.services import first_articles, holds, identity, signatures
 from firstarticle.web.actions import actions_for
-from firstarticle.web.forms import FieldError, choice_of, decimal_of, moment_of
+from firstarticle.web.forms import FieldError, choice_of, decimal_of, items_of, moment_of
 from firstarticle.web.session import (
     NOTHING_REFUSED,
     CurrentPage,
@@ -43,6 +43,7 @@ DONE = {
     "nc": "The nonconformance is linked.",
     "signed": "Your signature is recorded.",
     "moved": "The FAI moved on.",
+    "decided": "The customer's decision is recorded.",
 }
 MEANINGS = {m.value: m for m in SignatureMeaning if m.rule.record_type == "first_article"}
 
@@ -87,6 +88,7 @@ def _render(page: Page, fai_id: str, tab: str, refusal: Refusal = NOTHING_REFUSE
         nc_statuses=list(model.NonconformanceStatus),
         dispositions=list(model.Disposition),
         meanings=MEANINGS,
+        outcomes=list(model.DecisionOutcome),
         now=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
     )
 
@@ -248,5 +250,34 @@ async def transition(request: Request, page: CurrentPage, fai_id: str) -> Respon
         form_name="transition",
         default_field="reason",
         done="moved",
+        act=act,
+    )
+
+
+@router.post("/{fai_id}/customer-decisions")
+async def record_customer_decision(request: Request, page: CurrentPage, fai_id: str) -> Response:
+    """The customer's decision as its channel gave it, with the reference to its evidence."""
+
+    def act(form: dict[str, str]) -> None:
+        first_articles.record_customer_decision(
+            page.ctx,
+            fai_id,
+            outcome=choice_of(model.DecisionOutcome, form.get("outcome", ""), "outcome"),
+            decided_by=form.get("decided_by", "").strip(),
+            decided_at=moment_of(form.get("decided_at", ""), "decided_at"),
+            reference=form.get("reference", "").strip() or None,
+            comments=form.get("comments", "").strip() or None,
+            containment=form.get("containment") == "on",
+            containment_serial_numbers=items_of(form.get("containment_serial_numbers", "")),
+        )
+
+    return await _post(
+        request,
+        page,
+        fai_id,
+        tab="overview",
+        form_name="decision",
+        default_field="decided_by",
+        done="decided",
         act=act,
     )

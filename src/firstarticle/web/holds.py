@@ -26,6 +26,7 @@ router = APIRouter(prefix="/web", include_in_schema=False)
 PAGE_SIZE = 25
 Number = Annotated[int, Query(ge=1, le=100_000)]
 DONE = {
+    "revoked": "The override is revoked; the hold stops what it covers again.",
     "requested": "The override is requested; it counts once a second person signs it.",
     "signed": "The override is signed; it counts until it expires or is revoked.",
 }
@@ -138,6 +139,24 @@ async def sign_override(
         act=act,
         again=lambda refusal: _hold_page(page, hold_id, refusal),
         then=_then(hold_id, "signed"),
+    )
+
+
+@router.post("/holds/{hold_id}/overrides/{override_id}/revocation")
+async def revoke_override(
+    request: Request, page: CurrentPage, hold_id: str, override_id: str
+) -> Response:
+    """Withdraw an override before it expires, with a reason."""
+    return await submit_posted(
+        request,
+        page,
+        form_name=f"revoke-{override_id}",
+        default_field="reason",
+        act=lambda form: holds.revoke_override(
+            page.ctx, hold_id, override_id, form.get("reason", "")
+        ),
+        again=lambda refusal: _hold_page(page, hold_id, refusal),
+        then=_then(hold_id, "revoked"),
     )
 
 
