@@ -87,7 +87,12 @@ def _render(page: Page, fai_id: str, tab: str, refusal: Refusal = NOTHING_REFUSE
         kinds=list(model.NonconformanceKind),
         nc_statuses=list(model.NonconformanceStatus),
         dispositions=list(model.Disposition),
-        meanings=MEANINGS,
+        meanings={
+            value: meaning
+            for value, meaning in MEANINGS.items()
+            if page.can(signatures.PERMISSION_BY_MEANING[meaning])
+            and detail.fai.status in meaning.rule.signable_in
+        },
         outcomes=list(model.DecisionOutcome),
         now=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
     )
