@@ -1,6 +1,10 @@
 """The web application for people: server-rendered pages under /web on the same services,
 session and CSRF protection as the API. Every asset is served from /web/static by the
-application itself (no CDN: plants with ITAR data often run without internet access)."""
+application itself (no CDN: plants with ITAR data often run without internet access).
+
+The pages are an application of their own mounted at /web, so the API's route table, its
+OpenAPI document and its problem+json handlers stay the API's.
+"""
 
 from __future__ import annotations
 
@@ -12,20 +16,25 @@ from firstarticle.web import admin, fai, holds, pages, parts, uploads
 from firstarticle.web.session import HERE, SignInRequiredError, to_sign_in
 
 
-def install(app: FastAPI) -> None:
-    """Mount the pages, their static assets, and the sign-in redirect on ``app``."""
-    app.include_router(pages.router)
-    app.include_router(fai.router)
-    app.include_router(holds.router)
-    app.include_router(parts.router)
-    app.include_router(uploads.router)
-    app.include_router(admin.router)
-    app.mount("/web/static", StaticFiles(directory=HERE / "static"), name="web-static")
+def _pages(api: FastAPI) -> FastAPI:
+    web = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    web.state.application = api.state.application
+    for module in (pages, fai, uploads, holds, parts, admin):
+        web.include_router(module.router)
+    web.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    @app.exception_handler(SignInRequiredError)
+    @web.exception_handler(SignInRequiredError)
     async def on_sign_in_required(request: Request, error: SignInRequiredError) -> Response:
         return to_sign_in(request, error.reason)
 
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
+    return web
+
+
+def install(app: FastAPI) -> None:
+    """Mount the pages at /web on ``app`` (after its application state is set); / leads there."""
+
+    async def home(request: Request) -> Response:
         return RedirectResponse("/web/", status_code=303)
+
+    app.mount("/web", _pages(app))
+    app.add_route("/", home, include_in_schema=False)

@@ -25,7 +25,7 @@ from firstarticle.web.session import (
     submit,
 )
 
-router = APIRouter(prefix="/web/admin", include_in_schema=False)
+router = APIRouter(prefix="/admin", include_in_schema=False)
 PAGE_SIZE = 25
 PERSON_ROLES = [r for r in Role if not r.is_system]
 DONE = {

@@ -28,7 +28,7 @@ from firstarticle.web.session import (
     submit_posted,
 )
 
-router = APIRouter(prefix="/web/fai", include_in_schema=False)
+router = APIRouter(prefix="/fai", include_in_schema=False)
 TABS = {
     "overview": "Overview",
     "form1": "Form 1 · Accountability",

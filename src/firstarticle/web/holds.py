@@ -22,7 +22,7 @@ from firstarticle.web.session import (
     submit_posted,
 )
 
-router = APIRouter(prefix="/web", include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 25
 Number = Annotated[int, Query(ge=1, le=100_000)]
 DONE = {

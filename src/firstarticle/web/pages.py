@@ -26,7 +26,7 @@ from firstarticle.web.session import (
     safe_next,
 )
 
-router = APIRouter(prefix="/web", include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 25
 REASONS = {
     "signin": "Sign in to continue.",

@@ -13,7 +13,7 @@ from firstarticle.domain.forms import natural_key
 from firstarticle.services import catalog, characteristic_import
 from firstarticle.web.session import CurrentPage, error_page
 
-router = APIRouter(prefix="/web/parts", include_in_schema=False)
+router = APIRouter(prefix="/parts", include_in_schema=False)
 PAGE_SIZE = 25
 Rev = Annotated[str | None, Query(min_length=1, max_length=16)]
 

@@ -15,7 +15,7 @@ from firstarticle.domain.errors import DomainError, NotFoundError
 from firstarticle.services import first_articles, result_import
 from firstarticle.web.session import CurrentPage, error_page, forbidden_form, status_of
 
-router = APIRouter(prefix="/web/fai", include_in_schema=False)
+router = APIRouter(prefix="/fai", include_in_schema=False)
 FORMATS = ("auto", "csv", "calypso", "qif")
 
 
