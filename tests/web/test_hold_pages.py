@@ -22,8 +22,8 @@ def test_an_override_is_requested_signed_by_another_person_and_revoked(
 ) -> None:
     a_person(application, "m.keller")
     a_person(application, "p.adams", Role.PROGRAM_MANAGER)
-    plant.a_plant(ctx)
-    (hold,) = holds.list_holds(ctx, status=HoldStatus.ACTIVE).items
+    shop = plant.a_plant(ctx)
+    (hold,) = holds.list_holds(ctx, site_id=shop.site.id, status=HoldStatus.ACTIVE).items
     csrf = sign_in(web, "m.keller")
     form = {"csrf_token": csrf, "reason": "AOG", "serial_numbers": "SN0001"}
     too_long = web.post(

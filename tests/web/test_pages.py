@@ -3,14 +3,13 @@ that keep what was typed, and lists whose query count does not grow with the dat
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import plant
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from webtools import a_person, sign_in, statements, token_in
+from webtools import a_person, shown_total, sign_in, statements, token_in
 
 from firstarticle import bootstrap
 from firstarticle.domain.access import Role
@@ -208,52 +207,46 @@ def more_fais(ctx: ServiceContext, shop: plant.Plant, first: int, how_many: int)
         )
 
 
-@pytest.mark.parametrize(
-    ("path", "total"),
-    [
-        ("/web/", "(15)"),
-        ("/web/fai", "(14)"),
-        ("/web/holds", "(15)"),
-        ("/web/gate", "(14)"),
-        ("/web/parts", "(15)"),
-    ],
-)
+@pytest.mark.parametrize("path", ["/web/", "/web/fai", "/web/holds", "/web/gate", "/web/parts"])
 def test_list_pages_run_as_many_queries_for_many_records_as_for_few(
     path: str,
-    total: str,
     web: TestClient,
     application: bootstrap.Application,
     ctx: ServiceContext,
     engine: sa.Engine,
 ) -> None:
+    """Twelve more FAIs, holds, gate decisions and parts: the page counts them all, with the
+    same SQL statements."""
     a_person(application, "j.ortiz")
     shop = plant.a_plant(ctx)
     more_fais(ctx, shop, 0, 2)
     sign_in(web, "j.ortiz")
     web.get(path)  # the session's idle timer is refreshed at most once a minute
     with statements(engine) as few:
-        assert web.get(path).status_code == 200
+        before = shown_total(web.get(path).text)
     more_fais(ctx, shop, 2, 12)
     with statements(engine) as many:
-        assert web.get(path).status_code == 200
+        after = shown_total(web.get(path).text)
     assert len(many) == len(few), many
-    text = web.get(path).text
-    assert total in text, re.findall(r"\(\d+[^)]*\)", text)
+    assert after - before == 12
 
 
 def test_the_fai_list_pages_through_the_filtered_fais(
     web: TestClient, application: bootstrap.Application, ctx: ServiceContext
 ) -> None:
     a_person(application, "j.ortiz")
-    more_fais(ctx, plant.a_plant(ctx), 0, 27)
+    shop = plant.a_plant(ctx)
+    more_fais(ctx, shop, 0, 27)
     sign_in(web, "j.ortiz")
-    first = web.get("/web/fai?status=draft")
+    here = f"status=draft&site={shop.site.id}"
+    first = web.get(f"/web/fai?{here}")
     assert "Page 1 of 2" in first.text
     assert first.text.count('href="/web/fai/') == 25
-    assert 'href="/web/fai?number=2&amp;status=draft" rel="next"' in first.text
-    second = web.get("/web/fai?number=2&status=draft")
+    assert f'href="/web/fai?number=2&amp;{here.replace("&", "&amp;")}" rel="next"' in first.text
+    second = web.get(f"/web/fai?number=2&{here}")
     assert second.text.count('href="/web/fai/') == 2
-    assert web.get("/web/fai?status=approved").text.count('href="/web/fai/') == 0
+    approved = web.get(f"/web/fai?status=approved&site={shop.site.id}")
+    assert approved.text.count('href="/web/fai/') == 0
 
 
 def test_the_fai_page_says_what_each_person_may_do_and_why_not(

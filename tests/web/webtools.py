@@ -68,3 +68,10 @@ def statements(engine: sa.Engine) -> Iterator[list[str]]:
         yield seen
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
+
+
+def shown_total(html: str) -> int:
+    """The first count a list page shows in parentheses, e.g. ``Holds (15)``."""
+    found = re.search(r"\((\d+)\)", html)
+    assert found, "no count on the page"
+    return int(found.group(1))
