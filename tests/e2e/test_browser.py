@@ -300,7 +300,7 @@ def test_journey_1_in_the_browser(tab: Page, journey: dict[str, str], shots: Pat
     assert "balloon 3" in findings  # no result yet
     accessible(page)
     screenshot(page, shots, "fai-overview")
-    for section in ("form1", "form2", "form3", "audit"):
+    for section in ("form1", "form3", "audit"):
         open_fai(page, fai_id, section)
         screenshot(page, shots, f"fai-{section}")
     assert (shots / "fai-form3-tablet.png").stat().st_size > 0
@@ -348,8 +348,32 @@ def test_journey_1_in_the_browser(tab: Page, journey: dict[str, str], shots: Pat
     assert "verified by r.okafor" in page.locator("#form3").inner_text()
     sign_out(page)
 
-    # The quality engineer links the NC, and readiness is clean.
+    # The quality engineer fills Form 2 (material and outside chemical film), links the NC,
+    # and readiness is clean.
     sign_in(page, "j.ortiz")
+    open_fai(page, fai_id, "form2")
+    for kind, name, spec, supplier, certificate in (
+        ("material", "Aluminium 7075-T7351 plate", "AMS-QQ-A-250/12", "Kaiser", "MTR-88172"),
+        (
+            "special_process",
+            "Chemical film",
+            "MIL-DTL-5541 Type II",
+            "Precision Finishing",
+            "C-2231",
+        ),
+    ):
+        page.select_option("#f2-kind", kind)
+        page.fill("#f2-name", name)
+        page.fill("#f2-spec", spec)
+        page.fill("#f2-supplier", supplier)
+        page.select_option("#f2-approval", "yes")
+        page.fill("#f2-cert", certificate)
+        page.click("button:has-text('Add row')")
+        assert page.locator("text=The Form 2 row is added.").is_visible()
+    assert "C-2231" in page.locator("table").inner_text()
+    accessible(page)
+    screenshot(page, shots, "fai-form2")
+    open_fai(page, fai_id)
     open_fai(page, fai_id)
     page.select_option("#nc-kind", "nonconformance")
     page.fill("#nc-number", "NC-30911")

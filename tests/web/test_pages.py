@@ -3,6 +3,7 @@ that keep what was typed, and lists whose query count does not grow with the dat
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import plant
@@ -306,3 +307,45 @@ def test_an_upload_without_the_session_csrf_token_records_nothing(
     )
     assert response.status_code == 403
     assert not first_articles.get_first_article(ctx, fai_id).fai.results
+
+
+def test_form_2_rows_and_form_1_fields_are_filled_from_their_tabs(
+    web: TestClient, application: bootstrap.Application, ctx: ServiceContext, fai_id: str
+) -> None:
+    a_person(application, "j.ortiz")
+    csrf = sign_in(web, "j.ortiz")
+    row = {
+        "csrf_token": csrf,
+        "kind": "material",
+        "name": "",
+        "specification": "AMS-QQ-A-250/12",
+        "customer_approval": "yes",
+        "certificate_number": "MTR-88172",
+    }
+    refused = web.post(f"/web/fai/{fai_id}/form2", data=row)
+    assert refused.status_code == 422
+    assert 'id="form2-name-error"' in refused.text
+    assert 'value="MTR-88172"' in refused.text
+    added = web.post(f"/web/fai/{fai_id}/form2", data={**row, "name": "Aluminium 7075-T7351"})
+    assert "The Form 2 row is added." in added.text
+    (material,) = first_articles.get_first_article(ctx, fai_id).fai.form2
+    assert (material.name, material.certificate_number) == ("Aluminium 7075-T7351", "MTR-88172")
+    form1 = web.get(f"/web/fai/{fai_id}?tab=form1").text
+    version = re.search(r'name="expected_version" value="(\d+)"', form1)
+    assert version
+    saved = web.post(
+        f"/web/fai/{fai_id}/form1",
+        data={
+            "csrf_token": csrf,
+            "expected_version": version.group(1),
+            "supplier_code": "AP-55102",
+            "comments": "First production run",
+        },
+    )
+    assert "Form 1 is updated." in saved.text
+    assert first_articles.get_first_article(ctx, fai_id).fai.comments == "First production run"
+    stale = web.post(
+        f"/web/fai/{fai_id}/form1",
+        data={"csrf_token": csrf, "expected_version": version.group(1), "comments": "Late"},
+    )
+    assert stale.status_code == 409, "a form from before another change is refused"

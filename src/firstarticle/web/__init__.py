@@ -12,14 +12,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from firstarticle.web import admin, fai, holds, pages, parts, uploads
+from firstarticle.web import admin, content, fai, holds, pages, parts, uploads
 from firstarticle.web.session import HERE, SignInRequiredError, to_sign_in
 
 
 def _pages(api: FastAPI) -> FastAPI:
     web = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     web.state.application = api.state.application
-    for module in (pages, fai, uploads, holds, parts, admin):
+    for module in (pages, fai, content, uploads, holds, parts, admin):
         web.include_router(module.router)
     web.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

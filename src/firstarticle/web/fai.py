@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from firstarticle.domain import model
 from firstarticle.domain.errors import DomainError
 from firstarticle.domain.holds import HoldStatus
-from firstarticle.domain.lifecycle import FaiAction
+from firstarticle.domain.lifecycle import EDITABLE_STATUSES, FaiAction
 from firstarticle.domain.signatures import SignatureMeaning
 from firstarticle.domain.values import AttributeResult
 from firstarticle.services import first_articles, holds, identity, signatures
@@ -44,11 +44,13 @@ DONE = {
     "signed": "Your signature is recorded.",
     "moved": "The FAI moved on.",
     "decided": "The customer's decision is recorded.",
+    "form1": "Form 1 is updated.",
+    "form2": "The Form 2 row is added.",
 }
 MEANINGS = {m.value: m for m in SignatureMeaning if m.rule.record_type == "first_article"}
 
 
-def _render(page: Page, fai_id: str, tab: str, refusal: Refusal = NOTHING_REFUSED) -> Response:
+def render_fai(page: Page, fai_id: str, tab: str, refusal: Refusal = NOTHING_REFUSED) -> Response:
     """The FAI page on ``tab``; with a refused form's values and errors when given."""
     try:
         detail = first_articles.get_first_article(page.ctx, fai_id)
@@ -94,16 +96,19 @@ def _render(page: Page, fai_id: str, tab: str, refusal: Refusal = NOTHING_REFUSE
             and detail.fai.status in meaning.rule.signable_in
         },
         outcomes=list(model.DecisionOutcome),
+        editable=detail.fai.status in EDITABLE_STATUSES,
+        form2_kinds=list(model.Form2Kind),
+        approvals=list(model.CustomerApprovalVerification),
         now=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
     )
 
 
 @router.get("/{fai_id}")
 def fai_page(page: CurrentPage, fai_id: str, tab: str = "overview") -> Response:
-    return _render(page, fai_id, tab)
+    return render_fai(page, fai_id, tab)
 
 
-async def _post(
+async def post_fai_form(
     request: Request,
     page: Page,
     fai_id: str,
@@ -122,7 +127,7 @@ async def _post(
         form_name=form_name,
         default_field=default_field,
         act=act,
-        again=lambda refusal: _render(page, fai_id, tab, refusal),
+        again=lambda refusal: render_fai(page, fai_id, tab, refusal),
         then=f"/web/fai/{fai_id}?tab={tab}&done={done}",
     )
 
@@ -149,7 +154,7 @@ async def record_result(request: Request, page: CurrentPage, fai_id: str) -> Res
             raise FieldError("Enter a measured value, or choose accept or reject.", field="value")
         first_articles.record_results(page.ctx, fai_id, [item])
 
-    return await _post(
+    return await post_fai_form(
         request,
         page,
         fai_id,
@@ -165,7 +170,7 @@ async def record_result(request: Request, page: CurrentPage, fai_id: str) -> Res
 async def verify_result(
     request: Request, page: CurrentPage, fai_id: str, result_id: str
 ) -> Response:
-    return await _post(
+    return await post_fai_form(
         request,
         page,
         fai_id,
@@ -194,7 +199,7 @@ async def link_nonconformance(request: Request, page: CurrentPage, fai_id: str) 
             balloons=[b.strip() for b in form.get("balloons", "").split(",") if b.strip()],
         )
 
-    return await _post(
+    return await post_fai_form(
         request,
         page,
         fai_id,
@@ -225,7 +230,7 @@ async def sign(request: Request, page: CurrentPage, fai_id: str) -> Response:
             reason=form.get("reason", "").strip() or None,
         )
 
-    return await _post(
+    return await post_fai_form(
         request,
         page,
         fai_id,
@@ -247,7 +252,7 @@ async def transition(request: Request, page: CurrentPage, fai_id: str) -> Respon
             reason=form.get("reason", "").strip() or None,
         )
 
-    return await _post(
+    return await post_fai_form(
         request,
         page,
         fai_id,
@@ -276,7 +281,7 @@ async def record_customer_decision(request: Request, page: CurrentPage, fai_id: 
             containment_serial_numbers=items_of(form.get("containment_serial_numbers", "")),
         )
 
-    return await _post(
+    return await post_fai_form(
         request,
         page,
         fai_id,

@@ -1,0 +1,79 @@
+"""Package content on the FAI page: Form 1 header fields (8, 11, 12, 26) and Form 2 rows
+(materials, special processes, functional tests). The services say what may change when."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from firstarticle.domain import model
+from firstarticle.services import first_articles
+from firstarticle.web.fai import post_fai_form
+from firstarticle.web.forms import choice_of
+from firstarticle.web.session import CurrentPage
+
+router = APIRouter(prefix="/fai", include_in_schema=False)
+FORM1_FIELDS = ("additional_changes", "supplier_code", "purchase_order", "comments")
+FORM2_TEXT = (
+    "specification",
+    "code",
+    "supplier",
+    "certificate_number",
+    "functional_test_procedure",
+    "acceptance_report",
+    "comments",
+)
+
+
+@router.post("/{fai_id}/form1")
+async def update_form1(request: Request, page: CurrentPage, fai_id: str) -> Response:
+    """Change the Form 1 fields people fill; an emptied field is cleared."""
+
+    def act(form: dict[str, str]) -> None:
+        version = form.get("expected_version", "")
+        first_articles.update_first_article(
+            page.ctx,
+            fai_id,
+            {name: form.get(name, "").strip() or None for name in FORM1_FIELDS},
+            int(version) if version.isdigit() else None,
+        )
+
+    return await post_fai_form(
+        request,
+        page,
+        fai_id,
+        tab="form1",
+        form_name="form1",
+        default_field="comments",
+        done="form1",
+        act=act,
+    )
+
+
+@router.post("/{fai_id}/form2")
+async def add_form2_row(request: Request, page: CurrentPage, fai_id: str) -> Response:
+    def act(form: dict[str, str]) -> None:
+        approval = form.get("customer_approval", "")
+        first_articles.add_form2_row(
+            page.ctx,
+            fai_id,
+            kind=choice_of(model.Form2Kind, form.get("kind", ""), "kind"),
+            name=form.get("name", ""),
+            customer_approval=(
+                choice_of(model.CustomerApprovalVerification, approval, "customer_approval")
+                if approval
+                else None
+            ),
+            **{name: form.get(name, "").strip() or None for name in FORM2_TEXT},
+        )
+
+    return await post_fai_form(
+        request,
+        page,
+        fai_id,
+        tab="form2",
+        form_name="form2",
+        default_field="name",
+        done="form2",
+        act=act,
+    )
