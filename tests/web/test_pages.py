@@ -349,3 +349,39 @@ def test_form_2_rows_and_form_1_fields_are_filled_from_their_tabs(
         data={"csrf_token": csrf, "expected_version": version.group(1), "comments": "Late"},
     )
     assert stale.status_code == 409, "a form from before another change is refused"
+
+
+def test_a_bad_address_answers_a_page_not_a_program_error(
+    web: TestClient, application: bootstrap.Application
+) -> None:
+    a_person(application, "j.ortiz")
+    sign_in(web, "j.ortiz")
+    bad = web.get("/web/fai?status=nonsense")
+    assert bad.status_code == 422
+    assert bad.headers["content-type"].startswith("text/html")
+    assert "(status)" in bad.text
+    missing = web.get("/web/no-such-page")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert web.get("/web/fai/no-such-fai").status_code == 404
+
+
+def test_evidence_with_a_malformed_hash_is_refused_by_its_field(
+    web: TestClient, application: bootstrap.Application, ctx: ServiceContext, fai_id: str
+) -> None:
+    a_person(application, "j.ortiz")
+    csrf = sign_in(web, "j.ortiz")
+    evidence = {
+        "csrf_token": csrf,
+        "kind": "traveler_step",
+        "title": "Traveler op 20",
+        "uri": "https://mes.example-plant.com/travelers/WO-1/ops/20",
+        "sha256": "abc",
+    }
+    refused = web.post(f"/web/fai/{fai_id}/evidence", data=evidence)
+    assert refused.status_code == 422
+    assert 'id="evidence-sha256-error"' in refused.text
+    assert 'value="Traveler op 20"' in refused.text
+    linked = web.post(f"/web/fai/{fai_id}/evidence", data={**evidence, "sha256": "4f1c2a9e" * 8})
+    assert "The evidence is linked." in linked.text
+    assert len(first_articles.get_first_article(ctx, fai_id).evidence) == 1

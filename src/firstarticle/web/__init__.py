@@ -9,11 +9,14 @@ OpenAPI document and its problem+json handlers stay the API's.
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from firstarticle.domain.errors import DomainError
 from firstarticle.web import admin, content, fai, holds, pages, parts, uploads
-from firstarticle.web.session import HERE, SignInRequiredError, to_sign_in
+from firstarticle.web.session import HERE, SignInRequiredError, render, to_sign_in
 
 
 def _pages(api: FastAPI) -> FastAPI:
@@ -26,6 +29,17 @@ def _pages(api: FastAPI) -> FastAPI:
     @web.exception_handler(SignInRequiredError)
     async def on_sign_in_required(request: Request, error: SignInRequiredError) -> Response:
         return to_sign_in(request, error.reason)
+
+    @web.exception_handler(RequestValidationError)
+    async def on_bad_address(request: Request, error: RequestValidationError) -> Response:
+        where = ", ".join(str(e.get("loc", ("",))[-1]) for e in error.errors())
+        problem = DomainError(f"This address has a value the page cannot use ({where}).")
+        return render(request, "error.html", 422, error=problem, me=None)
+
+    @web.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, error: StarletteHTTPException) -> Response:
+        text = "No such page." if error.status_code == 404 else str(error.detail)
+        return render(request, "error.html", error.status_code, error=DomainError(text), me=None)
 
     return web
 

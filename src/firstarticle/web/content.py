@@ -1,5 +1,6 @@
-"""Package content on the FAI page: Form 1 header fields (8, 11, 12, 26) and Form 2 rows
-(materials, special processes, functional tests). The services say what may change when."""
+"""Package content on the FAI page: Form 1 header fields (8, 11, 12, 26), Form 2 rows
+(materials, special processes, functional tests) and evidence links. The services say what
+may change when."""
 
 from __future__ import annotations
 
@@ -75,5 +76,31 @@ async def add_form2_row(request: Request, page: CurrentPage, fai_id: str) -> Res
         form_name="form2",
         default_field="name",
         done="form2",
+        act=act,
+    )
+
+
+@router.post("/{fai_id}/evidence")
+async def add_evidence(request: Request, page: CurrentPage, fai_id: str) -> Response:
+    """Link evidence kept elsewhere (traveler step, certificate, report) by URI and SHA-256."""
+
+    def act(form: dict[str, str]) -> None:
+        first_articles.add_evidence(
+            page.ctx,
+            fai_id,
+            kind=choice_of(model.EvidenceKind, form.get("kind", ""), "kind"),
+            uri=form.get("uri", "").strip(),
+            sha256=form.get("sha256", "").strip().lower(),
+            title=form.get("title", ""),
+        )
+
+    return await post_fai_form(
+        request,
+        page,
+        fai_id,
+        tab="overview",
+        form_name="evidence",
+        default_field="uri",
+        done="evidence",
         act=act,
     )

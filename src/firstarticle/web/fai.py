@@ -46,6 +46,7 @@ DONE = {
     "decided": "The customer's decision is recorded.",
     "form1": "Form 1 is updated.",
     "form2": "The Form 2 row is added.",
+    "evidence": "The evidence is linked.",
 }
 MEANINGS = {m.value: m for m in SignatureMeaning if m.rule.record_type == "first_article"}
 
@@ -98,6 +99,7 @@ def render_fai(page: Page, fai_id: str, tab: str, refusal: Refusal = NOTHING_REF
         outcomes=list(model.DecisionOutcome),
         editable=detail.fai.status in EDITABLE_STATUSES,
         form2_kinds=list(model.Form2Kind),
+        evidence_kinds=list(model.EvidenceKind),
         approvals=list(model.CustomerApprovalVerification),
         now=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
     )
