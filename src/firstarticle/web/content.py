@@ -39,16 +39,7 @@ async def update_form1(request: Request, page: CurrentPage, fai_id: str) -> Resp
             int(version) if version.isdigit() else None,
         )
 
-    return await post_fai_form(
-        request,
-        page,
-        fai_id,
-        tab="form1",
-        form_name="form1",
-        default_field="comments",
-        done="form1",
-        act=act,
-    )
+    return await post_fai_form(request, page, fai_id, "form1", "form1", "comments", act)
 
 
 @router.post("/{fai_id}/form2")
@@ -68,16 +59,7 @@ async def add_form2_row(request: Request, page: CurrentPage, fai_id: str) -> Res
             **{name: form.get(name, "").strip() or None for name in FORM2_TEXT},
         )
 
-    return await post_fai_form(
-        request,
-        page,
-        fai_id,
-        tab="form2",
-        form_name="form2",
-        default_field="name",
-        done="form2",
-        act=act,
-    )
+    return await post_fai_form(request, page, fai_id, "form2", "form2", "name", act)
 
 
 @router.post("/{fai_id}/evidence")
@@ -94,13 +76,4 @@ async def add_evidence(request: Request, page: CurrentPage, fai_id: str) -> Resp
             title=form.get("title", ""),
         )
 
-    return await post_fai_form(
-        request,
-        page,
-        fai_id,
-        tab="overview",
-        form_name="evidence",
-        default_field="uri",
-        done="evidence",
-        act=act,
-    )
+    return await post_fai_form(request, page, fai_id, "overview", "evidence", "uri", act)

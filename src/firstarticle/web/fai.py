@@ -39,11 +39,11 @@ TABS = {
 }
 DONE = {
     "result": "The result is recorded.",
-    "verified": "The result is verified.",
+    "verify": "The result is verified.",
     "nc": "The nonconformance is linked.",
-    "signed": "Your signature is recorded.",
-    "moved": "The FAI moved on.",
-    "decided": "The customer's decision is recorded.",
+    "sign": "Your signature is recorded.",
+    "transition": "The FAI moved on.",
+    "decision": "The customer's decision is recorded.",
     "form1": "Form 1 is updated.",
     "form2": "The Form 2 row is added.",
     "evidence": "The evidence is linked.",
@@ -114,15 +114,13 @@ async def post_fai_form(
     request: Request,
     page: Page,
     fai_id: str,
-    *,
     tab: str,
     form_name: str,
     default_field: str,
-    done: str,
     act: Callable[[dict[str, str]], object],
 ) -> Response:
-    """A form of the FAI page: back to ``tab`` saying what was done, or the tab again with
-    the refused form."""
+    """A form of the FAI page: back to ``tab`` saying what was done (DONE by the form's
+    name), or the tab again with the refused form."""
     return await submit_posted(
         request,
         page,
@@ -130,7 +128,7 @@ async def post_fai_form(
         default_field=default_field,
         act=act,
         again=lambda refusal: render_fai(page, fai_id, tab, refusal),
-        then=f"/web/fai/{fai_id}?tab={tab}&done={done}",
+        then=f"/web/fai/{fai_id}?tab={tab}&done={form_name.split('-')[0]}",
     )
 
 
@@ -156,32 +154,17 @@ async def record_result(request: Request, page: CurrentPage, fai_id: str) -> Res
             raise FieldError("Enter a measured value, or choose accept or reject.", field="value")
         first_articles.record_results(page.ctx, fai_id, [item])
 
-    return await post_fai_form(
-        request,
-        page,
-        fai_id,
-        tab="form3",
-        form_name="result",
-        default_field="balloon",
-        done="result",
-        act=act,
-    )
+    return await post_fai_form(request, page, fai_id, "form3", "result", "balloon", act)
 
 
 @router.post("/{fai_id}/results/{result_id}/verification")
 async def verify_result(
     request: Request, page: CurrentPage, fai_id: str, result_id: str
 ) -> Response:
-    return await post_fai_form(
-        request,
-        page,
-        fai_id,
-        tab="form3",
-        form_name=f"verify-{result_id}",
-        default_field="verify",
-        done="verified",
-        act=lambda form: first_articles.verify_result(page.ctx, fai_id, result_id),
-    )
+    def act(form: dict[str, str]) -> object:
+        return first_articles.verify_result(page.ctx, fai_id, result_id)
+
+    return await post_fai_form(request, page, fai_id, "form3", f"verify-{result_id}", "verify", act)
 
 
 @router.post("/{fai_id}/nonconformances")
@@ -201,16 +184,7 @@ async def link_nonconformance(request: Request, page: CurrentPage, fai_id: str) 
             balloons=[b.strip() for b in form.get("balloons", "").split(",") if b.strip()],
         )
 
-    return await post_fai_form(
-        request,
-        page,
-        fai_id,
-        tab="overview",
-        form_name="nc",
-        default_field="number",
-        done="nc",
-        act=act,
-    )
+    return await post_fai_form(request, page, fai_id, "overview", "nc", "number", act)
 
 
 @router.post("/{fai_id}/signatures")
@@ -232,16 +206,7 @@ async def sign(request: Request, page: CurrentPage, fai_id: str) -> Response:
             reason=form.get("reason", "").strip() or None,
         )
 
-    return await post_fai_form(
-        request,
-        page,
-        fai_id,
-        tab="signatures",
-        form_name="sign",
-        default_field="password",
-        done="signed",
-        act=act,
-    )
+    return await post_fai_form(request, page, fai_id, "signatures", "sign", "password", act)
 
 
 @router.post("/{fai_id}/transitions")
@@ -254,16 +219,7 @@ async def transition(request: Request, page: CurrentPage, fai_id: str) -> Respon
             reason=form.get("reason", "").strip() or None,
         )
 
-    return await post_fai_form(
-        request,
-        page,
-        fai_id,
-        tab="overview",
-        form_name="transition",
-        default_field="reason",
-        done="moved",
-        act=act,
-    )
+    return await post_fai_form(request, page, fai_id, "overview", "transition", "reason", act)
 
 
 @router.post("/{fai_id}/customer-decisions")
@@ -283,13 +239,4 @@ async def record_customer_decision(request: Request, page: CurrentPage, fai_id: 
             containment_serial_numbers=items_of(form.get("containment_serial_numbers", "")),
         )
 
-    return await post_fai_form(
-        request,
-        page,
-        fai_id,
-        tab="overview",
-        form_name="decision",
-        default_field="decided_by",
-        done="decided",
-        act=act,
-    )
+    return await post_fai_form(request, page, fai_id, "overview", "decision", "decided_by", act)
