@@ -385,3 +385,17 @@ def test_evidence_with_a_malformed_hash_is_refused_by_its_field(
     linked = web.post(f"/web/fai/{fai_id}/evidence", data={**evidence, "sha256": "4f1c2a9e" * 8})
     assert "The evidence is linked." in linked.text
     assert len(first_articles.get_first_article(ctx, fai_id).evidence) == 1
+
+
+def test_pages_are_never_cached_or_framed_and_load_only_their_own_assets(
+    web: TestClient, application: bootstrap.Application
+) -> None:
+    a_person(application, "j.ortiz")
+    sign_in(web, "j.ortiz")
+    page = web.get("/web/")
+    assert page.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    for asset in re.findall(r'(?:href|src)="(/web/static/[^"]+)"', page.text):
+        assert web.get(asset).status_code == 200
+    assert "http" not in "".join(re.findall(r'(?:href|src)="([^"]+\.(?:css|js))"', page.text))
