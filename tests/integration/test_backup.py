@@ -440,13 +440,11 @@ def _cli(url: str, *args: str) -> Any:
         mp.setenv("FIRSTARTICLE_DATABASE_URL", url)
         mp.setenv("COLUMNS", "200")
         get_settings.cache_clear()
-        cli._application = None
+        cli.common.reset()
         try:
             return CliRunner().invoke(cli.app, list(args))
         finally:
-            if cli._application is not None:
-                cli._application.engine.dispose()
-            cli._application = None
+            cli.common.reset()
             get_settings.cache_clear()
 
 

@@ -1,0 +1,121 @@
+"""The hash-chained audit ledger: verify, checkpoint, export a trail."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from firstarticle.cli.common import (
+    command,
+    ctx,
+    out,
+    print_json,
+    progress,
+    refused,
+    usage_error,
+)
+
+audit_app = typer.Typer(help="The hash-chained audit ledger.", no_args_is_help=True)
+
+
+def _checkpoints(path: Path | None) -> list[Any]:
+    from firstarticle.audit.ledger import Checkpoint
+
+    if path is None or not path.exists():
+        return []
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    try:
+        return [Checkpoint.parse(line) for line in lines]
+    except (ValueError, KeyError) as error:
+        usage_error(f"{path} is not a checkpoint file ({error})")
+
+
+@audit_app.command("verify")
+@command
+def audit_verify(
+    checkpoints: Annotated[
+        Path | None, typer.Option(help="Checkpoint file to check against")
+    ] = None,
+) -> None:
+    """Verify the whole chain; names the first bad entry and exits 1 if there is one."""
+    from firstarticle.services import audit
+
+    with progress("audit chain") as step:
+        verdict = audit.verify_chain(ctx(), _checkpoints(checkpoints), step)
+    if verdict.ok:
+        out.print(f"audit chain ok: {verdict.length} entries, head {verdict.head_hash}")
+        return
+    refused(
+        f"[red]audit chain broken[/red] at entry {verdict.first_bad_position}: "
+        f"{verdict.problem} ({verdict.length} entries verified before it)"
+    )
+
+
+@audit_app.command("checkpoint")
+@command
+def audit_checkpoint(
+    file: Annotated[Path, typer.Option("--file", help="Append the head to this file")],
+) -> None:
+    """Write the verified head (length, hash, time) to a file outside the database."""
+    from firstarticle.services import audit
+
+    mark = audit.checkpoint(ctx())
+    with file.open("a", encoding="utf-8") as handle:
+        handle.write(mark.line() + "\n")
+    out.print(f"checkpoint {mark.length} entries, head {mark.head_hash} -> {file}")
+
+
+@audit_app.command("export")
+@command
+def audit_export(
+    fair: str,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+) -> None:
+    """An FAI's audit trail for an auditor: who did what, when, with old and new values."""
+    import csv
+
+    from firstarticle.services import audit
+
+    entries = audit.fai_trail(ctx(), fair)
+    columns = (
+        "position",
+        "at",
+        "actor",
+        "action",
+        "record_type",
+        "changes",
+        "reason",
+        "request_id",
+        "entry_hash",
+    )
+    if fmt == "json":
+        print_json([{c: e[c] for c in columns} for e in entries])
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        for e in entries:
+            writer.writerow(
+                [json.dumps(e[c], default=str) if c == "changes" else e[c] for c in columns]
+            )
+    elif fmt == "table":
+        table = Table(
+            "#", "time (UTC)", "who", "what", "changes", "reason", title=f"audit trail of {fair}"
+        )
+        for e in entries:
+            changes = "; ".join(f"{k}: {old} -> {new}" for k, (old, new) in e["changes"].items())
+            table.add_row(
+                str(e["position"]),
+                e["at"].isoformat(timespec="seconds"),
+                e["actor"],
+                e["action"],
+                changes,
+                e["reason"] or "",
+            )
+        out.print(table)
+    else:
+        usage_error("--format is table, csv or json")
