@@ -233,12 +233,20 @@ def test_long_commands_draw_a_progress_bar_on_a_terminal(run, terminal, tmp_path
 
 
 def test_quiet_leaves_no_progress_bar_for_scripts(run, terminal, tmp_path: Path):
-    """With --quiet a script's standard error holds errors only, and the result is the same."""
+    """With --quiet a script's standard error carries no bar, and the result is the same."""
     assert run("--quiet", "audit", "verify").exit_code == 0
     result = run("--quiet", "db", "backup", "--out", str(tmp_path / "plant.zip"))
     assert result.exit_code == 0, result.output
     assert "backup" in result.stdout
-    assert terminal.getvalue() == ""
+    assert "verifying" not in terminal.getvalue()
+    assert "━" not in terminal.getvalue()
+
+
+def test_verifying_without_checkpoints_warns_that_a_cut_chain_cannot_be_seen(run, terminal):
+    """A chain cut short at its end still links up: without checkpoints, the command says so."""
+    result = run("audit", "verify")
+    assert result.exit_code == 0
+    assert "no checkpoint given" in terminal.getvalue()
 
 
 def test_a_missing_file_is_unusable_input_and_exits_2(run, tmp_path: Path):
@@ -246,3 +254,18 @@ def test_a_missing_file_is_unusable_input_and_exits_2(run, tmp_path: Path):
     result = run("import", "customers", str(tmp_path / "absent.csv"))
     assert result.exit_code == 2
     assert "absent.csv" in result.stderr
+
+
+def test_an_empty_chain_is_not_called_sound_without_a_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """An emptied ledger looks like a new one: `audit verify` refuses to call it ok (exit 1)."""
+    monkeypatch.setenv("FIRSTARTICLE_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    _reset()
+    try:
+        assert CliRunner().invoke(cli.app, ["db", "upgrade"]).exit_code == 0
+        result = CliRunner().invoke(cli.app, ["audit", "verify"])
+    finally:
+        _reset()
+    assert result.exit_code == 1
+    assert "audit chain ok" not in result.stdout

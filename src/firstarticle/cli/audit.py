@@ -18,6 +18,7 @@ from firstarticle.cli.common import (
     progress,
     refused,
     usage_error,
+    warn,
 )
 
 audit_app = typer.Typer(help="The hash-chained audit ledger.", no_args_is_help=True)
@@ -42,13 +43,29 @@ def audit_verify(
         Path | None, typer.Option(help="Checkpoint file to check against")
     ] = None,
 ) -> None:
-    """Verify the whole chain; names the first bad entry and exits 1 if there is one."""
+    """Verify the whole chain; names the first bad entry and exits 1 if there is one.
+
+    Without checkpoints a chain emptied or cut short at its end still links up; the command
+    says so instead of calling it sound (exit 1 for an empty chain, a warning otherwise).
+    """
     from firstarticle.services import audit
 
+    marks = _checkpoints(checkpoints)
     with progress("audit chain") as step:
-        verdict = audit.verify_chain(ctx(), _checkpoints(checkpoints), step)
+        verdict = audit.verify_chain(ctx(), marks, step)
+    if verdict.ok and verdict.length == 0 and not marks:
+        refused(
+            "[yellow]audit chain empty[/yellow]: nothing to verify, and without a checkpoint an "
+            "emptied chain cannot be told from a new one (pass --checkpoints FILE)"
+        )
     if verdict.ok:
-        out.print(f"audit chain ok: {verdict.length} entries, head {verdict.head_hash}")
+        against = f", consistent with {len(marks)} checkpoint(s)" if marks else ""
+        out.print(f"audit chain ok: {verdict.length} entries, head {verdict.head_hash}{against}")
+        if not marks:
+            warn(
+                "no checkpoint given; entries removed from the end of the chain cannot be "
+                "detected without one ('audit checkpoint' writes them)"
+            )
         return
     refused(
         f"[red]audit chain broken[/red] at entry {verdict.first_bad_position}: "

@@ -127,6 +127,11 @@ def usage_error(message: str) -> NoReturn:
     raise typer.Exit(EXIT_USAGE)
 
 
+def warn(message: str) -> None:
+    """A warning on standard error; the command still succeeds (``--quiet`` keeps it)."""
+    err.print(f"[yellow]warning[/yellow]: {message}", highlight=False)
+
+
 def refused(message: str) -> NoReturn:
     """Say (with markup) why the work was refused and exit 1."""
     err.print(message, highlight=False)
