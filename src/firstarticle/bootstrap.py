@@ -26,7 +26,7 @@ from firstarticle.services import SecurityPolicy, ServiceContext, SystemClock
 from firstarticle.services import audit as audit_service
 from firstarticle.storage import diagnostics
 from firstarticle.storage.backup import BackupReport, RestoreReport, backup, restore
-from firstarticle.storage.db import make_engine, make_session_factory
+from firstarticle.storage.db import PoolLimits, make_engine, make_session_factory
 from firstarticle.storage.uow import SqlUnitOfWork, translate
 
 
@@ -159,7 +159,15 @@ def build(
 ) -> Application:
     """Wire the application; ``bind`` lets tests run everything inside one transaction."""
     settings = settings or get_settings()
-    engine = make_engine(settings.database_url, timeout_seconds=settings.database_timeout_seconds)
+    engine = make_engine(
+        settings.database_url,
+        timeout_seconds=settings.database_timeout_seconds,
+        pool=PoolLimits(
+            size=settings.database_pool_size,
+            overflow=settings.database_pool_overflow,
+            checkout_seconds=settings.database_pool_checkout_seconds,
+        ),
+    )
     session_factory = make_session_factory(
         bind if bind is not None else engine,
         **(
