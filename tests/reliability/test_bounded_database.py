@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from firstarticle import bootstrap
+from firstarticle.access.secrets import new_token
 from firstarticle.api import gate as gate_api
 from firstarticle.api.app import create_app
-from firstarticle.access.secrets import new_token
 from firstarticle.config import Settings
 from firstarticle.ports import StorageUnavailableError
 from firstarticle.storage.db import PoolLimits, make_engine
