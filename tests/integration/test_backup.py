@@ -35,6 +35,8 @@ from firstarticle.storage import orm
 from firstarticle.storage.db import make_engine
 from firstarticle.storage.diagnostics import head_revision
 
+pytestmark = pytest.mark.requirement("A7")
+
 
 def _settings(url: str) -> Settings:
     # Argon2id with small costs: the demo plant creates eighteen people.

@@ -20,6 +20,9 @@ from firstarticle.ports import StorageUnavailableError
 from firstarticle.storage.db import PoolLimits, make_engine
 from firstarticle.storage.uow import translate
 
+pytestmark = pytest.mark.requirement("G5")
+
+
 GATE = {
     "site": "WCH",
     "customer": "AEROPRIME",
@@ -52,7 +55,9 @@ def test_the_pool_never_opens_more_than_its_ceiling(database_url: str, is_postgr
         engine.dispose()
 
 
-def test_many_threads_share_the_pool_without_exceeding_it(database_url: str, is_postgres: bool):
+def test_many_threads_share_the_pool_without_exceeding_it(
+    database_url: str, is_postgres: bool, figure
+):
     """Twenty threads on a pool of 2 + 1: at no moment are more than three connections open."""
     if not is_postgres:
         pytest.skip("the pool ceiling is a server-database concern (SQLite is embedded)")
@@ -82,6 +87,9 @@ def test_many_threads_share_the_pool_without_exceeding_it(database_url: str, is_
     for thread in threads:
         thread.join()
     engine.dispose()
+    figure(
+        "G5", "connections above the pool's ceiling (20 threads, ceiling 3)", max(0, peak - 3), "0"
+    )
     assert opened >= 1
     assert peak <= 3
 
@@ -100,11 +108,12 @@ def unreachable() -> Iterator[TestClient]:
     application.engine.dispose()
 
 
-def test_the_gate_denies_with_a_reason_when_the_database_is_away(unreachable: TestClient):
+def test_the_gate_denies_with_a_reason_when_the_database_is_away(unreachable: TestClient, figure):
     """ERP asks while the database is down: a deny with the reason code, never a 5xx — even
     before the caller's token can be read."""
     started = time.monotonic()
     answer = unreachable.post("/api/v1/gate/checks", json=GATE, headers=BEARER)
+    figure("G5", "gate 5xx with the database away", int(answer.status_code >= 500), "0")
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["decision"] == "deny"
@@ -121,7 +130,7 @@ def test_other_routes_say_unavailable_as_problem_json(unreachable: TestClient):
 
 
 def test_a_slow_database_gets_a_deny_within_the_deadline(
-    client: TestClient, application: bootstrap.Application, connection: sa.Connection
+    client: TestClient, application: bootstrap.Application, connection: sa.Connection, figure
 ):
     """Every round trip to the database takes 0.4 s: the gate still answers deny
     (gate_timeout) within its deadline plus the margin, not when the database is done."""
@@ -138,6 +147,12 @@ def test_a_slow_database_gets_a_deny_within_the_deadline(
     finally:
         sa.event.remove(connection, "before_cursor_execute", slow)
         gate_api.workers_of(client.app).shutdown(wait=True)
+    figure(
+        "G5",
+        "seconds to answer over a slow database (deadline 0.3 + margin)",
+        round(elapsed, 2),
+        "< 1.3",
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json()["decision"] == "deny"
     assert [r["code"] for r in answer.json()["reasons"]] == ["gate_timeout"]
