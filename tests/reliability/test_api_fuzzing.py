@@ -54,7 +54,11 @@ def test_no_answer_is_a_server_error_or_departs_from_the_document(
         except (Exception, BaseExceptionGroup) as failure:  # every operation's, reported at once
             failures[operation.label] = str(failure)[:600]
 
-    figure("A5", f"operations failing a check ({len(operations)} operations, {calls} calls)",
-           len(failures), "0")
+    figure(
+        "A5",
+        f"operations failing a check ({len(operations)} operations, {calls} calls)",
+        len(failures),
+        "0",
+    )
     assert len(operations) > 50
     assert failures == {}, "\n\n".join(f"{k}: {v}" for k, v in failures.items())
