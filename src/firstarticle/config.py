@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         description="This service's callback, e.g. https://fai.example/auth/oidc/callback",
     )
 
+    audit_checkpoint_file: str | None = Field(
+        default=None,
+        description="Where 'serve' appends audit chain checkpoints (outside the database).",
+    )
+    audit_checkpoint_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     log_format: Literal["auto", "json", "text"] = Field(
         default="auto",
         description="'json' (one object per line), 'text', or 'auto': text at a terminal.",

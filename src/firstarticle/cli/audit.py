@@ -25,15 +25,9 @@ audit_app = typer.Typer(help="The hash-chained audit ledger.", no_args_is_help=T
 
 
 def _checkpoints(path: Path | None) -> list[Any]:
-    from firstarticle.audit.ledger import Checkpoint
+    from firstarticle.audit import checkpoint_file
 
-    if path is None or not path.exists():
-        return []
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    try:
-        return [Checkpoint.parse(line) for line in lines]
-    except (ValueError, KeyError) as error:
-        usage_error(f"{path} is not a checkpoint file ({error})")
+    return [] if path is None else checkpoint_file.read(path)
 
 
 @audit_app.command("verify")
@@ -78,12 +72,14 @@ def audit_verify(
 def audit_checkpoint(
     file: Annotated[Path, typer.Option("--file", help="Append the head to this file")],
 ) -> None:
-    """Write the verified head (length, hash, time) to a file outside the database."""
-    from firstarticle.services import audit
+    """Write the verified head (length, hash, time) to a file outside the database.
 
-    mark = audit.checkpoint(ctx())
-    with file.open("a", encoding="utf-8") as handle:
-        handle.write(mark.line() + "\n")
+    The chain is first checked against the checkpoints already in the file: a history
+    rewritten or cut short since the last one is refused, not checkpointed over.
+    """
+    from firstarticle.cli.checkpoints import write_checkpoint
+
+    mark = write_checkpoint(ctx(), file)
     out.print(f"checkpoint {mark.length} entries, head {mark.head_hash} -> {file}")
 
 

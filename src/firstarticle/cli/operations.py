@@ -62,6 +62,14 @@ def serve(
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker writes its counters there; /metrics adds them up.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="firstarticle-metrics-")
+    if settings.audit_checkpoint_file:
+        from firstarticle.cli.checkpoints import CheckpointSchedule
+
+        CheckpointSchedule(
+            lambda: application().context("audit-checkpoints"),
+            Path(settings.audit_checkpoint_file),
+            settings.audit_checkpoint_minutes * 60,
+        ).start()
     out.print(
         f"firstarticle on http://{host}:{port} with {workers} worker(s) "
         f"(database: {safe_url(settings)})"

@@ -42,9 +42,10 @@ def _reporting(
     progress("verifying", done, total)
 
 
-def checkpoint(ctx: ServiceContext) -> Checkpoint:
-    """The verified head of the chain now; refuses to checkpoint a broken chain."""
-    verdict = verify_chain(ctx)
+def checkpoint(ctx: ServiceContext, earlier: Iterable[Checkpoint] = ()) -> Checkpoint:
+    """The verified head of the chain now; refuses to checkpoint a chain that is broken or
+    that contradicts an ``earlier`` checkpoint (rewritten or cut short since)."""
+    verdict = verify_chain(ctx, earlier)
     if not verdict.ok:
         raise ConflictError(
             f"The audit chain is broken at entry {verdict.first_bad_position}: "
