@@ -384,6 +384,8 @@ def create_app(application: Application) -> FastAPI:
         description="AS9102 First Article Inspection coordination: records, readiness, "
         "lifecycle and the shipment gate.",
         openapi_url="/openapi.json",
+        docs_url=None,  # served by openapi.install_docs, with local assets
+        redoc_url=None,
     )
     app.state.application = application
     problems.install(app, application.translate_error)
@@ -401,4 +403,5 @@ def create_app(application: Application) -> FastAPI:
     app.include_router(signatures_api.router)
     app.include_router(gate_api.router)
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
+    openapi.install_docs(app)
     return app

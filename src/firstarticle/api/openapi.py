@@ -3,10 +3,14 @@ problem+json schema, so a client generated from it (and Schemathesis) sees no dr
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from firstarticle.api.problems import PROBLEM_JSON
 
@@ -40,8 +44,25 @@ WHY = {
     "429": "Too many attempts; retry after the seconds in Retry-After.",
     "503": "The database is unavailable or did not answer in time.",
 }
+# How a caller proves who it is; the interactive documentation's Authorize button uses them.
+SECURITY_SCHEMES = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API token (`firstarticle token create`, or the token routes).",
+    },
+    "session": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "fa_session",
+        "description": "A person's session from POST /api/v1/session; changes also need the "
+        "session's CSRF token in X-CSRF-Token.",
+    },
+}
+ASSETS = Path(__file__).parent / "static" / "swagger-ui"
 CHANGES = frozenset({"post", "put", "patch", "delete"})
 OPEN = ("/health", "/ready")
+SIGN_IN = frozenset({"/api/v1/session", "/api/v1/auth/oidc/login", "/api/v1/auth/oidc/callback"})
 
 
 def document(app: FastAPI) -> dict[str, Any]:
@@ -53,15 +74,21 @@ def document(app: FastAPI) -> dict[str, Any]:
             description=app.description,
             routes=app.routes,
         )
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        components = schema.setdefault("components", {})
+        components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        components["securitySchemes"] = SECURITY_SCHEMES
+        schema["security"] = [{"bearer": []}, {"session": []}]
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
+                if path.startswith(OPEN) or path in SIGN_IN:
+                    operation["security"] = []  # no credentials needed
                 responses = operation.setdefault("responses", {})
                 for status in _errors(path, method, operation):
-                    if status in responses and status != "422":
-                        continue  # declared by the route itself (e.g. /ready's 503 body)
+                    declared = responses.get(status, {})
+                    if declared.get("content") and status != "422":
+                        continue  # the route says what it answers (e.g. /ready's 503 body)
                     responses[status] = {
-                        "description": WHY[status],
+                        "description": declared.get("description") or WHY[status],
                         "content": {
                             PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
                         },
@@ -97,3 +124,20 @@ def _errors(path: str, method: str, operation: dict[str, Any]) -> list[str]:
     if "multipart/form-data" in content:
         statuses += ["413", "415"]
     return statuses
+
+
+def install_docs(app: FastAPI) -> None:
+    """Serve the interactive documentation at /docs with its scripts and styles from
+    firstarticle itself: plants holding ITAR data often run without internet access."""
+    app.mount("/docs/assets", StaticFiles(directory=ASSETS), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} API",
+            swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/docs/assets/favicon-32x32.png",
+            swagger_ui_parameters={"persistAuthorization": False},
+        )

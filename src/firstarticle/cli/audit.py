@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from firstarticle.cli.common import (
+    change_list,
     command,
     ctx,
     out,
@@ -20,6 +21,7 @@ from firstarticle.cli.common import (
     usage_error,
     warn,
 )
+from firstarticle.domain.text import spreadsheet_safe
 
 audit_app = typer.Typer(help="The hash-chained audit ledger.", no_args_is_help=True)
 
@@ -49,8 +51,10 @@ def audit_verify(
         verdict = audit.verify_chain(ctx(), marks, step)
     if verdict.ok and verdict.length == 0 and not marks:
         refused(
-            "[yellow]audit chain empty[/yellow]: nothing to verify, and without a checkpoint an "
-            "emptied chain cannot be told from a new one (pass --checkpoints FILE)"
+            "audit chain empty",
+            "nothing to verify, and without a checkpoint an emptied chain cannot be told "
+            "from a new one (pass --checkpoints FILE)",
+            style="yellow",
         )
     if verdict.ok:
         against = f", consistent with {len(marks)} checkpoint(s)" if marks else ""
@@ -62,8 +66,8 @@ def audit_verify(
             )
         return
     refused(
-        f"[red]audit chain broken[/red] at entry {verdict.first_bad_position}: "
-        f"{verdict.problem} ({verdict.length} entries verified before it)"
+        f"audit chain broken at entry {verdict.first_bad_position}",
+        f"{verdict.problem} ({verdict.length} entries verified before it)",
     )
 
 
@@ -113,14 +117,15 @@ def audit_export(
         writer.writerow(columns)
         for e in entries:
             writer.writerow(
-                [json.dumps(e[c], default=str) if c == "changes" else e[c] for c in columns]
+                spreadsheet_safe(json.dumps(e[c], default=str) if c == "changes" else e[c])
+                for c in columns
             )
     elif fmt == "table":
         table = Table(
             "#", "time (UTC)", "who", "what", "changes", "reason", title=f"audit trail of {fair}"
         )
         for e in entries:
-            changes = "; ".join(f"{k}: {old} -> {new}" for k, (old, new) in e["changes"].items())
+            changes = change_list(e["changes"])
             table.add_row(
                 str(e["position"]),
                 e["at"].isoformat(timespec="seconds"),

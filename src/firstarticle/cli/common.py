@@ -14,6 +14,7 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -36,7 +37,9 @@ from firstarticle.services import (
     identity,
 )
 
-out = Console()
+# Standard output carries the plant's data: never read as Rich markup (a reason like
+# "[scrap]" or a change list would vanish). Standard error styles only our own labels.
+out = Console(markup=False, highlight=False)
 err = Console(stderr=True)
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -110,10 +113,11 @@ def command(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except DomainError as error:
-            err.print(f"[red]error[/red] ({error.code}): {error.message}", highlight=False)
+            err.print(f"[red]error[/red] ({error.code}): {escape(error.message)}", highlight=False)
             for finding in error.details.get("findings", []):
                 err.print(
-                    f"  - {getattr(finding, 'rule', '')}: {getattr(finding, 'message', finding)}",
+                    f"  - {getattr(finding, 'rule', '')}: "
+                    f"{escape(str(getattr(finding, 'message', finding)))}",
                     highlight=False,
                 )
             raise typer.Exit(EXIT_REFUSED) from None
@@ -123,18 +127,18 @@ def command(func: Callable[P, R]) -> Callable[P, R]:
 
 def usage_error(message: str) -> NoReturn:
     """Say what is wrong with the input and exit 2; nothing has been written."""
-    err.print(f"[red]error[/red]: {message}", highlight=False)
+    err.print(f"[red]error[/red]: {escape(message)}", highlight=False)
     raise typer.Exit(EXIT_USAGE)
 
 
 def warn(message: str) -> None:
     """A warning on standard error; the command still succeeds (``--quiet`` keeps it)."""
-    err.print(f"[yellow]warning[/yellow]: {message}", highlight=False)
+    err.print(f"[yellow]warning[/yellow]: {escape(message)}", highlight=False)
 
 
-def refused(message: str) -> NoReturn:
-    """Say (with markup) why the work was refused and exit 1."""
-    err.print(message, highlight=False)
+def refused(label: str, detail: str, *, style: str = "red") -> NoReturn:
+    """Say why the work was refused (``label`` styled, ``detail`` as plain text), exit 1."""
+    err.print(f"[{style}]{escape(label)}[/{style}]: {escape(detail)}", highlight=False)
     raise typer.Exit(EXIT_REFUSED)
 
 
@@ -176,10 +180,21 @@ def print_json(data: Any) -> None:
     out.print_json(json.dumps(data, default=str))
 
 
+def change_list(changes: dict[str, Any]) -> str:
+    """An audit entry's changes as a person reads them: ``field: old -> new; ...``."""
+    return "; ".join(
+        f"{field}: {_shown(old)} -> {_shown(new)}" for field, (old, new) in changes.items()
+    )
+
+
+def _shown(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
 def found(value: R | None, what: str) -> R:
     """The value, or exit 1 saying what does not exist."""
     if value is None:
-        err.print(f"[red]error[/red] (not_found): {what} does not exist.")
+        err.print(f"[red]error[/red] (not_found): {escape(what)} does not exist.")
         raise typer.Exit(EXIT_REFUSED)
     return value
 

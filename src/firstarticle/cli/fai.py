@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from firstarticle.cli.common import (
-    actor,
+    change_list,
     command,
     ctx,
     fai_detail,
@@ -119,8 +119,10 @@ def fai_show(fair: str) -> None:
     d = fai_detail(fair)
     f1 = d.form1
     out.print(
-        f"[bold]{f1.fair_identifier}[/bold]  {d.fai.status.label}  "
-        f"{f1.part_number} rev {f1.part_revision} {f1.part_name}"
+        Text.assemble(
+            (f1.fair_identifier, "bold"),
+            f"  {d.fai.status.label}  {f1.part_number} rev {f1.part_revision} {f1.part_name}",
+        )
     )
     out.print(
         f"  {f1.fai_type.value} / {f1.scope.value}  {f1.manufacturing_process_reference}  "
@@ -228,8 +230,9 @@ def fai_result(
 @command
 def fai_verify_result(fair: str, result_id: str) -> None:
     """Verify a manually entered result as a second person."""
-    first_articles.verify_result(ctx(), fai_detail(fair).fai.id, result_id)
-    out.print(f"result {result_id} verified by {actor()}")
+    verifier = ctx()
+    first_articles.verify_result(verifier, fai_detail(fair).fai.id, result_id)
+    out.print(f"result {result_id} verified by {verifier.actor}")
 
 
 @fai_app.command("link-nc")
@@ -290,7 +293,7 @@ def fai_audit(fair: str) -> None:
             e["at"].isoformat(timespec="seconds"),
             e["actor"],
             e["action"],
-            json.dumps(e["changes"], default=str)[:120],
+            change_list(e["changes"]),
             e["reason"] or "",
         )
     out.print(table)

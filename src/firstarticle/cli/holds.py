@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -81,14 +81,27 @@ def hold_list(
     status: HoldStatus | None = HoldStatus.ACTIVE,
     limit: int = 50,
     offset: int = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the page as JSON.")] = False,
 ) -> None:
-    """List holds (active ones by default)."""
+    """List holds (active ones by default), with their full ids for `hold override`."""
     c = ctx()
     site_id = catalog.site_by_code(c, site).id if site else None
     page = holds.list_holds(c, site_id=site_id, status=status, limit=limit, offset=offset)
-    table = Table(
-        "id", "kind", "status", "placed", "reason", "overrides", title=f"{page.total} holds"
-    )
+    if as_json:
+        print_json(
+            {
+                "items": [_hold_json(h) for h in page.items],
+                "total": page.total,
+                "limit": page.limit,
+                "offset": page.offset,
+            }
+        )
+        return
+    table = Table(title=f"{page.total} holds")
+    # Ids are typed back into `hold override`: folded onto two lines, never cut.
+    table.add_column("id", overflow="fold", min_width=12)
+    for name in ("kind", "status", "placed", "reason", "overrides"):
+        table.add_column(name)
     for h in page.items:
         table.add_row(
             h.id,
@@ -99,6 +112,36 @@ def hold_list(
             str(len(h.overrides)),
         )
     out.print(table)
+
+
+def _hold_json(hold: Any) -> dict[str, Any]:
+    return {
+        "id": hold.id,
+        "site_id": hold.site_id,
+        "kind": hold.kind.value,
+        "status": hold.status.value,
+        "source": hold.source.value,
+        "part_revision_id": hold.part_revision_id,
+        "customer_id": hold.customer_id,
+        "work_order_id": hold.work_order_id,
+        "first_article_id": hold.first_article_id,
+        "serial_numbers": list(hold.serial_numbers),
+        "lots": list(hold.lots),
+        "placed_at": hold.placed_at,
+        "placed_by": hold.placed_by,
+        "reason": hold.reason,
+        "overrides": [
+            {
+                "id": o.id,
+                "reason": o.reason,
+                "expires_at": o.expires_at,
+                "requested_by": o.requested_by,
+                "second_signer": o.second_signer,
+                "revoked_at": o.revoked_at,
+            }
+            for o in hold.overrides
+        ],
+    }
 
 
 @hold_app.command("place")

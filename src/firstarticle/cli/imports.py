@@ -106,7 +106,7 @@ def import_results_command(
         for note in report.notes:
             out.print(f"note: {note}", highlight=False)
     if report.status == "refused":
-        refused("[red]refused[/red]: nothing was recorded; fix the rows above or use --partial")
+        refused("refused", "nothing was recorded; fix the rows above or use --partial")
 
 
 @import_app.command("characteristics")

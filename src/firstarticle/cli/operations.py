@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from firstarticle import bootstrap
 from firstarticle.cli.common import (
@@ -101,11 +102,11 @@ def doctor(
         table = Table("check", "status", "detail", title="firstarticle doctor")
         colour = {"ok": "green", "warn": "yellow", "fail": "red"}
         for c in checks:
-            table.add_row(c.id, f"[{colour[c.status]}]{c.status}[/]", c.detail)
+            table.add_row(c.id, Text(c.status, colour[c.status]), c.detail)
         out.print(table)
     if not healthy(checks):
         failed = ", ".join(c.id for c in checks if c.status == "fail")
-        refused(f"[red]error[/red] (installation_unsound): {failed}")
+        refused("error", f"(installation_unsound) {failed}")
 
 
 @db_app.command("upgrade")
@@ -140,8 +141,9 @@ def db_backup(
     )
     if not report.audit_ok:
         refused(
-            f"[red]audit chain broken[/red]: {report.audit_problem}; a restore of this "
-            "archive will be refused until the chain is repaired"
+            "audit chain broken",
+            f"{report.audit_problem}; a restore of this archive will be refused until the "
+            "chain is repaired",
         )
 
 
@@ -221,8 +223,8 @@ def watch(
     failures = 0
     while True:
         for filed in process_once(ctx(), folder):
-            mark = "[green]imported[/green]" if filed.ok else "[red]failed[/red]"
-            out.print(f"{mark} {filed.name}: {filed.detail}", highlight=False)
+            mark = Text("imported", "green") if filed.ok else Text("failed", "red")
+            out.print(Text.assemble(mark, f" {filed.name}: {filed.detail}"))
             failures += not filed.ok
         if once:
             if failures:

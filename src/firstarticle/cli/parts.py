@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from firstarticle.cli.common import (
     command,
@@ -130,7 +131,7 @@ def part_show(number: str, as_json: Annotated[bool, typer.Option("--json")] = Fa
             }
         )
         return
-    out.print(f"[bold]{part.number}[/bold] {part.name}")
+    out.print(Text.assemble((part.number, "bold"), f" {part.name}"))
     for rev in part.revisions:
         for d in rev.drawings:
             table = Table(
@@ -194,17 +195,19 @@ def part_diff_command(
         )
         return
     out.print(
-        f"[bold]{result.part_number}[/bold] rev {result.from_revision} -> rev "
-        f"{result.to_revision}: {len(diff.added)} added, {len(diff.removed)} removed, "
-        f"{len(diff.changed)} changed, {diff.unchanged} unchanged",
-        highlight=False,
+        Text.assemble(
+            (result.part_number, "bold"),
+            f" rev {result.from_revision} -> rev {result.to_revision}: {len(diff.added)} "
+            f"added, {len(diff.removed)} removed, {len(diff.changed)} changed, "
+            f"{diff.unchanged} unchanged",
+        )
     )
     if diff.added or diff.removed:
         table = Table("", "balloon", "requirement", "source item")
         for a in diff.added:
-            table.add_row("[green]+[/green]", a.balloon, a.requirement, a.source_item or "")
+            table.add_row(Text("+", "green"), a.balloon, a.requirement, a.source_item or "")
         for r in diff.removed:
-            table.add_row("[red]-[/red]", r.balloon, r.requirement, r.source_item or "")
+            table.add_row(Text("-", "red"), r.balloon, r.requirement, r.source_item or "")
         out.print(table)
     if diff.changed:
         table = Table("balloon", "what", "before", "after")
