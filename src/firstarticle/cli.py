@@ -1444,7 +1444,7 @@ def watch(
     """Import record files dropped into FOLDER (e.g. by SFTP) and file them away."""
     import time
 
-    from firstarticle.integrations.drop_folder import process_once
+    from firstarticle.drop_folder import process_once
 
     if not folder.is_dir():
         err.print(f"[red]error[/red]: {folder} is not a folder")

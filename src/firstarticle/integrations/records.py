@@ -17,10 +17,9 @@ from typing import Annotated, Any, BinaryIO
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from firstarticle.domain import model
+from firstarticle.domain import records as mirror
 from firstarticle.domain.errors import ValidationError as DomainValidationError
-from firstarticle.services import mirror
-from firstarticle.services.catalog import CharacteristicSpec
-from firstarticle.services.orders import OperationSpec
+from firstarticle.domain.records import CharacteristicSpec, OperationSpec
 
 Code = Annotated[
     str,

@@ -37,14 +37,10 @@ from firstarticle.domain.characteristic_diff import CharacteristicDiff, diff_cha
 from firstarticle.domain.errors import ConflictError, ValidationError
 from firstarticle.domain.events import Event
 from firstarticle.domain.forms import natural_key
+from firstarticle.domain.inspection_files import InspectionFileError
+from firstarticle.domain.records import CharacteristicSpec
 from firstarticle.domain.values import Requirement
-from firstarticle.integrations.inspection.qif import QifError
-from firstarticle.integrations.inspection.qif_mbd import (
-    MbdCharacteristic,
-    MbdDocument,
-    read_qif_mbd,
-)
-from firstarticle.ports import UnitOfWork
+from firstarticle.ports import CharacteristicDocument, DesignCharacteristic, UnitOfWork
 from firstarticle.services import (
     ServiceContext,
     allowed,
@@ -53,7 +49,6 @@ from firstarticle.services import (
     record,
     require_technical,
 )
-from firstarticle.services.catalog import CharacteristicSpec
 
 # Column sizes of the characteristics table (storage/orm.py): checked here, so that a long
 # value from a file is refused with its item named rather than by the database.
@@ -169,8 +164,8 @@ def import_characteristics(
     with ctx.uow_factory() as uow:  # fail fast on a typo before reading a large file
         _drawing(uow, ctx, part_number, revision, drawing_number)
     try:
-        document = read_qif_mbd(file, name=name)
-    except QifError as error:
+        document = ctx.inspection_files.characteristics.read(file, name)
+    except InspectionFileError as error:
         raise QifImportError(str(error), file=name, reason=error.code) from None
     except OSError as error:
         raise QifImportError(
@@ -321,7 +316,7 @@ def _already_imported(
 
 
 def _plan(
-    document: MbdDocument, name: str, units: str | None
+    document: CharacteristicDocument, name: str, units: str | None
 ) -> list[tuple[CharacteristicSpec, Requirement, ImportedCharacteristic]]:
     """CharacteristicSpecs for the file's characteristics, balloons assigned, all checked."""
     balloons = _balloons(document.characteristics, name)
@@ -400,7 +395,7 @@ def _requirement(spec: CharacteristicSpec, where: str) -> Requirement:
         raise QifImportError(f"{where}: {error.message}", **error.details) from None
 
 
-def _balloons(characteristics: Sequence[MbdCharacteristic], name: str) -> list[tuple[str, bool]]:
+def _balloons(characteristics: Sequence[DesignCharacteristic], name: str) -> list[tuple[str, bool]]:
     """(balloon, numbered by firstarticle) for each characteristic, unique, in file order."""
     used: set[str] = set()
     for c in characteristics:

@@ -52,6 +52,14 @@ from firstarticle.domain import model
 from firstarticle.domain.access import Permission
 from firstarticle.domain.errors import UnitMismatchError, ValidationError
 from firstarticle.domain.events import Event
+from firstarticle.domain.inspection_files import (
+    FileMetadata,
+    IncomingResult,
+    ResultFile,
+    ResultFileError,
+    RowProblem,
+    UnsupportedResultFormatError,
+)
 from firstarticle.domain.model import new_ids
 from firstarticle.domain.values import (
     AttributeResult,
@@ -60,17 +68,7 @@ from firstarticle.domain.values import (
     compare,
     normalize_unit,
 )
-from firstarticle.integrations.inspection.calypso import looks_like_calypso, read_calypso_results
-from firstarticle.integrations.inspection.csv_results import read_csv_results
-from firstarticle.integrations.inspection.incoming import (
-    FileMetadata,
-    IncomingResult,
-    ResultFile,
-    ResultFileError,
-    RowProblem,
-)
-from firstarticle.integrations.inspection.qif_rows import read_qif_rows
-from firstarticle.ports import ResultRow, UnitOfWork
+from firstarticle.ports import ResultFileReader, ResultRow, UnitOfWork
 from firstarticle.services import (
     ServiceContext,
     allowed,
@@ -80,17 +78,14 @@ from firstarticle.services import (
 )
 
 __all__ = [
-    "FORMATS",
     "ImportReport",
     "ResultFileRefusedError",
     "ResultImportRefusedError",
     "RowIssue",
     "UnsupportedResultFormatError",
-    "detect_format",
     "import_results",
 ]
 
-FORMATS: Final = ("csv", "calypso", "qif")
 BATCH: Final = 5_000
 MAX_LISTED: Final = 1_000
 _PROGRESS_EVERY: Final = 2_000
@@ -106,12 +101,6 @@ class ResultFileRefusedError(ValidationError):
     """The file cannot be read as results at all (encoding, structure, schema, size)."""
 
     code = "result_file_invalid"
-
-
-class UnsupportedResultFormatError(ValidationError):
-    """The file is none of the formats this service reads."""
-
-    code = "unsupported_result_format"
 
 
 class ResultImportRefusedError(ValidationError):
@@ -202,34 +191,6 @@ class ImportReport:
 # --- the file -------------------------------------------------------------------------------
 
 
-def detect_format(head: bytes) -> str:
-    """``qif``, ``calypso`` or ``csv`` from the first bytes of a file.
-
-    Raises UnsupportedResultFormatError for empty files and binary content.
-    """
-    if head.startswith((b"\xff\xfe<", b"\xfe\xff\x00<")):
-        return "qif"  # UTF-16 XML, which the QIF reader accepts
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "csv"  # UTF-16 text: the CSV reader refuses it with its reason
-    data = head.removeprefix(b"\xef\xbb\xbf").lstrip()
-    if not data:
-        raise UnsupportedResultFormatError("The file is empty.", field="file")
-    if data.startswith(b"<"):
-        return "qif"
-    if b"\x00" in data[:4096] or data.startswith((b"PK\x03\x04", b"%PDF", b"\xd0\xcf\x11\xe0")):
-        raise UnsupportedResultFormatError(
-            "The file is binary (a spreadsheet, archive or PDF?); export results as CSV "
-            "(UTF-8), a Calypso table file or QIF 3.0 Results.",
-            field="file",
-        )
-    for raw in data.splitlines():
-        line = raw.decode("utf-8", errors="replace").strip()
-        if not line or line.startswith("#"):
-            continue
-        return "calypso" if "\t" in line and looks_like_calypso(line) else "csv"
-    return "csv"
-
-
 class _Tracked(io.RawIOBase):
     """A read-only view of the source that reports the bytes read to a progress callback."""
 
@@ -294,13 +255,9 @@ def _sha256(stream: BinaryIO) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _reader(fmt: str, stream: BinaryIO, name: str) -> ResultFile:
+def _read(files: ResultFileReader, fmt: str, stream: BinaryIO, name: str) -> ResultFile:
     try:
-        if fmt == "qif":
-            return read_qif_rows(stream, name)
-        if fmt == "calypso":
-            return read_calypso_results(stream, name)
-        return read_csv_results(stream, name)
+        return files.read(fmt, stream, name)
     except ResultFileError as error:
         raise ResultFileRefusedError(
             f"{name} cannot be imported: {error}", field="file", line=error.line, reason=error.code
@@ -855,17 +812,18 @@ def import_results(
     cannot be read, NotFoundError for an unknown FAI and ConflictError when the FAI's package
     can no longer change.
     """
+    files = ctx.inspection_files.results
     wanted = fmt.strip().lower()
-    if wanted != "auto" and wanted not in FORMATS:
+    if wanted != "auto" and wanted not in files.formats:
         raise UnsupportedResultFormatError(
-            f"Unknown format {fmt!r}; use auto, {', '.join(FORMATS)}.", field="format"
+            f"Unknown format {fmt!r}; use auto, {', '.join(files.formats)}.", field="format"
         )
     stream, opened_name, close = _open(file)
     label = name or opened_name
     try:
         sha256, size = _sha256(stream)
         start = stream.tell()
-        detected = detect_format(stream.read(8192))
+        detected = files.detect(stream.read(8192))
         stream.seek(start)
         chosen = detected if wanted == "auto" else wanted
         total = size * (2 if chosen == "qif" else 1)
@@ -898,7 +856,7 @@ def import_results(
                 return report
             target = _target(uow, fai)
             tracked = _Tracked(stream, tick)
-            result_file = _reader(chosen, tracked, label)  # type: ignore[arg-type]
+            result_file = _read(files, chosen, tracked, label)  # type: ignore[arg-type]
             report.metadata = result_file.metadata.as_dict()
             report.notes += result_file.notes
             _file_level(target, result_file.metadata, report)

@@ -24,7 +24,7 @@ otherwise; such a file is refused with the line and byte that are not UTF-8. Lin
 header starting with ``#`` are comments and may carry portal metadata tags (part number,
 revision, serial number, device, operator, start and end time).
 
-This module imports nothing from the rest of firstarticle.
+It imports nothing from firstarticle but incoming.py and the domain's file records.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from firstarticle.integrations.inspection.incoming import (
     decimal_cell,
     formula_risk,
     injection_problem,
+    take_tags,
     text_lines,
 )
 
@@ -89,7 +90,7 @@ def read_calypso_results(source: BinaryIO, name: str | None = None) -> ResultFil
         if not stripped:
             continue
         if stripped.startswith("#"):
-            metadata.take_tags(stripped)
+            take_tags(metadata, stripped)
             continue
         header = (number, text)
         break

@@ -38,7 +38,7 @@ formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) are r
 naming the row and column; a number such as ``-0.02`` in ``value`` is of course fine, and a
 lone ``-`` counts as blank.
 
-This module imports nothing from the rest of firstarticle.
+It imports nothing from firstarticle but incoming.py and the domain's file records.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ from firstarticle.integrations.inspection.incoming import (
     formula_risk,
     injection_problem,
     parse_timestamp,
+    take_tags,
     text_lines,
 )
 
@@ -133,7 +134,7 @@ def read_csv_results(source: BinaryIO, name: str | None = None) -> ResultFile:
         if not stripped:
             continue
         if stripped.startswith("#"):
-            metadata.take_tags(stripped)
+            take_tags(metadata, stripped)
             continue
         header = (number, text)
         break

@@ -55,6 +55,7 @@ from firstarticle.integrations.inspection.incoming import (
     ResultFileError,
     RowProblem,
     metadata_tags,
+    take_tags,
 )
 from firstarticle.integrations.inspection.xml_guard import XmlGuardError, checked_xml_stream
 
@@ -182,7 +183,7 @@ def validate_qif_streaming(
                 text = elem.text or ""
                 for key in metadata_tags(text):
                     if key in _PORTAL_NAMES:
-                        metadata.take_tags(text)
+                        take_tags(metadata, text)
                         break
                 continue
             if event == "start":
@@ -245,7 +246,7 @@ def _capture(elem: etree._Element, metadata: FileMetadata) -> None:
             key = (attribute.get("name") or "").strip().lower()
             value = attribute.get("value")
             if key in _PORTAL_NAMES and value is not None:
-                metadata.take_tags(f"<{key}={value}>")
+                take_tags(metadata, f"<{key}={value}>")
 
 
 def read_qif_rows(source: BinaryIO, name: str | None = None) -> ResultFile:
