@@ -48,6 +48,8 @@ class FirstArticleDetail:
 
 @dataclass
 class LoadedFai:
+    """An FAI loaded for one use case: the record, what readiness reads, its site and customer."""
+
     fai: model.FirstArticle
     context: readiness.ReadinessContext
     site: model.Site
@@ -114,6 +116,7 @@ def assemble_fai(
 
 
 def detail_of(loaded: LoadedFai) -> FirstArticleDetail:
+    """The FAI with its forms, readiness findings and open actions, computed now."""
     c = loaded.context
     return FirstArticleDetail(
         fai=loaded.fai,
@@ -144,6 +147,7 @@ def fai_event(
     changes: dict[str, tuple[Any, Any]],
     reason: str | None = None,
 ) -> Event:
+    """The audit event of a change to ``fai``, by the caller, now."""
     return Event(
         action=action,
         record_type="first_article",
@@ -177,6 +181,7 @@ def characteristic_of(loaded: LoadedFai, key: str) -> model.Characteristic:
 def commit_fai(
     uow: UnitOfWork, ctx: ServiceContext, loaded: LoadedFai, events: list[Event]
 ) -> FirstArticleDetail:
+    """Touch the FAI, write ``events`` to the audit trail, commit; the FAI as it now stands."""
     loaded.fai.touch(ctx.clock.now())
     record(uow, ctx, events)
     uow.commit()
