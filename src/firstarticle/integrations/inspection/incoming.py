@@ -16,8 +16,10 @@ This module imports only the domain's inspection-file records.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO, Final
@@ -42,7 +44,10 @@ __all__ = [
     "formula_risk",
     "injection_problem",
     "metadata_tags",
+    "open_text",
     "parse_timestamp",
+    "refused_cell",
+    "source_label",
     "take_tags",
 ]
 
@@ -124,6 +129,56 @@ def take_tags(metadata: FileMetadata, text: str) -> None:
             metadata.extra.setdefault(key, value)
 
 
+def source_label(source: BinaryIO) -> str:
+    """The base name of the stream's file, or ``<stream>``."""
+    name = getattr(source, "name", None)
+    return os.path.basename(name) if isinstance(name, str) else "<stream>"
+
+
+@dataclass
+class OpenedText:
+    """A text results file read up to its header line, which both text readers start from."""
+
+    name: str
+    stream: HashingStream
+    lines: Iterator[tuple[int, str]]
+    metadata: FileMetadata
+    header_line: int
+    header_text: str
+
+    def result_file(self, fmt: str) -> ResultFile:
+        """The file as the services read it; the caller sets its ``rows``."""
+        stream = self.stream
+        return ResultFile(
+            fmt=fmt,
+            name=self.name,
+            metadata=self.metadata,
+            rows=iter(()),
+            sha256=stream.hexdigest,
+            bytes_read=lambda: stream.count,
+        )
+
+
+def open_text(source: BinaryIO, name: str | None, no_header: str) -> OpenedText:
+    """Read blank lines and ``#`` comment lines (their portal tags taken) up to the header.
+
+    Raises ResultFileError with ``no_header`` for a file that has no header line.
+    """
+    label = name or source_label(source)
+    stream = HashingStream(source)
+    lines = text_lines(stream, label)
+    metadata = FileMetadata()
+    for number, text in lines:
+        stripped = text.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("#"):
+            take_tags(metadata, stripped)
+            continue
+        return OpenedText(label, stream, lines, metadata, number, text)
+    raise ResultFileError(no_header)
+
+
 def metadata_tags(text: str) -> dict[str, str]:
     """The ``<identifier=data>`` tags in ``text``, identifiers lower-cased, first one kept."""
     found: dict[str, str] = {}
@@ -162,6 +217,14 @@ def injection_problem(row: int, column: str, raw: str) -> RowProblem:
         "as a formula, so the row is refused (fix the cell at its source)",
         column,
     )
+
+
+def refused_cell(row: int, column: str, raw: str, code: str, message: str) -> RowProblem:
+    """The refusal of a cell that does not read as its column: as a formula when a spreadsheet
+    would run it, else with ``code`` and ``message``."""
+    if formula_risk(raw):
+        return injection_problem(row, column, raw)
+    return RowProblem(row, code, message, column)
 
 
 def decimal_cell(text: str, *, decimal_comma: bool = False) -> Decimal | None:
