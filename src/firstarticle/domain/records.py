@@ -76,6 +76,24 @@ class CharacteristicSpec:
             units=units,
         )
 
+    def on_drawing(
+        self, drawing_id: str, requirement: Requirement, balloon: str | None = None
+    ) -> model.Characteristic:
+        """The characteristic these fields define on a drawing, with the requirement built
+        from them (and ``balloon`` when the caller has checked or keyed it)."""
+        return model.Characteristic(
+            drawing_id,
+            self.balloon if balloon is None else balloon,
+            self.ctype,
+            requirement,
+            self.sheet,
+            self.zone,
+            self.designator,
+            self.source_document,
+            self.source_sha256,
+            self.source_item,
+        )
+
 
 def _limits_text(low: Decimal | None, high: Decimal | None, units: str) -> str:
     if low is not None and high is not None:

@@ -326,41 +326,33 @@ def add_characteristics(
         added = []
         for spec, requirement in built:
             characteristic = drawing.add_characteristic(
-                model.Characteristic(
-                    drawing.id,
-                    model.require_text(spec.balloon, "balloon"),
-                    spec.ctype,
-                    requirement,
-                    spec.sheet,
-                    spec.zone,
-                    spec.designator,
-                    spec.source_document,
-                    spec.source_sha256,
-                    spec.source_item,
+                spec.on_drawing(
+                    drawing.id, requirement, model.require_text(spec.balloon, "balloon")
                 )
             )
             added.append(characteristic)
-        record(
-            uow,
-            ctx,
-            [
-                created(
-                    ctx,
-                    "characteristic",
-                    c.id,
-                    None,
-                    {
-                        "balloon": c.balloon,
-                        "drawing": f"{drawing.number} rev {drawing.revision}",
-                        "type": c.ctype.value,
-                        "requirement": c.requirement.text,
-                    },
-                )
-                for c in added
-            ],
-        )
+        record(uow, ctx, [characteristic_created(ctx, c, drawing) for c in added])
         uow.commit()
     return added
+
+
+def characteristic_created(
+    ctx: ServiceContext, c: model.Characteristic, drawing: model.Drawing, **more: object
+) -> Event:
+    """The audit event of a characteristic added to ``drawing`` (``more``: further values)."""
+    return created(
+        ctx,
+        "characteristic",
+        c.id,
+        None,
+        {
+            "balloon": c.balloon,
+            "drawing": f"{drawing.number} rev {drawing.revision}",
+            "type": c.ctype.value,
+            "requirement": c.requirement.text,
+            **more,
+        },
+    )
 
 
 def classify(

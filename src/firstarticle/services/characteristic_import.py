@@ -41,11 +41,11 @@ from firstarticle.ports import CharacteristicDocument, DesignCharacteristic, Uni
 from firstarticle.services import (
     ServiceContext,
     allowed,
-    created,
     found,
     record,
     require_technical,
 )
+from firstarticle.services.catalog import characteristic_created
 from firstarticle.services.characteristic_review import (
     RevisionDiff,
     diff_revisions,
@@ -194,41 +194,11 @@ def import_characteristics(
             return dataclasses.replace(summary, unchanged=True, dry_run=False)
         added: list[model.Characteristic] = []
         for spec, requirement, _ in planned:
-            added.append(
-                drawing.add_characteristic(
-                    model.Characteristic(
-                        drawing.id,
-                        spec.balloon,
-                        spec.ctype,
-                        requirement,
-                        spec.sheet,
-                        spec.zone,
-                        spec.designator,
-                        spec.source_document,
-                        spec.source_sha256,
-                        spec.source_item,
-                    )
-                )
-            )
+            added.append(drawing.add_characteristic(spec.on_drawing(drawing.id, requirement)))
         if dry_run:
             uow.rollback()
             return summary
-        events = [
-            created(
-                ctx,
-                "characteristic",
-                c.id,
-                None,
-                {
-                    "balloon": c.balloon,
-                    "drawing": f"{drawing.number} rev {drawing.revision}",
-                    "type": c.ctype.value,
-                    "requirement": c.requirement.text,
-                    "source_item": c.source_item,
-                },
-            )
-            for c in added
-        ]
+        events = [characteristic_created(ctx, c, drawing, source_item=c.source_item) for c in added]
         events.append(
             Event(
                 action="drawing.characteristics_imported",

@@ -19,9 +19,8 @@ from firstarticle.services import (
 from firstarticle.services.fai_record import (
     FirstArticleDetail,
     characteristic_of,
-    commit_fai,
+    commit_change,
     detail_of,
-    fai_event,
     load_fai,
 )
 
@@ -72,7 +71,7 @@ def update_first_article(
             return detail_of(loaded)  # nothing changes, so nothing is written or audited
         for name, (_old, new) in diff.items():
             setattr(fai, name, new)
-        return commit_fai(uow, ctx, loaded, [fai_event(ctx, fai, "fai.updated", diff)])
+        return commit_change(uow, ctx, loaded, "fai.updated", diff)
 
 
 def add_index_entry(
@@ -102,18 +101,12 @@ def add_index_entry(
             fair_identifier,
         )
         fai.index.append(entry)
-        return commit_fai(
+        return commit_change(
             uow,
             ctx,
             loaded,
-            [
-                fai_event(
-                    ctx,
-                    fai,
-                    "fai.index_entry_added",
-                    {"index_entry": (None, f"{entry.part_number} {entry.part_type.value}")},
-                )
-            ],
+            "fai.index_entry_added",
+            {"index_entry": (None, f"{entry.part_number} {entry.part_type.value}")},
         )
 
 
@@ -142,27 +135,21 @@ def add_form2_row(
         fai.ensure_editable()
         row = model.Form2Row(fai.site_id, fai.id, kind, model.require_text(name, "name"), **fields)
         fai.form2.append(row)
-        return commit_fai(
+        return commit_change(
             uow,
             ctx,
             loaded,
-            [
-                fai_event(
-                    ctx,
-                    fai,
-                    "fai.form2_row_added",
+            "fai.form2_row_added",
+            {
+                "form2_row": (
+                    None,
                     {
-                        "form2_row": (
-                            None,
-                            {
-                                "kind": kind.value,
-                                "name": row.name,
-                                **{k: str(v) for k, v in fields.items() if v is not None},
-                            },
-                        )
+                        "kind": kind.value,
+                        "name": row.name,
+                        **{k: str(v) for k, v in fields.items() if v is not None},
                     },
                 )
-            ],
+            },
         )
 
 
@@ -189,18 +176,12 @@ def update_form3_row(
             diff["comments"], row.comments = (row.comments, comments), comments
         if not diff:
             return detail_of(loaded)  # nothing changes, so nothing is written or audited
-        return commit_fai(
+        return commit_change(
             uow,
             ctx,
             loaded,
-            [
-                fai_event(
-                    ctx,
-                    fai,
-                    "fai.form3_row_updated",
-                    {f"{balloon}.{k}": v for k, v in diff.items()},
-                )
-            ],
+            "fai.form3_row_updated",
+            {f"{balloon}.{k}": v for k, v in diff.items()},
         )
 
 
@@ -209,26 +190,17 @@ def add_to_scope(ctx: ServiceContext, fai_id: str, balloons: Sequence[str]) -> F
     with ctx.uow_factory() as uow:
         loaded = load_fai(uow, ctx, fai_id, Permission.FAI_EDIT)
         added = [loaded.fai.add_to_scope(characteristic_of(loaded, b)) for b in balloons]
-        return commit_fai(
+        return commit_change(
             uow,
             ctx,
             loaded,
-            [
-                fai_event(
-                    ctx,
-                    loaded.fai,
-                    "fai.scope_extended",
-                    {
-                        "balloons": (
-                            None,
-                            [
-                                loaded.context.characteristics[r.characteristic_id].balloon
-                                for r in added
-                            ],
-                        )
-                    },
+            "fai.scope_extended",
+            {
+                "balloons": (
+                    None,
+                    [loaded.context.characteristics[r.characteristic_id].balloon for r in added],
                 )
-            ],
+            },
         )
 
 
@@ -242,15 +214,8 @@ def add_units(
         for number in serial_numbers:
             serial = next((s for s in wo.serials if s.number == number), None)
             loaded.fai.add_unit(found(serial, "Serial", f"{number} on {wo.number}"))
-        return commit_fai(
-            uow,
-            ctx,
-            loaded,
-            [
-                fai_event(
-                    ctx, loaded.fai, "fai.units_added", {"serials": (None, list(serial_numbers))}
-                )
-            ],
+        return commit_change(
+            uow, ctx, loaded, "fai.units_added", {"serials": (None, list(serial_numbers))}
         )
 
 
@@ -283,21 +248,15 @@ def add_evidence(
             export_classification or ExportClassification(),
         )
         fai.evidence.append(evidence)
-        return commit_fai(
+        return commit_change(
             uow,
             ctx,
             loaded,
-            [
-                fai_event(
-                    ctx,
-                    fai,
-                    "fai.evidence_added",
-                    {
-                        "evidence": (
-                            None,
-                            {"kind": kind.value, "uri": uri, "sha256": evidence.sha256},
-                        )
-                    },
+            "fai.evidence_added",
+            {
+                "evidence": (
+                    None,
+                    {"kind": kind.value, "uri": uri, "sha256": evidence.sha256},
                 )
-            ],
+            },
         )

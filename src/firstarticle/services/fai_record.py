@@ -186,3 +186,15 @@ def commit_fai(
     record(uow, ctx, events)
     uow.commit()
     return detail_of(loaded)
+
+
+def commit_change(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    loaded: LoadedFai,
+    action: str,
+    changes: dict[str, tuple[Any, Any]],
+    reason: str | None = None,
+) -> FirstArticleDetail:
+    """Commit one change of the loaded FAI with its audit event (see :func:`commit_fai`)."""
+    return commit_fai(uow, ctx, loaded, [fai_event(ctx, loaded.fai, action, changes, reason)])

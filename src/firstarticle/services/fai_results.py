@@ -22,8 +22,8 @@ from firstarticle.services import (
 from firstarticle.services.fai_record import (
     FirstArticleDetail,
     characteristic_of,
+    commit_change,
     commit_fai,
-    fai_event,
     load_fai,
 )
 
@@ -131,28 +131,22 @@ def link_nonconformance(
             fai.site_id, fai.id, kind, number, status, disposition, title, [c.id for c in chars]
         )
         fai.nonconformances.append(nc)
-        return commit_fai(
+        return commit_change(
             uow,
             ctx,
             loaded,
-            [
-                fai_event(
-                    ctx,
-                    fai,
-                    "fai.nonconformance_linked",
+            "fai.nonconformance_linked",
+            {
+                "nonconformance": (
+                    None,
                     {
-                        "nonconformance": (
-                            None,
-                            {
-                                "kind": kind.value,
-                                "number": number,
-                                "status": status.value,
-                                "balloons": [c.balloon for c in chars],
-                            },
-                        )
+                        "kind": kind.value,
+                        "number": number,
+                        "status": status.value,
+                        "balloons": [c.balloon for c in chars],
                     },
                 )
-            ],
+            },
         )
 
 
@@ -183,6 +177,4 @@ def update_nonconformance(
             f"{nc.number}.disposition": (nc.disposition, disposition),
         }
         nc.status, nc.disposition = status, disposition
-        return commit_fai(
-            uow, ctx, loaded, [fai_event(ctx, fai, "fai.nonconformance_updated", diff)]
-        )
+        return commit_change(uow, ctx, loaded, "fai.nonconformance_updated", diff)

@@ -253,20 +253,7 @@ def _sync_drawings(
             requirement = c.build_requirement()
             existing = by_balloon.get(balloon)
             if existing is None:
-                drawing.add_characteristic(
-                    model.Characteristic(
-                        drawing.id,
-                        balloon,
-                        c.ctype,
-                        requirement,
-                        c.sheet,
-                        c.zone,
-                        c.designator,
-                        c.source_document,
-                        c.source_sha256,
-                        c.source_item,
-                    )
-                )
+                drawing.add_characteristic(c.on_drawing(drawing.id, requirement, balloon))
                 counts["added"] += 1
                 continue
             new = (c.ctype, requirement, c.sheet, c.zone, c.designator)
