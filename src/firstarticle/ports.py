@@ -404,12 +404,38 @@ class ResultWriter(Protocol):
 
 
 @dataclass(frozen=True)
-class InspectionFiles:
+class TableColumn:
+    """A column of a table written for people: its title, width in characters, and whether
+    long text wraps."""
+
+    title: str
+    width: int
+    wrap: bool = False
+
+
+class SpreadsheetWriter(Protocol):
+    """Tables as a spreadsheet file (xlsx) for people to review; text never becomes a formula."""
+
+    def table(
+        self,
+        title: str,
+        columns: Sequence[TableColumn],
+        rows: Sequence[Sequence[object]],
+        facts: Sequence[tuple[str, object]],
+    ) -> bytes:
+        """A sheet ``title`` (header row frozen and filtered), then a sheet ``Source`` listing
+        ``facts`` as label and value."""
+        ...
+
+
+@dataclass(frozen=True)
+class FileFormats:
     """The file formats the services read and write, as the composition root chose them."""
 
     results: ResultFileReader
     characteristics: CharacteristicSource
-    writer: ResultWriter
+    result_writer: ResultWriter
+    spreadsheets: SpreadsheetWriter
 
 
 class UnitOfWork(Protocol):

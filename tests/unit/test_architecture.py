@@ -221,6 +221,7 @@ FRAMEWORKS = (
     "httpx",
     "lxml",
     "pydantic",
+    "openpyxl",
 )
 
 

@@ -166,7 +166,7 @@ def import_characteristics(
     with ctx.uow_factory() as uow:  # fail fast on a typo before reading a large file
         _drawing(uow, ctx, part_number, revision, drawing_number)
     try:
-        document = ctx.inspection_files.characteristics.read(file, name)
+        document = ctx.formats.characteristics.read(file, name)
     except InspectionFileError as error:
         raise QifImportError(str(error), file=name, reason=error.code) from None
     except OSError as error:

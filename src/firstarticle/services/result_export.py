@@ -42,7 +42,7 @@ def export_results_qif(ctx: ServiceContext, fai_id: str) -> bytes:
 
 def export_results_qif_file(ctx: ServiceContext, fai_id: str) -> tuple[str, bytes]:
     """The document and a file name for it (``<FAIR identifier>.qif``)."""
-    writer = ctx.inspection_files.writer
+    writer = ctx.formats.result_writer
     linear_units = writer.linear_units
     detail = get_first_article(ctx, fai_id)
     fai, form1 = detail.fai, detail.form1

@@ -231,7 +231,7 @@ def import_results(
     cannot be read, NotFoundError for an unknown FAI and ConflictError when the FAI's package
     can no longer change.
     """
-    files = ctx.inspection_files.results
+    files = ctx.formats.results
     wanted = fmt.strip().lower()
     if wanted != "auto" and wanted not in files.formats:
         raise UnsupportedResultFormatError(

@@ -3,7 +3,8 @@
 :class:`PlantResultFiles` reads results in the three formats a plant writes (generic CSV,
 Zeiss Calypso table files, QIF 3.0 Results), :class:`QifCharacteristicSource` reads a model's
 characteristics from QIF MBD or Plan files, and :class:`QifResultWriter` writes an FAI as QIF
-3.0 Results. :func:`inspection_files` bundles them for bootstrap.py.
+3.0 Results, and :class:`~firstarticle.integrations.spreadsheets.XlsxWriter` writes tables
+for review. :func:`file_formats` bundles them for bootstrap.py.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from firstarticle.integrations.inspection.qif import QifError
 from firstarticle.integrations.inspection.qif_export import LINEAR_UNITS, write_qif_results
 from firstarticle.integrations.inspection.qif_mbd import MbdDocument, read_qif_mbd
 from firstarticle.integrations.inspection.qif_rows import read_qif_rows
-from firstarticle.ports import InspectionFiles
+from firstarticle.integrations.spreadsheets import XlsxWriter
+from firstarticle.ports import FileFormats
 
 __all__ = [
     "RESULT_FORMATS",
@@ -30,7 +32,7 @@ __all__ = [
     "QifCharacteristicSource",
     "QifResultWriter",
     "detect_format",
-    "inspection_files",
+    "file_formats",
 ]
 
 RESULT_FORMATS: Final = ("csv", "calypso", "qif")
@@ -99,10 +101,11 @@ class QifResultWriter:
     write = staticmethod(write_qif_results)
 
 
-def inspection_files() -> InspectionFiles:
+def file_formats() -> FileFormats:
     """The file formats firstarticle reads and writes, for the composition root."""
-    return InspectionFiles(
+    return FileFormats(
         results=PlantResultFiles(),
         characteristics=QifCharacteristicSource(),
-        writer=QifResultWriter(),
+        result_writer=QifResultWriter(),
+        spreadsheets=XlsxWriter(),
     )
