@@ -35,6 +35,15 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
+def from_module(node: ast.ImportFrom, package: str) -> str:
+    """The absolute module a ``from ... import`` reads from, relative levels resolved."""
+    if not node.level:
+        return node.module or ""
+    anchor = package.split(".")
+    anchor = anchor[: len(anchor) - (node.level - 1)]
+    return ".".join([*anchor, *([node.module] if node.module else [])])
+
+
 def imports_in(source: str, module: str, *, is_package: bool = False) -> Iterator[tuple[int, str]]:
     """Yield (line, dotted name) for every import in ``source``, relative ones resolved.
 
@@ -47,12 +56,7 @@ def imports_in(source: str, module: str, *, is_package: bool = False) -> Iterato
             for alias in node.names:
                 yield node.lineno, alias.name
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                anchor = package.split(".")
-                anchor = anchor[: len(anchor) - (node.level - 1)]
-                base = ".".join([*anchor, *([node.module] if node.module else [])])
-            else:
-                base = node.module or ""
+            base = from_module(node, package)
             yield node.lineno, base
             for alias in node.names:
                 if alias.name != "*":
@@ -313,12 +317,7 @@ def private_imports(src: Path = SRC) -> list[str]:
         aliases: dict[str, str] = {}
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
-                if node.level:
-                    anchor = package.split(".")
-                    anchor = anchor[: len(anchor) - (node.level - 1)]
-                    base = ".".join([*anchor, *([node.module] if node.module else [])])
-                else:
-                    base = node.module or ""
+                base = from_module(node, package)
                 for alias in node.names:
                     full = f"{base}.{alias.name}"
                     if full in modules:
