@@ -27,6 +27,7 @@ from firstarticle.domain.values import AttributeResult, Conformance
 from firstarticle.integrations.record_fields import (
     CharacteristicFields,
     Code,
+    CustomerFields,
     In,
     LongText,
     Number,
@@ -73,18 +74,8 @@ class SiteOut(Out):
     timezone: str
 
 
-class CustomerIn(In):
-    code: Annotated[
-        str,
-        StringConstraints(
-            strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$"
-        ),
-    ]
-    name: Text
-    channel: model.CustomerChannel = model.CustomerChannel.PORTAL
-    requires_fai: bool = True
-    ships_on_conditional_acceptance: bool = False
-    vendor_code: Code | None = None
+class CustomerIn(CustomerFields):
+    """A customer created by hand (a mirrored one comes from ERP)."""
 
 
 class CustomerOut(Out):

@@ -1,7 +1,7 @@
 """Formats of fields that arrive from outside, as pydantic types, and the record shapes the
 HTTP API's request bodies (api/schemas.py) and the mirrored-record adapter (records.py)
 share: texts and codes free of control characters, bounded decimals, a routing operation,
-a characteristic's definition.
+a characteristic's definition, a customer.
 """
 
 from __future__ import annotations
@@ -85,3 +85,19 @@ class CharacteristicFields(In):
     sheet: Annotated[str, StringConstraints(max_length=16)] | None = None
     zone: Annotated[str, StringConstraints(max_length=16)] | None = None
     designator: model.CharacteristicDesignator | None = None
+
+
+class CustomerFields(In):
+    """A customer and how it decides on FAIs, whether created by hand or mirrored from ERP."""
+
+    code: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$"
+        ),
+    ]
+    name: Text
+    channel: model.CustomerChannel = model.CustomerChannel.PORTAL
+    requires_fai: bool = True
+    ships_on_conditional_acceptance: bool = False
+    vendor_code: Code | None = None

@@ -23,6 +23,7 @@ from firstarticle.domain.records import CharacteristicSpec, OperationSpec
 from firstarticle.integrations.record_fields import (
     CharacteristicFields,
     Code,
+    CustomerFields,
     In,
     OperationIn,
     Text,
@@ -88,22 +89,11 @@ class PartRevisionIn(In):
         )
 
 
-class CustomerIn(In):
+class CustomerIn(CustomerFields):
     """ERP: a customer."""
 
     external_id: Code
     source_version: Version
-    code: Annotated[
-        str,
-        StringConstraints(
-            strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$"
-        ),
-    ]
-    name: Text
-    channel: model.CustomerChannel = model.CustomerChannel.PORTAL
-    requires_fai: bool = True
-    ships_on_conditional_acceptance: bool = False
-    vendor_code: Code | None = None
 
     def record(self) -> mirror.CustomerRecord:
         return mirror.CustomerRecord(**self.model_dump())
