@@ -21,7 +21,8 @@ from firstarticle.domain.errors import DomainError, ValidationError
 from firstarticle.domain.mirror import SourceSystem
 from firstarticle.domain.operations import Check, DatabaseFacts, InstallationFacts, assess
 from firstarticle.integrations.feeds import HttpRecordFeed, InMemoryRecordFeed
-from firstarticle.ports import Clock, Progress, RecordFeed, UnitOfWork
+from firstarticle.integrations.inspection.formats import file_formats
+from firstarticle.ports import Clock, FileFormats, Progress, RecordFeed, UnitOfWork
 from firstarticle.services import SecurityPolicy, ServiceContext, SystemClock
 from firstarticle.services import audit as audit_service
 from firstarticle.storage import diagnostics
@@ -42,6 +43,7 @@ class Application:
     security: SecurityPolicy = field(default_factory=SecurityPolicy)
     passwords: Argon2Passwords = field(default_factory=Argon2Passwords)
     oidc_client: OidcClient | None = None
+    files: FileFormats = field(default_factory=file_formats)
 
     def oidc(self) -> OidcClient | None:
         """The OpenID Connect client when single sign-on is configured, else None."""
@@ -148,6 +150,7 @@ class Application:
             gate_deadline_seconds=s.gate_deadline_seconds,
             security=self.security,
             passwords=self.passwords,
+            files=self.files,
         )
 
 

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from firstarticle.domain.model import new_id, new_ids
 from firstarticle.integrations.inspection.calypso import balloons_of, read_calypso_results
 from firstarticle.integrations.inspection.csv_results import read_csv_results
+from firstarticle.integrations.inspection.formats import detect_format
 from firstarticle.integrations.inspection.incoming import (
     MAX_LINE_BYTES,
     IncomingResult,
@@ -34,7 +35,7 @@ from firstarticle.integrations.inspection.qif_export import (
     write_qif_results,
 )
 from firstarticle.integrations.inspection.qif_rows import FULL_VALIDATION_MAX_BYTES, read_qif_rows
-from firstarticle.services.result_import import UnsupportedResultFormatError, detect_format
+from firstarticle.services.result_import import UnsupportedResultFormatError
 
 CALYPSO_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "calypso" / "4471-220_FAI_chr.txt"
 HEADER = "balloon,serial_number,value,units,attribute,status,measured_at,operator,device\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
@@ -11,6 +12,30 @@ from starlette.exceptions import HTTPException
 from starlette.types import Message
 
 from firstarticle.domain.errors import ValidationError
+
+
+def upload_body(description: str) -> dict[str, Any]:
+    """The OpenAPI request body of an upload route: one required binary ``file``."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": description,
+                            }
+                        },
+                    }
+                }
+            },
+        }
+    }
 
 
 def too_large(max_bytes: int) -> HTTPException:

@@ -216,7 +216,7 @@ def watch(
     """Import record files dropped into FOLDER (e.g. by SFTP) and file them away."""
     import time
 
-    from firstarticle.integrations.drop_folder import process_once
+    from firstarticle.drop_folder import process_once
 
     if not folder.is_dir():
         usage_error(f"{folder} is not a folder")
