@@ -10,17 +10,31 @@ a later attempt never replaces an earlier one.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import StrEnum
 
 from firstarticle.domain import model, presubmission
-from firstarticle.domain.errors import GuardFailedError
+from firstarticle.domain.access import Permission
+from firstarticle.domain.errors import DomainError, GuardFailedError
+from firstarticle.domain.events import Event
+from firstarticle.domain.packages import SubmissionPackage
 from firstarticle.domain.readiness import Finding
 from firstarticle.domain.signatures import content_sha256, signed_content
+from firstarticle.exports import package
+from firstarticle.exports.package import EvidenceEntry, PackageFile
 from firstarticle.exports.pdf import render_pdf
 from firstarticle.exports.report import FairReport, SignedField, build_report
 from firstarticle.exports.xlsx import render_xlsx
-from firstarticle.services import ServiceContext, first_articles, signatures
+from firstarticle.services import (
+    ServiceContext,
+    allowed,
+    first_articles,
+    found,
+    record,
+    result_export,
+    signatures,
+)
 
 __all__ = [
     "ExportFormat",
@@ -28,6 +42,8 @@ __all__ = [
     "SubmissionBlockedError",
     "export_forms",
     "presubmission_check",
+    "submission_package",
+    "submission_packages",
 ]
 
 
@@ -150,4 +166,130 @@ def export_forms(
         return ExportedFile(f"{stem}-forms.xlsx", MEDIA_TYPES[fmt], render_xlsx(report))
     if fmt is ExportFormat.PDF:
         return ExportedFile(f"{stem}-forms.pdf", MEDIA_TYPES[fmt], render_pdf(report))
-    raise NotImplementedError(fmt)
+    return _package(ctx, snap, report)
+
+
+def _held_evidence(ctx: ServiceContext, snap: _Snapshot) -> list[tuple[PackageFile, str]]:
+    """Files firstarticle itself holds for the FAI: its results as QIF, its signatures."""
+    held: list[tuple[PackageFile, str]] = []
+    try:
+        name, qif = result_export.export_results_qif_file(ctx, snap.detail.fai.id)
+        held.append((PackageFile(f"evidence/{name}", qif), "QIF 3.0 Results of the FAI"))
+    except DomainError:
+        pass  # results QIF cannot express every FAI; the forms carry the same results
+    records = [
+        {
+            "form_field": v.form_field,
+            "manifestation": v.manifestation,
+            "content_sha256": v.content_sha256,
+            "content_matches": v.content_matches,
+            "valid": v.valid,
+        }
+        for v in snap.views
+    ]
+    document = json.dumps(records, indent=2, ensure_ascii=False).encode("utf-8")
+    held.append((PackageFile("evidence/signatures.json", document), "Electronic signatures"))
+    return held
+
+
+def _package(ctx: ServiceContext, snap: _Snapshot, report: FairReport) -> ExportedFile:
+    fai = snap.detail.fai
+    if not report.draft:
+        allowed(ctx, Permission.FAI_TRANSITION, site_id=fai.site_id)
+    stem = fai.fair_identifier + ("-DRAFT" if report.draft else "")
+    files = [
+        PackageFile(f"{stem}-forms.xlsx", render_xlsx(report)),
+        PackageFile(f"{stem}-forms.pdf", render_pdf(report)),
+    ]
+    evidence = [
+        EvidenceEntry(e.kind.value, e.title, e.uri, e.sha256, e.added_by, e.added_at.isoformat())
+        for e in snap.detail.evidence
+    ]
+    now = ctx.clock.now()
+    for file, title in _held_evidence(ctx, snap):
+        files.append(file)
+        digest = package.sha256(file.content)
+        evidence.append(
+            EvidenceEntry(
+                "generated",
+                title,
+                f"urn:sha256:{digest}",
+                digest,
+                "firstarticle",
+                now.isoformat(),
+                held=file.path,
+            )
+        )
+
+    def build(attempt: int | None) -> bytes:
+        header = package.PackageHeader(
+            fair_identifier=fai.fair_identifier,
+            part_number=snap.detail.part.number,
+            form_revision=report.revision.value,
+            content_sha256=snap.content_sha256,
+            built_at=now,
+            built_by=ctx.actor,
+            draft=report.draft,
+            attempt=attempt,
+        )
+        return package.build_package(header, files, evidence)
+
+    if report.draft:
+        return ExportedFile(f"{stem}-package.zip", MEDIA_TYPES[ExportFormat.ZIP], build(None))
+    with ctx.uow_factory() as uow:
+        attempt = uow.packages.last_attempt(fai.site_id, fai.id) + 1
+        data = build(attempt)
+        recorded = SubmissionPackage(
+            site_id=fai.site_id,
+            first_article_id=fai.id,
+            attempt=attempt,
+            form_revision=report.revision,
+            sha256=package.sha256(data),
+            content_sha256=snap.content_sha256,
+            file_name=f"{fai.fair_identifier}-attempt-{attempt}.zip",
+            size=len(data),
+            built_by=ctx.actor,
+            built_at=now,
+            content=data,
+        )
+        uow.packages.add(recorded)
+        record(
+            uow,
+            ctx,
+            [
+                Event(
+                    action="fai.package_built",
+                    record_type="first_article",
+                    record_id=fai.id,
+                    site_id=fai.site_id,
+                    actor=ctx.actor,
+                    at=now,
+                    changes={
+                        "package_attempt": (attempt - 1 or None, attempt),
+                        "package_sha256": (None, recorded.sha256),
+                        "content_sha256": (None, snap.content_sha256),
+                    },
+                )
+            ],
+        )
+        uow.commit()
+    return ExportedFile(recorded.file_name, MEDIA_TYPES[ExportFormat.ZIP], data, attempt)
+
+
+def submission_packages(ctx: ServiceContext, fai_id: str) -> list[SubmissionPackage]:
+    """Every package built for submission of the FAI, oldest first (without their bytes)."""
+    fai = first_articles.get_first_article(ctx, fai_id).fai
+    with ctx.uow_factory() as uow:
+        return uow.packages.for_first_article(fai.site_id, fai.id)
+
+
+def submission_package(ctx: ServiceContext, fai_id: str, attempt: int) -> ExportedFile:
+    """The package of one attempt, exactly as it was built."""
+    fai = first_articles.get_first_article(ctx, fai_id).fai
+    with ctx.uow_factory() as uow:
+        kept = found(
+            uow.packages.get(fai.site_id, fai.id, attempt),
+            "Submission package",
+            f"{fai.fair_identifier} attempt {attempt}",
+        )
+    return ExportedFile(kept.file_name, MEDIA_TYPES[ExportFormat.ZIP], kept.content, attempt)
