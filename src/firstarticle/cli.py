@@ -1665,3 +1665,8 @@ def part_classify(
         c, part.id, regime=regime, category=category, revision_id=revision_id, reason=reason
     )
     out.print(f"{number}: {regime.value} {category or ''}".rstrip(), highlight=False)
+
+
+from firstarticle import cli_exports  # noqa: E402  (AS9102 forms: export, package verify)
+
+cli_exports.register(app, ctx, cli_command)
