@@ -167,6 +167,12 @@ ROUTE_PERMISSION: dict[Route, Need] = {
     # inspection results files
     ("POST", f"{API}/first-articles/{{fai_id}}/results/import"): P.RESULT_IMPORT,
     ("GET", f"{API}/first-articles/{{fai_id}}/results.qif"): P.READ,
+    # AS9102 forms and submission packages (api/forms.py)
+    ("GET", f"{API}/first-articles/{{fai_id}}/forms.xlsx"): P.READ,
+    ("GET", f"{API}/first-articles/{{fai_id}}/forms.pdf"): P.READ,
+    ("GET", f"{API}/first-articles/{{fai_id}}/presubmission"): P.READ,
+    ("POST", f"{API}/first-articles/{{fai_id}}/packages"): P.READ,  # a draft; recorded: transition
+    ("GET", f"{API}/first-articles/{{fai_id}}/packages"): P.READ,
     # electronic signatures (api/signatures.py)
     ("POST", f"{API}/signing-nonces"): SELF,
     ("POST", f"{API}/first-articles/{{fai_id}}/signatures"): P.SIGN_VERIFIED,  # as "verified"
@@ -850,6 +856,14 @@ QUERIES: dict[Route, Callable[[World], dict[str, Any]]] = {
     },
     ("GET", f"{API}/parts/{{part_number}}/diff"): lambda w: {"from": "C", "to": "C"},
     ("POST", f"{API}/first-articles/{{fai_id}}/results/import"): lambda w: {"dry_run": "true"},
+    **{
+        route: (lambda w: {"draft": "true"})
+        for route in (
+            ("GET", f"{API}/first-articles/{{fai_id}}/forms.xlsx"),
+            ("GET", f"{API}/first-articles/{{fai_id}}/forms.pdf"),
+            ("POST", f"{API}/first-articles/{{fai_id}}/packages"),
+        )
+    },
     (
         "POST",
         f"{API}/parts/{{part_number}}/revisions/{{revision}}/characteristics/qif",

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import firstarticle
 from firstarticle.api import access as access_api
 from firstarticle.api import characteristic_import as characteristic_import_api
+from firstarticle.api import forms as forms_api
 from firstarticle.api import mirror as mirror_api
 from firstarticle.api import observability, problems
 from firstarticle.api import operations as operations_api
@@ -421,4 +422,5 @@ def create_app(application: Application) -> FastAPI:
     app.include_router(characteristic_import_api.router)
     app.include_router(result_import_api.router)
     app.include_router(signatures_api.router)
+    app.include_router(forms_api.router)
     return app
