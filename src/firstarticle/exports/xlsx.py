@@ -33,9 +33,12 @@ def _cell(ws: WriteOnlyWorksheet, value: str, font: Font | None = None) -> Write
     return cell
 
 
-def _plain(ws: WriteOnlyWorksheet, values: Iterable[str]) -> list[Any]:
+def _plain(ws: WriteOnlyWorksheet, values: Iterable[str]) -> Sequence[str | Any | None]:
     # Plain strings are the cheap path; only a leading "=" needs a cell that says "text".
-    return [_cell(ws, v) if v.startswith("=") else v for v in values]
+    row = tuple(v or None for v in values)  # an empty field is no cell at all
+    if any(v[:1] == "=" for v in row if v):
+        return [_cell(ws, v) if v and v[:1] == "=" else v for v in row]
+    return row
 
 
 def _bold_row(ws: WriteOnlyWorksheet, values: Sequence[str]) -> None:

@@ -89,8 +89,10 @@ class _Snapshot:
 
 def _snapshot(ctx: ServiceContext, fai_id: str) -> _Snapshot:
     detail = first_articles.get_first_article(ctx, fai_id)
-    views = signatures.signatures_of(ctx, fai_id)
     digest = content_sha256(signed_content(detail.form1, detail.fai.form2, detail.form3))
+    with ctx.uow_factory() as uow:  # the caller may read the FAI: checked just above
+        given = uow.signatures.for_record(signatures.FAI_RECORD, detail.fai.id)
+    views = [signatures.view(s, digest) for s in given]
     paperwork = presubmission.paperwork_findings(
         detail.fai,
         ((v.form_field, v.invalidated_at is None, v.content_matches) for v in views),
