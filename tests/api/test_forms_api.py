@@ -9,7 +9,7 @@ import plant
 from openpyxl import load_workbook
 
 from firstarticle.domain.access import AuthorizationKind, Role
-from firstarticle.services import identity
+from firstarticle.services import catalog, identity
 
 API = "/api/v1/first-articles"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -88,3 +88,28 @@ def test_an_operator_may_build_a_draft_but_not_record_a_submission(authed_client
     draft = authed_client.post(f"{API}/{fai_id}/packages?draft=true", headers=headers)
     assert draft.status_code == 200
     assert authed_client.get(f"{API}/{fai_id}/packages", headers=headers).json() == []
+
+
+def _empty_revision(ctx) -> str:
+    part = catalog.create_part(ctx, number="7B5000-1", name="Bracket, copy")
+    catalog.add_revision(ctx, part.id, revision="A", drawings=[catalog.DrawingSpec("7B5000", "A")])
+    return "/api/v1/parts/7B5000-1/revisions/A/characteristics/form3-sheet"
+
+
+def test_a_flat_form3_sheet_uploads_as_a_characteristic_list(client, ctx):
+    fai_id = _ready_fai(ctx)
+    exported = client.get(f"{API}/{fai_id}/forms.xlsx").content
+    url = _empty_revision(ctx)
+    files = {"file": ("form3.xlsx", exported, XLSX)}
+    checked = client.post(url, params={"dry_run": "true"}, files=files)
+    assert (checked.status_code, checked.json()["status"]) == (200, "checked")
+    imported = client.post(url, files=files)
+    assert imported.status_code == 201
+    assert imported.json()["char_nos"] == ["1", "2"]
+    again = client.post(url, files=files)
+    assert (again.status_code, again.json()["code"]) == (422, "form3_sheet_refused")
+    assert {i["code"] for i in again.json()["issues"]} == {"char_no_exists"}
+    not_multipart = client.post(url, content=exported, headers={"content-type": XLSX})
+    assert not_multipart.status_code == 415
+    not_xlsx = client.post(url, files={"file": ("a.xlsx", b"plain", XLSX)})
+    assert (not_xlsx.status_code, not_xlsx.json()["code"]) == (422, "invalid_workbook")

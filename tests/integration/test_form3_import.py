@@ -9,10 +9,12 @@ import zipfile
 
 import plant
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
+from firstarticle.domain import model
 from firstarticle.exports.form3_sheet import WorkbookError
 from firstarticle.services import catalog, fai_export, form3_import
+from firstarticle.services.catalog import CharacteristicSpec as Spec
 
 HEADER = ["3 Serial Number", "5 Char No.", "6 Reference Location", "7 Designator", "8 Requirement"]
 
@@ -31,9 +33,8 @@ def sheet(*rows, header=HEADER) -> bytes:
 
 def an_empty_revision(ctx, number="7B5000-1"):
     part = catalog.create_part(ctx, number=number, name="Bracket, copy")
-    return catalog.add_revision(
-        ctx, part.id, revision="A", drawings=[catalog.DrawingSpec("7B5000", "A")]
-    )
+    catalog.add_revision(ctx, part.id, revision="A", drawings=[catalog.DrawingSpec("7B5000", "A")])
+    return {"part_number": number, "revision": "A"}
 
 
 def shape(characteristics):
@@ -54,8 +55,9 @@ def shape(characteristics):
     )
 
 
-def characteristics_of(ctx, revision_id):
-    return [c for d in catalog.get_revision(ctx, revision_id).drawings for c in d.characteristics]
+def characteristics_of(ctx, target):
+    revision = catalog.part_by_number(ctx, target["part_number"]).revision(target["revision"])
+    return [c for d in revision.drawings for c in d.characteristics]
 
 
 def test_our_own_flat_sheet_round_trips_to_the_same_characteristics(ctx):
@@ -63,10 +65,10 @@ def test_our_own_flat_sheet_round_trips_to_the_same_characteristics(ctx):
     fai_id = plant.an_fai(ctx, p).fai.id
     exported = fai_export.export_forms(ctx, fai_id, "xlsx", draft=True).content
     target = an_empty_revision(ctx)
-    report = form3_import.import_form3_sheet(ctx, target.id, "7B5000", exported)
+    report = form3_import.import_form3_sheet(ctx, **target, data=exported)
     assert (report.status, report.char_nos, report.issues) == ("imported", ["1", "2"], [])
-    assert shape(characteristics_of(ctx, target.id)) == shape(
-        characteristics_of(ctx, p.revision.id)
+    assert shape(characteristics_of(ctx, target)) == shape(
+        characteristics_of(ctx, {"part_number": "7A1234-101", "revision": "C"})
     )
 
 
@@ -78,9 +80,9 @@ def test_one_sheet_row_per_serial_is_one_characteristic(ctx):
         ("SN1", "5", "", "", "9.6 - 10.4 mm"),
         ("SN1", "6", "Zone A1", "", "12 in max"),
     )
-    report = form3_import.import_form3_sheet(ctx, target.id, "7B5000", data)
+    report = form3_import.import_form3_sheet(ctx, **target, data=data)
     assert report.status == "imported"
-    by_balloon = {c.balloon: c for c in characteristics_of(ctx, target.id)}
+    by_balloon = {c.balloon: c for c in characteristics_of(ctx, target)}
     assert set(by_balloon) == {"4", "5", "6"}
     four = by_balloon["4"].requirement
     assert (str(four.lower_limit), str(four.upper_limit), four.units) == ("9.8", "10.4", "mm")
@@ -99,31 +101,31 @@ def test_one_sheet_row_per_serial_is_one_characteristic(ctx):
 )
 def test_a_bad_row_refuses_the_sheet_names_the_row_and_writes_nothing(ctx, rows, code):
     target = an_empty_revision(ctx)
-    report = form3_import.import_form3_sheet(ctx, target.id, "7B5000", sheet(*rows))
+    report = form3_import.import_form3_sheet(ctx, **target, data=sheet(*rows))
     assert report.status == "refused"
     assert code in {i.code for i in report.issues}
     assert all(i.row >= 2 for i in report.issues)
-    assert characteristics_of(ctx, target.id) == []
+    assert characteristics_of(ctx, target) == []
 
 
 def test_a_char_no_already_on_the_drawing_is_refused_not_overwritten(ctx):
     target = an_empty_revision(ctx)
-    form3_import.import_form3_sheet(ctx, target.id, "7B5000", sheet(("", "1", "", "", "Deburr")))
+    form3_import.import_form3_sheet(ctx, **target, data=sheet(("", "1", "", "", "Deburr")))
     again = form3_import.import_form3_sheet(
-        ctx, target.id, "7B5000", sheet(("", "1", "", "", "Paint"), ("", "2", "", "", "Mark"))
+        ctx, **target, data=sheet(("", "1", "", "", "Paint"), ("", "2", "", "", "Mark"))
     )
     assert (again.status, [i.code for i in again.issues]) == ("refused", ["char_no_exists"])
-    assert [c.requirement.text for c in characteristics_of(ctx, target.id)] == ["Deburr"]
+    assert [c.requirement.text for c in characteristics_of(ctx, target)] == ["Deburr"]
 
 
 def test_a_sheet_without_the_numbered_columns_or_not_a_workbook_is_refused(ctx):
     target = an_empty_revision(ctx)
     report = form3_import.import_form3_sheet(
-        ctx, target.id, "7B5000", sheet(("1", "x"), header=["Balloon", "Spec"])
+        ctx, **target, data=sheet(("1", "x"), header=["Balloon", "Spec"])
     )
     assert [i.code for i in report.issues] == ["column_missing"]
     with pytest.raises(WorkbookError) as refused:
-        form3_import.import_form3_sheet(ctx, target.id, "7B5000", b"balloon,requirement\n1,x\n")
+        form3_import.import_form3_sheet(ctx, **target, data=b"balloon,requirement\n1,x\n")
     assert refused.value.code == "invalid_workbook"
 
 
@@ -151,8 +153,24 @@ def test_a_sheet_of_100000_rows_is_refused_without_reading_it_all(ctx):
     target = an_empty_revision(ctx)
     data = many_rows(100_000)
     started = time.monotonic()
-    report = form3_import.import_form3_sheet(ctx, target.id, "7B5000", data)
+    report = form3_import.import_form3_sheet(ctx, **target, data=data)
     assert [i.code for i in report.issues] == ["too_many_rows"]
     assert report.rows == form3_import.MAX_ROWS + 2  # the header, the bound, one past it
     assert time.monotonic() - started < 30
-    assert characteristics_of(ctx, target.id) == []
+    assert characteristics_of(ctx, target) == []
+
+
+def test_a_requirement_that_looks_like_a_formula_is_exported_as_text_and_reads_back(ctx):
+    p = plant.a_plant(ctx)
+    text = '=HYPERLINK("http://x.example","spec")'
+    catalog.add_characteristics(
+        ctx, p.revision.id, "7A1234", [Spec("3", model.CharacteristicType.NOTE, requirement=text)]
+    )
+    exported = fai_export.export_forms(ctx, plant.an_fai(ctx, p).fai.id, "xlsx", draft=True)
+    flat = load_workbook(io.BytesIO(exported.content))["Form 3 flat"]
+    cell = next(c for row in flat.iter_rows() for c in row if c.value == text)
+    assert cell.data_type == "s"
+    target = an_empty_revision(ctx)
+    report = form3_import.import_form3_sheet(ctx, **target, data=exported.content)
+    assert report.status == "imported"
+    assert text in [c.requirement.text for c in characteristics_of(ctx, target)]

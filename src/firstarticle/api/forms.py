@@ -1,19 +1,23 @@
-"""HTTP routes of the AS9102 forms: xlsx and pdf downloads, the pre-submission check, and
-submission packages (built by POST, since a package for submission is recorded)."""
+"""HTTP routes of the AS9102 forms: xlsx and pdf downloads, the pre-submission check,
+submission packages (built by POST, since a package for submission is recorded), and the
+Form 3 sheet import of a characteristic list."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
+from firstarticle.api import problems
 from firstarticle.api.deps import Ctx
 from firstarticle.api.schemas import FindingOut, Out
-from firstarticle.services import fai_export
+from firstarticle.api.uploads import received_file
+from firstarticle.services import fai_export, form3_import
 
 router = APIRouter(prefix="/api/v1", tags=["first articles"])
 
@@ -117,3 +121,88 @@ class PackageOut(Out):
 def list_packages(fai_id: str, ctx: Ctx) -> list[PackageOut]:
     """Every package built for submission, oldest attempt first, with its SHA-256."""
     return [PackageOut.model_validate(p) for p in fai_export.submission_packages(ctx, fai_id)]
+
+
+class RowIssueOut(Out):
+    row: int
+    code: str
+    message: str
+    char_no: str | None = None
+
+
+class Form3SheetOut(Out):
+    status: str
+    rows: int
+    char_nos: list[str]
+
+
+_SHEET_UPLOAD = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "An xlsx with a flat Form 3 sheet (5 Char No., "
+                            "6 Reference Location, 7 Designator, 8 Requirement).",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/parts/{part_number}/revisions/{revision}/characteristics/form3-sheet",
+    status_code=201,
+    response_model=Form3SheetOut,
+    tags=["parts"],
+    openapi_extra=_SHEET_UPLOAD,
+    responses={
+        200: {"description": "A dry run: every row is valid, nothing written."},
+        413: {"description": "The upload is too large."},
+        422: {"description": "Rows refused (form3_sheet_refused, with the rows), or no xlsx."},
+    },
+)
+async def import_form3_sheet(
+    part_number: str,
+    revision: str,
+    request: Request,
+    ctx: Ctx,
+    drawing_number: Annotated[str | None, Query(max_length=64)] = None,
+    dry_run: bool = False,
+) -> Any:
+    """Add the characteristics of a flat Form 3 sheet to a drawing of the revision, all or
+    none; refused rows come back as 422 problem+json naming each row and why."""
+    async with received_file(
+        request, "xlsx workbook", "drawing_number and dry_run", form3_import.MAX_BYTES
+    ) as upload:
+        data = await upload.read()
+    report = await run_in_threadpool(
+        lambda: form3_import.import_form3_sheet(
+            ctx,
+            part_number=part_number,
+            revision=revision,
+            data=data,
+            drawing_number=drawing_number,
+            dry_run=dry_run,
+        )
+    )
+    if report.status == "refused":
+        return problems.problem(
+            422,
+            "form3_sheet_refused",
+            "Form 3 sheet refused",
+            f"{len(report.issues)} row(s) refused; nothing was written.",
+            request,
+            issues=[RowIssueOut.model_validate(i).model_dump() for i in report.issues],
+        )
+    body = Form3SheetOut(status=report.status, rows=report.rows, char_nos=report.char_nos)
+    return JSONResponse(body.model_dump(), status_code=201 if report.status == "imported" else 200)

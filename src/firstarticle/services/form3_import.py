@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from firstarticle.domain.access import Permission
 from firstarticle.domain.errors import ValidationError
 from firstarticle.domain.form3_sheet import RowIssue
 from firstarticle.exports.form3_sheet import read_flat_form3
-from firstarticle.services import ServiceContext, catalog
+from firstarticle.services import ServiceContext, allowed, catalog, found
 from firstarticle.services.catalog import CharacteristicSpec
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -32,21 +33,33 @@ class Form3SheetReport:
 
 def import_form3_sheet(
     ctx: ServiceContext,
-    revision_id: str,
-    drawing_number: str,
-    data: bytes,
     *,
+    part_number: str,
+    revision: str,
+    data: bytes,
+    drawing_number: str | None = None,
     dry_run: bool = False,
 ) -> Form3SheetReport:
-    """Add the sheet's characteristics to one drawing of a revision, all or none."""
+    """Add the sheet's characteristics to one drawing of a revision (its only drawing when
+    none is named), all or none."""
+    allowed(ctx, Permission.PART_MANAGE)
     if len(data) > MAX_BYTES:
         raise ValidationError(
             f"The workbook is larger than {MAX_BYTES // (1024 * 1024)} MB.", field="file"
         )
+    part = catalog.part_by_number(ctx, part_number)
+    rev = found(part.revision(revision), "Part revision", f"{part_number} rev {revision}")
+    drawings = [d for d in rev.drawings if drawing_number in (None, d.number)]
+    if len(drawings) != 1:
+        raise ValidationError(
+            "Name the drawing (drawing_number): "
+            + (", ".join(d.number for d in rev.drawings) or "the revision has none")
+            + ".",
+            field="drawing_number",
+        )
+    drawing = drawings[0]
     reading = read_flat_form3(data, max_rows=MAX_ROWS)
-    revision = catalog.get_revision(ctx, revision_id)
-    drawing = next((d for d in revision.drawings if d.number == drawing_number), None)
-    held = {c.balloon for c in drawing.characteristics} if drawing else set()
+    held = {c.balloon for c in drawing.characteristics}
     issues = list(reading.issues)
     issues += [
         RowIssue(0, "char_no_exists", f"Char No. {c.char_no} is already on the drawing.", c.char_no)
@@ -60,8 +73,8 @@ def import_form3_sheet(
         return Form3SheetReport("checked", reading.rows, char_nos)
     catalog.add_characteristics(
         ctx,
-        revision_id,
-        drawing_number,
+        rev.id,
+        drawing.number,
         [
             CharacteristicSpec(
                 balloon=c.char_no,
