@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from firstarticle.api import problems
 from firstarticle.api.deps import Ctx
 from firstarticle.api.schemas import FindingOut, Out
-from firstarticle.api.uploads import received_file
+from firstarticle.api.uploads import received_file, upload_body
 from firstarticle.services import fai_export, form3_import
 
 router = APIRouter(prefix="/api/v1", tags=["first articles"])
@@ -136,27 +136,10 @@ class Form3SheetOut(Out):
     char_nos: list[str]
 
 
-_SHEET_UPLOAD = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "An xlsx with a flat Form 3 sheet (5 Char No., "
-                            "6 Reference Location, 7 Designator, 8 Requirement).",
-                        }
-                    },
-                }
-            }
-        },
-    }
-}
+_SHEET_UPLOAD = upload_body(
+    "An xlsx with a flat Form 3 sheet (5 Char No., 6 Reference Location, 7 Designator, "
+    "8 Requirement)."
+)
 
 
 @router.post(
