@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -163,6 +163,7 @@ class AuditLog(Protocol):
     def append(self, event: Event, request_id: str | None) -> None: ...
     def for_record(self, record_type: str, record_id: str) -> list[dict[str, Any]]: ...
     def stream(self, batch: int = 10_000) -> Iterator[dict[str, Any]]: ...
+    def length(self) -> int: ...
 
 
 class IdempotencyStore(Protocol):
@@ -331,3 +332,7 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
     def check(self) -> None: ...
+
+
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``: a long use case reports how far it is; total 0 is unknown."""

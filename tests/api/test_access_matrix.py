@@ -1236,6 +1236,7 @@ def test_every_route_that_takes_a_body_gets_one_in_the_walk(
             assert key in BODIES, f"{key} takes a body: give the walk one in BODIES"
 
 
+@pytest.mark.requirement("A1")
 def test_no_route_answers_a_caller_without_credentials(
     authed_client: TestClient, world: World
 ) -> None:
@@ -1254,6 +1255,7 @@ def test_no_route_answers_a_caller_without_credentials(
     assert tally.denials_checked == len(tally.routes) > 0
 
 
+@pytest.mark.requirement("A1")
 def test_no_role_gets_past_a_route_its_permissions_do_not_grant(
     authed_client: TestClient, world: World
 ) -> None:
@@ -1265,6 +1267,7 @@ def test_no_role_gets_past_a_route_its_permissions_do_not_grant(
     assert not tally.unreached, f"no allowed caller completed {sorted(tally.unreached)}"
 
 
+@pytest.mark.requirement("A1")
 def test_a_caller_of_another_site_gets_no_record_of_site_a(
     authed_client: TestClient, world: World
 ) -> None:
@@ -1276,6 +1279,7 @@ def test_a_caller_of_another_site_gets_no_record_of_site_a(
     assert not tally.unreached, f"no allowed caller completed {sorted(tally.unreached)}"
 
 
+@pytest.mark.requirement("A1")
 def test_an_administrator_of_another_site_cannot_give_itself_site_a(
     authed_client: TestClient, world: World
 ) -> None:
@@ -1291,6 +1295,7 @@ def test_an_administrator_of_another_site_cannot_give_itself_site_a(
     assert fai.status_code == 404
 
 
+@pytest.mark.requirement("A2")
 def test_no_export_profile_receives_itar_data_it_is_not_authorized_for(
     authed_client: TestClient, world: World
 ) -> None:
@@ -1302,6 +1307,7 @@ def test_no_export_profile_receives_itar_data_it_is_not_authorized_for(
     assert not tally.unreached, f"no allowed caller completed {sorted(tally.unreached)}"
 
 
+@pytest.mark.requirement("A2")
 def test_the_foreign_administrator_cannot_open_itar_data_through_the_admin_tools(
     authed_client: TestClient, world: World
 ) -> None:

@@ -64,6 +64,7 @@ def test_a_person_signs_in_and_the_session_cookie_identifies_them(
     assert me["method"] == "session"
 
 
+@pytest.mark.requirement("A4")
 def test_each_sign_in_gets_a_new_session_id(authed_client: TestClient, ctx: ServiceContext) -> None:
     """Session ids rotate at login: signing in again never reuses the old id."""
     a_person(ctx)
@@ -111,6 +112,7 @@ def test_sign_out_ends_the_session(authed_client: TestClient, ctx: ServiceContex
     assert authed_client.get(f"{API}/me").status_code == 401
 
 
+@pytest.mark.requirement("A4")
 def test_a_session_ends_after_the_idle_timeout_and_the_absolute_timeout(
     authed_client: TestClient, ctx: ServiceContext, clock: Any
 ) -> None:
@@ -130,6 +132,7 @@ def test_a_session_ends_after_the_idle_timeout_and_the_absolute_timeout(
     assert clock.current - signed_in_at == timedelta(hours=12)
 
 
+@pytest.mark.requirement("A4")
 def test_failed_sign_ins_are_limited_per_account_and_leave_security_events(
     authed_client: TestClient, ctx: ServiceContext, clock: Any, application: Any
 ) -> None:
@@ -167,6 +170,7 @@ def test_a_bearer_token_acts_as_its_user_within_its_scopes(
     assert created.json()["code"] == "forbidden"
 
 
+@pytest.mark.requirement("A4")
 def test_only_the_hash_of_a_token_is_stored(ctx: ServiceContext, application: Any) -> None:
     """The secret printed once is nowhere in the database; its SHA-256 is."""
     a_person(ctx)
@@ -201,6 +205,7 @@ def test_expired_revoked_and_disabled_users_tokens_stop_working(
     assert status(kept.secret) == 401
 
 
+@pytest.mark.requirement("R12")
 def test_a_disabled_username_is_never_given_to_someone_else(ctx: ServiceContext) -> None:
     """Usernames are not reused, even after the account is disabled (R12)."""
     a_person(ctx)
@@ -266,6 +271,7 @@ def test_the_password_never_appears_in_an_error_answer(authed_client: TestClient
         ("export_regime", "not_controlled"),
     ],
 )
+@pytest.mark.requirement("A1")
 def test_a_generic_update_cannot_set_status_signatures_holds_or_export_label(
     client: TestClient, ctx: ServiceContext, field: str, value: Any
 ) -> None:

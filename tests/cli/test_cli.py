@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from firstarticle import cli
@@ -29,9 +31,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def _reset() -> None:
     get_settings.cache_clear()
-    if cli._application is not None:
-        cli._application.engine.dispose()
-    cli._application = None
+    cli.common.reset()
 
 
 @pytest.fixture
@@ -213,3 +213,59 @@ def test_the_audit_chain_verifies_and_checkpoints(run, tmp_path: Path):
     entries = json.loads(exported.output)
     assert entries[0]["action"] == "first_article.created"
     assert any(e["action"] == "fai.approve" for e in entries)
+
+
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    """Standard error as a terminal would receive it (progress bars draw only on one)."""
+    screen = io.StringIO()
+    monkeypatch.setattr(cli.common, "err", Console(file=screen, force_terminal=True, width=120))
+    return screen
+
+
+def test_long_commands_draw_a_progress_bar_on_a_terminal(run, terminal, tmp_path: Path):
+    """Audit verification and backups say how far they are while they run."""
+    assert run("audit", "verify").exit_code == 0
+    assert "audit chain: verifying" in terminal.getvalue()
+    result = run("db", "backup", "--out", str(tmp_path / "plant.zip"))
+    assert result.exit_code == 0, result.output
+    assert "backup: verifying the audit chain" in terminal.getvalue()
+
+
+def test_quiet_leaves_no_progress_bar_for_scripts(run, terminal, tmp_path: Path):
+    """With --quiet a script's standard error carries no bar, and the result is the same."""
+    assert run("--quiet", "audit", "verify").exit_code == 0
+    result = run("--quiet", "db", "backup", "--out", str(tmp_path / "plant.zip"))
+    assert result.exit_code == 0, result.output
+    assert "backup" in result.stdout
+    assert "verifying" not in terminal.getvalue()
+    assert "━" not in terminal.getvalue()
+
+
+def test_verifying_without_checkpoints_warns_that_a_cut_chain_cannot_be_seen(run, terminal):
+    """A chain cut short at its end still links up: without checkpoints, the command says so."""
+    result = run("audit", "verify")
+    assert result.exit_code == 0
+    assert "no checkpoint given" in terminal.getvalue()
+
+
+def test_a_missing_file_is_unusable_input_and_exits_2(run, tmp_path: Path):
+    """Every command maps unusable input the same way: a one-line error and exit 2."""
+    result = run("import", "customers", str(tmp_path / "absent.csv"))
+    assert result.exit_code == 2
+    assert "absent.csv" in result.stderr
+
+
+def test_an_empty_chain_is_not_called_sound_without_a_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """An emptied ledger looks like a new one: `audit verify` refuses to call it ok (exit 1)."""
+    monkeypatch.setenv("FIRSTARTICLE_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    _reset()
+    try:
+        assert CliRunner().invoke(cli.app, ["db", "upgrade"]).exit_code == 0
+        result = CliRunner().invoke(cli.app, ["audit", "verify"])
+    finally:
+        _reset()
+    assert result.exit_code == 1
+    assert "audit chain ok" not in result.stdout

@@ -63,3 +63,17 @@ def test_a_submission_package_verifies_and_a_tampered_copy_does_not(run_cli, tmp
         ]
         == fair
     )
+
+
+def test_import_form3_sheet_refuses_char_nos_the_drawing_already_holds(run_cli, tmp_path):
+    exported = run_cli(
+        "export", "FAIR-TLS-2026-0001", "--format", "xlsx", "--draft", "--out", str(tmp_path)
+    )
+    assert exported.exit_code == 0, exported.output
+    (sheet,) = tmp_path.glob("*.xlsx")
+    result = run_cli("import", "form3-sheet", "QM_X_123456", "1.02", str(sheet), "--dry-run")
+    assert result.exit_code == 1
+    assert "char_no_exists" in result.output
+    assert "nothing was written" in result.output
+    missing = run_cli("import", "form3-sheet", "QM_X_123456", "1.02", str(tmp_path / "none"))
+    assert missing.exit_code == 2

@@ -13,8 +13,9 @@ import firstarticle
 from firstarticle.api import access as access_api
 from firstarticle.api import characteristic_import as characteristic_import_api
 from firstarticle.api import forms as forms_api
+from firstarticle.api import gate as gate_api
 from firstarticle.api import mirror as mirror_api
-from firstarticle.api import observability, problems
+from firstarticle.api import observability, openapi, problems
 from firstarticle.api import operations as operations_api
 from firstarticle.api import result_import as result_import_api
 from firstarticle.api import schemas as s
@@ -24,7 +25,7 @@ from firstarticle.bootstrap import Application
 from firstarticle.domain.holds import HoldStatus
 from firstarticle.domain.lifecycle import FaiStatus
 from firstarticle.ports import Page
-from firstarticle.services import catalog, first_articles, gate, holds, orders
+from firstarticle.services import catalog, first_articles, holds, orders
 from firstarticle.services.first_articles import FirstArticleDetail
 
 API = "/api/v1"
@@ -351,29 +352,6 @@ def revoke_override(hold_id: str, override_id: str, body: s.RevocationIn, ctx: C
     return holds.revoke_override(ctx, hold_id, override_id, body.reason)
 
 
-@router.post("/gate/checks", response_model=s.GateCheckOut, tags=["gate"])
-def gate_check(body: s.GateCheckIn, ctx: Ctx) -> Any:
-    """Allow or deny, with reasons. Fails closed: anything unknown or failing is a deny."""
-    data = body.model_dump()
-    data["serial_numbers"] = tuple(data["serial_numbers"])
-    answer = gate.check(ctx, gate.GateRequest(**data))
-    observability.count_gate_decision(str(answer.decision), (r.code for r in answer.reasons))
-    return s.GateCheckOut(
-        decision=answer.decision,
-        decision_id=answer.decision_id,
-        at=answer.at,
-        reasons=[s.GateReasonOut.model_validate(r) for r in answer.reasons],
-    )
-
-
-@router.get("/gate/decisions", response_model=s.PageOut[s.GateDecisionOut], tags=["gate"])
-def gate_decisions(
-    ctx: Ctx, site_id: str | None = None, limit: Limit = None, offset: Offset = None
-) -> Any:
-    page = gate.list_decisions(ctx, site_id=site_id, limit=limit, offset=offset)
-    return {"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset}
-
-
 class RequestIdMiddleware:
     """Give every request an id (the caller's X-Request-ID if sane) and echo it back.
 
@@ -423,4 +401,6 @@ def create_app(application: Application) -> FastAPI:
     app.include_router(result_import_api.router)
     app.include_router(signatures_api.router)
     app.include_router(forms_api.router)
+    app.include_router(gate_api.router)
+    app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     return app

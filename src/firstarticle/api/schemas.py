@@ -38,22 +38,30 @@ def _single_line(value: str) -> str:
     return value
 
 
+# What the validators enforce, said in the OpenAPI document: one line without control
+# characters and not blank; long texts may break lines.
+ONE_LINE = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
 Text = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(_no_control_characters),
     AfterValidator(_single_line),
+    Field(json_schema_extra={"pattern": ONE_LINE}),
 ]
 LongText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=4000),
     AfterValidator(_no_control_characters),
+    Field(json_schema_extra={"pattern": LINES}),
 ]
 Code = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
     AfterValidator(_no_control_characters),
     AfterValidator(_single_line),
+    Field(json_schema_extra={"pattern": ONE_LINE}),
 ]
 # Units and revision levels are short by nature; the columns say how short.
 Units = Annotated[Code, StringConstraints(max_length=32)]

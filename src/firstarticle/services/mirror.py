@@ -24,7 +24,7 @@ from firstarticle.domain.mirror import (
     content_hash,
     decide,
 )
-from firstarticle.ports import UnitOfWork
+from firstarticle.ports import Progress, UnitOfWork
 from firstarticle.services import ServiceContext, allowed, found, holds, record, signatures
 from firstarticle.services.catalog import CharacteristicSpec
 from firstarticle.services.orders import OperationSpec
@@ -156,9 +156,17 @@ MIRROR_PERMISSION = {
 
 
 def apply(
-    ctx: ServiceContext, kind: str, records: Sequence[MirrorRecord], *, dry_run: bool = False
+    ctx: ServiceContext,
+    kind: str,
+    records: Sequence[MirrorRecord],
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> MirrorReport:
-    """Upsert a batch of one kind, all or none; a conflict anywhere refuses the whole batch."""
+    """Upsert a batch of one kind, all or none; a conflict anywhere refuses the whole batch.
+
+    ``progress("applying", done, total)`` hears of every few hundred records.
+    """
     if kind not in KINDS:
         raise ValidationError(
             f"Unknown record kind {kind!r}; one of {', '.join(KINDS)}.", field="kind"
@@ -179,10 +187,12 @@ def apply(
     now = ctx.clock.now()
     with ctx.uow_factory() as uow:
         events: list[Event] = []
-        for rec in records:
+        for done, rec in enumerate(records, 1):
             outcome, record_id, changes = upsert(uow, ctx, rec, provenance_of(rec, source, now))
             report.lines.append(MirrorLine(rec.external_id, rec.source_version, outcome, record_id))
             events += changes
+            if progress is not None and (done % 200 == 0 or done == len(records)):
+                progress("applying", done, len(records))
         for event in events:
             # A system account of one site writes nothing about another site.
             ctx.principal.require_site(event.site_id, "site")

@@ -611,6 +611,12 @@ class SqlAuditLog:
         ).mappings()
         return [{**row, "changes": json.loads(row["changes"])} for row in rows]
 
+    def length(self) -> int:
+        """How many entries the chain holds, as its head records (no lock taken)."""
+        h = orm.audit_head
+        position = self.session.execute(sa.select(h.c.position).where(h.c.id == 1)).scalar()
+        return int(position or 0)
+
     def stream(self, batch: int = 10_000) -> Iterator[dict[str, Any]]:
         """Entries in position order, ``changes`` as stored text, fetched in batches."""
         t = orm.audit_entries
