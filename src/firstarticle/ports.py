@@ -22,6 +22,7 @@ from firstarticle.domain.inspection_files import (
     ResultFile,
 )
 from firstarticle.domain.lifecycle import FaiStatus
+from firstarticle.domain.packages import SubmissionPackage
 from firstarticle.domain.signatures import Signature
 
 T = TypeVar("T")
@@ -297,6 +298,15 @@ class SignatureRepository(Protocol):
     def for_records(self, record_type: str, record_ids: Sequence[str]) -> list[Signature]: ...
 
 
+class SubmissionPackageRepository(Protocol):
+    def add(self, package: SubmissionPackage) -> None: ...
+    def last_attempt(self, site_id: str, first_article_id: str) -> int: ...
+    def for_first_article(self, site_id: str, first_article_id: str) -> list[SubmissionPackage]: ...
+    def get(
+        self, site_id: str, first_article_id: str, attempt: int
+    ) -> SubmissionPackage | None: ...
+
+
 class PasswordHasher(Protocol):
     """Slow, salted password hashing (Argon2id in production)."""
 
@@ -456,6 +466,7 @@ class UnitOfWork(Protocol):
     result_imports: ResultImportStore
     identity: IdentityStore
     signatures: SignatureRepository
+    packages: SubmissionPackageRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc_info: object) -> None: ...

@@ -63,7 +63,7 @@ def test_readiness_exits_3_and_lists_findings_while_blocking_findings_exist(run)
     result = run("readiness", "FAIR-TLS-2026-0001", "--json")
     assert result.exit_code == 3
     findings = json.loads(result.output)["findings"]
-    assert {f["rule"] for f in findings} == {"RESULT_NONCONFORMING_WITHOUT_NC"}
+    assert {f["rule"] for f in findings} == {"NC_OPEN"}
 
 
 def test_an_approved_fai_on_the_released_revision_is_ready(run):

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import firstarticle
 from firstarticle.api import access as access_api
 from firstarticle.api import characteristic_import as characteristic_import_api
+from firstarticle.api import forms as forms_api
 from firstarticle.api import gate as gate_api
 from firstarticle.api import mirror as mirror_api
 from firstarticle.api import observability, openapi, problems
@@ -401,6 +402,7 @@ def create_app(application: Application) -> FastAPI:
     app.include_router(characteristic_import_api.router)
     app.include_router(result_import_api.router)
     app.include_router(signatures_api.router)
+    app.include_router(forms_api.router)
     app.include_router(gate_api.router)
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     openapi.install_docs(app)

@@ -61,8 +61,8 @@ class ImportReportOut(Out):
 
 
 _UPLOAD_BODY = upload_body(
-    "Generic results CSV (docs/results-csv.md), Zeiss "
-    "Calypso table file (_chr.txt) or QIF 3.0 Results file."
+    "Generic results CSV (docs/results-csv.md), Zeiss Calypso table file (_chr.txt) or QIF "
+    "3.0 Results file."
 )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
@@ -14,26 +13,15 @@ from starlette.types import Message
 from firstarticle.domain.errors import ValidationError
 
 
-def upload_body(description: str) -> dict[str, Any]:
-    """The OpenAPI request body of an upload route: one required binary ``file``."""
+def upload_body(description: str) -> dict[str, object]:
+    """The OpenAPI request body of a route that takes one file in the multipart field
+    ``file`` (for ``openapi_extra``)."""
+    file = {"type": "string", "format": "binary", "description": description}
+    schema = {"type": "object", "required": ["file"], "properties": {"file": file}}
     return {
         "requestBody": {
             "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["file"],
-                        "properties": {
-                            "file": {
-                                "type": "string",
-                                "format": "binary",
-                                "description": description,
-                            }
-                        },
-                    }
-                }
-            },
+            "content": {"multipart/form-data": {"schema": schema}},
         }
     }
 

@@ -14,6 +14,7 @@ from firstarticle.cli import (
     audit,
     common,
     fai,
+    forms,
     holds,
     imports,
     operations,
@@ -57,6 +58,7 @@ for name, command in (
     ("sync", operations.sync),
     ("watch", operations.watch),
     ("readiness", fai.fai_readiness),
+    ("export", forms.export),
 ):
     app.command(name)(command)
 
@@ -74,7 +76,9 @@ for name, sub in (
     ("import", imports.import_app),
     ("users", users.users_app),
     ("token", users.token_app),
+    ("package", forms.package_app),
 ):
     app.add_typer(sub, name=name)
+imports.import_app.command("form3-sheet")(forms.import_form3_sheet)
 
 __all__ = ["app"]

@@ -82,8 +82,10 @@ def create_customer(
     requires_fai: bool = True,
     ships_on_conditional_acceptance: bool = False,
     vendor_code: str | None = None,
+    form_revision: model.FormRevision = model.FormRevision.C,
 ) -> model.Customer:
-    """Create a customer with how it decides on FAIs; codes are unique."""
+    """Create a customer with how it decides on FAIs and the AS9102 numbering its inspectors
+    read; codes are unique."""
     allowed(ctx, Permission.CUSTOMER_MANAGE)
     customer = model.Customer(
         code=model.require_text(code, "code").upper(),
@@ -92,6 +94,7 @@ def create_customer(
         requires_fai=requires_fai,
         ships_on_conditional_acceptance=ships_on_conditional_acceptance,
         vendor_code=vendor_code,
+        form_revision=model.FormRevision(form_revision),
     )
     with ctx.uow_factory() as uow:
         if uow.customers.by_code(customer.code):
@@ -110,6 +113,7 @@ def create_customer(
                         "code": customer.code,
                         "name": customer.name,
                         "channel": customer.channel.value,
+                        "form_revision": customer.form_revision.value,
                     },
                 )
             ],
