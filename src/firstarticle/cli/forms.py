@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from firstarticle.cli.common import command, ctx, err, out, refused, usage_error
 from firstarticle.domain import model
@@ -68,9 +69,10 @@ def verify(zip_file: Annotated[Path, typer.Argument(metavar="ZIP")]) -> None:
     if not result.ok:
         for problem in result.problems:
             err.print(
-                f"[red]{problem.code}[/red] {problem.path}: {problem.message}", highlight=False
+                f"[red]{problem.code}[/red] {escape(problem.path)}: {escape(problem.message)}",
+                highlight=False,
             )
-        refused(f"{zip_file}: NOT intact ({len(result.problems)} problem(s))")
+        refused("not intact", f"{zip_file}: {len(result.problems)} problem(s)")
     m = result.manifest
     out.print(
         f"{zip_file}: intact, {len(m.get('files', []))} file(s) match the manifest; "
@@ -106,10 +108,11 @@ def import_form3_sheet(
     if report.status == "refused":
         for issue in report.issues[:50]:
             err.print(
-                f"row {issue.row} [red]{issue.code}[/red] {issue.char_no or ''}: {issue.message}",
+                f"row {issue.row} [red]{issue.code}[/red] {escape(issue.char_no or '')}: "
+                f"{escape(issue.message)}",
                 highlight=False,
             )
-        refused(f"{file}: {len(report.issues)} row(s) refused; nothing was written")
+        refused("refused", f"{file}: {len(report.issues)} row(s) refused; nothing was written")
     out.print(
         f"{part_number} rev {revision}: {len(report.char_nos)} characteristic(s) "
         f"{report.status} from {report.rows} row(s)",
