@@ -184,6 +184,8 @@ def build(
         token_days_max=settings.token_days_max,
         failed_attempts_max=settings.failed_attempts_max,
         failed_attempts_window=timedelta(minutes=settings.failed_attempts_window_minutes),
+        sign_in_failures_per_address=settings.sign_in_failures_per_address,
+        sign_in_failures_per_account=settings.sign_in_failures_per_account,
         signing_nonce_lifetime=timedelta(minutes=settings.signing_nonce_minutes),
         totp_required_roles=frozenset(
             Role(r.strip()) for r in settings.totp_required_roles.split(",") if r.strip()

@@ -58,6 +58,20 @@ class Settings(BaseSettings):
         default=5, ge=1, le=100, description="Failed logins (or signings) per account and window."
     )
     failed_attempts_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    sign_in_failures_per_address: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="Failed sign-ins from one address per window before it waits; the wait "
+        "doubles while the address keeps failing (password spraying).",
+    )
+    sign_in_failures_per_account: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description="Failed sign-ins on one account per window before the account waits; "
+        "kept well above the per-address limit so that one address cannot lock a person out.",
+    )
     signing_nonce_minutes: int = Field(default=5, ge=1, le=60)
     totp_required_roles: str = Field(
         default="",

@@ -35,6 +35,8 @@ class SecurityPolicy:
     token_days_max: int = 365
     failed_attempts_max: int = 5
     failed_attempts_window: timedelta = timedelta(minutes=15)
+    sign_in_failures_per_address: int = 20
+    sign_in_failures_per_account: int = 50
     signing_nonce_lifetime: timedelta = timedelta(minutes=5)
     totp_required_roles: frozenset[Role] = frozenset()
 

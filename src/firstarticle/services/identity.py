@@ -166,6 +166,25 @@ def _not_self(ctx: ServiceContext, user: User, what: str) -> None:
         raise ForbiddenError(f"Nobody {what} for themself; another administrator does.")
 
 
+def _keeps_an_administrator(uow: UnitOfWork, leaving: User) -> None:
+    """Refuse a change that would leave no active administrator of every site: nobody could
+    then manage people, and the plant would be locked out of its own records."""
+    everyone = uow.identity.users(MAX_USERS_SCANNED, 0).items
+    if not any(
+        u.active and u.all_sites and Role.ADMINISTRATOR in u.roles and u.id != leaving.id
+        for u in everyone
+    ):
+        raise ConflictError(
+            f"{leaving.username} is the last active administrator of every site; make "
+            "another one first.",
+            reason="last_administrator",
+        )
+
+
+def _is_chief(user: User) -> bool:
+    return user.active and user.all_sites and Role.ADMINISTRATOR in user.roles
+
+
 def get_user(ctx: ServiceContext, username: str) -> User:
     """A user, for administrators (of that user's sites) and for the user themself."""
     with ctx.uow_factory() as uow:
@@ -215,6 +234,8 @@ def grant(
             raise ValidationError(
                 "People and integration accounts keep their kind of roles.", field="roles"
             )
+        if _is_chief(user) and (Role.ADMINISTRATOR not in new_roles or all_sites is False):
+            _keeps_an_administrator(uow, user)
         user.roles = new_roles
         user.site_ids = (user.site_ids | _sites(uow, ctx, sites or [])) - _sites(
             uow, ctx, revoke_sites or []
@@ -350,8 +371,12 @@ def disable_user(ctx: ServiceContext, username: str, reason: str) -> User:
         raise ValidationError("Say why the account is disabled.", field="reason")
     with ctx.uow_factory() as uow:
         user = managed_user(uow, ctx, username)
+        # Disabling oneself takes a second administrator, as every change of one's own access.
+        _not_self(ctx, user, "disables their own account")
         if not user.active:
             raise ConflictError(f"{username} is already disabled.")
+        if _is_chief(user):
+            _keeps_an_administrator(uow, user)
         now = ctx.clock.now()
         user.active, user.disabled_at = False, now
         for session in uow.identity.sessions_of(user.id):

@@ -161,7 +161,12 @@ class SignedIn:
 
 
 def _security_event(
-    ctx: ServiceContext, action: str, username: str, user_id: str | None, nonce: str | None = None
+    ctx: ServiceContext,
+    action: str,
+    username: str,
+    user_id: str | None,
+    nonce: str | None = None,
+    source: str | None = None,
 ) -> None:
     """Count a failed attempt and write it to the audit trail, in its own transaction (the
     refused operation itself rolled back)."""
@@ -170,6 +175,8 @@ def _security_event(
             # The refused attempt still uses the nonce up: the next try needs a fresh one.
             uow.identity.take_nonce(secrets.digest(nonce), user_id, ctx.clock.now())
         uow.identity.add_failure(username, action, ctx.clock.now())
+        if source:
+            uow.identity.add_failure(_address_key(source), action, ctx.clock.now())
         uow.audit.append(
             Event(
                 action=f"security.{action}_failed",
@@ -185,12 +192,48 @@ def _security_event(
         uow.commit()
 
 
-def _throttle(uow: UnitOfWork, ctx: ServiceContext, username: str, kind: str) -> None:
+def _throttle(
+    uow: UnitOfWork, ctx: ServiceContext, username: str, kind: str, limit: int | None = None
+) -> None:
+    """Refuse (429) an account that collected ``limit`` failures of ``kind`` in the window."""
     since = ctx.clock.now() - ctx.security.failed_attempts_window
-    if uow.identity.failures_since(username, kind, since) >= ctx.security.failed_attempts_max:
+    if uow.identity.failures_since(username, kind, since) >= (
+        limit or ctx.security.failed_attempts_max
+    ):
         raise TooManyAttemptsError(
             "Too many failed attempts on this account; wait and try again.",
             retry_after_seconds=int(ctx.security.failed_attempts_window.total_seconds()),
+        )
+
+
+# Failures from an address are kept under a key no username can take (":" is not allowed).
+def _address_key(source: str) -> str:
+    return f"address:{source}"
+
+
+_LONGEST_WAIT_DOUBLINGS = 6  # 15 minutes doubled six times: 16 hours
+
+
+def _throttle_address(uow: UnitOfWork, ctx: ServiceContext, source: str) -> None:
+    """Refuse (429) sign-ins from an address that keeps failing, whatever account it tries.
+
+    ``limit`` failures in the window make it wait one window; each further ``limit`` failures
+    within a day doubles the wait. A person elsewhere is never locked out by this address.
+    """
+    key, now, limit = (
+        _address_key(source),
+        ctx.clock.now(),
+        ctx.security.sign_in_failures_per_address,
+    )
+    window = ctx.security.failed_attempts_window
+    today = uow.identity.failures_since(key, LOGIN, now - timedelta(hours=24))
+    if today < limit:
+        return
+    wait = window * 2 ** min(today // limit - 1, _LONGEST_WAIT_DOUBLINGS)
+    if uow.identity.failures_since(key, LOGIN, now - wait) >= limit:
+        raise TooManyAttemptsError(
+            "Too many failed sign-ins from this address; wait and try again.",
+            retry_after_seconds=int(wait.total_seconds()),
         )
 
 
@@ -226,12 +269,23 @@ def _check_credentials(
 
 
 def login(
-    ctx: ServiceContext, username: str, password: str, totp_code: str | None = None
+    ctx: ServiceContext,
+    username: str,
+    password: str,
+    totp_code: str | None = None,
+    *,
+    source: str | None = None,
 ) -> SignedIn:
-    """Sign a person in with password (and TOTP where needed); a new session id each time."""
+    """Sign a person in with password (and TOTP where needed); a new session id each time.
+
+    Failures are limited per source address first (spraying many accounts from one place),
+    and per account only at a much higher count, so one attacker cannot lock a person out.
+    """
     name = (username or "").strip().lower()[:100]
     with ctx.uow_factory() as uow:
-        _throttle(uow, ctx, name, LOGIN)
+        if source:
+            _throttle_address(uow, ctx, source)
+        _throttle(uow, ctx, name, LOGIN, ctx.security.sign_in_failures_per_account)
         user = uow.identity.by_username(name) if name else None
         user_id = user.id if user else None
         if not _check_credentials(ctx, uow, user, password or "", totp_code):
@@ -244,7 +298,7 @@ def login(
                 user.password_hash = hasher_of(ctx).hash(password)
             signed = _new_session(uow, ctx, user, AuthMethod.PASSWORD_SESSION)
     if failed:
-        _security_event(ctx, LOGIN, name, user_id)
+        _security_event(ctx, LOGIN, name, user_id, source=source)
         raise AuthenticationError("The username or password is not correct.")
     return signed
 
