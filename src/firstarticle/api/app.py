@@ -236,9 +236,11 @@ def readiness(fai_id: str, ctx: Ctx) -> Any:
     )
 
 
-@router.get(FAI + "/audit", response_model=list[s.AuditEntryOut], tags=["first articles"])
-def audit(fai_id: str, ctx: Ctx) -> Any:
-    return first_articles.audit_trail(ctx, fai_id)
+@router.get(FAI + "/audit", response_model=s.PageOut[s.AuditEntryOut], tags=["first articles"])
+def audit(fai_id: str, ctx: Ctx, limit: Limit = None, offset: Offset = None) -> Any:
+    """The FAI's audit trail in chain order, a page at a time."""
+    page = first_articles.audit_trail_page(ctx, fai_id, limit, offset)
+    return {"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset}
 
 
 @router.post(FAI + "/index", status_code=201, response_model=FaiOut, tags=["first articles"])

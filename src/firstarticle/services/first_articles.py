@@ -287,6 +287,16 @@ def audit_trail(ctx: ServiceContext, fai_id: str) -> list[dict[str, Any]]:
         return uow.audit.for_record("first_article", fai_id)
 
 
+def audit_trail_page(
+    ctx: ServiceContext, fai_id: str, limit: int | None, offset: int | None
+) -> Page[dict[str, Any]]:
+    """One page of the FAI's audit entries in order, for callers who may see the FAI."""
+    size, start = ctx.page(limit, offset)
+    with ctx.uow_factory() as uow:
+        load_fai(uow, ctx, fai_id, Permission.READ)
+        return uow.audit.page_for_record("first_article", fai_id, size, start)
+
+
 # --- lifecycle ----------------------------------------------------------------------------
 
 
