@@ -450,3 +450,21 @@ def test_bulk_ids_have_the_layout_and_order_of_single_ids() -> None:
     assert len(set(first)) == 5_000
     assert first == sorted(first)
     assert first[-1] < single < after[0]
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ("CMM\x07-02", "control_character"),
+        ("\x1b[2Jop", "control_character"),
+        ("SN\u202e1", "bidi_control"),
+    ],
+)
+def test_bell_escape_and_bidirectional_overrides_in_text_cells_are_refused(
+    payload: str, code: str
+) -> None:
+    """The plant's text rule applies to CSV text cells as to the API: the row is refused
+    with the rule's code and its column."""
+    header = "balloon,serial_number,value,units,operator,device\n"
+    found = problem(csv_rows(header + f'"1","SN1","25","mm","j.ortiz","{payload}"\n'))
+    assert (found.row, found.code, found.column) == (2, code, "device")

@@ -22,3 +22,25 @@ def test_no_cell_starts_a_formula_and_the_typed_text_survives(text: str) -> None
 def test_numbers_and_empty_cells_pass_unchanged(value: object) -> None:
     """Only text can carry a formula; numbers stay numbers."""
     assert spreadsheet_safe(value) == value
+
+
+def test_control_characters_and_bidirectional_overrides_are_refused() -> None:
+    """BEL, ESC, NUL and the right-to-left override never reach a record; tabs and line
+    breaks only in multi-line text."""
+    from firstarticle.domain.text import text_problem
+
+    assert text_problem("Deburr all edges") is None
+    assert text_problem("ring\x07bell") == "control_character"
+    assert text_problem("\x1b[31mred") == "control_character"
+    assert text_problem("NUL\x00") == "control_character"
+    assert text_problem("invoice\u202efdp.exe") == "bidi_control"
+    assert text_problem("line one\nline two") == "line_break"
+    assert text_problem("line one\nline two", multiline=True) is None
+
+
+@given(st.text())
+def test_every_text_either_passes_or_names_its_rule(text: str) -> None:
+    """The rule answers for any text, with one of its stable codes."""
+    from firstarticle.domain.text import text_problem
+
+    assert text_problem(text, multiline=True) in (None, "control_character", "bidi_control")

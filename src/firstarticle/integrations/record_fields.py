@@ -12,26 +12,34 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from firstarticle.domain import model
+from firstarticle.domain.text import text_problem
+
+_WHY = {
+    "control_character": "control characters are not allowed",
+    "bidi_control": "bidirectional override characters are not allowed",
+    "line_break": "must be a single line",
+}
 
 
 def _no_control_characters(value: str) -> str:
-    # NUL and other control characters have no place in plant records, and PostgreSQL
-    # refuses NUL outright; tabs and line breaks stay allowed in long texts.
-    if any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 for ch in value):
-        raise ValueError("control characters are not allowed")
+    # The plant's text rule (domain/text.py); tabs and line breaks stay allowed in long texts.
+    problem = text_problem(value, multiline=True)
+    if problem:
+        raise ValueError(_WHY[problem])
     return value
 
 
 def _single_line(value: str) -> str:
-    if any(ch in value for ch in "\t\n\r"):
-        raise ValueError("must be a single line")
+    if text_problem(value) == "line_break":
+        raise ValueError(_WHY["line_break"])
     return value
 
 
 # What the validators enforce, said in the OpenAPI document: one line without control
 # characters and not blank; long texts may break lines.
-ONE_LINE = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
-LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+_NEVER = r"\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+ONE_LINE = rf"^[^{_NEVER}]*[^\s{_NEVER}][^{_NEVER}]*$"
+LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
 
 Text = Annotated[
     str,

@@ -48,6 +48,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import BinaryIO, Final
 
+from firstarticle.domain.text import text_problem
 from firstarticle.integrations.inspection.incoming import (
     FORMULA_PREFIXES,
     FileMetadata,
@@ -229,6 +230,11 @@ class _RowReader:
             cell = cells[position]
             if cell and cell[0] in _RISKY and cell != "-":
                 return injection_problem(row, column, cell)
+            problem = text_problem(cell)
+            if problem:
+                return RowProblem(
+                    row, problem, f"column {column!r} holds a character plant text refuses", column
+                )
             text[column] = cell if cell and cell != "-" else None
         balloon = text["balloon"]
         if balloon is None:
