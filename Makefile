@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres lint format bench lock clean
+.PHONY: run test test-sqlite test-postgres lint format bench lock clean reliability
 
 # Exact versions with hashes (requirements/README.md); the package itself without resolving.
 INSTALL_LOCK = $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes
@@ -43,6 +43,11 @@ test-sqlite: $(VENV)/.test-installed
 test-postgres: $(VENV)/.test-installed
 	@echo "== test suite on PostgreSQL"
 	$(BIN)/python -m pytest
+
+## reliability: the tests behind every row of docs/reliability.md, then the rows with this run's figures
+reliability: $(VENV)/.test-installed
+	$(BIN)/python -m pytest -q -m requirement --trace-report build/reliability.json; \
+	status=$$?; $(BIN)/python tests/trace_report.py build/reliability.json || status=1; exit $$status
 
 ## lint: ruff, formatting, mypy strict on domain and services
 lint: $(VENV)/.test-installed

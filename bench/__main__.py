@@ -1,4 +1,4 @@
-"""``python -m bench [w1|w2 [ROWS]|w3|w6|all]``: run the benchmarks and print their ratios."""
+"""``python -m bench [w1|w2 [ROWS]|w3|w4|w6|all]``: run the benchmarks and print their ratios."""
 
 from __future__ import annotations
 
@@ -16,6 +16,10 @@ def main(argv: list[str]) -> int:
         from bench import readiness_w3
 
         readiness_w3.run()
+    if which in {"w4", "all"}:
+        from bench import forms_w4
+
+        forms_w4.run()
     if which in {"w1", "all"}:
         from bench import gate_w1
 
@@ -24,8 +28,8 @@ def main(argv: list[str]) -> int:
         from bench import audit_w6
 
         audit_w6.run()
-    if which not in {"w1", "w2", "w3", "w6", "all"}:
-        print("usage: python -m bench [w1|w2 [ROWS]|w3|w6|all]", file=sys.stderr)
+    if which not in {"w1", "w2", "w3", "w4", "w6", "all"}:
+        print("usage: python -m bench [w1|w2 [ROWS]|w3|w4|w6|all]", file=sys.stderr)
         return 2
     return 0
 

@@ -20,6 +20,8 @@ from firstarticle.services import ServiceContext
 from firstarticle.storage import orm
 from firstarticle.storage.db import make_engine
 
+pytest_plugins = ["requirement_trace"]
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 

@@ -21,12 +21,13 @@ from firstarticle.domain.errors import DomainError, ValidationError
 from firstarticle.domain.mirror import SourceSystem
 from firstarticle.domain.operations import Check, DatabaseFacts, InstallationFacts, assess
 from firstarticle.integrations.feeds import HttpRecordFeed, InMemoryRecordFeed
-from firstarticle.ports import Clock, RecordFeed, UnitOfWork
+from firstarticle.integrations.inspection.formats import file_formats
+from firstarticle.ports import Clock, FileFormats, Progress, RecordFeed, UnitOfWork
 from firstarticle.services import SecurityPolicy, ServiceContext, SystemClock
 from firstarticle.services import audit as audit_service
 from firstarticle.storage import diagnostics
 from firstarticle.storage.backup import BackupReport, RestoreReport, backup, restore
-from firstarticle.storage.db import make_engine, make_session_factory
+from firstarticle.storage.db import PoolLimits, make_engine, make_session_factory
 from firstarticle.storage.uow import SqlUnitOfWork, translate
 
 
@@ -42,6 +43,7 @@ class Application:
     security: SecurityPolicy = field(default_factory=SecurityPolicy)
     passwords: Argon2Passwords = field(default_factory=Argon2Passwords)
     oidc_client: OidcClient | None = None
+    files: FileFormats = field(default_factory=file_formats)
 
     def oidc(self) -> OidcClient | None:
         """The OpenID Connect client when single sign-on is configured, else None."""
@@ -79,13 +81,13 @@ class Application:
             return self.memory_feeds.setdefault(source, InMemoryRecordFeed({}))
         return HttpRecordFeed(url, self.settings.feed_token)
 
-    def backup(self, out: Path) -> BackupReport:
+    def backup(self, out: Path, progress: Progress | None = None) -> BackupReport:
         """A consistent archive of the whole database (see storage/backup.py)."""
-        return backup(self.engine, out)
+        return backup(self.engine, out, progress=progress)
 
-    def restore(self, archive: Path) -> RestoreReport:
+    def restore(self, archive: Path, progress: Progress | None = None) -> RestoreReport:
         """Restore an archive into this (empty, migrated) database, all or nothing."""
-        return restore(self.engine, archive)
+        return restore(self.engine, archive, progress=progress)
 
     def readiness(self) -> tuple[str | None, str | None]:
         """(database revision, package head); raises what the driver raises when away."""
@@ -148,6 +150,7 @@ class Application:
             gate_deadline_seconds=s.gate_deadline_seconds,
             security=self.security,
             passwords=self.passwords,
+            files=self.files,
         )
 
 
@@ -159,7 +162,15 @@ def build(
 ) -> Application:
     """Wire the application; ``bind`` lets tests run everything inside one transaction."""
     settings = settings or get_settings()
-    engine = make_engine(settings.database_url, timeout_seconds=settings.database_timeout_seconds)
+    engine = make_engine(
+        settings.database_url,
+        timeout_seconds=settings.database_timeout_seconds,
+        pool=PoolLimits(
+            size=settings.database_pool_size,
+            overflow=settings.database_pool_overflow,
+            checkout_seconds=settings.database_pool_checkout_seconds,
+        ),
+    )
     session_factory = make_session_factory(
         bind if bind is not None else engine,
         **(
@@ -173,6 +184,8 @@ def build(
         token_days_max=settings.token_days_max,
         failed_attempts_max=settings.failed_attempts_max,
         failed_attempts_window=timedelta(minutes=settings.failed_attempts_window_minutes),
+        sign_in_failures_per_address=settings.sign_in_failures_per_address,
+        sign_in_failures_per_account=settings.sign_in_failures_per_account,
         signing_nonce_lifetime=timedelta(minutes=settings.signing_nonce_minutes),
         totp_required_roles=frozenset(
             Role(r.strip()) for r in settings.totp_required_roles.split(",") if r.strip()

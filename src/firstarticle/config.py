@@ -21,7 +21,21 @@ class Settings(BaseSettings):
     demo: bool = Field(default=False, description="Load the demo plant at start if empty.")
     page_size_max: int = Field(default=200, ge=1, le=1000)
     page_size_default: int = Field(default=50, ge=1, le=1000)
-    database_timeout_seconds: float = Field(default=5.0, gt=0)
+    database_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Connect and statement timeout of the database."
+    )
+    database_pool_size: int = Field(
+        default=5, ge=1, le=200, description="Connections a server process keeps open."
+    )
+    database_pool_overflow: int = Field(
+        default=10, ge=0, le=200, description="Extra connections it may open under load."
+    )
+    database_pool_checkout_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="How long a request waits for a free connection before it is refused.",
+    )
     gate_deadline_seconds: float = Field(
         default=2.0, gt=0, description="An allow slower than this becomes a deny."
     )
@@ -44,6 +58,20 @@ class Settings(BaseSettings):
         default=5, ge=1, le=100, description="Failed logins (or signings) per account and window."
     )
     failed_attempts_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    sign_in_failures_per_address: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="Failed sign-ins from one address per window before it waits; the wait "
+        "doubles while the address keeps failing (password spraying).",
+    )
+    sign_in_failures_per_account: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description="Failed sign-ins on one account per window before the account waits; "
+        "kept well above the per-address limit so that one address cannot lock a person out.",
+    )
     signing_nonce_minutes: int = Field(default=5, ge=1, le=60)
     totp_required_roles: str = Field(
         default="",
@@ -62,6 +90,11 @@ class Settings(BaseSettings):
         description="This service's callback, e.g. https://fai.example/auth/oidc/callback",
     )
 
+    audit_checkpoint_file: str | None = Field(
+        default=None,
+        description="Where 'serve' appends audit chain checkpoints (outside the database).",
+    )
+    audit_checkpoint_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     log_format: Literal["auto", "json", "text"] = Field(
         default="auto",
         description="'json' (one object per line), 'text', or 'auto': text at a terminal.",

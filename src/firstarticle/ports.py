@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Generic, NamedTuple, Protocol, Self, TypeVar
+from typing import Any, BinaryIO, Generic, NamedTuple, Protocol, Self, TypeVar
 
 from firstarticle.domain import model
 from firstarticle.domain.access import ApiToken, BrowserSession, User, Visibility
@@ -14,7 +15,14 @@ from firstarticle.domain.classification import ExportClassification
 from firstarticle.domain.errors import DomainError
 from firstarticle.domain.events import Event
 from firstarticle.domain.holds import CoveringFai, Hold, HoldOverride, HoldStatus
+from firstarticle.domain.inspection_files import (
+    ExportActual,
+    ExportCharacteristic,
+    ExportHeader,
+    ResultFile,
+)
 from firstarticle.domain.lifecycle import FaiStatus
+from firstarticle.domain.packages import SubmissionPackage
 from firstarticle.domain.signatures import Signature
 
 T = TypeVar("T")
@@ -161,7 +169,11 @@ class GateLog(Protocol):
 class AuditLog(Protocol):
     def append(self, event: Event, request_id: str | None) -> None: ...
     def for_record(self, record_type: str, record_id: str) -> list[dict[str, Any]]: ...
+    def page_for_record(
+        self, record_type: str, record_id: str, limit: int, offset: int
+    ) -> Page[dict[str, Any]]: ...
     def stream(self, batch: int = 10_000) -> Iterator[dict[str, Any]]: ...
+    def length(self) -> int: ...
 
 
 class IdempotencyStore(Protocol):
@@ -289,12 +301,155 @@ class SignatureRepository(Protocol):
     def for_records(self, record_type: str, record_ids: Sequence[str]) -> list[Signature]: ...
 
 
+class SubmissionPackageRepository(Protocol):
+    def add(self, package: SubmissionPackage) -> None: ...
+    def last_attempt(self, site_id: str, first_article_id: str) -> int: ...
+    def for_first_article(self, site_id: str, first_article_id: str) -> list[SubmissionPackage]: ...
+    def get(
+        self, site_id: str, first_article_id: str, attempt: int
+    ) -> SubmissionPackage | None: ...
+
+
 class PasswordHasher(Protocol):
     """Slow, salted password hashing (Argon2id in production)."""
 
     def hash(self, password: str) -> str: ...
     def verify(self, encoded: str | None, password: str) -> bool: ...
     def needs_rehash(self, encoded: str) -> bool: ...
+
+
+# --- inspection files (integrations/inspection implements them; bootstrap.py wires them) ----
+
+
+class ResultFileReader(Protocol):
+    """Inspection-results files in the formats the plant's devices and people write."""
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        """The format names ``read`` accepts (``csv``, ``calypso``, ``qif``)."""
+        ...
+
+    def detect(self, head: bytes) -> str:
+        """The format of a file from its first bytes; UnsupportedResultFormatError if none."""
+        ...
+
+    def read(self, fmt: str, source: BinaryIO, name: str) -> ResultFile:
+        """Open a file of ``fmt``: metadata now, rows as they are consumed.
+
+        Raises ResultFileError (now or while rows are read) for a file that cannot be read.
+        """
+        ...
+
+
+class DesignCharacteristic(Protocol):
+    """One characteristic a model file defines, as Form 3 fields 5 to 8 need it.
+
+    ``item_id`` is the file's id of it, ``qpid`` its persistent id when the file gives one,
+    ``designator`` the balloon the file states (None: none), ``kind`` the file's type name,
+    ``text`` the requirement as drawn; limits in ``units`` (None: the file states none).
+    """
+
+    @property
+    def item_id(self) -> str: ...
+    @property
+    def qpid(self) -> str | None: ...
+    @property
+    def designator(self) -> str | None: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def is_geometric(self) -> bool: ...
+    @property
+    def sheet(self) -> str | None: ...
+    @property
+    def zone(self) -> str | None: ...
+    @property
+    def criticality(self) -> str | None: ...
+    @property
+    def nominal(self) -> Decimal | None: ...
+    @property
+    def lower_limit(self) -> Decimal | None: ...
+    @property
+    def upper_limit(self) -> Decimal | None: ...
+    @property
+    def units(self) -> str | None: ...
+    @property
+    def text(self) -> str: ...
+
+
+class CharacteristicDocument(Protocol):
+    """The characteristics of one model file, in file order, and the file's SHA-256."""
+
+    @property
+    def characteristics(self) -> Sequence[DesignCharacteristic]: ...
+    @property
+    def file_sha256(self) -> str: ...
+
+
+class CharacteristicSource(Protocol):
+    """The design characteristics a model file defines (QIF MBD or Plan)."""
+
+    def read(self, source: str | os.PathLike[str] | BinaryIO, name: str) -> CharacteristicDocument:
+        """All characteristics of the file, in file order; InspectionFileError if unreadable."""
+        ...
+
+
+class ResultWriter(Protocol):
+    """An FAI's characteristics and results written as one file (QIF 3.0 Results)."""
+
+    @property
+    def linear_units(self) -> frozenset[str]:
+        """The linear units the file can carry; all lengths of one file share one of them."""
+        ...
+
+    def write(
+        self,
+        out: BinaryIO,
+        header: ExportHeader,
+        characteristics: Sequence[ExportCharacteristic],
+        results_by_serial: Iterable[tuple[str | None, Sequence[ExportActual]]],
+        *,
+        serial_count: int,
+        result_count: int,
+        devices: Sequence[str] = (),
+    ) -> None:
+        """Write the document to ``out`` (left open)."""
+        ...
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    """A column of a table written for people: its title, width in characters, and whether
+    long text wraps."""
+
+    title: str
+    width: int
+    wrap: bool = False
+
+
+class SpreadsheetWriter(Protocol):
+    """Tables as a spreadsheet file (xlsx) for people to review; text never becomes a formula."""
+
+    def table(
+        self,
+        title: str,
+        columns: Sequence[TableColumn],
+        rows: Sequence[Sequence[object]],
+        facts: Sequence[tuple[str, object]],
+    ) -> bytes:
+        """A sheet ``title`` (header row frozen and filtered), then a sheet ``Source`` listing
+        ``facts`` as label and value."""
+        ...
+
+
+@dataclass(frozen=True)
+class FileFormats:
+    """The file formats the services read and write, as the composition root chose them."""
+
+    results: ResultFileReader
+    characteristics: CharacteristicSource
+    result_writer: ResultWriter
+    spreadsheets: SpreadsheetWriter
 
 
 class UnitOfWork(Protocol):
@@ -314,9 +469,14 @@ class UnitOfWork(Protocol):
     result_imports: ResultImportStore
     identity: IdentityStore
     signatures: SignatureRepository
+    packages: SubmissionPackageRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc_info: object) -> None: ...
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
     def check(self) -> None: ...
+
+
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``: a long use case reports how far it is; total 0 is unknown."""

@@ -19,6 +19,7 @@ caller who may not receive it.
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from openpyxl import Workbook
 from plant import as_, complete_results, sign
 
 from firstarticle import bootstrap
@@ -167,6 +169,15 @@ ROUTE_PERMISSION: dict[Route, Need] = {
     # inspection results files
     ("POST", f"{API}/first-articles/{{fai_id}}/results/import"): P.RESULT_IMPORT,
     ("GET", f"{API}/first-articles/{{fai_id}}/results.qif"): P.READ,
+    # AS9102 forms and submission packages (api/forms.py)
+    ("GET", f"{API}/first-articles/{{fai_id}}/forms.xlsx"): P.READ,
+    ("GET", f"{API}/first-articles/{{fai_id}}/forms.pdf"): P.READ,
+    ("GET", f"{API}/first-articles/{{fai_id}}/presubmission"): P.READ,
+    ("POST", f"{API}/first-articles/{{fai_id}}/packages"): P.READ,  # a draft; recorded: transition
+    ("GET", f"{API}/first-articles/{{fai_id}}/packages"): P.READ,
+    ("POST", f"{API}/parts/{{part_number}}/revisions/{{revision}}/characteristics/form3-sheet"): (
+        P.PART_MANAGE
+    ),
     # electronic signatures (api/signatures.py)
     ("POST", f"{API}/signing-nonces"): SELF,
     ("POST", f"{API}/first-articles/{{fai_id}}/signatures"): P.SIGN_VERIFIED,  # as "verified"
@@ -214,6 +225,7 @@ NOT_SITE_BOUND: frozenset[Route] = frozenset(
         ("POST", f"{API}/mirror/part-revisions"),
         ("POST", f"{API}/mirror/customers"),
         ("POST", f"{API}/parts/{{part_number}}/revisions/{{revision}}/characteristics/qif"),
+        ("POST", f"{API}/parts/{{part_number}}/revisions/{{revision}}/characteristics/form3-sheet"),
         ("GET", f"{API}/parts/{{part_number}}/diff"),
         ("GET", f"{API}/parts/{{part_number}}/revisions/{{revision}}/characteristics.xlsx"),
         # Lists answer 200 to everyone with the permission; their items are checked instead.
@@ -656,6 +668,17 @@ RESULTS_CSV = (
     f"2,SN0001,,,accept,{MEASURED_AT},\n"
 ).encode()
 STAND_IN_QIF = b'<QIFDocument xmlns="http://qifstandards.org/xsd/qif3"/>'
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _form3_sheet() -> bytes:
+    """A flat Form 3 sheet of one new characteristic (a dry run checks it, writes nothing)."""
+    book = Workbook()
+    book.active.append(["5 Char No.", "8 Requirement"])
+    book.active.append(["99", "Deburr all edges"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 @dataclass
@@ -850,12 +873,27 @@ QUERIES: dict[Route, Callable[[World], dict[str, Any]]] = {
     },
     ("GET", f"{API}/parts/{{part_number}}/diff"): lambda w: {"from": "C", "to": "C"},
     ("POST", f"{API}/first-articles/{{fai_id}}/results/import"): lambda w: {"dry_run": "true"},
+    **{
+        route: (lambda w: {"draft": "true"})
+        for route in (
+            ("GET", f"{API}/first-articles/{{fai_id}}/forms.xlsx"),
+            ("GET", f"{API}/first-articles/{{fai_id}}/forms.pdf"),
+            ("POST", f"{API}/first-articles/{{fai_id}}/packages"),
+            (
+                "POST",
+                f"{API}/parts/{{part_number}}/revisions/{{revision}}/characteristics/form3-sheet",
+            ),
+        )
+    },
     (
         "POST",
         f"{API}/parts/{{part_number}}/revisions/{{revision}}/characteristics/qif",
     ): lambda w: {"dry_run": "true"},
 }
 FILES: dict[Route, dict[str, Any]] = {
+    ("POST", f"{API}/parts/{{part_number}}/revisions/{{revision}}/characteristics/form3-sheet"): {
+        "file": ("form3.xlsx", _form3_sheet(), XLSX)
+    },
     ("POST", f"{API}/first-articles/{{fai_id}}/results/import"): {
         "file": ("results.csv", RESULTS_CSV, "text/csv")
     },
@@ -1198,6 +1236,7 @@ def test_every_route_that_takes_a_body_gets_one_in_the_walk(
             assert key in BODIES, f"{key} takes a body: give the walk one in BODIES"
 
 
+@pytest.mark.requirement("A1")
 def test_no_route_answers_a_caller_without_credentials(
     authed_client: TestClient, world: World
 ) -> None:
@@ -1216,6 +1255,7 @@ def test_no_route_answers_a_caller_without_credentials(
     assert tally.denials_checked == len(tally.routes) > 0
 
 
+@pytest.mark.requirement("A1")
 def test_no_role_gets_past_a_route_its_permissions_do_not_grant(
     authed_client: TestClient, world: World
 ) -> None:
@@ -1227,6 +1267,7 @@ def test_no_role_gets_past_a_route_its_permissions_do_not_grant(
     assert not tally.unreached, f"no allowed caller completed {sorted(tally.unreached)}"
 
 
+@pytest.mark.requirement("A1")
 def test_a_caller_of_another_site_gets_no_record_of_site_a(
     authed_client: TestClient, world: World
 ) -> None:
@@ -1238,6 +1279,7 @@ def test_a_caller_of_another_site_gets_no_record_of_site_a(
     assert not tally.unreached, f"no allowed caller completed {sorted(tally.unreached)}"
 
 
+@pytest.mark.requirement("A1")
 def test_an_administrator_of_another_site_cannot_give_itself_site_a(
     authed_client: TestClient, world: World
 ) -> None:
@@ -1253,6 +1295,7 @@ def test_an_administrator_of_another_site_cannot_give_itself_site_a(
     assert fai.status_code == 404
 
 
+@pytest.mark.requirement("A2")
 def test_no_export_profile_receives_itar_data_it_is_not_authorized_for(
     authed_client: TestClient, world: World
 ) -> None:
@@ -1264,6 +1307,7 @@ def test_no_export_profile_receives_itar_data_it_is_not_authorized_for(
     assert not tally.unreached, f"no allowed caller completed {sorted(tally.unreached)}"
 
 
+@pytest.mark.requirement("A2")
 def test_the_foreign_administrator_cannot_open_itar_data_through_the_admin_tools(
     authed_client: TestClient, world: World
 ) -> None:

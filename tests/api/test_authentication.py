@@ -64,6 +64,7 @@ def test_a_person_signs_in_and_the_session_cookie_identifies_them(
     assert me["method"] == "session"
 
 
+@pytest.mark.requirement("A4")
 def test_each_sign_in_gets_a_new_session_id(authed_client: TestClient, ctx: ServiceContext) -> None:
     """Session ids rotate at login: signing in again never reuses the old id."""
     a_person(ctx)
@@ -111,6 +112,7 @@ def test_sign_out_ends_the_session(authed_client: TestClient, ctx: ServiceContex
     assert authed_client.get(f"{API}/me").status_code == 401
 
 
+@pytest.mark.requirement("A4")
 def test_a_session_ends_after_the_idle_timeout_and_the_absolute_timeout(
     authed_client: TestClient, ctx: ServiceContext, clock: Any
 ) -> None:
@@ -130,6 +132,7 @@ def test_a_session_ends_after_the_idle_timeout_and_the_absolute_timeout(
     assert clock.current - signed_in_at == timedelta(hours=12)
 
 
+@pytest.mark.requirement("A4")
 def test_failed_sign_ins_are_limited_per_account_and_leave_security_events(
     authed_client: TestClient, ctx: ServiceContext, clock: Any, application: Any
 ) -> None:
@@ -167,6 +170,7 @@ def test_a_bearer_token_acts_as_its_user_within_its_scopes(
     assert created.json()["code"] == "forbidden"
 
 
+@pytest.mark.requirement("A4")
 def test_only_the_hash_of_a_token_is_stored(ctx: ServiceContext, application: Any) -> None:
     """The secret printed once is nowhere in the database; its SHA-256 is."""
     a_person(ctx)
@@ -201,6 +205,7 @@ def test_expired_revoked_and_disabled_users_tokens_stop_working(
     assert status(kept.secret) == 401
 
 
+@pytest.mark.requirement("R12")
 def test_a_disabled_username_is_never_given_to_someone_else(ctx: ServiceContext) -> None:
     """Usernames are not reused, even after the account is disabled (R12)."""
     a_person(ctx)
@@ -266,6 +271,7 @@ def test_the_password_never_appears_in_an_error_answer(authed_client: TestClient
         ("export_regime", "not_controlled"),
     ],
 )
+@pytest.mark.requirement("A1")
 def test_a_generic_update_cannot_set_status_signatures_holds_or_export_label(
     client: TestClient, ctx: ServiceContext, field: str, value: Any
 ) -> None:
@@ -309,3 +315,139 @@ def test_an_administrator_of_one_site_pages_through_exactly_their_users(
     assert first.total == 6  # five operators and the administrator, all at TLS
     assert len(names) == 6
     assert all(name.startswith("tls.") for name in names)
+
+
+def _attempt(ctx: ServiceContext, username: str, password: str, source: str) -> int:
+    """One sign-in through the service from ``source``: 201, 401 or 429 as the API answers."""
+    from firstarticle.domain.access import AuthenticationError, TooManyAttemptsError
+
+    try:
+        identity.login(ctx, username, password, source=source)
+    except AuthenticationError:
+        return 401
+    except TooManyAttemptsError:
+        return 429
+    return 201
+
+
+@pytest.mark.requirement("A9")
+def test_password_spraying_from_one_address_is_slowed_whatever_the_account(
+    ctx: ServiceContext, clock: Any, figure
+) -> None:
+    """One address tries 33 accounts for an hour, 10 guesses a minute: at most 100 of its
+    failures are evaluated (A9), although no single account reaches its own limit."""
+    names = [f"sprayed.{n:02d}" for n in range(33)]
+    for name in names:
+        a_person(ctx, name)
+    evaluated = 0
+    for minute in range(60):
+        for guess in range(10):
+            name = names[(minute * 10 + guess) % len(names)]
+            evaluated += _attempt(ctx, name, "Summer2026!", "203.0.113.9") == 401
+        clock.advance(minutes=1)
+    figure(
+        "A9",
+        "failures evaluated from one address in an hour (600 tries, 33 accounts)",
+        evaluated,
+        "<= 100",
+    )
+    assert 0 < evaluated <= 100
+
+
+@pytest.mark.requirement("A9")
+def test_an_attacker_elsewhere_cannot_lock_a_person_out(
+    ctx: ServiceContext, clock: Any, figure
+) -> None:
+    """Guessing j.ortiz's password from one address until it is refused leaves j.ortiz free
+    to sign in from their own desk."""
+    a_person(ctx)
+    refused = 0
+    for _ in range(40):
+        refused += _attempt(ctx, "j.ortiz", "guess", "198.51.100.7") == 429
+    own_desk = _attempt(ctx, "j.ortiz", PASSWORD, "10.20.30.40")
+    figure("A9", "lockouts of a person caused by another address", int(own_desk != 201), "0")
+    assert refused > 0
+    assert own_desk == 201
+
+
+@pytest.mark.requirement("A9")
+def test_an_address_that_keeps_failing_waits_longer_each_time(
+    ctx: ServiceContext, clock: Any
+) -> None:
+    """The first wait is one window; failing again after it doubles the next wait."""
+    a_person(ctx)
+    from firstarticle.domain.access import TooManyAttemptsError
+
+    def fail_until_refused() -> int:
+        for _ in range(100):
+            try:
+                identity.login(ctx, "j.ortiz", "guess", source="192.0.2.50")
+            except TooManyAttemptsError as refusal:
+                return int(refusal.details["retry_after_seconds"])
+            except Exception:
+                continue
+        raise AssertionError("never refused")
+
+    first = fail_until_refused()
+    clock.advance(seconds=first + 1)
+    second = fail_until_refused()
+    assert second == 2 * first
+
+
+def _only_chiefs(application: Any, *usernames: str) -> None:
+    """Leave ``usernames`` the only active administrators of every site (in this test's
+    transaction): other tests' administrators would otherwise keep the plant managed."""
+    with application.uow() as uow:
+        for user in uow.identity.users(10_000, 0).items:
+            if (
+                user.all_sites
+                and Role.ADMINISTRATOR in user.roles
+                and user.username not in usernames
+            ):
+                user.active = False
+        uow.commit()
+
+
+def _chief(ctx: ServiceContext, username: str) -> ServiceContext:
+    from firstarticle.domain.access import AuthMethod
+
+    a_person(ctx, username, roles=[Role.ADMINISTRATOR])
+    user = identity.get_user(ctx, username)
+    return ctx.as_principal(user.principal(AuthMethod.PASSWORD_SESSION))
+
+
+@pytest.mark.requirement("A9")
+def test_the_last_administrator_can_be_neither_disabled_nor_demoted(
+    ctx: ServiceContext, application: Any
+) -> None:
+    """With one administrator of every site left, disabling or demoting them is refused
+    (last_administrator); with a second one, it is allowed."""
+    from firstarticle.domain.errors import ConflictError
+
+    _chief(ctx, "chief.one")
+    _only_chiefs(application, "chief.one")
+    with pytest.raises(ConflictError) as disabled:
+        identity.disable_user(ctx, "chief.one", reason="leaving")
+    assert disabled.value.details["reason"] == "last_administrator"
+    with pytest.raises(ConflictError) as demoted:
+        identity.grant(
+            ctx,
+            "chief.one",
+            revoke_roles=[Role.ADMINISTRATOR],
+            roles=[Role.AUDITOR],
+            reason="moves to audit",
+        )
+    assert demoted.value.details["reason"] == "last_administrator"
+    _chief(ctx, "chief.two")
+    assert not identity.disable_user(ctx, "chief.one", reason="leaving").active
+
+
+def test_an_administrator_cannot_disable_their_own_account(ctx: ServiceContext) -> None:
+    """Disabling oneself takes a second administrator, like every change of one's access."""
+    from firstarticle.domain.access import ForbiddenError
+
+    one = _chief(ctx, "chief.one")
+    two = _chief(ctx, "chief.two")
+    with pytest.raises(ForbiddenError):
+        identity.disable_user(one, "chief.one", reason="done here")
+    assert not identity.disable_user(two, "chief.one", reason="done here").active

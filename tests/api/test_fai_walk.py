@@ -356,7 +356,11 @@ def test_an_fai_walks_from_draft_to_customer_approval_through_the_api(
     assert readiness["blocking"] == 0
     assert readiness["fair_identifier"] == "FAIR-WCH-2026-0001"
 
-    audit = call(client, "GET", f"/first-articles/{fai_id}/audit")
+    first_two = call(client, "GET", f"/first-articles/{fai_id}/audit?limit=2")
+    assert len(first_two["items"]) == 2
+    assert first_two["total"] > 2  # the trail comes a page at a time, never all at once
+    audit = call(client, "GET", f"/first-articles/{fai_id}/audit?limit=200")["items"]
+    assert [e["position"] for e in audit[:2]] == [e["position"] for e in first_two["items"]]
     expected = [
         ("first_article.created", ENGINEER),
         ("fai.start", ENGINEER),
@@ -396,7 +400,7 @@ def test_the_audit_trail_keeps_the_request_id_of_each_change(
     )
     assert response.status_code == 200, response.text
     assert response.headers["X-Request-ID"] == "walk-start-1"
-    audit = call(client, "GET", f"/first-articles/{fai['id']}/audit")
+    audit = call(client, "GET", f"/first-articles/{fai['id']}/audit?limit=200")["items"]
     start = next(entry for entry in audit if entry["action"] == "fai.start")
     assert (start["actor"], start["request_id"]) == (MANAGER, "walk-start-1")
 
@@ -407,7 +411,7 @@ def test_a_refused_transition_is_a_409_problem_and_changes_nothing(
     """`start` on an approved FAI is a 409 transition_not_allowed naming the allowed actions."""
     fai = approved_fai(client, shop)
     before = call(client, "GET", f"/first-articles/{fai['id']}")
-    audit_before = call(client, "GET", f"/first-articles/{fai['id']}/audit")
+    audit_before = call(client, "GET", f"/first-articles/{fai['id']}/audit?limit=200")["items"]
 
     response = client.post(
         f"{API}/first-articles/{fai['id']}/transitions",
@@ -421,7 +425,9 @@ def test_a_refused_transition_is_a_409_problem_and_changes_nothing(
     assert body["action"] == "start"
     after = call(client, "GET", f"/first-articles/{fai['id']}")
     assert after == before
-    assert call(client, "GET", f"/first-articles/{fai['id']}/audit") == audit_before
+    assert (
+        call(client, "GET", f"/first-articles/{fai['id']}/audit?limit=200")["items"] == audit_before
+    )
 
 
 def test_requesting_review_with_results_missing_is_a_409_guard_failure_with_findings(
@@ -544,7 +550,7 @@ def test_a_rejected_fai_is_reworked_and_resubmitted_as_attempt_two(
         (2, "approved"),
     ]
     assert approved["form1"]["customer_decision"]["attempt"] == 2
-    audit = call(client, "GET", f"/first-articles/{fai_id}/audit")
+    audit = call(client, "GET", f"/first-articles/{fai_id}/audit?limit=200")["items"]
     reject = next(entry for entry in audit if entry["action"] == "fai.reject")
     assert reject["reason"] == "Balloon 1 requirement transcribed wrongly"
     assert [e["action"] for e in audit].count("fai.submit") == 2
@@ -625,7 +631,7 @@ def test_cancelling_needs_a_reason(client: TestClient, shop: Shop) -> None:
 
     cancelled = transition(client, fai["id"], "cancel", reason="Work order cancelled by ERP")
     assert (cancelled["status"], cancelled["allowed_actions"]) == ("cancelled", [])
-    audit = call(client, "GET", f"/first-articles/{fai['id']}/audit")
+    audit = call(client, "GET", f"/first-articles/{fai['id']}/audit?limit=200")["items"]
     assert audit[-1]["action"] == "fai.cancel"
     assert audit[-1]["reason"] == "Work order cancelled by ERP"
 

@@ -257,3 +257,42 @@ def test_lists_filter_by_site_and_status(
     assert (approved["total"], approved["items"]) == (0, [])
     unknown = client.get(f"{API}/first-articles", params={"status": "done"})
     assert unknown.status_code == 422
+
+
+def test_the_interactive_documentation_loads_nothing_from_another_host(
+    client: TestClient,
+) -> None:
+    """/docs works on a plant network without internet: every script, style and icon it
+    names is served by firstarticle itself."""
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+    urls = re.findall(r"""url: ?['"]([^'"]+)['"]""", page.text)
+    assert assets
+    for link in assets + urls:
+        assert link.startswith("/"), f"{link} is loaded from elsewhere"
+        assert client.get(link).status_code == 200, link
+    assert "https://" not in page.text
+    assert "http://" not in page.text
+
+
+def test_the_document_declares_how_to_authenticate(client: TestClient) -> None:
+    """A person can authorize in /docs: bearer tokens and the session cookie are declared,
+    and sign-in itself needs no credentials."""
+    document = client.get("/openapi.json").json()
+    assert set(document["components"]["securitySchemes"]) == {"bearer", "session"}
+    assert {"bearer": []} in document["security"]
+    assert document["paths"]["/api/v1/session"]["post"]["security"] == []
+    assert document["paths"]["/health"]["get"]["security"] == []
+
+
+def test_every_error_answer_is_declared_as_problem_json(client: TestClient) -> None:
+    """The 4xx and 5xx answers of every operation name the problem+json media type."""
+    document = client.get("/openapi.json").json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for status, answer in operation["responses"].items():
+                if status.startswith(("4", "5")) and path != "/ready":
+                    assert "application/problem+json" in answer.get("content", {}), (
+                        f"{method.upper()} {path} {status}"
+                    )

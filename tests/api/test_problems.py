@@ -1082,3 +1082,18 @@ def test_the_configured_default_page_size_applies_when_no_limit_is_given(
         response = client.get(f"{API}/sites")
     assert response.status_code == 200, response.text
     assert response.json()["limit"] == 7
+
+
+def test_a_bidirectional_override_in_a_name_is_refused_before_anything_is_written(
+    client,
+) -> None:
+    """A part name that would read differently than it is stored answers 422, and no part."""
+    answer = client.post(
+        "/api/v1/parts", json={"number": "BIDI-1", "name": "Bracket \u202eretfa gnihtoN"}
+    )
+    assert answer.status_code == 422
+    assert answer.json()["code"] == "invalid_request"
+    numbers = [
+        p["number"] for p in client.get("/api/v1/parts", params={"limit": 200}).json()["items"]
+    ]
+    assert "BIDI-1" not in numbers

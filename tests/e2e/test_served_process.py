@@ -260,6 +260,7 @@ def test_a_foreign_design_engineer_sees_nothing_of_the_itar_part(served: Served)
 SENTINEL = "ITAR-SENTINEL-7f3c9e"
 
 
+@pytest.mark.requirement("A3")
 def test_controlled_technical_data_never_reaches_the_server_log(served: Served) -> None:
     """A3: a sentinel in ITAR data (part name, requirement text) is read, refused, exported
     and mis-sent through the real process, and never appears in its log."""

@@ -39,6 +39,7 @@ def rows(connection: sa.Connection) -> list[dict]:
     return [dict(r) for r in connection.execute(sa.select(A).order_by(A.c.position)).mappings()]
 
 
+@pytest.mark.requirement("R1", "R5")
 def test_every_change_extends_a_valid_chain(ctx):
     """Entries are numbered 1..n, each hashing the one before; verify says ok."""
     some_history(ctx)
@@ -47,7 +48,8 @@ def test_every_change_extends_a_valid_chain(ctx):
     assert verdict.length >= 20
 
 
-def test_the_database_refuses_update_delete_and_truncate(ctx, connection):
+@pytest.mark.requirement("R4")
+def test_the_database_refuses_update_delete_and_truncate(ctx, connection, figure):
     """Append-only is enforced below the application (3 of 3 on PostgreSQL)."""
     some_history(ctx)
     attempts = [
@@ -63,11 +65,13 @@ def test_the_database_refuses_update_delete_and_truncate(ctx, connection):
         with pytest.raises(exc.DBAPIError) as refused, connection.begin_nested():
             connection.execute(statement)
         messages.append(str(refused.value))
+    figure("R4", "UPDATE, DELETE, TRUNCATE refused", len(messages), "3 of 3")
     assert len(messages) == 3
     assert all("append-only" in m for m in messages)
     assert audit.verify_chain(ctx).ok
 
 
+@pytest.mark.requirement("R5")
 def test_a_modified_entry_is_detected_at_its_position(ctx, connection):
     """Changing the content of entry 5 breaks the chain at 5."""
     some_history(ctx)
@@ -78,6 +82,7 @@ def test_a_modified_entry_is_detected_at_its_position(ctx, connection):
     assert "modified" in verdict.problem
 
 
+@pytest.mark.requirement("R5")
 def test_a_deleted_entry_is_detected_where_it_is_missing(ctx, connection):
     """Deleting entry 7 leaves a gap the verifier names."""
     some_history(ctx)
@@ -88,6 +93,7 @@ def test_a_deleted_entry_is_detected_where_it_is_missing(ctx, connection):
     assert "missing" in verdict.problem
 
 
+@pytest.mark.requirement("R5")
 def test_an_inserted_entry_is_detected(ctx, connection):
     """A forged entry slipped in after 8, well hashed itself, breaks the link to the next."""
     some_history(ctx)
@@ -110,6 +116,7 @@ def test_an_inserted_entry_is_detected(ctx, connection):
     assert (verdict.ok, verdict.first_bad_position) == (False, 10)
 
 
+@pytest.mark.requirement("R5")
 def test_swapped_entries_are_detected(ctx, connection):
     """Exchanging the positions of entries 3 and 4 breaks the chain at 3."""
     some_history(ctx)
@@ -121,6 +128,7 @@ def test_swapped_entries_are_detected(ctx, connection):
     assert (verdict.ok, verdict.first_bad_position) == (False, 3)
 
 
+@pytest.mark.requirement("R5", "R6")
 def test_a_truncated_tail_is_detected_against_a_checkpoint(ctx, connection):
     """Cutting the last entries leaves a valid shorter chain; the checkpoint shows the cut."""
     some_history(ctx)
@@ -133,6 +141,7 @@ def test_a_truncated_tail_is_detected_against_a_checkpoint(ctx, connection):
     assert "truncated" in verdict.problem
 
 
+@pytest.mark.requirement("R6")
 def test_history_rewritten_consistently_after_a_checkpoint_is_detected(ctx, connection):
     """Re-hashing every entry after a change fools the chain, not the checkpoint."""
     some_history(ctx)

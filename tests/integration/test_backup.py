@@ -35,6 +35,8 @@ from firstarticle.storage import orm
 from firstarticle.storage.db import make_engine
 from firstarticle.storage.diagnostics import head_revision
 
+pytestmark = pytest.mark.requirement("A7")
+
 
 def _settings(url: str) -> Settings:
     # Argon2id with small costs: the demo plant creates eighteen people.
@@ -440,13 +442,11 @@ def _cli(url: str, *args: str) -> Any:
         mp.setenv("FIRSTARTICLE_DATABASE_URL", url)
         mp.setenv("COLUMNS", "200")
         get_settings.cache_clear()
-        cli._application = None
+        cli.common.reset()
         try:
             return CliRunner().invoke(cli.app, list(args))
         finally:
-            if cli._application is not None:
-                cli._application.engine.dispose()
-            cli._application = None
+            cli.common.reset()
             get_settings.cache_clear()
 
 

@@ -23,13 +23,11 @@ def doctor(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], tuple[int, dict[s
         monkeypatch.setenv("FIRSTARTICLE_DATABASE_URL", url)
         monkeypatch.setenv("COLUMNS", "200")
         get_settings.cache_clear()
-        cli._application = None
+        cli.common.reset()
         try:
             result = CliRunner().invoke(cli.app, ["doctor", "--json"])
         finally:
-            if cli._application is not None:
-                cli._application.engine.dispose()
-            cli._application = None
+            cli.common.reset()
             get_settings.cache_clear()
         stdout = result.stdout
         checks = json.loads(stdout[stdout.index("[") :]) if "[" in stdout else []

@@ -15,6 +15,8 @@ from firstarticle.config import Settings
 from firstarticle.domain.holds import Decision, GateKind, HoldKind
 from firstarticle.services import gate, holds
 
+pytestmark = pytest.mark.requirement("G2")
+
 
 class WallClock:
     def now(self) -> datetime:
@@ -29,7 +31,7 @@ def committed_application(database_url: str, is_postgres: bool) -> bootstrap.App
     return bootstrap.build(Settings(database_url=database_url), clock=WallClock())
 
 
-def test_no_gate_call_started_after_a_hold_commits_is_allowed(committed_application):
+def test_no_gate_call_started_after_a_hold_commits_is_allowed(committed_application, figure):
     """Eight threads ask the gate while a hold is placed: nothing asked after commit passes."""
     ctx = committed_application.context("race")
     code = "R" + uuid.uuid4().hex[:8].upper()
@@ -76,4 +78,10 @@ def test_no_gate_call_started_after_a_hold_commits_is_allowed(committed_applicat
     after = [d for s, _e, d in calls if s >= committed]
     assert Decision.ALLOW in before, "the race never saw the configuration allowed"
     assert len(after) >= 20, "too few calls after the commit to say anything"
+    figure(
+        "G2",
+        f"allows after a hold committed ({len(after)} calls)",
+        after.count(Decision.ALLOW),
+        "0",
+    )
     assert after.count(Decision.ALLOW) == 0

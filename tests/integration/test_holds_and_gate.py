@@ -100,6 +100,7 @@ def test_production_after_an_approved_fai_places_no_hold(ctx):
     assert active_holds(ctx, plant) == []
 
 
+@pytest.mark.requirement("R1")
 def test_approval_releases_the_fai_required_hold_and_audits_it(ctx, connection):
     """The lifecycle, not a person, lifts the hold; the release is in the audit trail."""
     plant = a_plant(ctx)
@@ -158,6 +159,7 @@ def test_containment_is_refused_on_an_approval(ctx):
 # --- the gate -----------------------------------------------------------------------------
 
 
+@pytest.mark.requirement("G1", "G3")
 def test_the_gate_allows_an_approved_configuration_and_records_the_decision(ctx):
     """Approved FAI, known serial, no hold: allow, and the decision is in the log."""
     plant = a_plant(ctx)
@@ -171,6 +173,7 @@ def test_the_gate_allows_an_approved_configuration_and_records_the_decision(ctx)
     assert logged["data_version"]["first_articles"]
 
 
+@pytest.mark.requirement("G1")
 def test_the_gate_denies_while_the_fai_is_not_approved(ctx):
     """Without approval the answer is deny, naming the FAI and the hold."""
     plant = a_plant(ctx)
@@ -193,6 +196,7 @@ def test_the_gate_denies_while_the_fai_is_not_approved(ctx):
         ({"serial_numbers": ()}, "nothing_identified"),
     ],
 )
+@pytest.mark.requirement("G1")
 def test_the_gate_denies_whatever_it_cannot_identify(ctx, changes, code):
     """Unknown site, customer, part, revision, serial, lot or work order: deny with a code."""
     plant = a_plant(ctx)
@@ -202,6 +206,7 @@ def test_the_gate_denies_whatever_it_cannot_identify(ctx, changes, code):
     assert code in codes(answer)
 
 
+@pytest.mark.requirement("G1")
 def test_a_serial_of_another_revision_is_unknown_to_the_gate(ctx):
     """A serial built for another revision does not pass as this one's."""
     plant = a_plant(ctx)
@@ -221,6 +226,7 @@ def test_a_serial_of_another_revision_is_unknown_to_the_gate(ctx):
     assert "unknown_serial" in codes(ask(ctx, plant, "SN-D1"))
 
 
+@pytest.mark.requirement("G1")
 def test_an_open_nonconformance_on_the_approved_fai_denies(ctx):
     """An NC reopened after approval stops shipment."""
     plant = a_plant(ctx)
@@ -239,6 +245,7 @@ def test_an_open_nonconformance_on_the_approved_fai_denies(ctx):
     assert "open_nonconformance" in codes(answer)
 
 
+@pytest.mark.requirement("G1")
 def test_a_superseded_fai_no_longer_covers_its_configuration(ctx):
     """After supersession only the newer FAI counts; if it is not approved, deny."""
     plant = a_plant(ctx)
@@ -283,6 +290,7 @@ def test_a_production_hold_stops_production_but_not_shipment(ctx):
     assert ask(ctx, plant, kind=GateKind.SHIPMENT).decision is Decision.ALLOW
 
 
+@pytest.mark.requirement("G2")
 def test_a_hold_takes_effect_on_the_very_next_question(ctx):
     """No cached allow outlives a committed hold."""
     plant = a_plant(ctx)
@@ -301,6 +309,7 @@ def test_a_hold_takes_effect_on_the_very_next_question(ctx):
 # --- two-person overrides -------------------------------------------------------------------
 
 
+@pytest.mark.requirement("G4")
 def test_an_override_counts_only_after_a_second_person_signs_it(ctx, clock):
     """Requested by one, signed by another, until expiry: then the covered serial passes."""
     plant = a_plant(ctx, serials=("SN0001", "SN0002"))
@@ -323,6 +332,7 @@ def test_an_override_counts_only_after_a_second_person_signs_it(ctx, clock):
     assert ask(ctx, plant, "SN0002").decision is Decision.DENY
 
 
+@pytest.mark.requirement("G4")
 def test_an_expired_override_stops_counting_by_itself(ctx, clock):
     """Past its expiry the override is ignored without anyone acting."""
     plant = a_plant(ctx)
@@ -337,6 +347,7 @@ def test_an_expired_override_stops_counting_by_itself(ctx, clock):
     assert ask(ctx, plant).decision is Decision.DENY
 
 
+@pytest.mark.requirement("G4")
 def test_a_revoked_override_stops_counting(ctx, clock):
     """Revocation ends an override before its expiry."""
     plant = a_plant(ctx)
@@ -361,6 +372,7 @@ def test_an_override_needs_a_future_expiry_within_thirty_days(ctx, clock, hours)
         )
 
 
+@pytest.mark.requirement("G4", "R11")
 def test_the_database_refuses_an_override_signed_twice_by_one_person(ctx, connection, clock):
     """The two-signer rule holds even for a write that bypasses the domain."""
     plant = a_plant(ctx)
@@ -387,7 +399,10 @@ def _unreachable_application(database_url: str, clock) -> bootstrap.Application:
     return bootstrap.build(Settings(database_url=url, database_timeout_seconds=1), clock=clock)
 
 
-def test_a_thousand_questions_to_an_unreachable_database_are_all_denied(database_url, clock):
+@pytest.mark.requirement("G1", "G5")
+def test_a_thousand_questions_to_an_unreachable_database_are_all_denied(
+    database_url, clock, figure
+):
     """With the database down the gate answers deny, never allow and never an error."""
     ctx = _unreachable_application(database_url, clock).context("erp")
     request = gate.GateRequest(
@@ -399,12 +414,15 @@ def test_a_thousand_questions_to_an_unreachable_database_are_all_denied(database
         serial_numbers=("SN0001",),
     )
     answers = [gate.check(ctx, request) for _ in range(1000)]
+    allows = sum(a.decision is Decision.ALLOW for a in answers)
+    figure("G1", "allows with the database down (1,000 calls)", allows, "0")
     assert sum(a.decision is Decision.ALLOW for a in answers) == 0
     assert {r.code for a in answers for r in a.reasons} == {"gate_unavailable"}
     assert not any(a.recorded for a in answers)
 
 
-def test_a_thousand_questions_to_a_slow_database_are_all_denied(ctx, connection):
+@pytest.mark.requirement("G1", "G5")
+def test_a_thousand_questions_to_a_slow_database_are_all_denied(ctx, connection, figure):
     """A database slower than the gate's deadline turns every allow into a deny."""
     plant = a_plant(ctx)
     approve(ctx, an_fai(ctx, plant).fai.id)
@@ -421,10 +439,13 @@ def test_a_thousand_questions_to_a_slow_database_are_all_denied(ctx, connection)
         answers = [ask(hurried, plant) for _ in range(1000)]
     finally:
         event.remove(connection, "before_cursor_execute", slow)
+    allows = sum(a.decision is Decision.ALLOW for a in answers)
+    figure("G1", "allows with the database slower than the deadline (1,000 calls)", allows, "0")
     assert sum(a.decision is Decision.ALLOW for a in answers) == 0
     assert {r.code for a in answers for r in a.reasons} == {"gate_timeout"}
 
 
+@pytest.mark.requirement("G1")
 def test_an_internal_error_while_deciding_is_a_deny(ctx):
     """A bug in the gate's path answers deny with a reason, not an exception."""
     plant = a_plant(ctx)

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from firstarticle import drop_folder
 from firstarticle.domain import model
 from firstarticle.domain.errors import ConflictError
 from firstarticle.domain.holds import HoldStatus
 from firstarticle.domain.mirror import MirrorOutcome
-from firstarticle.integrations import drop_folder, records
+from firstarticle.integrations import records
 from firstarticle.services import catalog, first_articles, holds, mirror, orders
 from firstarticle.services.catalog import CharacteristicSpec as Spec
 from firstarticle.storage import orm

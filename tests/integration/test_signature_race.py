@@ -30,7 +30,7 @@ from firstarticle.domain.signatures import SignatureMeaning
 from firstarticle.services import ServiceContext, created, first_articles, identity, record
 from firstarticle.services import signatures as sig
 
-pytestmark = pytest.mark.postgres_only
+pytestmark = [pytest.mark.postgres_only, pytest.mark.requirement("C1")]
 
 PAIRS = int(os.environ.get("FIRSTARTICLE_SIGNATURE_RACES", "500"))
 PASSWORD = "correct horse battery staple"
@@ -164,7 +164,7 @@ def _status(error: BaseException) -> int:
 
 
 def test_concurrent_signatures_of_one_meaning_leave_one_and_refuse_the_other(
-    committed_application,
+    committed_application, figure
 ):
     app = committed_application
     ctx = app.context("signature.race")
@@ -233,6 +233,8 @@ def test_concurrent_signatures_of_one_meaning_leave_one_and_refuse_the_other(
         f"before it by the signature check {by_check}), "
         f"5xx {len(server_errors)}, unexpected {len(unexpected)}"
     )
+    figure("C1", f"duplicate signatures over {PAIRS} barrier races", duplicates, "0")
+    figure("C1", "5xx among the losers", len(server_errors), "0")
     assert server_errors == []
     assert unexpected == [], {type(e).__name__: str(e) for e in unexpected}
     assert duplicates == 0

@@ -106,6 +106,7 @@ def approver(ctx):
 # --- fields 20 and 22 -----------------------------------------------------------------------
 
 
+@pytest.mark.requirement("R9")
 def test_field_20_moves_the_fai_to_internal_review_and_binds_the_content(ctx, verifier):
     _plant, fai_id = fai_in_work(ctx)
     before = current_sha256(ctx, fai_id)
@@ -129,6 +130,7 @@ def test_field_20_moves_the_fai_to_internal_review_and_binds_the_content(ctx, ve
     assert "fai.request_review" in trail
 
 
+@pytest.mark.requirement("R11")
 def test_field_22_needs_another_person_than_field_20(ctx, verifier, approver):
     _plant, fai_id = fai_in_work(ctx)
     sign(verifier, fai_id, V)
@@ -144,6 +146,7 @@ def test_field_22_needs_another_person_than_field_20(ctx, verifier, approver):
     ]
 
 
+@pytest.mark.requirement("R11")
 def test_whoever_recorded_results_cannot_verify_them(ctx, verifier):
     plant = a_plant(ctx)
     fai_id = an_fai(ctx, plant).fai.id
@@ -214,6 +217,7 @@ def test_signing_needs_the_meanings_permission(ctx, verifier):
 # --- re-authentication (R10) ---------------------------------------------------------------
 
 
+@pytest.mark.requirement("R10")
 def test_a_wrong_password_is_refused_and_uses_the_nonce_up(ctx, verifier):
     _plant, fai_id = fai_in_work(ctx)
     nonce, _ = identity.issue_signing_nonce(verifier)
@@ -233,6 +237,7 @@ def test_a_wrong_password_is_refused_and_uses_the_nonce_up(ctx, verifier):
     assert "security.signing_failed" in failures
 
 
+@pytest.mark.requirement("R10", "A4")
 def test_signing_attempts_are_limited(ctx, verifier):
     _plant, fai_id = fai_in_work(ctx)
     for _ in range(ctx.security.failed_attempts_max):
@@ -242,6 +247,7 @@ def test_signing_attempts_are_limited(ctx, verifier):
         sign(verifier, fai_id, V)
 
 
+@pytest.mark.requirement("R10")
 def test_a_used_expired_or_foreign_nonce_is_refused(ctx, clock, verifier, approver):
     _plant, fai_id = fai_in_work(ctx)
     nonce, expires_at = identity.issue_signing_nonce(verifier)
@@ -262,6 +268,7 @@ def test_a_used_expired_or_foreign_nonce_is_refused(ctx, clock, verifier, approv
         sig.sign_first_article(verifier, other_fai, V, nonce="", password=PASSWORD)
 
 
+@pytest.mark.requirement("R10")
 def test_a_token_never_signs(ctx):
     _plant, fai_id = fai_in_work(ctx)
     a_person(ctx, "tom.token")
@@ -377,6 +384,7 @@ def test_the_mirror_rechecks_signatures_in_its_own_transaction(ctx, verifier):
     assert view.invalidated_at is not None
 
 
+@pytest.mark.requirement("R9")
 def test_a_manual_nc_link_after_field_20_shows_the_signature_invalid(ctx, verifier):
     _plant, fai_id = fai_in_work(ctx)
     sign(verifier, fai_id, V)
@@ -402,6 +410,7 @@ def test_a_manual_nc_link_after_field_20_shows_the_signature_invalid(ctx, verifi
     assert first_articles.get_first_article(ctx, fai_id).fai.status is FaiStatus.IN_PROGRESS
 
 
+@pytest.mark.requirement("R9")
 def test_a_signature_cannot_be_moved_to_another_fai(ctx, verifier):
     _plant, fai_id = fai_in_work(ctx)
     other = an_fai(ctx, a_plant(ctx, code="MOV", part_number="7A5555-101")).fai.id
@@ -421,6 +430,7 @@ def test_a_signature_cannot_be_moved_to_another_fai(ctx, verifier):
     assert sig.signatures_of(ctx, other) == []
 
 
+@pytest.mark.requirement("R8")
 def test_every_rendering_shows_printed_name_time_with_zone_and_meaning(ctx, verifier, approver):
     _plant, fai_id = fai_in_work(ctx)
     sign(verifier, fai_id, V)
@@ -485,6 +495,7 @@ def test_a_customer_representative_approves_by_signature_and_releases_holds(
 # --- overrides -------------------------------------------------------------------------------
 
 
+@pytest.mark.requirement("G4", "R10", "R11")
 def test_an_override_is_signed_by_a_second_reauthenticated_person(ctx, clock, approver):
     plant = a_plant(ctx)
     hold = holds.place_hold(

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from firstarticle.domain.model import new_id, new_ids
 from firstarticle.integrations.inspection.calypso import balloons_of, read_calypso_results
 from firstarticle.integrations.inspection.csv_results import read_csv_results
+from firstarticle.integrations.inspection.formats import detect_format
 from firstarticle.integrations.inspection.incoming import (
     MAX_LINE_BYTES,
     IncomingResult,
@@ -34,7 +35,7 @@ from firstarticle.integrations.inspection.qif_export import (
     write_qif_results,
 )
 from firstarticle.integrations.inspection.qif_rows import FULL_VALIDATION_MAX_BYTES, read_qif_rows
-from firstarticle.services.result_import import UnsupportedResultFormatError, detect_format
+from firstarticle.services.result_import import UnsupportedResultFormatError
 
 CALYPSO_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "calypso" / "4471-220_FAI_chr.txt"
 HEADER = "balloon,serial_number,value,units,attribute,status,measured_at,operator,device\n"
@@ -449,3 +450,21 @@ def test_bulk_ids_have_the_layout_and_order_of_single_ids() -> None:
     assert len(set(first)) == 5_000
     assert first == sorted(first)
     assert first[-1] < single < after[0]
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ("CMM\x07-02", "control_character"),
+        ("\x1b[2Jop", "control_character"),
+        ("SN\u202e1", "bidi_control"),
+    ],
+)
+def test_bell_escape_and_bidirectional_overrides_in_text_cells_are_refused(
+    payload: str, code: str
+) -> None:
+    """The plant's text rule applies to CSV text cells as to the API: the row is refused
+    with the rule's code and its column."""
+    header = "balloon,serial_number,value,units,operator,device\n"
+    found = problem(csv_rows(header + f'"1","SN1","25","mm","j.ortiz","{payload}"\n'))
+    assert (found.row, found.code, found.column) == (2, code, "device")

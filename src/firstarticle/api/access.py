@@ -188,7 +188,13 @@ def set_session_cookie(request: Request, response: Response, signed: identity.Si
 @router.post("/session", status_code=201, response_model=SessionOut, tags=["access"])
 def login(body: LoginIn, request: Request, response: Response, ctx: Anonymous) -> Any:
     """Sign in with password (and TOTP code where required); a new session id every time."""
-    signed = identity.login(ctx, body.username, body.password.get_secret_value(), body.totp_code)
+    signed = identity.login(
+        ctx,
+        body.username,
+        body.password.get_secret_value(),
+        body.totp_code,
+        source=request.client.host if request.client else None,
+    )
     set_session_cookie(request, response, signed)
     return SessionOut(
         user=_me(ctx.as_principal(signed.principal)),

@@ -13,8 +13,10 @@ import firstarticle
 from firstarticle import web
 from firstarticle.api import access as access_api
 from firstarticle.api import characteristic_import as characteristic_import_api
+from firstarticle.api import forms as forms_api
+from firstarticle.api import gate as gate_api
 from firstarticle.api import mirror as mirror_api
-from firstarticle.api import observability, problems
+from firstarticle.api import observability, openapi, problems
 from firstarticle.api import operations as operations_api
 from firstarticle.api import result_import as result_import_api
 from firstarticle.api import schemas as s
@@ -24,7 +26,7 @@ from firstarticle.bootstrap import Application
 from firstarticle.domain.holds import HoldStatus
 from firstarticle.domain.lifecycle import FaiStatus
 from firstarticle.ports import Page
-from firstarticle.services import catalog, first_articles, gate, holds, orders
+from firstarticle.services import catalog, first_articles, holds, orders
 from firstarticle.services.first_articles import FirstArticleDetail
 
 API = "/api/v1"
@@ -235,9 +237,11 @@ def readiness(fai_id: str, ctx: Ctx) -> Any:
     )
 
 
-@router.get(FAI + "/audit", response_model=list[s.AuditEntryOut], tags=["first articles"])
-def audit(fai_id: str, ctx: Ctx) -> Any:
-    return first_articles.audit_trail(ctx, fai_id)
+@router.get(FAI + "/audit", response_model=s.PageOut[s.AuditEntryOut], tags=["first articles"])
+def audit(fai_id: str, ctx: Ctx, limit: Limit = None, offset: Offset = None) -> Any:
+    """The FAI's audit trail in chain order, a page at a time."""
+    page = first_articles.audit_trail_page(ctx, fai_id, limit, offset)
+    return {"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset}
 
 
 @router.post(FAI + "/index", status_code=201, response_model=FaiOut, tags=["first articles"])
@@ -351,29 +355,6 @@ def revoke_override(hold_id: str, override_id: str, body: s.RevocationIn, ctx: C
     return holds.revoke_override(ctx, hold_id, override_id, body.reason)
 
 
-@router.post("/gate/checks", response_model=s.GateCheckOut, tags=["gate"])
-def gate_check(body: s.GateCheckIn, ctx: Ctx) -> Any:
-    """Allow or deny, with reasons. Fails closed: anything unknown or failing is a deny."""
-    data = body.model_dump()
-    data["serial_numbers"] = tuple(data["serial_numbers"])
-    answer = gate.check(ctx, gate.GateRequest(**data))
-    observability.count_gate_decision(str(answer.decision), (r.code for r in answer.reasons))
-    return s.GateCheckOut(
-        decision=answer.decision,
-        decision_id=answer.decision_id,
-        at=answer.at,
-        reasons=[s.GateReasonOut.model_validate(r) for r in answer.reasons],
-    )
-
-
-@router.get("/gate/decisions", response_model=s.PageOut[s.GateDecisionOut], tags=["gate"])
-def gate_decisions(
-    ctx: Ctx, site_id: str | None = None, limit: Limit = None, offset: Offset = None
-) -> Any:
-    page = gate.list_decisions(ctx, site_id=site_id, limit=limit, offset=offset)
-    return {"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset}
-
-
 class RequestIdMiddleware:
     """Give every request an id (the caller's X-Request-ID if sane) and echo it back.
 
@@ -407,6 +388,8 @@ def create_app(application: Application) -> FastAPI:
         description="AS9102 First Article Inspection coordination: records, readiness, "
         "lifecycle and the shipment gate.",
         openapi_url="/openapi.json",
+        docs_url=None,  # served by openapi.install_docs, with local assets
+        redoc_url=None,
     )
     app.state.application = application
     problems.install(app, application.translate_error)
@@ -422,5 +405,9 @@ def create_app(application: Application) -> FastAPI:
     app.include_router(characteristic_import_api.router)
     app.include_router(result_import_api.router)
     app.include_router(signatures_api.router)
+    app.include_router(forms_api.router)
+    app.include_router(gate_api.router)
+    app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
+    openapi.install_docs(app)
     web.install(app)  # the pages for people under /web
     return app

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from firstarticle.api import observability
 from firstarticle.api.deps import Ctx
 from firstarticle.api.schemas import Out
-from firstarticle.api.uploads import received_file
+from firstarticle.api.uploads import received_file, upload_body
 from firstarticle.domain import model
 from firstarticle.services import characteristic_import
 
@@ -91,26 +91,7 @@ class RevisionDiffOut(Out):
     unchanged: int
 
 
-_UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "The QIF 3.0 MBD or Plan file.",
-                        }
-                    },
-                }
-            }
-        },
-    }
-}
+_UPLOAD_BODY = upload_body("The QIF 3.0 MBD or Plan file.")
 
 
 @router.post(

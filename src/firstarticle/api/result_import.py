@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from firstarticle.api import observability, problems
 from firstarticle.api.deps import Ctx
 from firstarticle.api.schemas import Out
-from firstarticle.api.uploads import received_file
+from firstarticle.api.uploads import received_file, upload_body
 from firstarticle.services import result_export, result_import
 
 #: Largest upload accepted (the whole multipart body): 256 MiB, a million CSV rows with room.
@@ -60,27 +60,10 @@ class ImportReportOut(Out):
     notes: list[str]
 
 
-_UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "Generic results CSV (docs/results-csv.md), Zeiss "
-                            "Calypso table file (_chr.txt) or QIF 3.0 Results file.",
-                        }
-                    },
-                }
-            }
-        },
-    }
-}
+_UPLOAD_BODY = upload_body(
+    "Generic results CSV (docs/results-csv.md), Zeiss Calypso table file (_chr.txt) or QIF "
+    "3.0 Results file."
+)
 
 
 @router.post(

@@ -1,4 +1,9 @@
-"""Request and response bodies of the HTTP API."""
+"""Request and response bodies of the HTTP API.
+
+Field formats and the shapes shared with the mirrored-record adapter (operations, a
+characteristic's definition) come from integrations/record_fields.py, so that a record is
+validated alike whether it is posted here or arrives in a file or a feed.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,6 @@ from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
-    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -20,52 +24,23 @@ from firstarticle.domain.holds import Decision, GateKind, HoldKind, HoldSource, 
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus
 from firstarticle.domain.readiness import Severity
 from firstarticle.domain.values import AttributeResult, Conformance
+from firstarticle.integrations.record_fields import (
+    CharacteristicFields,
+    Code,
+    CustomerFields,
+    In,
+    LongText,
+    Number,
+    OperationIn,
+    Text,
+)
 
 T = TypeVar("T")
 
 
-def _no_control_characters(value: str) -> str:
-    # NUL and other control characters have no place in plant records, and PostgreSQL
-    # refuses NUL outright; tabs and line breaks stay allowed in long texts.
-    if any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 for ch in value):
-        raise ValueError("control characters are not allowed")
-    return value
-
-
-def _single_line(value: str) -> str:
-    if any(ch in value for ch in "\t\n\r"):
-        raise ValueError("must be a single line")
-    return value
-
-
-Text = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_no_control_characters),
-    AfterValidator(_single_line),
-]
-LongText = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=4000),
-    AfterValidator(_no_control_characters),
-]
-Code = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
-    AfterValidator(_no_control_characters),
-    AfterValidator(_single_line),
-]
 # Units and revision levels are short by nature; the columns say how short.
 Units = Annotated[Code, StringConstraints(max_length=32)]
 Rev = Annotated[Code, StringConstraints(max_length=16)]
-# Decimal bounds keep NaN and Infinity out and values within what a drawing can state.
-Number = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=30, decimal_places=12)]
-
-
-class In(BaseModel):
-    """Base of request bodies: unknown fields are refused rather than silently dropped."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class Out(BaseModel):
@@ -99,18 +74,8 @@ class SiteOut(Out):
     timezone: str
 
 
-class CustomerIn(In):
-    code: Annotated[
-        str,
-        StringConstraints(
-            strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$"
-        ),
-    ]
-    name: Text
-    channel: model.CustomerChannel = model.CustomerChannel.PORTAL
-    requires_fai: bool = True
-    ships_on_conditional_acceptance: bool = False
-    vendor_code: Code | None = None
+class CustomerIn(CustomerFields):
+    """A customer created by hand (a mirrored one comes from ERP)."""
 
 
 class CustomerOut(Out):
@@ -150,20 +115,10 @@ class RequirementOut(Out):
     units: str | None
 
 
-class CharacteristicIn(In):
+class CharacteristicIn(CharacteristicFields):
     drawing_number: Code
-    balloon: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
     ctype: model.CharacteristicType = model.CharacteristicType.DIMENSIONAL
-    requirement: LongText | None = None
-    nominal: Number | None = None
-    upper_tolerance: Number | None = None
-    lower_tolerance: Number | None = None
-    lower_limit: Number | None = None
-    upper_limit: Number | None = None
     units: Units | None = None
-    sheet: Annotated[str, StringConstraints(max_length=16)] | None = None
-    zone: Annotated[str, StringConstraints(max_length=16)] | None = None
-    designator: model.CharacteristicDesignator | None = None
 
 
 class CharacteristicsIn(In):
@@ -221,14 +176,6 @@ class PartOut(Out):
     name: str
     export_classification: ClassificationOut
     revisions: list[RevisionSummaryOut]
-
-
-class OperationIn(In):
-    sequence: int = Field(ge=1, le=99999)
-    name: Text
-    work_center: Code | None = None
-    special_process: bool = False
-    supplier: Text | None = None
 
 
 class WorkOrderIn(In):

@@ -13,6 +13,19 @@ from starlette.types import Message
 from firstarticle.domain.errors import ValidationError
 
 
+def upload_body(description: str) -> dict[str, object]:
+    """The OpenAPI request body of a route that takes one file in the multipart field
+    ``file`` (for ``openapi_extra``)."""
+    file = {"type": "string", "format": "binary", "description": description}
+    schema = {"type": "object", "required": ["file"], "properties": {"file": file}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": schema}},
+        }
+    }
+
+
 def too_large(max_bytes: int) -> HTTPException:
     """The 413 an upload over ``max_bytes`` gets."""
     return HTTPException(

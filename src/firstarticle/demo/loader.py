@@ -631,7 +631,7 @@ def load(ctx: ServiceContext, progress: Progress | None = None) -> DemoSummary:
 
     # Real QIF results: the QIF working group's sample part, with its failing characteristics.
     report("QIF sample part", 3, total_steps)
-    summary_qif = _qif_part(
+    summary_qif = qif_part(
         ctx,
         read_packaged_qif("QIF_Results_Sample.QIF"),
         toulouse,
@@ -649,7 +649,7 @@ def load(ctx: ServiceContext, progress: Progress | None = None) -> DemoSummary:
     summary.first_articles += 1
 
     report("sheet metal part, six serials", 4, total_steps)
-    summary_sm = _qif_part(
+    summary_sm = qif_part(
         ctx,
         read_packaged_qif("SheetMetal_QIF_Results_6_samples.QIF"),
         toulouse,
@@ -848,7 +848,7 @@ def _fair(ctx: ServiceContext, fai_id: str) -> str:
     return first_articles.get_first_article(ctx, fai_id).fai.fair_identifier
 
 
-def _qif_part(
+def qif_part(
     ctx: ServiceContext,
     qif: QifResults,
     site: model.Site,
@@ -858,14 +858,17 @@ def _qif_part(
     wo_number: str,
     now: datetime,
     serial_count: int,
-) -> tuple[int, int]:
-    """A part whose characteristics and results come from a real QIF Results file."""
+) -> tuple[int, int, str]:
+    """A part whose characteristics and results come from a real QIF Results file, and an FAI
+    carrying the file's supplier code, PO, drawing, results and NC numbers; the counts of
+    characteristics and results, and the FAI's id."""
     part = catalog.create_part(ctx, number=qif.part_number or number, name=qif.part_name or name)
+    drawing = qif.drawing_number or f"{part.number}-DWG"
     rev = catalog.add_revision(
         ctx,
         part.id,
         revision=qif.part_revision or "A",
-        drawings=[catalog.DrawingSpec(f"{part.number}-DWG", qif.part_revision or "A")],
+        drawings=[catalog.DrawingSpec(drawing, qif.drawing_revision or qif.part_revision or "A")],
     )
     specs = []
     for c in qif.characteristics:
@@ -885,7 +888,7 @@ def _qif_part(
                 designator=_designator(c.criticality),
             )
         )
-    catalog.add_characteristics(ctx, rev.id, f"{part.number}-DWG", specs)
+    catalog.add_characteristics(ctx, rev.id, drawing, specs)
     serials = list(qif.serials) or [f"{number}-S1"]
     wo = orders.create_work_order(
         ctx,
@@ -904,6 +907,8 @@ def _qif_part(
         scope=model.FaiScope.FULL,
         reason="New part",
         serial_numbers=serials,
+        supplier_code=qif.supplier_code,
+        purchase_order=qif.purchase_order_number,
     )
     first_articles.transition(_as(ctx, QUALITY_ENGINEER), fai.fai.id, FaiAction.START)
     kept = {s.balloon for s in specs}
@@ -929,7 +934,32 @@ def _qif_part(
             )
         )
     first_articles.record_results(_as(ctx, INSPECTOR), fai.fai.id, inputs)
-    return len(specs), len(inputs)
+    # The file's nonconformance numbers (Form 3 field 11) and the report itself as evidence.
+    by_nc: dict[str, list[str]] = {}
+    for actual in qif.actuals:
+        if actual.nonconformance and actual.nonconformance != "NA" and actual.balloon in kept:
+            balloons = by_nc.setdefault(actual.nonconformance, [])
+            if actual.balloon not in balloons:
+                balloons.append(actual.balloon)
+    for nc_number, balloons in by_nc.items():
+        first_articles.link_nonconformance(
+            ctx,
+            fai.fai.id,
+            kind=model.NonconformanceKind.NONCONFORMANCE,
+            number=nc_number,
+            status=model.NonconformanceStatus.OPEN,
+            title=f"Nonconforming in QIF report {qif.report_number or ''}".rstrip(),
+            balloons=balloons,
+        )
+    first_articles.add_evidence(
+        ctx,
+        fai.fai.id,
+        kind=model.EvidenceKind.INSPECTION_REPORT,
+        uri=f"urn:sha256:{qif.file_sha256}",
+        sha256=qif.file_sha256,
+        title=f"QIF Results report {qif.report_number or number}",
+    )
+    return len(specs), len(inputs), fai.fai.id
 
 
 def _designator(criticality: str | None) -> model.CharacteristicDesignator | None:

@@ -172,6 +172,13 @@ class IndexPartType(StrEnum):
         return self in {IndexPartType.DETAIL, IndexPartType.SUB_ASSEMBLY}
 
 
+class FormRevision(StrEnum):
+    """The AS9102 revision whose field numbering a customer reads the forms in."""
+
+    C = "C"
+    B = "B"
+
+
 class Form2Kind(StrEnum):
     """What a Form 2 row accounts for."""
 
@@ -291,6 +298,8 @@ class Customer:
     vendor_code: str | None = None
     provenance: Provenance | None = None
     id: str = field(default_factory=new_id)
+    # The AS9102 numbering the customer's inspectors read (Rev C unless they still want B).
+    form_revision: FormRevision = FormRevision.C
 
 
 @dataclass(eq=False)

@@ -14,54 +14,28 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Annotated, Any, BinaryIO
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import Field, StringConstraints, ValidationError
 
 from firstarticle.domain import model
+from firstarticle.domain import records as mirror
 from firstarticle.domain.errors import ValidationError as DomainValidationError
-from firstarticle.services import mirror
-from firstarticle.services.catalog import CharacteristicSpec
-from firstarticle.services.orders import OperationSpec
+from firstarticle.domain.records import CharacteristicSpec, OperationSpec
+from firstarticle.integrations.record_fields import (
+    CharacteristicFields,
+    Code,
+    CustomerFields,
+    In,
+    OperationIn,
+    Text,
+)
 
-Code = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$"
-    ),
-]
-Text = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$"
-    ),
-]
-LongText = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, max_length=4000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-    ),
-]
 Rev = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
-Number = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=30, decimal_places=12)]
 Version = Annotated[int, Field(ge=0, le=2**62)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class CharacteristicIn(_In):
-    balloon: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+class CharacteristicIn(CharacteristicFields):
     type: model.CharacteristicType = model.CharacteristicType.DIMENSIONAL
-    requirement: LongText | None = None
-    nominal: Number | None = None
-    upper_tolerance: Number | None = None
-    lower_tolerance: Number | None = None
-    lower_limit: Number | None = None
-    upper_limit: Number | None = None
     units: Annotated[str, StringConstraints(max_length=32)] | None = None
-    sheet: Annotated[str, StringConstraints(max_length=16)] | None = None
-    zone: Annotated[str, StringConstraints(max_length=16)] | None = None
-    designator: model.CharacteristicDesignator | None = None
 
     def spec(self) -> CharacteristicSpec:
         return CharacteristicSpec(
@@ -80,14 +54,14 @@ class CharacteristicIn(_In):
         )
 
 
-class DrawingIn(_In):
+class DrawingIn(In):
     number: Code
     revision: Rev
     kind: model.DefinitionKind = model.DefinitionKind.DRAWING
     characteristics: list[CharacteristicIn] = Field(default_factory=list, max_length=50_000)
 
 
-class PartRevisionIn(_In):
+class PartRevisionIn(In):
     """PLM: a released (or in-work, obsolete) part revision with its drawings."""
 
     external_id: Code
@@ -115,36 +89,17 @@ class PartRevisionIn(_In):
         )
 
 
-class CustomerIn(_In):
+class CustomerIn(CustomerFields):
     """ERP: a customer."""
 
     external_id: Code
     source_version: Version
-    code: Annotated[
-        str,
-        StringConstraints(
-            strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$"
-        ),
-    ]
-    name: Text
-    channel: model.CustomerChannel = model.CustomerChannel.PORTAL
-    requires_fai: bool = True
-    ships_on_conditional_acceptance: bool = False
-    vendor_code: Code | None = None
 
     def record(self) -> mirror.CustomerRecord:
         return mirror.CustomerRecord(**self.model_dump())
 
 
-class OperationIn(_In):
-    sequence: int = Field(ge=1, le=99999)
-    name: Text
-    work_center: Code | None = None
-    special_process: bool = False
-    supplier: Text | None = None
-
-
-class WorkOrderIn(_In):
+class WorkOrderIn(In):
     """ERP: a work order at a site, for one part revision."""
 
     external_id: Code
@@ -171,7 +126,7 @@ class WorkOrderIn(_In):
         )
 
 
-class NonconformanceIn(_In):
+class NonconformanceIn(In):
     """QMS: a nonconformance (deviation, concession, rework) linked to an FAI."""
 
     external_id: Code

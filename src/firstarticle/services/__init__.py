@@ -12,7 +12,7 @@ from firstarticle.domain.access import Permission, Principal, Role, Visibility, 
 from firstarticle.domain.classification import ExportClassification
 from firstarticle.domain.errors import NotFoundError, ValidationError
 from firstarticle.domain.events import Event
-from firstarticle.ports import Clock, PasswordHasher, UnitOfWork
+from firstarticle.ports import Clock, FileFormats, PasswordHasher, UnitOfWork
 
 T = TypeVar("T")
 MAX_OFFSET = 2**31 - 1
@@ -35,6 +35,8 @@ class SecurityPolicy:
     token_days_max: int = 365
     failed_attempts_max: int = 5
     failed_attempts_window: timedelta = timedelta(minutes=15)
+    sign_in_failures_per_address: int = 20
+    sign_in_failures_per_account: int = 50
     signing_nonce_lifetime: timedelta = timedelta(minutes=5)
     totp_required_roles: frozenset[Role] = frozenset()
 
@@ -53,6 +55,14 @@ class ServiceContext:
     gate_deadline_seconds: float = 2.0
     security: SecurityPolicy = field(default_factory=SecurityPolicy)
     passwords: PasswordHasher | None = None
+    files: FileFormats | None = None
+
+    @property
+    def formats(self) -> FileFormats:
+        """The file formats bootstrap.py wired in (a context built without them reads none)."""
+        if self.files is None:
+            raise RuntimeError("this service context was built without file formats")
+        return self.files
 
     @property
     def actor(self) -> str:

@@ -2,25 +2,50 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from firstarticle.audit.ledger import Checkpoint, Verdict, verify
 from firstarticle.domain.access import Permission
 from firstarticle.domain.errors import ConflictError
+from firstarticle.ports import Progress
 from firstarticle.services import ServiceContext, allowed, first_articles, found
 
+_PROGRESS_EVERY = 5_000
 
-def verify_chain(ctx: ServiceContext, checkpoints: Iterable[Checkpoint] = ()) -> Verdict:
-    """Verify every entry in position order, and the chain against earlier checkpoints."""
+
+def verify_chain(
+    ctx: ServiceContext,
+    checkpoints: Iterable[Checkpoint] = (),
+    progress: Progress | None = None,
+) -> Verdict:
+    """Verify every entry in position order, and the chain against earlier checkpoints.
+
+    ``progress("verifying", done, total)`` is called every few thousand entries.
+    """
     allowed(ctx, Permission.AUDIT_ADMIN)
     with ctx.uow_factory() as uow:
-        return verify(uow.audit.stream(), checkpoints)
+        entries = uow.audit.stream()
+        if progress is not None:
+            entries = _reporting(entries, progress, uow.audit.length())
+        return verify(entries, checkpoints)
 
 
-def checkpoint(ctx: ServiceContext) -> Checkpoint:
-    """The verified head of the chain now; refuses to checkpoint a broken chain."""
-    verdict = verify_chain(ctx)
+def _reporting(
+    entries: Iterator[dict[str, Any]], progress: Progress, total: int
+) -> Iterator[dict[str, Any]]:
+    done = 0
+    for done, entry in enumerate(entries, 1):
+        if done % _PROGRESS_EVERY == 0:
+            progress("verifying", done, total)
+        yield entry
+    progress("verifying", done, total)
+
+
+def checkpoint(ctx: ServiceContext, earlier: Iterable[Checkpoint] = ()) -> Checkpoint:
+    """The verified head of the chain now; refuses to checkpoint a chain that is broken or
+    that contradicts an ``earlier`` checkpoint (rewritten or cut short since)."""
+    verdict = verify_chain(ctx, earlier)
     if not verdict.ok:
         raise ConflictError(
             f"The audit chain is broken at entry {verdict.first_bad_position}: "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from firstarticle.domain import model
 from firstarticle.domain.access import ForbiddenError, Permission
@@ -12,7 +11,7 @@ from firstarticle.domain.classification import ExportClassification, ExportRegim
 from firstarticle.domain.errors import ConflictError, ValidationError
 from firstarticle.domain.events import Event
 from firstarticle.domain.mirror import refuse_manual_change
-from firstarticle.domain.values import Requirement, normalize_unit
+from firstarticle.domain.records import CharacteristicSpec as CharacteristicSpec
 from firstarticle.ports import Page
 from firstarticle.services import (
     ServiceContext,
@@ -83,8 +82,10 @@ def create_customer(
     requires_fai: bool = True,
     ships_on_conditional_acceptance: bool = False,
     vendor_code: str | None = None,
+    form_revision: model.FormRevision = model.FormRevision.C,
 ) -> model.Customer:
-    """Create a customer with how it decides on FAIs; codes are unique."""
+    """Create a customer with how it decides on FAIs and the AS9102 numbering its inspectors
+    read; codes are unique."""
     allowed(ctx, Permission.CUSTOMER_MANAGE)
     customer = model.Customer(
         code=model.require_text(code, "code").upper(),
@@ -93,6 +94,7 @@ def create_customer(
         requires_fai=requires_fai,
         ships_on_conditional_acceptance=ships_on_conditional_acceptance,
         vendor_code=vendor_code,
+        form_revision=model.FormRevision(form_revision),
     )
     with ctx.uow_factory() as uow:
         if uow.customers.by_code(customer.code):
@@ -111,6 +113,7 @@ def create_customer(
                         "code": customer.code,
                         "name": customer.name,
                         "channel": customer.channel.value,
+                        "form_revision": customer.form_revision.value,
                     },
                 )
             ],
@@ -311,74 +314,6 @@ def get_revision(ctx: ServiceContext, revision_id: str) -> model.PartRevision:
     return rev
 
 
-@dataclass(frozen=True)
-class CharacteristicSpec:
-    """A characteristic as a drawing or model defines it.
-
-    Give ``nominal`` with ``upper_tolerance`` and ``lower_tolerance`` (signed), or
-    ``lower_limit`` and/or ``upper_limit``, or only ``requirement`` text for notes.
-    """
-
-    balloon: str
-    ctype: model.CharacteristicType
-    requirement: str | None = None
-    nominal: Decimal | None = None
-    upper_tolerance: Decimal | None = None
-    lower_tolerance: Decimal | None = None
-    lower_limit: Decimal | None = None
-    upper_limit: Decimal | None = None
-    units: str | None = None
-    sheet: str | None = None
-    zone: str | None = None
-    designator: model.CharacteristicDesignator | None = None
-    source_document: str | None = None
-    source_sha256: str | None = None
-    source_item: str | None = None
-
-    def build_requirement(self) -> Requirement:
-        """The requirement these fields describe, or ValidationError."""
-        tolerances = (self.upper_tolerance, self.lower_tolerance)
-        if any(t is not None for t in tolerances):
-            if self.nominal is None or None in tolerances:
-                raise ValidationError(
-                    "Toleranced requirements need nominal and both tolerances.", field="nominal"
-                )
-            if self.lower_limit is not None or self.upper_limit is not None:
-                raise ValidationError("Give tolerances or limits, not both.", field="lower_limit")
-            if self.units is None:
-                raise ValidationError("A numeric requirement needs explicit units.", field="units")
-            assert self.upper_tolerance is not None
-            assert self.lower_tolerance is not None
-            return Requirement.toleranced(
-                self.nominal,
-                self.upper_tolerance,
-                self.lower_tolerance,
-                self.units,
-                self.requirement,
-            )
-        units = normalize_unit(self.units) if self.units is not None else None
-        text = self.requirement
-        if text is None and (self.lower_limit is not None or self.upper_limit is not None):
-            text = _limits_text(self.lower_limit, self.upper_limit, units or "")
-        if text is None:
-            raise ValidationError("A characteristic needs its requirement.", field="requirement")
-        return Requirement(
-            text=text,
-            nominal=self.nominal,
-            lower_limit=self.lower_limit,
-            upper_limit=self.upper_limit,
-            units=units,
-        )
-
-
-def _limits_text(low: Decimal | None, high: Decimal | None, units: str) -> str:
-    if low is not None and high is not None:
-        return f"{low} - {high} {units}".strip()
-    if high is not None:
-        return f"{high} {units} max".replace("  ", " ")
-    return f"{low} {units} min".replace("  ", " ")
-
-
 def add_characteristics(
     ctx: ServiceContext, revision_id: str, drawing_number: str, specs: Sequence[CharacteristicSpec]
 ) -> list[model.Characteristic]:
@@ -395,41 +330,33 @@ def add_characteristics(
         added = []
         for spec, requirement in built:
             characteristic = drawing.add_characteristic(
-                model.Characteristic(
-                    drawing.id,
-                    model.require_text(spec.balloon, "balloon"),
-                    spec.ctype,
-                    requirement,
-                    spec.sheet,
-                    spec.zone,
-                    spec.designator,
-                    spec.source_document,
-                    spec.source_sha256,
-                    spec.source_item,
+                spec.on_drawing(
+                    drawing.id, requirement, model.require_text(spec.balloon, "balloon")
                 )
             )
             added.append(characteristic)
-        record(
-            uow,
-            ctx,
-            [
-                created(
-                    ctx,
-                    "characteristic",
-                    c.id,
-                    None,
-                    {
-                        "balloon": c.balloon,
-                        "drawing": f"{drawing.number} rev {drawing.revision}",
-                        "type": c.ctype.value,
-                        "requirement": c.requirement.text,
-                    },
-                )
-                for c in added
-            ],
-        )
+        record(uow, ctx, [characteristic_created(ctx, c, drawing) for c in added])
         uow.commit()
     return added
+
+
+def characteristic_created(
+    ctx: ServiceContext, c: model.Characteristic, drawing: model.Drawing, **more: object
+) -> Event:
+    """The audit event of a characteristic added to ``drawing`` (``more``: further values)."""
+    return created(
+        ctx,
+        "characteristic",
+        c.id,
+        None,
+        {
+            "balloon": c.balloon,
+            "drawing": f"{drawing.number} rev {drawing.revision}",
+            "type": c.ctype.value,
+            "requirement": c.requirement.text,
+            **more,
+        },
+    )
 
 
 def classify(

@@ -1,4 +1,5 @@
-"""Characteristic lists from QIF MBD and Plan files: import, compare revisions, export.
+"""Characteristic lists from QIF MBD and Plan files: import (comparing revisions and the xlsx
+export are in characteristic_review.py, re-exported here).
 
 A part revision's characteristic list is built straight from the model (AS9102 Rev C asks for
 a documented extraction of the design characteristics): every characteristic the QIF file
@@ -24,36 +25,42 @@ Rules:
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from firstarticle.domain import model
 from firstarticle.domain.access import Permission
-from firstarticle.domain.characteristic_diff import CharacteristicDiff, diff_characteristics
 from firstarticle.domain.errors import ConflictError, ValidationError
 from firstarticle.domain.events import Event
-from firstarticle.domain.forms import natural_key
+from firstarticle.domain.inspection_files import InspectionFileError
+from firstarticle.domain.records import CharacteristicSpec
 from firstarticle.domain.values import Requirement
-from firstarticle.integrations.inspection.qif import QifError
-from firstarticle.integrations.inspection.qif_mbd import (
-    MbdCharacteristic,
-    MbdDocument,
-    read_qif_mbd,
-)
-from firstarticle.ports import UnitOfWork
+from firstarticle.ports import CharacteristicDocument, DesignCharacteristic, UnitOfWork
 from firstarticle.services import (
     ServiceContext,
     allowed,
-    created,
     found,
     record,
     require_technical,
 )
-from firstarticle.services.catalog import CharacteristicSpec
+from firstarticle.services.catalog import characteristic_created
+from firstarticle.services.characteristic_review import (
+    RevisionDiff,
+    diff_revisions,
+    export_characteristics_xlsx,
+)
+
+__all__ = [
+    "ImportSummary",
+    "ImportedCharacteristic",
+    "QifImportError",
+    "RevisionDiff",
+    "diff_revisions",
+    "export_characteristics_xlsx",
+    "import_characteristics",
+]
 
 # Column sizes of the characteristics table (storage/orm.py): checked here, so that a long
 # value from a file is refused with its item named rather than by the database.
@@ -131,16 +138,6 @@ class ImportSummary:
         return f"{self.created} characteristics of {self.source_document} added to {where}."
 
 
-@dataclass(frozen=True)
-class RevisionDiff:
-    """The characteristic delta between two revisions of a part, for a delta FAI."""
-
-    part_number: str
-    from_revision: str
-    to_revision: str
-    diff: CharacteristicDiff
-
-
 # --------------------------------------------------------------------------------------------
 # Import
 # --------------------------------------------------------------------------------------------
@@ -169,8 +166,8 @@ def import_characteristics(
     with ctx.uow_factory() as uow:  # fail fast on a typo before reading a large file
         _drawing(uow, ctx, part_number, revision, drawing_number)
     try:
-        document = read_qif_mbd(file, name=name)
-    except QifError as error:
+        document = ctx.formats.characteristics.read(file, name)
+    except InspectionFileError as error:
         raise QifImportError(str(error), file=name, reason=error.code) from None
     except OSError as error:
         raise QifImportError(
@@ -197,41 +194,11 @@ def import_characteristics(
             return dataclasses.replace(summary, unchanged=True, dry_run=False)
         added: list[model.Characteristic] = []
         for spec, requirement, _ in planned:
-            added.append(
-                drawing.add_characteristic(
-                    model.Characteristic(
-                        drawing.id,
-                        spec.balloon,
-                        spec.ctype,
-                        requirement,
-                        spec.sheet,
-                        spec.zone,
-                        spec.designator,
-                        spec.source_document,
-                        spec.source_sha256,
-                        spec.source_item,
-                    )
-                )
-            )
+            added.append(drawing.add_characteristic(spec.on_drawing(drawing.id, requirement)))
         if dry_run:
             uow.rollback()
             return summary
-        events = [
-            created(
-                ctx,
-                "characteristic",
-                c.id,
-                None,
-                {
-                    "balloon": c.balloon,
-                    "drawing": f"{drawing.number} rev {drawing.revision}",
-                    "type": c.ctype.value,
-                    "requirement": c.requirement.text,
-                    "source_item": c.source_item,
-                },
-            )
-            for c in added
-        ]
+        events = [characteristic_created(ctx, c, drawing, source_item=c.source_item) for c in added]
         events.append(
             Event(
                 action="drawing.characteristics_imported",
@@ -321,7 +288,7 @@ def _already_imported(
 
 
 def _plan(
-    document: MbdDocument, name: str, units: str | None
+    document: CharacteristicDocument, name: str, units: str | None
 ) -> list[tuple[CharacteristicSpec, Requirement, ImportedCharacteristic]]:
     """CharacteristicSpecs for the file's characteristics, balloons assigned, all checked."""
     balloons = _balloons(document.characteristics, name)
@@ -400,7 +367,7 @@ def _requirement(spec: CharacteristicSpec, where: str) -> Requirement:
         raise QifImportError(f"{where}: {error.message}", **error.details) from None
 
 
-def _balloons(characteristics: Sequence[MbdCharacteristic], name: str) -> list[tuple[str, bool]]:
+def _balloons(characteristics: Sequence[DesignCharacteristic], name: str) -> list[tuple[str, bool]]:
     """(balloon, numbered by firstarticle) for each characteristic, unique, in file order."""
     used: set[str] = set()
     for c in characteristics:
@@ -435,143 +402,3 @@ def _balloons(characteristics: Sequence[MbdCharacteristic], name: str) -> list[t
         taken.add(str(counter))
         result.append((str(counter), True))
     return result
-
-
-# --------------------------------------------------------------------------------------------
-# Compare and export
-# --------------------------------------------------------------------------------------------
-
-
-def diff_revisions(
-    ctx: ServiceContext, part_number: str, from_revision: str, to_revision: str
-) -> RevisionDiff:
-    """The characteristics added, removed and changed from one revision to another.
-
-    Characteristics are matched by the source item they were imported from when both have
-    one, else by balloon (per drawing number when a revision has several drawings).
-    """
-    allowed(ctx, Permission.READ)
-    with ctx.uow_factory() as uow:
-        part = found(uow.parts.by_number(part_number), "Part", part_number)
-        for each in part.revisions:
-            require_technical(ctx, part, each, "part")
-        old = found(
-            part.revision(from_revision), "Part revision", f"{part_number} rev {from_revision}"
-        )
-        new = found(part.revision(to_revision), "Part revision", f"{part_number} rev {to_revision}")
-    numbers = None
-    if len(old.drawings) > 1 or len(new.drawings) > 1:
-        numbers = {d.id: d.number for d in [*old.drawings, *new.drawings]}
-    diff = diff_characteristics(old.characteristics, new.characteristics, numbers)
-    return RevisionDiff(part.number, old.revision, new.revision, diff)
-
-
-_HEADERS = (
-    ("Balloon", 9),
-    ("Drawing", 14),
-    ("Reference location", 20),
-    ("Designator", 11),
-    ("Type", 13),
-    ("Requirement", 50),
-    ("Nominal", 13),
-    ("Lower limit", 13),
-    ("Upper limit", 13),
-    ("Units", 7),
-    ("Source item", 40),
-)
-
-
-def export_characteristics_xlsx(ctx: ServiceContext, part_number: str, revision: str) -> bytes:
-    """The revision's characteristic list as an xlsx workbook, for review before the FAI."""
-    from openpyxl import Workbook  # type: ignore[import-untyped]
-    from openpyxl.styles import Alignment, Font, PatternFill  # type: ignore[import-untyped]
-
-    allowed(ctx, Permission.READ)
-    with ctx.uow_factory() as uow:
-        part = found(uow.parts.by_number(part_number), "Part", part_number)
-        rev = found(part.revision(revision), "Part revision", f"{part_number} rev {revision}")
-        require_technical(ctx, part, rev, "part revision")
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Characteristics"
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDE4EE")
-    for column, (title, width) in enumerate(_HEADERS, start=1):
-        cell = sheet.cell(row=1, column=column, value=title)
-        cell.font, cell.fill = bold, fill
-        sheet.column_dimensions[cell.column_letter].width = width
-    rows = sorted(
-        ((d, c) for d in rev.drawings for c in d.characteristics),
-        key=lambda dc: (dc[0].number, natural_key(dc[1].balloon)),
-    )
-    top = Alignment(vertical="top")
-    wrapped = Alignment(vertical="top", wrap_text=True)
-    for row, (drawing, c) in enumerate(rows, start=2):
-        r = c.requirement
-        values: list[object] = [
-            c.balloon,
-            drawing.number,
-            c.reference_location,
-            c.designator.value if c.designator else None,
-            c.ctype.value,
-            r.text,
-            r.nominal,
-            r.lower_limit,
-            r.upper_limit,
-            r.units,
-            c.source_item,
-        ]
-        for column, value in enumerate(values, start=1):
-            cell = sheet.cell(row=row, column=column)
-            _put(cell, value)
-            cell.alignment = wrapped if column == 6 else top
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = (
-        f"A1:{sheet.cell(row=1, column=len(_HEADERS)).column_letter}{max(1, len(rows) + 1)}"
-    )
-    about = book.create_sheet("Source")
-    facts: list[tuple[str, object]] = [
-        ("Part number", part.number),
-        ("Part name", part.name),
-        ("Revision", rev.revision),
-        ("Revision status", rev.status.value),
-        ("Drawings", ", ".join(f"{d.number} rev {d.revision}" for d in rev.drawings)),
-        ("Characteristics", len(rows)),
-        ("Exported at (UTC)", ctx.clock.now().strftime("%Y-%m-%d %H:%M:%S")),
-        ("Exported by", ctx.actor),
-    ]
-    sources = sorted(
-        {(c.source_document or "?", c.source_sha256) for _, c in rows if c.source_sha256}
-    )
-    for document, sha in sources:
-        facts.append(("Source document", f"{document} (SHA-256 {sha})"))
-    for index, (label, value) in enumerate(facts, start=1):
-        about.cell(row=index, column=1, value=label).font = bold
-        _put(about.cell(row=index, column=2), value)
-    about.column_dimensions["A"].width = 20
-    about.column_dimensions["B"].width = 100
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _put(cell: Any, value: object) -> None:
-    """Write a value; text is always text (a leading ``=`` never becomes a formula)."""
-    if isinstance(value, Decimal):
-        cell.value = value
-        cell.number_format = _number_format(value)
-    elif isinstance(value, str):
-        cell.value = value
-        cell.data_type = "s"
-    else:
-        cell.value = value
-
-
-def _number_format(value: Decimal) -> str:
-    exponent = value.as_tuple().exponent
-    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-    if places > 6:  # CAD noise (0.226000000000968): show micrometre-level digits
-        trimmed = value.quantize(Decimal("0.000001")).normalize()
-        exp = trimmed.as_tuple().exponent
-        places = -exp if isinstance(exp, int) and exp < 0 else 0
-    return "0" if places == 0 else "0." + "0" * places

@@ -220,6 +220,18 @@ def check(ctx: ServiceContext, req: GateRequest) -> GateAnswer:
     return GateAnswer(decision, decision_id, tuple(reasons), at, recorded, version)
 
 
+def deny_unanswered(ctx: ServiceContext, req: GateRequest, code: str) -> GateAnswer:
+    """The answer when the gate could not decide in time, or could not even learn who asks:
+    a deny with ``code`` (``gate_timeout`` or ``gate_unavailable``), never an error.
+
+    It is not recorded here: the database is away, or the decision still running records its
+    own outcome (a late allow becomes a deny there too).
+    """
+    decision, reasons = _deny(code, "The gate could not establish the facts in time and denies.")
+    log.warning("gate denies unanswered request (%s) for %s", code, req.site)
+    return GateAnswer(decision, new_id(), tuple(reasons), ctx.clock.now(), False, {})
+
+
 def _for_caller(
     ctx: ServiceContext, uow: UnitOfWork, revision_id: str | None, reasons: list[Reason]
 ) -> list[Reason]:

@@ -322,13 +322,13 @@ def request_override(
 def sign_override(ctx: ServiceContext, hold_id: str, override_id: str) -> HoldOverride:
     """Second signature by a different person; from now until expiry the override counts."""
     with ctx.uow_factory() as uow:
-        _hold, override, events = _second_signature(uow, ctx, hold_id, override_id)
+        _hold, override, events = second_signature(uow, ctx, hold_id, override_id)
         record(uow, ctx, events)
         uow.commit()
         return override
 
 
-def _second_signature(
+def second_signature(
     uow: UnitOfWork, ctx: ServiceContext, hold_id: str, override_id: str
 ) -> tuple[Hold, HoldOverride, list[Event]]:
     """Sign an override as its second person in the caller's unit of work (the hold row is

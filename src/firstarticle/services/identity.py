@@ -1,69 +1,96 @@
-"""People and their credentials: users, roles, sites, export authorizations, API tokens,
-browser sessions, TOTP, and the re-authentication a signature needs.
+"""People and their access: users, roles, sites, citizenships and export authorizations.
 
-Authentication functions take no principal (the caller is not known yet); they return one.
-Every failure is the same AuthenticationError, so a caller cannot tell a wrong password from
-an unknown user; failures are counted per account and written to the audit trail as
-security events.
+Credentials and authentication (API tokens, logins, sessions, single sign-on, TOTP and the
+re-authentication of a signature) are in services/sign_in.py and re-exported here, so that
+``identity.<use case>`` names every intention about people; the steps both share are in
+services/accounts.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from dataclasses import replace
+from datetime import date
 from typing import Any
 
-from firstarticle.access import secrets
 from firstarticle.domain.access import (
     SYSTEM_ROLES,
-    ApiToken,
     AuthenticationError,
     AuthMethod,
     AuthorizationKind,
-    BrowserSession,
     ExportAuthorization,
     ForbiddenError,
     Permission,
-    Principal,
     Role,
-    TooManyAttemptsError,
     User,
     check_username,
-    visibility,
 )
 from firstarticle.domain.classification import ExportRegime
-from firstarticle.domain.errors import ConflictError, NotFoundError, ValidationError
-from firstarticle.domain.events import Event
+from firstarticle.domain.errors import ConflictError, ValidationError
 from firstarticle.domain.model import new_id
-from firstarticle.ports import Page, PasswordHasher, UnitOfWork
+from firstarticle.ports import Page, UnitOfWork
 from firstarticle.services import ServiceContext, found, record
+from firstarticle.services.accounts import (
+    LOGIN,
+    SIGNING,
+    TOTP,
+    check_password,
+    hasher_of,
+    managed_user,
+    require_passes_on,
+    require_person_in_session,
+    user_event,
+)
+from firstarticle.services.sign_in import (
+    IssuedToken,
+    SignedIn,
+    authenticate_session,
+    authenticate_token,
+    create_token,
+    enrol_totp,
+    issue_signing_nonce,
+    link_oidc,
+    list_tokens,
+    login,
+    logout,
+    open_session,
+    reauthenticate,
+    revoke_token,
+)
 
-LOGIN = "login"
+__all__ = [
+    "LOGIN",
+    "MAX_USERS_SCANNED",
+    "SIGNING",
+    "TOTP",
+    "IssuedToken",
+    "SignedIn",
+    "add_authorization",
+    "authenticate_session",
+    "authenticate_token",
+    "create_token",
+    "create_user",
+    "describe",
+    "disable_user",
+    "enrol_totp",
+    "get_user",
+    "grant",
+    "issue_signing_nonce",
+    "link_oidc",
+    "list_tokens",
+    "list_users",
+    "login",
+    "logout",
+    "open_session",
+    "reauthenticate",
+    "revoke_authorization",
+    "revoke_token",
+    "set_citizenships",
+    "set_password",
+]
 MAX_USERS_SCANNED = 100_000
-SIGNING = "signing"
-TOTP = "totp"
 
 
 # --- administration --------------------------------------------------------------------------
-
-
-def _event(
-    ctx: ServiceContext,
-    action: str,
-    user: User,
-    changes: dict[str, tuple[object, object]],
-    reason: str | None = None,
-) -> Event:
-    return Event(
-        action=action,
-        record_type="user",
-        record_id=user.id,
-        site_id=None,
-        actor=ctx.actor,
-        at=ctx.clock.now(),
-        changes=changes,
-        reason=reason,
-    )
 
 
 def _sites(uow: UnitOfWork, ctx: ServiceContext, codes: list[str]) -> frozenset[str]:
@@ -74,19 +101,6 @@ def _sites(uow: UnitOfWork, ctx: ServiceContext, codes: list[str]) -> frozenset[
         ctx.principal.require_site(site.id, "site")
         ids.add(site.id)
     return frozenset(ids)
-
-
-def _check_password(password: str) -> None:
-    if len(password) < secrets.MIN_PASSWORD_LENGTH or len(password) > 1024:
-        raise ValidationError(
-            f"A password has {secrets.MIN_PASSWORD_LENGTH} to 1024 characters.", field="password"
-        )
-
-
-def _hasher(ctx: ServiceContext) -> PasswordHasher:
-    if ctx.passwords is None:
-        raise RuntimeError("The service context has no password hasher.")
-    return ctx.passwords
 
 
 def create_user(
@@ -127,10 +141,10 @@ def create_user(
                 raise ValidationError(
                     "Integration accounts sign in with tokens, not passwords.", field="password"
                 )
-            _check_password(password)
-            user.password_hash = _hasher(ctx).hash(password)
+            check_password(password)
+            user.password_hash = hasher_of(ctx).hash(password)
         uow.identity.add(user)
-        record(uow, ctx, [_event(ctx, "user.created", user, _public(user))])
+        record(uow, ctx, [user_event(ctx, "user.created", user, _public(user))])
         uow.commit()
         return user
 
@@ -147,34 +161,28 @@ def _public(user: User) -> dict[str, tuple[object, object]]:
     }
 
 
-def _managed(uow: UnitOfWork, ctx: ServiceContext, username: str) -> User:
-    ctx.principal.require(Permission.USER_MANAGE)
-    user = found(uow.identity.by_username(username), "user", username)
-    if ctx.principal.site_ids is not None and (
-        user.all_sites or not user.site_ids <= ctx.principal.site_ids
-    ):
-        # Answered as unknown, so usernames of other sites cannot be probed.
-        raise NotFoundError(f"user {username} does not exist.", record="user", key=username)
-    return user
-
-
-def _passes_on(ctx: ServiceContext, holder: Principal) -> None:
-    """Nobody hands out export access they do not hold themselves (not even administrators)."""
-    now = ctx.clock.now()
-    mine, theirs = visibility(ctx.principal, now), visibility(holder, now)
-    if mine.everything:
-        return
-    if (
-        theirs.everything
-        or not theirs.regimes <= mine.regimes
-        or any(r not in mine.regimes and (r, c) not in mine.pairs for r, c in theirs.pairs)
-    ):
-        raise ForbiddenError("Nobody passes on export access they do not hold themselves.")
-
-
 def _not_self(ctx: ServiceContext, user: User, what: str) -> None:
     if user.id == ctx.principal.user_id:
         raise ForbiddenError(f"Nobody {what} for themself; another administrator does.")
+
+
+def _keeps_an_administrator(uow: UnitOfWork, leaving: User) -> None:
+    """Refuse a change that would leave no active administrator of every site: nobody could
+    then manage people, and the plant would be locked out of its own records."""
+    everyone = uow.identity.users(MAX_USERS_SCANNED, 0).items
+    if not any(
+        u.active and u.all_sites and Role.ADMINISTRATOR in u.roles and u.id != leaving.id
+        for u in everyone
+    ):
+        raise ConflictError(
+            f"{leaving.username} is the last active administrator of every site; make "
+            "another one first.",
+            reason="last_administrator",
+        )
+
+
+def _is_chief(user: User) -> bool:
+    return user.active and user.all_sites and Role.ADMINISTRATOR in user.roles
 
 
 def get_user(ctx: ServiceContext, username: str) -> User:
@@ -182,7 +190,7 @@ def get_user(ctx: ServiceContext, username: str) -> User:
     with ctx.uow_factory() as uow:
         if check_username(username) == ctx.principal.username:
             return found(uow.identity.by_username(username), "user", username)
-        return _managed(uow, ctx, username)
+        return managed_user(uow, ctx, username)
 
 
 def list_users(ctx: ServiceContext, limit: int | None, offset: int | None) -> Page[User]:
@@ -214,7 +222,7 @@ def grant(
     if not (reason or "").strip():
         raise ValidationError("Say why access changes.", field="reason")
     with ctx.uow_factory() as uow:
-        user = _managed(uow, ctx, username)
+        user = managed_user(uow, ctx, username)
         _not_self(ctx, user, "changes their own access")
         before_roles, before_sites, before_all = user.roles, user.site_ids, user.all_sites
         new_roles = (user.roles | frozenset(roles or [])) - frozenset(revoke_roles or [])
@@ -226,6 +234,8 @@ def grant(
             raise ValidationError(
                 "People and integration accounts keep their kind of roles.", field="roles"
             )
+        if _is_chief(user) and (Role.ADMINISTRATOR not in new_roles or all_sites is False):
+            _keeps_an_administrator(uow, user)
         user.roles = new_roles
         user.site_ids = (user.site_ids | _sites(uow, ctx, sites or [])) - _sites(
             uow, ctx, revoke_sites or []
@@ -242,7 +252,7 @@ def grant(
         if before_all != user.all_sites:
             changes["all_sites"] = (before_all, user.all_sites)
         if changes:
-            record(uow, ctx, [_event(ctx, "user.access_changed", user, changes, reason)])
+            record(uow, ctx, [user_event(ctx, "user.access_changed", user, changes, reason)])
             uow.commit()
         return user
 
@@ -250,7 +260,7 @@ def grant(
 def set_citizenships(ctx: ServiceContext, username: str, citizenships: list[str]) -> User:
     """Record every citizenship a person holds (all of them matter to export control)."""
     with ctx.uow_factory() as uow:
-        user = _managed(uow, ctx, username)
+        user = managed_user(uow, ctx, username)
         before = sorted(user.citizenships)
         user.citizenships = frozenset(c.strip().upper() for c in citizenships)
         User.__post_init__(user)
@@ -258,7 +268,7 @@ def set_citizenships(ctx: ServiceContext, username: str, citizenships: list[str]
             uow,
             ctx,
             [
-                _event(
+                user_event(
                     ctx,
                     "user.citizenships",
                     user,
@@ -285,7 +295,7 @@ def add_authorization(
     if not (reason or "").strip():
         raise ValidationError("Say on what basis the authorization is recorded.", field="reason")
     with ctx.uow_factory() as uow:
-        user = _managed(uow, ctx, username)
+        user = managed_user(uow, ctx, username)
         _not_self(ctx, user, "records an export authorization")
         granted = ExportAuthorization(
             kind=kind,
@@ -295,13 +305,13 @@ def add_authorization(
             expires_on=expires_on,
             id=new_id(),
         )
-        _passes_on(ctx, replace(user.principal(AuthMethod.TOKEN), authorizations=(granted,)))
+        require_passes_on(ctx, replace(user.principal(AuthMethod.TOKEN), authorizations=(granted,)))
         user.authorizations = (*user.authorizations, granted)
         record(
             uow,
             ctx,
             [
-                _event(
+                user_event(
                     ctx,
                     "user.authorization_added",
                     user,
@@ -321,7 +331,7 @@ def revoke_authorization(
     if not (reason or "").strip():
         raise ValidationError("Say why the authorization is revoked.", field="reason")
     with ctx.uow_factory() as uow:
-        user = _managed(uow, ctx, username)
+        user = managed_user(uow, ctx, username)
         target = next((a for a in user.authorizations if a.id == authorization_id), None)
         target = found(target, "authorization", authorization_id)
         if target.revoked:
@@ -334,7 +344,7 @@ def revoke_authorization(
             uow,
             ctx,
             [
-                _event(
+                user_event(
                     ctx,
                     "user.authorization_revoked",
                     user,
@@ -360,14 +370,20 @@ def disable_user(ctx: ServiceContext, username: str, reason: str) -> User:
     if not (reason or "").strip():
         raise ValidationError("Say why the account is disabled.", field="reason")
     with ctx.uow_factory() as uow:
-        user = _managed(uow, ctx, username)
+        user = managed_user(uow, ctx, username)
+        # Disabling oneself takes a second administrator, as every change of one's own access.
+        _not_self(ctx, user, "disables their own account")
         if not user.active:
             raise ConflictError(f"{username} is already disabled.")
+        if _is_chief(user):
+            _keeps_an_administrator(uow, user)
         now = ctx.clock.now()
         user.active, user.disabled_at = False, now
         for session in uow.identity.sessions_of(user.id):
             session.ended_at = now
-        record(uow, ctx, [_event(ctx, "user.disabled", user, {"active": (True, False)}, reason)])
+        record(
+            uow, ctx, [user_event(ctx, "user.disabled", user, {"active": (True, False)}, reason)]
+        )
         uow.commit()
         return user
 
@@ -376,382 +392,22 @@ def set_password(
     ctx: ServiceContext, username: str, password: str, current_password: str | None = None
 ) -> None:
     """Set a password: administrators for others, a person for themself with the old one."""
-    _check_password(password)
+    check_password(password)
     with ctx.uow_factory() as uow:
         if check_username(username) == ctx.principal.username:
-            _person_in_session(ctx)
+            require_person_in_session(ctx)
             user = found(uow.identity.by_username(username), "user", username)
-            if user.password_hash is not None and not _hasher(ctx).verify(
+            if user.password_hash is not None and not hasher_of(ctx).verify(
                 user.password_hash, current_password or ""
             ):
                 raise AuthenticationError("The current password is not correct.")
         else:
-            user = _managed(uow, ctx, username)
+            user = managed_user(uow, ctx, username)
         if user.is_system:
             raise ValidationError("Integration accounts use tokens, not passwords.")
-        user.password_hash = _hasher(ctx).hash(password)
-        record(uow, ctx, [_event(ctx, "user.password_set", user, {"password": ("***", "***")})])
+        user.password_hash = hasher_of(ctx).hash(password)
+        record(uow, ctx, [user_event(ctx, "user.password_set", user, {"password": ("***", "***")})])
         uow.commit()
-
-
-# --- API tokens ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class IssuedToken:
-    """A new token: ``secret`` is shown once and never stored."""
-
-    token: ApiToken
-    secret: str
-
-
-def create_token(
-    ctx: ServiceContext,
-    username: str,
-    *,
-    name: str,
-    scopes: list[Permission] | None = None,
-    days: int | None = None,
-) -> IssuedToken:
-    """Issue a bearer token for ``username``; only its SHA-256 is kept."""
-    days = ctx.security.token_days_default if days is None else days
-    if not 1 <= days <= ctx.security.token_days_max:
-        raise ValidationError(
-            f"A token lives 1 to {ctx.security.token_days_max} days.", field="days"
-        )
-    if not (name or "").strip():
-        raise ValidationError("Name the token (what it is for).", field="name")
-    with ctx.uow_factory() as uow:
-        user = _managed(uow, ctx, username)
-        if not user.active:
-            raise ConflictError(f"{username} is disabled.")
-        if user.id != ctx.principal.user_id:
-            # A token acts with its user's export access: only someone holding it may mint one.
-            _passes_on(ctx, user.principal(AuthMethod.TOKEN))
-        secret = secrets.new_token()
-        now = ctx.clock.now()
-        token = ApiToken(
-            user_id=user.id,
-            name=name.strip()[:100],
-            token_sha256=secrets.digest(secret),
-            created_at=now,
-            created_by=ctx.actor,
-            expires_at=now + timedelta(days=days),
-            scopes=frozenset(scopes) if scopes else None,
-        )
-        uow.identity.add(token)
-        record(
-            uow,
-            ctx,
-            [
-                _event(
-                    ctx,
-                    "token.created",
-                    user,
-                    {
-                        "token_id": (None, token.id),
-                        "name": (None, token.name),
-                        "scopes": (None, sorted(token.scopes) if token.scopes else "all"),
-                        "expires_at": (None, token.expires_at.isoformat()),
-                    },
-                )
-            ],
-        )
-        uow.commit()
-        return IssuedToken(token, secret)
-
-
-def list_tokens(ctx: ServiceContext, username: str) -> list[ApiToken]:
-    """The tokens of a user (never their secrets)."""
-    with ctx.uow_factory() as uow:
-        user = _managed(uow, ctx, username)
-        return uow.identity.tokens_of(user.id)
-
-
-def revoke_token(ctx: ServiceContext, token_id: str, reason: str) -> ApiToken:
-    """Revoke a token at once."""
-    with ctx.uow_factory() as uow:
-        token = found(uow.identity.token(token_id), "token", token_id)
-        owner = found(uow.identity.user(token.user_id), "user", token.user_id)
-        if owner.id != ctx.principal.user_id:
-            _managed(uow, ctx, owner.username)
-        if token.revoked_at is not None:
-            raise ConflictError("The token is already revoked.")
-        token.revoked_at = ctx.clock.now()
-        record(
-            uow,
-            ctx,
-            [_event(ctx, "token.revoked", owner, {"token_id": (token.id, None)}, reason)],
-        )
-        uow.commit()
-        return token
-
-
-# --- authentication --------------------------------------------------------------------------
-
-
-def authenticate_token(ctx: ServiceContext, secret: str) -> Principal:
-    """The principal of a bearer token, or AuthenticationError (unknown, expired, revoked,
-    or its user disabled)."""
-    if not secret.startswith(secrets.TOKEN_PREFIX) or len(secret) > 200:
-        raise AuthenticationError("The token is not valid.")
-    with ctx.uow_factory() as uow:
-        found_token = uow.identity.token_with_user(secrets.digest(secret))
-        if found_token is None:
-            raise AuthenticationError("The token is not valid.")
-        token, user = found_token
-        if not token.usable_at(ctx.clock.now()) or not user.active:
-            raise AuthenticationError("The token is not valid.")
-        return user.principal(AuthMethod.TOKEN, token.scopes)
-
-
-@dataclass(frozen=True)
-class SignedIn:
-    """A new browser session: ``secret`` goes into the cookie, ``csrf_token`` into forms."""
-
-    principal: Principal
-    secret: str
-    csrf_token: str
-    expires_at: datetime
-
-
-def _security_event(
-    ctx: ServiceContext, action: str, username: str, user_id: str | None, nonce: str | None = None
-) -> None:
-    """Count a failed attempt and write it to the audit trail, in its own transaction (the
-    refused operation itself rolled back)."""
-    with ctx.uow_factory() as uow:
-        if nonce is not None and user_id is not None:
-            # The refused attempt still uses the nonce up: the next try needs a fresh one.
-            uow.identity.take_nonce(secrets.digest(nonce), user_id, ctx.clock.now())
-        uow.identity.add_failure(username, action, ctx.clock.now())
-        uow.audit.append(
-            Event(
-                action=f"security.{action}_failed",
-                record_type="user",
-                record_id=user_id or "unknown",
-                site_id=None,
-                actor=username,
-                at=ctx.clock.now(),
-                changes={},
-            ),
-            ctx.request_id,
-        )
-        uow.commit()
-
-
-def _throttle(uow: UnitOfWork, ctx: ServiceContext, username: str, kind: str) -> None:
-    since = ctx.clock.now() - ctx.security.failed_attempts_window
-    if uow.identity.failures_since(username, kind, since) >= ctx.security.failed_attempts_max:
-        raise TooManyAttemptsError(
-            "Too many failed attempts on this account; wait and try again.",
-            retry_after_seconds=int(ctx.security.failed_attempts_window.total_seconds()),
-        )
-
-
-def _needs_totp(ctx: ServiceContext, user: User) -> bool:
-    return user.totp_secret is not None or bool(user.roles & ctx.security.totp_required_roles)
-
-
-def _check_credentials(
-    ctx: ServiceContext,
-    uow: UnitOfWork,
-    user: User | None,
-    password: str,
-    totp_code: str | None,
-) -> bool:
-    """True when the password (and the TOTP code where one is needed) are right."""
-    ok = _hasher(ctx).verify(user.password_hash if user else None, password)
-    if not ok or user is None or not user.active or user.is_system:
-        return False
-    if _needs_totp(ctx, user):
-        if user.totp_secret is None:
-            # Required by role but not enrolled: an administrator must enrol it first.
-            return False
-        step = secrets.totp_step(
-            user.totp_secret,
-            totp_code or "",
-            at=ctx.clock.now().timestamp(),
-            last_step=user.totp_last_step,
-        )
-        if step < 0:
-            return False
-        user.totp_last_step = step
-    return True
-
-
-def login(
-    ctx: ServiceContext, username: str, password: str, totp_code: str | None = None
-) -> SignedIn:
-    """Sign a person in with password (and TOTP where needed); a new session id each time."""
-    name = (username or "").strip().lower()[:100]
-    with ctx.uow_factory() as uow:
-        _throttle(uow, ctx, name, LOGIN)
-        user = uow.identity.by_username(name) if name else None
-        user_id = user.id if user else None
-        if not _check_credentials(ctx, uow, user, password or "", totp_code):
-            uow.rollback()
-            failed = True
-        else:
-            assert user is not None
-            failed = False
-            if user.password_hash and _hasher(ctx).needs_rehash(user.password_hash):
-                user.password_hash = _hasher(ctx).hash(password)
-            signed = _new_session(uow, ctx, user, AuthMethod.PASSWORD_SESSION)
-    if failed:
-        _security_event(ctx, LOGIN, name, user_id)
-        raise AuthenticationError("The username or password is not correct.")
-    return signed
-
-
-def open_session(ctx: ServiceContext, user: User, method: AuthMethod) -> SignedIn:
-    """A session for a user another way has authenticated (OpenID Connect)."""
-    with ctx.uow_factory() as uow:
-        return _new_session(uow, ctx, user, method)
-
-
-def _new_session(uow: UnitOfWork, ctx: ServiceContext, user: User, method: AuthMethod) -> SignedIn:
-    """Store a new session (fresh random id and CSRF token), audit the sign-in, commit."""
-    now = ctx.clock.now()
-    secret, csrf = secrets.new_secret(), secrets.new_secret()
-    session = BrowserSession(
-        user_id=user.id,
-        session_sha256=secrets.digest(secret),
-        csrf_token=csrf,
-        created_at=now,
-        last_seen_at=now,
-        expires_at=now + ctx.security.session_absolute,
-        method=method,
-        second_factor=user.totp_secret is not None,
-    )
-    uow.identity.add(session)
-    record(uow, ctx, [_event(ctx, "security.login", user, {"session_id": (None, session.id)})])
-    uow.commit()
-    return SignedIn(user.principal(method), secret, csrf, session.expires_at)
-
-
-def authenticate_session(ctx: ServiceContext, secret: str) -> tuple[Principal, BrowserSession]:
-    """The principal of a session cookie; refreshes the idle timer at most once a minute."""
-    if not secret or len(secret) > 200:
-        raise AuthenticationError("Sign in again.")
-    with ctx.uow_factory() as uow:
-        session = uow.identity.session_by_digest(secrets.digest(secret))
-        now = ctx.clock.now()
-        if session is None or not session.usable_at(now, ctx.security.session_idle):
-            raise AuthenticationError("The session has ended; sign in again.")
-        user = uow.identity.user(session.user_id)
-        if user is None or not user.active:
-            raise AuthenticationError("The session has ended; sign in again.")
-        if now - session.last_seen_at > timedelta(minutes=1):
-            session.last_seen_at = now
-            uow.commit()
-        return user.principal(session.method), session
-
-
-def logout(ctx: ServiceContext, secret: str) -> None:
-    """End the session of this cookie (idempotent)."""
-    with ctx.uow_factory() as uow:
-        session = uow.identity.session_by_digest(secrets.digest(secret))
-        if session is not None and session.ended_at is None:
-            session.ended_at = ctx.clock.now()
-            uow.commit()
-
-
-def link_oidc(ctx: ServiceContext, issuer: str, subject: str, email: str | None) -> User:
-    """The user an OpenID Connect identity belongs to.
-
-    Known by (issuer, subject); on first sign-in an active user with exactly that email is
-    linked. Nobody is created by signing in: administrators create users.
-    """
-    with ctx.uow_factory() as uow:
-        user = uow.identity.by_oidc(issuer, subject)
-        if user is None and email:
-            matches = [u for u in uow.identity.by_email(email) if u.oidc_subject is None]
-            if len(matches) == 1:
-                user = matches[0]
-                user.oidc_issuer, user.oidc_subject = issuer, subject
-                record(
-                    uow,
-                    ctx,
-                    [_event(ctx, "user.oidc_linked", user, {"oidc_issuer": (None, issuer)})],
-                )
-                uow.commit()
-        if user is None or not user.active or user.is_system:
-            raise AuthenticationError("No active firstarticle user has this identity.")
-        return user
-
-
-# --- TOTP ------------------------------------------------------------------------------------
-
-
-def _person_in_session(ctx: ServiceContext) -> None:
-    """Own credentials change only in a person's session, never through a token."""
-    if ctx.principal.method is AuthMethod.TOKEN:
-        raise ForbiddenError("A token cannot change its user's credentials.")
-
-
-def enrol_totp(ctx: ServiceContext, username: str) -> str:
-    """Give a person a new TOTP secret; returns the otpauth:// URI to show once."""
-    with ctx.uow_factory() as uow:
-        if check_username(username) == ctx.principal.username:
-            _person_in_session(ctx)
-            user = found(uow.identity.by_username(username), "user", username)
-            if user.totp_secret is not None:
-                # Replacing an enrolled factor would let a stolen session drop it.
-                raise ForbiddenError("An administrator re-enrols a second factor.")
-        else:
-            user = _managed(uow, ctx, username)
-        if user.is_system:
-            raise ValidationError("Integration accounts have no second factor.")
-        user.totp_secret = secrets.new_totp_secret()
-        user.totp_last_step = None
-        record(uow, ctx, [_event(ctx, "user.totp_enrolled", user, {"totp": (None, "enrolled")})])
-        uow.commit()
-        return secrets.totp_uri(user.totp_secret, user.username)
-
-
-# --- re-authentication for signatures --------------------------------------------------------
-
-
-def issue_signing_nonce(ctx: ServiceContext) -> tuple[str, datetime]:
-    """A fresh single-use nonce for the caller's next signature, and when it expires."""
-    if ctx.principal.method is AuthMethod.TOKEN:
-        raise ForbiddenError("Tokens cannot sign; a person signs in a session.")
-    nonce = secrets.new_secret()
-    now = ctx.clock.now()
-    expires = now + ctx.security.signing_nonce_lifetime
-    with ctx.uow_factory() as uow:
-        uow.identity.add_nonce(secrets.digest(nonce), ctx.principal.user_id, now, expires)
-        uow.commit()
-    return nonce, expires
-
-
-def reauthenticate(
-    ctx: ServiceContext, uow: UnitOfWork, *, nonce: str, password: str, totp_code: str | None
-) -> User:
-    """Check the signer's password (and second factor) on a fresh nonce, inside the
-    signature's transaction; the nonce is used up either way.
-
-    Raises AuthenticationError (and records the failure in its own transaction) when the
-    credentials are wrong, TooManyAttemptsError after too many failures.
-    """
-    principal = ctx.principal
-    if principal.method is AuthMethod.TOKEN:
-        raise ForbiddenError("Tokens cannot sign; a person signs in a session.")
-    _throttle(uow, ctx, principal.username, SIGNING)
-    user = uow.identity.user(principal.user_id)
-    user_id = user.id if user else None
-    fresh = uow.identity.take_nonce(secrets.digest(nonce or ""), principal.user_id, ctx.clock.now())
-    if not fresh:
-        raise AuthenticationError(
-            "The signing nonce is unknown, used or expired; ask for a new one."
-        )
-    if not _check_credentials(ctx, uow, user, password or "", totp_code):
-        uow.rollback()
-        _security_event(ctx, SIGNING, principal.username, user_id, nonce)
-        raise AuthenticationError("The password or second factor is not correct.")
-    assert user is not None
-    return user
 
 
 def describe(user: User) -> dict[str, Any]:

@@ -24,86 +24,16 @@ from firstarticle.domain.mirror import (
     content_hash,
     decide,
 )
-from firstarticle.ports import UnitOfWork
+from firstarticle.domain.records import (
+    CustomerRecord,
+    DrawingRecord,
+    MirrorRecord,
+    NonconformanceRecord,
+    PartRevisionRecord,
+    WorkOrderRecord,
+)
+from firstarticle.ports import Progress, UnitOfWork
 from firstarticle.services import ServiceContext, allowed, found, holds, record, signatures
-from firstarticle.services.catalog import CharacteristicSpec
-from firstarticle.services.orders import OperationSpec
-
-
-@dataclass(frozen=True)
-class DrawingRecord:
-    """A drawing (or MBD) of a PLM revision with its characteristic definitions."""
-
-    number: str
-    revision: str
-    kind: model.DefinitionKind = model.DefinitionKind.DRAWING
-    characteristics: tuple[CharacteristicSpec, ...] = ()
-
-
-@dataclass(frozen=True)
-class PartRevisionRecord:
-    """PLM: a part revision, its release state and its drawings."""
-
-    external_id: str
-    source_version: int
-    part_number: str
-    part_name: str
-    revision: str
-    status: model.RevisionStatus
-    drawings: tuple[DrawingRecord, ...]
-
-
-@dataclass(frozen=True)
-class CustomerRecord:
-    """ERP: a customer and how it decides on FAIs."""
-
-    external_id: str
-    source_version: int
-    code: str
-    name: str
-    channel: model.CustomerChannel = model.CustomerChannel.PORTAL
-    requires_fai: bool = True
-    ships_on_conditional_acceptance: bool = False
-    vendor_code: str | None = None
-
-
-@dataclass(frozen=True)
-class WorkOrderRecord:
-    """ERP: a work order with its routing and serials."""
-
-    external_id: str
-    source_version: int
-    site: str
-    number: str
-    part_number: str
-    revision: str
-    quantity: int
-    customer: str | None = None
-    router: str | None = None
-    lot: str | None = None
-    purchase_order: str | None = None
-    status: model.WorkOrderStatus = model.WorkOrderStatus.RELEASED
-    operations: tuple[OperationSpec, ...] = ()
-    serial_numbers: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class NonconformanceRecord:
-    """QMS: a nonconformance, deviation, concession or rework and its disposition."""
-
-    external_id: str
-    source_version: int
-    site: str
-    fair_identifier: str
-    number: str
-    kind: model.NonconformanceKind = model.NonconformanceKind.NONCONFORMANCE
-    status: model.NonconformanceStatus = model.NonconformanceStatus.OPEN
-    disposition: model.Disposition | None = None
-    title: str | None = None
-    balloons: tuple[str, ...] = ()
-
-
-MirrorRecord = PartRevisionRecord | CustomerRecord | WorkOrderRecord | NonconformanceRecord
 
 KINDS: dict[str, tuple[type[Any], SourceSystem]] = {
     "part-revisions": (PartRevisionRecord, SourceSystem.PLM),
@@ -156,9 +86,17 @@ MIRROR_PERMISSION = {
 
 
 def apply(
-    ctx: ServiceContext, kind: str, records: Sequence[MirrorRecord], *, dry_run: bool = False
+    ctx: ServiceContext,
+    kind: str,
+    records: Sequence[MirrorRecord],
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> MirrorReport:
-    """Upsert a batch of one kind, all or none; a conflict anywhere refuses the whole batch."""
+    """Upsert a batch of one kind, all or none; a conflict anywhere refuses the whole batch.
+
+    ``progress("applying", done, total)`` hears of every few hundred records.
+    """
     if kind not in KINDS:
         raise ValidationError(
             f"Unknown record kind {kind!r}; one of {', '.join(KINDS)}.", field="kind"
@@ -179,10 +117,12 @@ def apply(
     now = ctx.clock.now()
     with ctx.uow_factory() as uow:
         events: list[Event] = []
-        for rec in records:
+        for done, rec in enumerate(records, 1):
             outcome, record_id, changes = upsert(uow, ctx, rec, provenance_of(rec, source, now))
             report.lines.append(MirrorLine(rec.external_id, rec.source_version, outcome, record_id))
             events += changes
+            if progress is not None and (done % 200 == 0 or done == len(records)):
+                progress("applying", done, len(records))
         for event in events:
             # A system account of one site writes nothing about another site.
             ctx.principal.require_site(event.site_id, "site")
@@ -323,20 +263,7 @@ def _sync_drawings(
             requirement = c.build_requirement()
             existing = by_balloon.get(balloon)
             if existing is None:
-                drawing.add_characteristic(
-                    model.Characteristic(
-                        drawing.id,
-                        balloon,
-                        c.ctype,
-                        requirement,
-                        c.sheet,
-                        c.zone,
-                        c.designator,
-                        c.source_document,
-                        c.source_sha256,
-                        c.source_item,
-                    )
-                )
+                drawing.add_characteristic(c.on_drawing(drawing.id, requirement, balloon))
                 counts["added"] += 1
                 continue
             new = (c.ctype, requirement, c.sheet, c.zone, c.designator)

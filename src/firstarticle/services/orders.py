@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from firstarticle.domain import model
 from firstarticle.domain.access import Permission
 from firstarticle.domain.errors import ConflictError, NotFoundError
 from firstarticle.domain.mirror import refuse_manual_change
+from firstarticle.domain.records import OperationSpec as OperationSpec
 from firstarticle.ports import Page, UnitOfWork
 from firstarticle.services import (
     ServiceContext,
@@ -20,17 +20,6 @@ from firstarticle.services import (
     require_revision_data,
     visible,
 )
-
-
-@dataclass(frozen=True)
-class OperationSpec:
-    """One routing operation of a new work order."""
-
-    sequence: int
-    name: str
-    work_center: str | None = None
-    special_process: bool = False
-    supplier: str | None = None
 
 
 def create_work_order(

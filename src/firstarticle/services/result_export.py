@@ -19,14 +19,12 @@ from collections import Counter
 from decimal import Decimal
 
 from firstarticle.domain import model
-from firstarticle.domain.values import Conformance, convert, normalize_unit
-from firstarticle.integrations.inspection.qif_export import (
-    LINEAR_UNITS,
+from firstarticle.domain.inspection_files import (
     ExportActual,
     ExportCharacteristic,
     ExportHeader,
-    write_qif_results,
 )
+from firstarticle.domain.values import Conformance, convert, normalize_unit
 from firstarticle.services import ServiceContext
 from firstarticle.services.first_articles import get_first_article
 
@@ -44,15 +42,17 @@ def export_results_qif(ctx: ServiceContext, fai_id: str) -> bytes:
 
 def export_results_qif_file(ctx: ServiceContext, fai_id: str) -> tuple[str, bytes]:
     """The document and a file name for it (``<FAIR identifier>.qif``)."""
+    writer = ctx.formats.result_writer
+    linear_units = writer.linear_units
     detail = get_first_article(ctx, fai_id)
     fai, form1 = detail.fai, detail.form1
     linear = Counter(
-        u for line in detail.form3 if (u := _units(line.units)) in LINEAR_UNITS
+        u for line in detail.form3 if (u := _units(line.units)) in linear_units
     ).most_common(1)
     primary = linear[0][0] if linear else "mm"
 
     def shown(value: Decimal | None, units: str | None) -> Decimal | None:
-        if value is None or units not in LINEAR_UNITS or units == primary:
+        if value is None or units not in linear_units or units == primary:
             return value
         return convert(value, units, primary)
 
@@ -62,7 +62,7 @@ def export_results_qif_file(ctx: ServiceContext, fai_id: str) -> tuple[str, byte
     export_units: dict[str, str | None] = {}
     for line in detail.form3:
         units = _units(line.units)
-        out_units = primary if units in LINEAR_UNITS else units
+        out_units = primary if units in linear_units else units
         export_units[line.characteristic_id] = out_units
         c = by_id.get(line.characteristic_id)
         characteristics.append(
@@ -124,7 +124,7 @@ def export_results_qif_file(ctx: ServiceContext, fai_id: str) -> tuple[str, byte
         linear_unit=primary,
     )
     out = io.BytesIO()
-    write_qif_results(
+    writer.write(
         out,
         header,
         characteristics,

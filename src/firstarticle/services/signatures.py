@@ -37,7 +37,15 @@ from firstarticle.domain.signatures import (
     signed_content,
 )
 from firstarticle.ports import UnitOfWork
-from firstarticle.services import ServiceContext, allowed, first_articles, holds, identity, record
+from firstarticle.services import ServiceContext, allowed, holds, identity, record
+from firstarticle.services.fai_lifecycle import apply_action, apply_customer_decision
+from firstarticle.services.fai_record import (
+    FirstArticleDetail,
+    assemble_fai,
+    commit_fai,
+    detail_of,
+    load_fai,
+)
 
 FAI_RECORD = "first_article"
 CONTENT_CHANGED = "signed content changed"
@@ -107,7 +115,7 @@ def view(signature: Signature, current_sha256: str | None = None) -> SignatureVi
     )
 
 
-def _fai_content_sha256(detail: first_articles.FirstArticleDetail) -> str:
+def _fai_content_sha256(detail: FirstArticleDetail) -> str:
     return content_sha256(signed_content(detail.form1, detail.fai.form2, detail.form3))
 
 
@@ -143,7 +151,7 @@ def sign_first_article(
     password: str,
     totp_code: str | None = None,
     reason: str | None = None,
-) -> first_articles.FirstArticleDetail:
+) -> FirstArticleDetail:
     """Sign Form 1 field 20 (verified), 22 (reviewed/approved) or 24 (customer approval)
     after re-authentication, and take the lifecycle step the meaning stands for.
 
@@ -164,7 +172,7 @@ def sign_first_article(
         ) from None
     rule = meaning.rule
     with ctx.uow_factory() as uow:
-        loaded = first_articles._load(uow, ctx, fai_id, permission)
+        loaded = load_fai(uow, ctx, fai_id, permission)
         user = identity.reauthenticate(
             ctx, uow, nonce=nonce, password=password, totp_code=totp_code
         )
@@ -192,12 +200,12 @@ def sign_first_article(
             signer_username=user.username,
             printed_name=user.printed_name,
             signed_at=now,
-            content_sha256=_fai_content_sha256(first_articles._detail(loaded)),
+            content_sha256=_fai_content_sha256(detail_of(loaded)),
         )
         uow.signatures.add(signature)
         events = [_signed(ctx, signature, reason)]
         if meaning is SignatureMeaning.CUSTOMER_APPROVAL:
-            events += first_articles._decide(
+            events += apply_customer_decision(
                 uow,
                 ctx,
                 loaded,
@@ -209,16 +217,16 @@ def sign_first_article(
             )
         else:
             assert rule.action is not None
-            events += first_articles._apply_action(uow, ctx, loaded, rule.action, reason=reason)
-        return first_articles._commit_fai(uow, ctx, loaded, events)
+            events += apply_action(uow, ctx, loaded, rule.action, reason=reason)
+        return commit_fai(uow, ctx, loaded, events)
 
 
 def signatures_of(ctx: ServiceContext, fai_id: str) -> list[SignatureView]:
     """Every signature given on the FAI, oldest first, each checked against the FAI's
     content now."""
     with ctx.uow_factory() as uow:
-        loaded = first_articles._load(uow, ctx, fai_id, Permission.READ)
-        current = _fai_content_sha256(first_articles._detail(loaded))
+        loaded = load_fai(uow, ctx, fai_id, Permission.READ)
+        current = _fai_content_sha256(detail_of(loaded))
         return [view(s, current) for s in uow.signatures.for_record(FAI_RECORD, fai_id)]
 
 
@@ -247,8 +255,8 @@ def recheck_signatures(
     signatures = uow.signatures.for_record(FAI_RECORD, fai.id)
     if not any(s.valid and s.meaning in CONTENT_MEANINGS for s in signatures):
         return []
-    loaded = first_articles._assemble(uow, ctx, fai, check_labels=False)
-    current = _fai_content_sha256(first_articles._detail(loaded))
+    loaded = assemble_fai(uow, ctx, fai, check_labels=False)
+    current = _fai_content_sha256(detail_of(loaded))
     stale = invalid_signatures(signatures, current)
     if not stale:
         return []
@@ -310,7 +318,7 @@ def sign_override(
         user = identity.reauthenticate(
             ctx, uow, nonce=nonce, password=password, totp_code=totp_code
         )
-        hold, override, events = holds._second_signature(uow, ctx, hold_id, override_id)
+        hold, override, events = holds.second_signature(uow, ctx, hold_id, override_id)
         check_not_signed(meaning, uow.signatures.for_record(meaning.rule.record_type, override.id))
         digest = content_sha256(override_content(override))
         signature = Signature(

@@ -8,6 +8,7 @@ from typing import Any
 
 from firstarticle.domain.errors import ValidationError
 from firstarticle.domain.mirror import SourceSystem
+from firstarticle.domain.records import MirrorRecord
 from firstarticle.ports import RecordFeed
 from firstarticle.services import ServiceContext, mirror
 
@@ -33,7 +34,7 @@ def synchronise(
     ctx: ServiceContext,
     source: SourceSystem,
     feed: RecordFeed,
-    parse: Callable[[str, Sequence[dict[str, Any]]], Sequence[mirror.MirrorRecord]],
+    parse: Callable[[str, Sequence[dict[str, Any]]], Sequence[MirrorRecord]],
 ) -> SyncReport:
     """Fetch every page since the stored cursor and apply it; the cursor moves with each page.
 

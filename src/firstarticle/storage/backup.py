@@ -45,6 +45,7 @@ from sqlalchemy.types import TypeDecorator
 
 from firstarticle.audit.ledger import GENESIS, verify
 from firstarticle.domain.errors import DomainError
+from firstarticle.ports import Progress
 from firstarticle.storage import orm
 from firstarticle.storage.diagnostics import head_revision
 from firstarticle.storage.repositories import SqlAuditLog
@@ -342,19 +343,25 @@ def _verify_chain(conn: sa.Connection) -> tuple[bool, int, str, str | None]:
 # --- backup ---------------------------------------------------------------------------------
 
 
-def backup(engine: sa.Engine, out: BinaryIO | Path | str, *, batch: int = BATCH) -> BackupReport:
+def backup(
+    engine: sa.Engine,
+    out: BinaryIO | Path | str,
+    *,
+    batch: int = BATCH,
+    progress: Progress | None = None,
+) -> BackupReport:
     """Write every table to one archive, read from one consistent snapshot.
 
     A path is written beside itself first and renamed when complete, so a failed backup
-    never leaves a truncated archive under the name.
+    never leaves a truncated archive under the name. ``progress`` hears of each table.
     """
     if not isinstance(out, Path | str):
-        return _write(engine, out, batch)
+        return _write(engine, out, batch, progress or _silent)
     path = Path(out)
     partial = path.with_name(path.name + ".partial")
     try:
         with partial.open("wb") as handle:
-            report = _write(engine, handle, batch)
+            report = _write(engine, handle, batch, progress or _silent)
             handle.flush()
             os.fsync(handle.fileno())
         size = partial.stat().st_size
@@ -365,7 +372,11 @@ def backup(engine: sa.Engine, out: BinaryIO | Path | str, *, batch: int = BATCH)
     return replace(report, size_bytes=size)
 
 
-def _write(engine: sa.Engine, out: IO[bytes], batch: int) -> BackupReport:
+def _silent(stage: str, done: int, total: int) -> None:
+    """The progress callback of a caller who does not watch."""
+
+
+def _write(engine: sa.Engine, out: IO[bytes], batch: int, progress: Progress) -> BackupReport:
     started = time.monotonic()
     codecs = _codecs()
     figures: list[TableFigure] = []
@@ -381,7 +392,8 @@ def _write(engine: sa.Engine, out: IO[bytes], batch: int) -> BackupReport:
         head = _audit_head(conn) or (0, GENESIS)
         created_at = datetime.now(UTC).isoformat(timespec="seconds")
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for codec in codecs:
+            for index, codec in enumerate(codecs):
+                progress(codec.name, index, len(codecs))
                 digest, rows = codec.hasher(), 0
                 with archive.open(f"tables/{codec.name}.jsonl", "w", force_zip64=True) as member:
                     chunk: list[bytes] = []
@@ -394,6 +406,7 @@ def _write(engine: sa.Engine, out: IO[bytes], batch: int) -> BackupReport:
                             chunk.clear()
                     member.write(b"".join(chunk))
                 figures.append(TableFigure(codec.name, rows, digest.hexdigest()))
+            progress("verifying the audit chain", len(codecs), len(codecs))
             ok, length, head_hash, problem = _verify_chain(conn)
             if ok and (length, head_hash) != head:
                 ok, problem = (
@@ -492,9 +505,16 @@ def _manifest(zf: zipfile.ZipFile, codecs: list[_TableCodec]) -> dict[str, Any]:
 
 
 def restore(
-    engine: sa.Engine, archive: BinaryIO | Path | str, *, batch: int = BATCH
+    engine: sa.Engine,
+    archive: BinaryIO | Path | str,
+    *,
+    batch: int = BATCH,
+    progress: Progress | None = None,
 ) -> RestoreReport:
-    """Load an archive into an empty database at the archive's revision, all or nothing."""
+    """Load an archive into an empty database at the archive's revision, all or nothing.
+
+    ``progress`` hears of the rows loaded, then of each table read back and checked.
+    """
     started = time.monotonic()
     codecs = _codecs()
     with _open(archive) as zf:
@@ -502,8 +522,8 @@ def restore(
         try:
             with _transaction(engine, read_only=False) as conn:
                 _check_target(conn, manifest["alembic_revision"])
-                figures = _load(conn, zf, codecs, manifest, batch)
-                _check_loaded(conn, codecs, manifest, batch)
+                figures = _load(conn, zf, codecs, manifest, batch, progress or _silent)
+                _check_loaded(conn, codecs, manifest, batch, progress or _silent)
         except sa.exc.DBAPIError as error:
             raise RestoreRefusedError(
                 f"The database refused the archive's rows ({error.orig}); nothing was restored."
@@ -556,9 +576,13 @@ def _load(
     codecs: list[_TableCodec],
     manifest: dict[str, Any],
     batch: int,
+    progress: Progress,
 ) -> list[TableFigure]:
     figures = []
+    total = sum(int(entry["rows"]) for entry in manifest["tables"])
+    loaded = 0
     for codec, entry in zip(codecs, manifest["tables"], strict=True):
+        progress(codec.name, loaded, total)
         digest, rows = codec.hasher(), 0
         member_name = f"tables/{codec.name}.jsonl"
         try:
@@ -579,7 +603,9 @@ def _load(
                 if len(chunk) >= batch:
                     _insert(conn, codec, chunk)
                     chunk.clear()
+                    progress(codec.name, loaded + rows, total)
             _insert(conn, codec, chunk)
+        loaded += rows
         figure = TableFigure(codec.name, rows, digest.hexdigest())
         if (figure.rows, figure.sha256) != (entry.get("rows"), entry.get("sha256")):
             raise RestoreRefusedError(
@@ -626,10 +652,15 @@ def _reset_sequences(conn: sa.Connection) -> None:
 
 
 def _check_loaded(
-    conn: sa.Connection, codecs: list[_TableCodec], manifest: dict[str, Any], batch: int
+    conn: sa.Connection,
+    codecs: list[_TableCodec],
+    manifest: dict[str, Any],
+    batch: int,
+    progress: Progress,
 ) -> None:
     """Read everything back from the target and hold it against the manifest."""
-    for codec, entry in zip(codecs, manifest["tables"], strict=True):
+    for index, (codec, entry) in enumerate(zip(codecs, manifest["tables"], strict=True)):
+        progress(f"checking {codec.name}", index, len(codecs))
         digest, rows = codec.hasher(), 0
         for line in codec.lines(conn, batch):
             digest.update(line)

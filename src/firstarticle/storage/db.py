@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,24 +12,63 @@ from sqlalchemy.orm import Session, sessionmaker
 from firstarticle.storage.orm import start_mappers
 
 
-def make_engine(url: str, *, timeout_seconds: float = 5.0, **kwargs: Any) -> sa.Engine:
-    """An engine with the durability settings each database needs.
+@dataclass(frozen=True)
+class PoolLimits:
+    """How many connections one process may hold, and how long a request waits for one.
 
-    SQLite runs in WAL with ``synchronous=FULL`` and enforced foreign keys; PostgreSQL
-    connections carry a statement timeout so that a slow database cannot hang a request.
+    ``size + overflow`` is a hard ceiling: a request that finds every connection busy waits
+    at most ``checkout_seconds`` and then fails as unavailable, instead of opening more.
+    """
+
+    size: int = 5
+    overflow: int = 10
+    checkout_seconds: float = 2.0
+    recycle_seconds: int = 1800
+
+
+def make_engine(
+    url: str,
+    *,
+    timeout_seconds: float = 5.0,
+    pool: PoolLimits | None = None,
+    **kwargs: Any,
+) -> sa.Engine:
+    """An engine with the durability settings each database needs and bounded resources.
+
+    SQLite runs in WAL with ``synchronous=FULL`` and enforced foreign keys. PostgreSQL
+    connections carry a connect timeout, a statement timeout, TCP keepalives and a TCP user
+    timeout, so that a slow or vanished database cannot hang a request or leave sockets open;
+    the pool never holds more than its limits.
     """
     start_mappers()
+    limits = pool or PoolLimits()
     if url.startswith("sqlite"):
         engine = sa.create_engine(
             url, connect_args={"check_same_thread": False, "timeout": timeout_seconds}, **kwargs
         )
         _configure_sqlite(engine, timeout_seconds)
         return engine
+    millis = int(timeout_seconds * 1000)
     connect_args = {
         "connect_timeout": max(1, int(timeout_seconds)),
-        "options": f"-c statement_timeout={int(timeout_seconds * 1000)}",
+        "options": f"-c statement_timeout={millis} -c idle_in_transaction_session_timeout="
+        f"{max(millis * 2, 10_000)}",
+        # A database that stops answering is noticed by the kernel, not only at checkout.
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+        "tcp_user_timeout": millis,
     }
-    return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True, **kwargs)
+    options: dict[str, Any] = {
+        "pool_pre_ping": True,
+        "pool_size": limits.size,
+        "max_overflow": limits.overflow,
+        "pool_timeout": limits.checkout_seconds,
+        "pool_recycle": limits.recycle_seconds,
+    }
+    options.update(kwargs)
+    return sa.create_engine(url, connect_args=connect_args, **options)
 
 
 def _configure_sqlite(engine: sa.Engine, timeout_seconds: float) -> None:

@@ -135,6 +135,12 @@ customers = sa.Table(
     sa.Column("vendor_code", sa.String(64)),
     *_mirror_columns(),
     sa.UniqueConstraint("mirror_source", "mirror_external_id"),
+    sa.Column(
+        "form_revision",
+        enum_column_type(model.FormRevision),
+        nullable=False,
+        server_default=sa.text("'C'"),
+    ),
 )
 
 parts = sa.Table(
@@ -377,6 +383,21 @@ customer_decisions = _fai_child(
     sa.Column("comments", sa.Text),
     sa.Column("recorded_by", sa.String(100), nullable=False),
     sa.Column("recorded_at", UtcDateTime, nullable=False),
+)
+
+# Every submission package built for an FAI, kept: attempt n never replaces attempt n - 1.
+submission_packages = _fai_child(
+    "submission_packages",
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("form_revision", enum_column_type(model.FormRevision), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content_sha256", sa.String(64), nullable=False),
+    sa.Column("file_name", sa.String(300), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("built_by", sa.String(100), nullable=False),
+    sa.Column("built_at", UtcDateTime, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.UniqueConstraint("site_id", "first_article_id", "attempt"),
 )
 
 holds = sa.Table(

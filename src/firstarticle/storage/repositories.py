@@ -611,6 +611,25 @@ class SqlAuditLog:
         ).mappings()
         return [{**row, "changes": json.loads(row["changes"])} for row in rows]
 
+    def page_for_record(
+        self, record_type: str, record_id: str, limit: int, offset: int
+    ) -> Page[dict[str, Any]]:
+        """One page of a record's entries in chain order, with the total."""
+        t = orm.audit_entries
+        which = (t.c.record_type == record_type) & (t.c.record_id == record_id)
+        total = self.session.execute(sa.select(sa.func.count()).where(which)).scalar_one()
+        rows = self.session.execute(
+            sa.select(t).where(which).order_by(t.c.position).limit(limit).offset(offset)
+        ).mappings()
+        items = [{**row, "changes": json.loads(row["changes"])} for row in rows]
+        return Page(items=items, total=int(total), limit=limit, offset=offset)
+
+    def length(self) -> int:
+        """How many entries the chain holds, as its head records (no lock taken)."""
+        h = orm.audit_head
+        position = self.session.execute(sa.select(h.c.position).where(h.c.id == 1)).scalar()
+        return int(position or 0)
+
     def stream(self, batch: int = 10_000) -> Iterator[dict[str, Any]]:
         """Entries in position order, ``changes`` as stored text, fetched in batches."""
         t = orm.audit_entries

@@ -24,12 +24,11 @@ otherwise; such a file is refused with the line and byte that are not UTF-8. Lin
 header starting with ``#`` are comments and may carry portal metadata tags (part number,
 revision, serial number, device, operator, start and end time).
 
-This module imports nothing from the rest of firstarticle.
+It imports nothing from firstarticle but incoming.py and the domain's file records.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -37,7 +36,6 @@ from typing import BinaryIO, Final
 
 from firstarticle.integrations.inspection.incoming import (
     FileMetadata,
-    HashingStream,
     IncomingResult,
     ResultFile,
     ResultFileError,
@@ -45,7 +43,7 @@ from firstarticle.integrations.inspection.incoming import (
     decimal_cell,
     formula_risk,
     injection_problem,
-    text_lines,
+    open_text,
 )
 
 __all__ = ["REQUIRED_COLUMNS", "balloons_of", "looks_like_calypso", "read_calypso_results"]
@@ -79,23 +77,10 @@ def read_calypso_results(source: BinaryIO, name: str | None = None) -> ResultFil
     ``id`` and ``actual`` columns, and while reading for lines that are not UTF-8, too long
     or contain NUL bytes. Rows that cannot be read become :class:`RowProblem`.
     """
-    label = name or _name_of(source)
-    stream = HashingStream(source)
-    lines = text_lines(stream, label)
-    metadata = FileMetadata()
-    header: tuple[int, str] | None = None
-    for number, text in lines:
-        stripped = text.strip()
-        if not stripped:
-            continue
-        if stripped.startswith("#"):
-            metadata.take_tags(stripped)
-            continue
-        header = (number, text)
-        break
-    if header is None:
-        raise ResultFileError("the file has no Calypso header line (planid, partnb, id, ...)")
-    header_line, header_text = header
+    opened = open_text(
+        source, name, "the file has no Calypso header line (planid, partnb, id, ...)"
+    )
+    header_line, header_text = opened.header_line, opened.header_text
     columns = [c.strip().lower() for c in header_text.rstrip("\r\n").split("\t")]
     if len(columns) < 2:
         raise ResultFileError(
@@ -108,21 +93,9 @@ def read_calypso_results(source: BinaryIO, name: str | None = None) -> ResultFil
             f"the Calypso header has no {' or '.join(repr(c) for c in missing)} column",
             line=header_line,
         )
-    result = ResultFile(
-        fmt="calypso",
-        name=label,
-        metadata=metadata,
-        rows=iter(()),
-        sha256=stream.hexdigest,
-        bytes_read=lambda: stream.count,
-    )
-    result.rows = _rows(lines, columns, metadata)
+    result = opened.result_file("calypso")
+    result.rows = _rows(opened.lines, columns, opened.metadata)
     return result
-
-
-def _name_of(source: BinaryIO) -> str:
-    name = getattr(source, "name", None)
-    return os.path.basename(name) if isinstance(name, str) else "<stream>"
 
 
 def _rows(

@@ -38,30 +38,29 @@ formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) are r
 naming the row and column; a number such as ``-0.02`` in ``value`` is of course fine, and a
 lone ``-`` counts as blank.
 
-This module imports nothing from the rest of firstarticle.
+It imports nothing from firstarticle but incoming.py and the domain's file records.
 """
 
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Iterator
 from datetime import datetime
 from typing import BinaryIO, Final
 
+from firstarticle.domain.text import text_problem
 from firstarticle.integrations.inspection.incoming import (
     FORMULA_PREFIXES,
     FileMetadata,
-    HashingStream,
     IncomingResult,
     ResultFile,
     ResultFileError,
     RowProblem,
     decimal_cell,
-    formula_risk,
     injection_problem,
+    open_text,
     parse_timestamp,
-    text_lines,
+    refused_cell,
 )
 
 __all__ = ["COLUMNS", "read_csv_results"]
@@ -123,23 +122,8 @@ def read_csv_results(source: BinaryIO, name: str | None = None) -> ResultFile:
     UTF-8, too long, NUL bytes, broken quoting) raise it while the rows are consumed; a row
     that cannot be read as a result comes out as a :class:`RowProblem` instead.
     """
-    label = name or _name_of(source)
-    stream = HashingStream(source)
-    lines = text_lines(stream, label)
-    metadata = FileMetadata()
-    header: tuple[int, str] | None = None
-    for number, text in lines:
-        stripped = text.strip()
-        if not stripped:
-            continue
-        if stripped.startswith("#"):
-            metadata.take_tags(stripped)
-            continue
-        header = (number, text)
-        break
-    if header is None:
-        raise ResultFileError("the file has no header line (balloon, value, units, ...)")
-    header_line, header_text = header
+    opened = open_text(source, name, "the file has no header line (balloon, value, units, ...)")
+    header_line, header_text = opened.header_line, opened.header_text
     delimiter = _delimiter(header_text)
     cells = next(csv.reader([header_text], delimiter=delimiter))
     columns = [_column_name(c) for c in cells]
@@ -160,24 +144,12 @@ def read_csv_results(source: BinaryIO, name: str | None = None) -> ResultFile:
         raise ResultFileError(
             "the header has neither a 'value' nor an 'attribute' column", line=header_line
         )
-    result = ResultFile(
-        fmt="csv",
-        name=label,
-        metadata=metadata,
-        rows=iter(()),
-        sha256=stream.hexdigest,
-        bytes_read=lambda: stream.count,
-    )
+    result = opened.result_file("csv")
     ignored = [c for c in columns if c and c not in COLUMNS]
     if ignored:
         result.notes.append(f"columns ignored: {', '.join(ignored)}")
-    result.rows = _rows(lines, columns, delimiter, header_line, metadata)
+    result.rows = _rows(opened.lines, columns, delimiter, header_line, opened.metadata)
     return result
-
-
-def _name_of(source: BinaryIO) -> str:
-    name = getattr(source, "name", None)
-    return os.path.basename(name) if isinstance(name, str) else "<stream>"
 
 
 def _delimiter(header: str) -> str:
@@ -258,6 +230,11 @@ class _RowReader:
             cell = cells[position]
             if cell and cell[0] in _RISKY and cell != "-":
                 return injection_problem(row, column, cell)
+            problem = text_problem(cell)
+            if problem:
+                return RowProblem(
+                    row, problem, f"column {column!r} holds a character plant text refuses", column
+                )
             text[column] = cell if cell and cell != "-" else None
         balloon = text["balloon"]
         if balloon is None:
@@ -267,26 +244,24 @@ class _RowReader:
         if raw_value and raw_value != "-":
             value = decimal_cell(raw_value, decimal_comma=self.decimal_comma)
             if value is None:
-                if formula_risk(raw_value):
-                    return injection_problem(row, "value", raw_value)
-                return RowProblem(
+                return refused_cell(
                     row,
+                    "value",
+                    raw_value,
                     "value_not_decimal",
                     f"value {raw_value[:40]!r} is not a decimal number",
-                    "value",
                 )
         raw_attribute = cells[pos["attribute"]]
         attribute = None
         if raw_attribute and raw_attribute != "-":
             attribute = _ATTRIBUTES.get(raw_attribute.lower())
             if attribute is None:
-                if formula_risk(raw_attribute):
-                    return injection_problem(row, "attribute", raw_attribute)
-                return RowProblem(
+                return refused_cell(
                     row,
+                    "attribute",
+                    raw_attribute,
                     "attribute_invalid",
                     f"attribute {raw_attribute[:40]!r} is neither accept nor reject",
-                    "attribute",
                 )
         if (value is None) == (attribute is None):
             return RowProblem(
@@ -302,33 +277,33 @@ class _RowReader:
         if raw_status and raw_status != "-":
             status = raw_status.upper()
             if status not in _STATUSES:
-                if formula_risk(raw_status):
-                    return injection_problem(row, "status", raw_status)
-                return RowProblem(
+                return refused_cell(
                     row,
+                    "status",
+                    raw_status,
                     "status_invalid",
                     f"status {raw_status[:40]!r} is not PASS or FAIL",
-                    "status",
                 )
         raw_time = cells[pos["measured_at"]]
         measured_at = None
         if raw_time and raw_time != "-":
             measured_at = self.timestamp(raw_time)
             if measured_at is None:
-                if formula_risk(raw_time):
-                    return injection_problem(row, "measured_at", raw_time)
-                return RowProblem(
+                return refused_cell(
                     row,
+                    "measured_at",
+                    raw_time,
                     "measured_at_invalid",
                     f"measured_at {raw_time[:40]!r} is not an ISO 8601 date and time",
-                    "measured_at",
                 )
         raw_entry = cells[pos["entry"]].lower()
         if raw_entry not in _ENTRIES:
-            if formula_risk(raw_entry):
-                return injection_problem(row, "entry", raw_entry)
-            return RowProblem(
-                row, "entry_invalid", f"entry {raw_entry[:40]!r} is not device or manual", "entry"
+            return refused_cell(
+                row,
+                "entry",
+                raw_entry,
+                "entry_invalid",
+                f"entry {raw_entry[:40]!r} is not device or manual",
             )
         meta = self.metadata
         return IncomingResult(

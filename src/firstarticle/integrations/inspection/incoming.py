@@ -1,11 +1,8 @@
-"""The one shape every inspection-results reader produces, and what the readers share.
+"""What the inspection-results readers share: metadata tags, cells, lines, hashing.
 
-A reader (generic CSV, Zeiss Calypso table file, QIF 3.0 Results) turns a file into a
-:class:`ResultFile`: file-level :class:`FileMetadata`, then a stream of
-:class:`IncomingResult` rows, interleaved with :class:`RowProblem` for rows the reader could
-not make sense of. A file that cannot be read at all raises :class:`ResultFileError` naming
-the line. Matching rows to characteristics, and every judgement against the FAI, happen in
-the service, not here.
+A reader (generic CSV, Zeiss Calypso table file, QIF 3.0 Results) turns a file into the
+:class:`~firstarticle.domain.inspection_files.ResultFile` the services read (the records live
+in the domain, so that the services need no reader).
 
 Metadata tags follow the portal convention (Net-Inspect's "optional metadata tags"): text of
 the form ``<identifier=data>``, e.g. ``<serialnumber=1234567>``, ``<partnumber=PN4321>``,
@@ -13,18 +10,27 @@ the form ``<identifier=data>``, e.g. ``<serialnumber=1234567>``, ``<partnumber=P
 ``<operator=John Smith>``, ``<starttime=2016-02-17T09:45:17>``, ``<endtime=...>``. Text
 readers take them from comment lines (``#`` first); the QIF reader from XML comments.
 
-This module imports nothing from the rest of firstarticle.
+This module imports only the domain's inspection-file records.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO, Final
+
+from firstarticle.domain.inspection_files import (
+    FileMetadata,
+    IncomingResult,
+    ResultFile,
+    ResultFileError,
+    RowProblem,
+)
 
 __all__ = [
     "FORMULA_PREFIXES",
@@ -38,7 +44,11 @@ __all__ = [
     "formula_risk",
     "injection_problem",
     "metadata_tags",
+    "open_text",
     "parse_timestamp",
+    "refused_cell",
+    "source_label",
+    "take_tags",
 ]
 
 # A physical line longer than this is refused: no real result row comes close, and a reader
@@ -66,149 +76,6 @@ _TAG_FIELDS: Final = {
     "runnumber": "run_number",
     "partname": "part_name",
 }
-
-
-class ResultFileError(ValueError):
-    """A results file that cannot be read safely: encoding, structure, size, syntax.
-
-    ``code`` is stable: ``invalid_results_file``, or the XML prolog check's (``xml_*``).
-    """
-
-    def __init__(
-        self, message: str, *, line: int | None = None, code: str = "invalid_results_file"
-    ) -> None:
-        super().__init__(f"line {line}: {message}" if line else message)
-        self.line = line
-        self.reason = message
-        self.code = code
-
-
-@dataclass(frozen=True, slots=True)
-class RowProblem:
-    """A row the reader refuses, with where and why (``column`` names the cell)."""
-
-    row: int
-    code: str
-    message: str
-    column: str | None = None
-
-
-@dataclass(slots=True)
-class IncomingResult:
-    """One result as a file states it, before it is matched to anything (read-only by use;
-    not frozen, because frozen dataclasses cost a setattr call per field on every row).
-
-    ``row`` is the file's line number for text formats and the measurement's position (1 for
-    the first ``...CharacteristicMeasurement``) for QIF. A row is either a ``value`` with its
-    ``units`` or an ``attribute`` verdict (``accept`` / ``reject``). ``status`` is the
-    PASS / FAIL the file states, if it states one; the service computes its own. ``nominal``,
-    ``upper_limit`` and ``lower_limit`` are the requirement the file was measured against,
-    when the file carries it. ``skip`` says why the row is not a Form 3 result at all (a
-    basic dimension, a helper characteristic with no balloon number).
-    """
-
-    row: int
-    balloon: str | None
-    serial: str | None = None
-    value: Decimal | None = None
-    units: str | None = None
-    attribute: str | None = None
-    status: str | None = None
-    nonconformance: str | None = None
-    device: str | None = None
-    operator: str | None = None
-    program: str | None = None
-    measured_at: datetime | None = None
-    part_number: str | None = None
-    part_revision: str | None = None
-    nominal: Decimal | None = None
-    upper_limit: Decimal | None = None
-    lower_limit: Decimal | None = None
-    entry: str | None = None
-    skip: str | None = None
-    repeats: tuple[int, ...] = ()
-
-
-@dataclass(slots=True)
-class FileMetadata:
-    """What the file says about itself as a whole (tags, header, QIF traceability)."""
-
-    part_number: str | None = None
-    part_name: str | None = None
-    part_revision: str | None = None
-    drawing_number: str | None = None
-    drawing_revision: str | None = None
-    serial_number: str | None = None
-    device: str | None = None
-    program: str | None = None
-    operator: str | None = None
-    run_number: str | None = None
-    measured_at: datetime | None = None
-    report_number: str | None = None
-    inspection_scope: str | None = None
-    inspection_mode: str | None = None
-    serials: tuple[str, ...] = ()
-    extra: dict[str, str] = field(default_factory=dict)
-
-    def take_tags(self, text: str) -> None:
-        """Fill fields from the portal metadata tags found in ``text`` (first one wins)."""
-        for key, value in metadata_tags(text).items():
-            name = _TAG_FIELDS.get(key)
-            if name is not None:
-                if getattr(self, name) is None and value:
-                    setattr(self, name, value)
-            elif key in {"starttime", "endtime"}:
-                when = parse_timestamp(value)
-                # The end of the inspection is when the results became true.
-                if when is not None and (key == "endtime" or self.measured_at is None):
-                    self.measured_at = when
-            else:
-                self.extra.setdefault(key, value)
-
-    def as_dict(self) -> dict[str, object]:
-        """The fields that are set, for reports and audit entries."""
-        out: dict[str, object] = {}
-        for name in (
-            "part_number",
-            "part_name",
-            "part_revision",
-            "drawing_number",
-            "drawing_revision",
-            "serial_number",
-            "device",
-            "program",
-            "operator",
-            "run_number",
-            "report_number",
-            "inspection_scope",
-            "inspection_mode",
-        ):
-            value = getattr(self, name)
-            if value is not None:
-                out[name] = value
-        if self.measured_at is not None:
-            out["measured_at"] = self.measured_at.isoformat()
-        if self.serials:
-            out["serials"] = list(self.serials)
-        return out
-
-
-@dataclass
-class ResultFile:
-    """A file being read: its format, metadata, rows (an iterator) and, once read, its hash.
-
-    ``rows`` can be consumed once. ``sha256()`` finishes reading the source if the rows were
-    not all consumed and returns the digest of every byte. ``bytes_read()`` tells a progress
-    bar how far the reader is.
-    """
-
-    fmt: str
-    name: str
-    metadata: FileMetadata
-    rows: Iterator[IncomingResult | RowProblem]
-    sha256: Callable[[], str]
-    bytes_read: Callable[[], int]
-    notes: list[str] = field(default_factory=list)
 
 
 class HashingStream:
@@ -244,6 +111,72 @@ class HashingStream:
                 self._take(chunk)
             self._done = True
         return self._hash.hexdigest()
+
+
+def take_tags(metadata: FileMetadata, text: str) -> None:
+    """Fill ``metadata`` from the portal metadata tags found in ``text`` (first one wins)."""
+    for key, value in metadata_tags(text).items():
+        name = _TAG_FIELDS.get(key)
+        if name is not None:
+            if getattr(metadata, name) is None and value:
+                setattr(metadata, name, value)
+        elif key in {"starttime", "endtime"}:
+            when = parse_timestamp(value)
+            # The end of the inspection is when the results became true.
+            if when is not None and (key == "endtime" or metadata.measured_at is None):
+                metadata.measured_at = when
+        else:
+            metadata.extra.setdefault(key, value)
+
+
+def source_label(source: BinaryIO) -> str:
+    """The base name of the stream's file, or ``<stream>``."""
+    name = getattr(source, "name", None)
+    return os.path.basename(name) if isinstance(name, str) else "<stream>"
+
+
+@dataclass
+class OpenedText:
+    """A text results file read up to its header line, which both text readers start from."""
+
+    name: str
+    stream: HashingStream
+    lines: Iterator[tuple[int, str]]
+    metadata: FileMetadata
+    header_line: int
+    header_text: str
+
+    def result_file(self, fmt: str) -> ResultFile:
+        """The file as the services read it; the caller sets its ``rows``."""
+        stream = self.stream
+        return ResultFile(
+            fmt=fmt,
+            name=self.name,
+            metadata=self.metadata,
+            rows=iter(()),
+            sha256=stream.hexdigest,
+            bytes_read=lambda: stream.count,
+        )
+
+
+def open_text(source: BinaryIO, name: str | None, no_header: str) -> OpenedText:
+    """Read blank lines and ``#`` comment lines (their portal tags taken) up to the header.
+
+    Raises ResultFileError with ``no_header`` for a file that has no header line.
+    """
+    label = name or source_label(source)
+    stream = HashingStream(source)
+    lines = text_lines(stream, label)
+    metadata = FileMetadata()
+    for number, text in lines:
+        stripped = text.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("#"):
+            take_tags(metadata, stripped)
+            continue
+        return OpenedText(label, stream, lines, metadata, number, text)
+    raise ResultFileError(no_header)
 
 
 def metadata_tags(text: str) -> dict[str, str]:
@@ -284,6 +217,14 @@ def injection_problem(row: int, column: str, raw: str) -> RowProblem:
         "as a formula, so the row is refused (fix the cell at its source)",
         column,
     )
+
+
+def refused_cell(row: int, column: str, raw: str, code: str, message: str) -> RowProblem:
+    """The refusal of a cell that does not read as its column: as a formula when a spreadsheet
+    would run it, else with ``code`` and ``message``."""
+    if formula_risk(raw):
+        return injection_problem(row, column, raw)
+    return RowProblem(row, code, message, column)
 
 
 def decimal_cell(text: str, *, decimal_comma: bool = False) -> Decimal | None:

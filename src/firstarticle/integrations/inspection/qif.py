@@ -22,6 +22,7 @@ import os
 import re
 import sys
 import threading
+from abc import ABC, abstractmethod
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -45,8 +46,8 @@ __all__ = [
 ]
 
 QIF_NAMESPACE: Final = "http://qifstandards.org/xsd/qif3"
-_NS: Final = "{" + QIF_NAMESPACE + "}"
-_ROOT: Final = "QIFDocument"
+NS: Final = "{" + QIF_NAMESPACE + "}"
+ROOT: Final = "QIFDocument"
 
 # lxml-stubs does not declare iterparse; give it the one signature this module relies on.
 _iterparse: Callable[..., Iterator[tuple[str, etree._Element]]] = etree.iterparse
@@ -207,7 +208,7 @@ class _Traceability:
 # --------------------------------------------------------------------------------------------
 
 # xs:decimal, plus a finite exponent form that some writers emit; never NaN or INF.
-_DECIMAL_RE: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+DECIMAL_RE: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 # xs:dateTime: a date, a time, optional fraction and optional zone (Python parses the rest).
 _DATETIME_RE: Final = re.compile(
     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?"
@@ -215,7 +216,7 @@ _DATETIME_RE: Final = re.compile(
 # Designators that CMM software writes when there is no nonconformance report.
 _NO_NONCONFORMANCE: Final = frozenset({"", "NA", "N/A", "NONE", "-"})
 
-_ANGULAR_KINDS: Final = frozenset(
+ANGULAR_KINDS: Final = frozenset(
     {
         "AngleCharacteristic",
         "AngleBetweenCharacteristic",
@@ -224,7 +225,7 @@ _ANGULAR_KINDS: Final = frozenset(
         "UserDefinedAngularCharacteristic",
     }
 )
-_OTHER_UNIT_KINDS: Final = {
+OTHER_UNIT_KINDS: Final = {
     "UserDefinedTemperatureCharacteristic": "TemperatureUnit",
     "UserDefinedAreaCharacteristic": "AreaUnit",
     "UserDefinedForceCharacteristic": "ForceUnit",
@@ -233,16 +234,16 @@ _OTHER_UNIT_KINDS: Final = {
     "UserDefinedSpeedCharacteristic": "SpeedUnit",
     "UserDefinedTimeCharacteristic": "TimeUnit",
 }
-_NO_UNIT_KINDS: Final = frozenset(
+NO_UNIT_KINDS: Final = frozenset(
     {"UserDefinedAttributeCharacteristic", "UserDefinedUnitCharacteristic"}
 )
-_SIZE_PREFIX: Final = {
+SIZE_PREFIX: Final = {
     "DiameterCharacteristic": "⌀",
     "SphericalDiameterCharacteristic": "S⌀",
     "RadiusCharacteristic": "R",
     "SphericalRadiusCharacteristic": "SR",
 }
-_GDT_SYMBOL: Final = {
+GDT_SYMBOL: Final = {
     "PositionCharacteristic": "⌖",
     "FlatnessCharacteristic": "⏥",
     "StraightnessCharacteristic": "⏤",
@@ -271,24 +272,24 @@ _ZONE_PREFIX: Final = {"DiametricalZone": "⌀", "SphericalZone": "S⌀"}
 _DISPLAY_QUANTUM: Final = Decimal("0.000001")
 
 
-def _local(tag: object) -> str | None:
+def local_name(tag: object) -> str | None:
     """The local name of a QIF element, None for anything outside the QIF namespace."""
-    if isinstance(tag, str) and tag.startswith(_NS):
-        return tag[len(_NS) :]
+    if isinstance(tag, str) and tag.startswith(NS):
+        return tag[len(NS) :]
     return None
 
 
-def _line(elem: etree._Element) -> int | None:
+def line_of(elem: etree._Element) -> int | None:
     """The element's line in the source (lxml-stubs types ``sourceline`` loosely)."""
     line = cast(Any, elem).sourceline
     return line if isinstance(line, int) else None
 
 
-def _child(elem: etree._Element, name: str) -> etree._Element | None:
-    return elem.find(_NS + name)
+def child_of(elem: etree._Element, name: str) -> etree._Element | None:
+    return elem.find(NS + name)
 
 
-def _token(elem: etree._Element | None) -> str | None:
+def token_of(elem: etree._Element | None) -> str | None:
     """Text of an element with whitespace collapsed (xs:token); None when absent or empty."""
     if elem is None or elem.text is None:
         return None
@@ -296,20 +297,20 @@ def _token(elem: etree._Element | None) -> str | None:
     return text or None
 
 
-def _text(elem: etree._Element, *path: str) -> str | None:
+def text_of(elem: etree._Element, *path: str) -> str | None:
     node: etree._Element | None = elem
     for name in path:
         if node is None:
             return None
-        node = _child(node, name)
-    return _token(node)
+        node = child_of(node, name)
+    return token_of(node)
 
 
 def _ids(elem: etree._Element | None) -> tuple[str, ...]:
     """The ``Id`` children of an ArrayReferenceType element."""
     if elem is None:
         return ()
-    return tuple(t for t in (_token(c) for c in elem.iterchildren(_NS + "Id")) if t)
+    return tuple(t for t in (token_of(c) for c in elem.iterchildren(NS + "Id")) if t)
 
 
 class _Interner:
@@ -326,7 +327,7 @@ class _Interner:
         return self._seen.setdefault(value, value)
 
 
-def _places(value: Decimal) -> int:
+def decimal_places(value: Decimal) -> int:
     """Decimal places worth showing: the file's digits, trimmed to micrometre-level noise."""
     try:
         trimmed = value.quantize(_DISPLAY_QUANTUM, rounding=ROUND_HALF_EVEN).normalize()
@@ -336,7 +337,7 @@ def _places(value: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
-def _fmt(value: Decimal, places: int, *, signed: bool = False) -> str:
+def format_decimal(value: Decimal, places: int, *, signed: bool = False) -> str:
     try:
         shown = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
     except InvalidOperation:
@@ -358,7 +359,7 @@ def _unit_suffix(units: str | None) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-class _HashingReader:
+class HashingReader:
     """File-like wrapper that hashes exactly the bytes lxml reads, so the file is read once."""
 
     __slots__ = ("_hash", "_name", "_raw")
@@ -390,7 +391,7 @@ def guarded(raw: BinaryIO, name: str) -> BinaryIO:
         raise QifError(f"{name}: {refused}", code=refused.code) from None
 
 
-def _source_name(source: str | os.PathLike[str] | BinaryIO) -> str:
+def source_name(source: str | os.PathLike[str] | BinaryIO) -> str:
     if isinstance(source, str | os.PathLike):
         return os.fspath(source)
     name = getattr(source, "name", None)
@@ -398,16 +399,131 @@ def _source_name(source: str | os.PathLike[str] | BinaryIO) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# The streaming reader
+# The streamed walk both QIF readers (Results here, MBD and Plan in qif_mbd.py) share
 # --------------------------------------------------------------------------------------------
 
+#: lxml parser options of every QIF read: no entities, no network, no DTD, bounded trees.
+SAFE_PARSING: Final[dict[str, Any]] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "attribute_defaults": False,
+    "huge_tree": False,
+    "remove_pis": True,
+    "collect_ids": False,
+}
 
-class _Reader:
-    """State of one streamed read. Elements are turned into records, then cleared."""
+
+class QifWalk(ABC):
+    """One streamed read of a QIF document, in constant memory.
+
+    :meth:`walk` hands each element :meth:`is_record` accepts to :meth:`handle` once it is
+    complete, then clears it and the siblings before it; :meth:`opened` sees every other
+    element as it starts. The root must be a QIF 3 ``QIFDocument`` without a DOCTYPE.
+    """
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.units: dict[str, str] = {}
+
+    @abstractmethod
+    def is_record(self, stack: list[str]) -> bool:
+        """Whether the element on top of ``stack`` (local names from the root) is a record."""
+
+    @abstractmethod
+    def handle(self, stack: list[str], elem: etree._Element) -> None:
+        """Turn a complete record element into this reader's state."""
+
+    @abstractmethod
+    def opened(self, stack: list[str]) -> None:
+        """An element that is no record (or is inside one) starts."""
+
+    def error(self, message: str, line: int | None = None) -> QifError:
+        """A QifError naming the file and, when known, the line."""
+        where = f"{self.name}, line {line}" if line else self.name
+        return QifError(f"{where}: {message}")
+
+    def decimal(self, elem: etree._Element | None) -> Decimal | None:
+        """The element's xs:decimal text as a Decimal (None without the element)."""
+        if elem is None:
+            return None
+        raw = (elem.text or "").strip()
+        if not DECIMAL_RE.fullmatch(raw):
+            raise self.error(
+                f"<{local_name(elem.tag)}> is not a decimal number: {raw[:40]!r}", line_of(elem)
+            )
+        return Decimal(raw)
+
+    def walk(self, stream: HashingReader, schema: etree.XMLSchema | None = None) -> None:
+        """Read the whole document (validating against ``schema`` when given)."""
+        options: dict[str, Any] = {
+            **SAFE_PARSING,
+            "events": ("start", "end"),
+            "remove_comments": True,
+        }
+        if schema is not None:
+            options["schema"] = schema
+        stack: list[str] = []
+        capture = 0  # depth of the record being collected; 0 while none is
+        for event, elem in _iterparse(stream, **options):
+            if event == "start":
+                name = local_name(elem.tag)
+                if not stack:
+                    self.check_root(elem, name)
+                # Foreign-namespace elements get a name no rule can match.
+                stack.append(name if name is not None else "#foreign")
+                if not capture and self.is_record(stack):
+                    capture = len(stack)
+                else:
+                    self.opened(stack)
+                continue
+            depth = len(stack)
+            if capture:
+                if depth != capture:
+                    stack.pop()
+                    continue  # inside a record: keep it until the record itself ends
+                self.handle(stack, elem)
+                capture = 0
+            stack.pop()
+            # Drop what has been read: the element's content, and the siblings before it
+            # (they were already handled). The root keeps only the current path alive.
+            elem.clear()
+            parent = elem.getparent()
+            if parent is not None:
+                while elem.getprevious() is not None:
+                    del parent[0]
+
+    def check_root(self, elem: etree._Element, name: str | None) -> None:
+        """Refuse a DOCTYPE (the door to entity expansion) and any root but QIFDocument."""
+        docinfo = cast(Any, elem.getroottree().docinfo)
+        if docinfo.doctype or docinfo.internalDTD is not None:
+            raise self.error("DOCTYPE / ENTITY declarations are not allowed in QIF files")
+        if name != ROOT:
+            raise self.error(
+                f"root element is {elem.tag!r}, expected {{{QIF_NAMESPACE}}}{ROOT}",
+                line_of(elem),
+            )
+
+    def file_units(self, elem: etree._Element) -> None:
+        """The file's primary units by kind (LinearUnit: mm, ...)."""
+        primary = child_of(elem, "PrimaryUnits")
+        for unit in primary.iterchildren(tag=etree.Element) if primary is not None else ():
+            kind, unit_name = local_name(unit.tag), text_of(unit, "UnitName")
+            if kind and unit_name:
+                self.units[kind] = unit_name
+
+
+# --------------------------------------------------------------------------------------------
+# The streaming reader
+# --------------------------------------------------------------------------------------------
+
+
+class _Reader(QifWalk):
+    """State of one streamed read of QIF Results. Elements are turned into records."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
         self.datum_labels: dict[str, str] = {}
         # DRF id -> datums in precedence order, each (datum definition ids, modifier)
         self.drfs: dict[str, list[tuple[tuple[str, ...], str | None]]] = {}
@@ -435,22 +551,8 @@ class _Reader:
 
     # -- errors and values -------------------------------------------------------------------
 
-    def error(self, message: str, line: int | None = None) -> QifError:
-        where = f"{self.name}, line {line}" if line else self.name
-        return QifError(f"{where}: {message}")
-
-    def decimal(self, elem: etree._Element | None) -> Decimal | None:
-        if elem is None:
-            return None
-        raw = (elem.text or "").strip()
-        if not _DECIMAL_RE.fullmatch(raw):
-            raise self.error(
-                f"<{_local(elem.tag)}> is not a decimal number: {raw[:40]!r}", _line(elem)
-            )
-        return Decimal(raw)
-
     def timestamp(self, elem: etree._Element | None) -> datetime | None:
-        text = _token(elem)
+        text = token_of(elem)
         if elem is None or text is None:
             return None
         cached = self.times.get(text)
@@ -463,70 +565,18 @@ class _Reader:
             value = datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", text))
         except ValueError:
             raise self.error(
-                f"<{_local(elem.tag)}> is not an xs:dateTime: {text[:40]!r}", _line(elem)
+                f"<{local_name(elem.tag)}> is not an xs:dateTime: {text[:40]!r}", line_of(elem)
             ) from None
         self.times[text] = value
         return value
 
     # -- the walk ----------------------------------------------------------------------------
 
-    def run(self, stream: _HashingReader) -> None:
-        events = _iterparse(
-            stream,
-            events=("start", "end"),
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            dtd_validation=False,
-            attribute_defaults=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-            collect_ids=False,
-        )
-        stack: list[str] = []
-        capture = 0  # depth of the record being collected; 0 while none is
-        for event, elem in events:
-            if event == "start":
-                name = _local(elem.tag)
-                if not stack:
-                    self.check_root(elem, name)
-                # Foreign-namespace elements get a name no rule below can match.
-                stack.append(name if name is not None else "#foreign")
-                if not capture and self.is_record(stack):
-                    capture = len(stack)
-                elif len(stack) == 4 and stack[3] == "MeasurementResults" and stack[1] == "Results":
-                    self.blocks.append(_Block())  # a new measured part begins
-                continue
-            depth = len(stack)
-            if capture:
-                if depth != capture:
-                    stack.pop()
-                    continue  # inside a record: keep it until the record itself ends
-                self.handle(stack, elem)
-                capture = 0
-            stack.pop()
-            # Drop what has been read: the element's content, and the siblings before it
-            # (they were already handled). The root keeps only the current path alive.
-            elem.clear()
-            parent = elem.getparent()
-            if parent is not None:
-                while elem.getprevious() is not None:
-                    del parent[0]
+    def opened(self, stack: list[str]) -> None:
+        if len(stack) == 4 and stack[3] == "MeasurementResults" and stack[1] == "Results":
+            self.blocks.append(_Block())  # a new measured part begins
 
-    def check_root(self, elem: etree._Element, name: str | None) -> None:
-        docinfo = cast(Any, elem.getroottree().docinfo)
-        if docinfo.doctype or docinfo.internalDTD is not None:
-            # A DTD is the door to entity expansion and external entities: QIF never has one.
-            raise self.error("DOCTYPE / ENTITY declarations are not allowed in QIF files")
-        if name != _ROOT:
-            raise self.error(
-                f"root element is {elem.tag!r}, expected {{{QIF_NAMESPACE}}}{_ROOT}",
-                _line(elem),
-            )
-
-    @staticmethod
-    def is_record(stack: list[str]) -> bool:
+    def is_record(self, stack: list[str]) -> bool:
         """Whether the element on top of ``stack`` is one this reader turns into a record."""
         depth = len(stack)
         name = stack[-1]
@@ -606,31 +656,21 @@ class _Reader:
 
     # -- records -----------------------------------------------------------------------------
 
-    def file_units(self, elem: etree._Element) -> None:
-        primary = _child(elem, "PrimaryUnits")
-        if primary is None:
-            return
-        for unit in primary:
-            unit_kind = _local(unit.tag)
-            unit_name = _text(unit, "UnitName")
-            if unit_kind and unit_name:
-                self.units[unit_kind] = unit_name
-
     def traceability(self, elem: etree._Element, into: _Traceability) -> None:
-        into.report_number = _text(elem, "ReportNumber")
-        into.inspection_scope = _text(elem, "InspectionScope")
-        into.inspection_mode = _text(elem, "InspectionMode")
-        into.supplier_code = _text(elem, "SupplierCode")
-        into.purchase_order_number = _text(elem, "PurchaseOrderNumber")
+        into.report_number = text_of(elem, "ReportNumber")
+        into.inspection_scope = text_of(elem, "InspectionScope")
+        into.inspection_mode = text_of(elem, "InspectionMode")
+        into.supplier_code = text_of(elem, "SupplierCode")
+        into.purchase_order_number = text_of(elem, "PurchaseOrderNumber")
         into.measured_at = self.inspection_time(elem)
 
     def inspection_time(self, elem: etree._Element) -> datetime | None:
         # The end of the inspection is when the results became true; the start will do.
-        end = self.timestamp(_child(elem, "InspectionEnd"))
-        return end if end is not None else self.timestamp(_child(elem, "InspectionStart"))
+        end = self.timestamp(child_of(elem, "InspectionEnd"))
+        return end if end is not None else self.timestamp(child_of(elem, "InspectionStart"))
 
     def datum_definition(self, elem: etree._Element) -> None:
-        label = _text(elem, "DatumLabel")
+        label = text_of(elem, "DatumLabel")
         ident = elem.get("id")
         if ident and label:
             self.datum_labels[ident] = label
@@ -640,17 +680,17 @@ class _Reader:
         if not ident:
             return
         datums: list[tuple[tuple[str, ...], str | None]] = []
-        container = _child(elem, "Datums")
-        for datum in container.iterchildren(_NS + "Datum") if container is not None else ():
-            simple = _child(datum, "SimpleDatum")
-            compound = _child(datum, "CompoundDatum")
+        container = child_of(elem, "Datums")
+        for datum in container.iterchildren(NS + "Datum") if container is not None else ():
+            simple = child_of(datum, "SimpleDatum")
+            compound = child_of(datum, "CompoundDatum")
             if simple is not None:
-                ref = _text(simple, "DatumDefinitionId")
+                ref = text_of(simple, "DatumDefinitionId")
                 if ref:
-                    datums.append(((ref,), _text(simple, "MaterialModifier")))
+                    datums.append(((ref,), text_of(simple, "MaterialModifier")))
             elif compound is not None:
                 parts = [
-                    _text(d, "DatumDefinitionId") for d in compound.iterchildren(_NS + "Datum")
+                    text_of(d, "DatumDefinitionId") for d in compound.iterchildren(NS + "Datum")
                 ]
                 refs = tuple(p for p in parts if p)
                 if refs:
@@ -661,65 +701,65 @@ class _Reader:
         ident = elem.get("id")
         if not ident:
             return
-        label = _text(elem, "Name") or _text(elem, "ModelNumber") or f"device {ident}"
-        serial = _text(elem, "SerialNumber")
+        label = text_of(elem, "Name") or text_of(elem, "ModelNumber") or f"device {ident}"
+        serial = text_of(elem, "SerialNumber")
         self.devices[ident] = f"{label} (SN {serial})" if serial else label
 
     def part_record(self, elem: etree._Element) -> None:
         if self.part is not None:
             return  # the first part is the inspected one in a detail FAI
-        self.part = (_text(elem, "ModelNumber"), elem.get("label"), _text(elem, "Version"))
-        external = _child(elem, "DefinitionExternal")
-        drawing = _child(external, "PrintedDrawing") if external is not None else None
+        self.part = (text_of(elem, "ModelNumber"), elem.get("label"), text_of(elem, "Version"))
+        external = child_of(elem, "DefinitionExternal")
+        drawing = child_of(external, "PrintedDrawing") if external is not None else None
         if drawing is not None:
-            self.drawing = (_text(drawing, "DrawingNumber"), _text(drawing, "Version"))
+            self.drawing = (text_of(drawing, "DrawingNumber"), text_of(drawing, "Version"))
 
     def definition(self, elem: etree._Element, tag: str) -> None:
         ident = elem.get("id")
         if not ident:
             return
-        record = _Definition(kind=tag.removesuffix("Definition"), line=_line(elem))
-        tolerance = _child(elem, "Tolerance")
+        record = _Definition(kind=tag.removesuffix("Definition"), line=line_of(elem))
+        tolerance = child_of(elem, "Tolerance")
         if tolerance is not None:
             record.has_tolerance = True
-            record.max_value = self.decimal(_child(tolerance, "MaxValue"))
-            record.min_value = self.decimal(_child(tolerance, "MinValue"))
-            record.defined_as_limit = _text(tolerance, "DefinedAsLimit") in {"true", "1"}
-        record.tolerance_value = self.decimal(_child(elem, "ToleranceValue"))
-        record.outer_disposition = self.decimal(_child(elem, "OuterDisposition"))
-        record.non_tolerance = _text(elem, "NonTolerance")
-        record.drf_id = _text(elem, "DatumReferenceFrameId")
-        record.material_condition = _text(elem, "MaterialCondition")
-        shape = _child(elem, "ZoneShape")
+            record.max_value = self.decimal(child_of(tolerance, "MaxValue"))
+            record.min_value = self.decimal(child_of(tolerance, "MinValue"))
+            record.defined_as_limit = text_of(tolerance, "DefinedAsLimit") in {"true", "1"}
+        record.tolerance_value = self.decimal(child_of(elem, "ToleranceValue"))
+        record.outer_disposition = self.decimal(child_of(elem, "OuterDisposition"))
+        record.non_tolerance = text_of(elem, "NonTolerance")
+        record.drf_id = text_of(elem, "DatumReferenceFrameId")
+        record.material_condition = text_of(elem, "MaterialCondition")
+        shape = child_of(elem, "ZoneShape")
         if shape is not None and len(shape):
-            record.zone_prefix = _ZONE_PREFIX.get(_local(shape[0].tag) or "", "")
+            record.zone_prefix = _ZONE_PREFIX.get(local_name(shape[0].tag) or "", "")
         self.definitions[ident] = record
 
     def nominal(self, elem: etree._Element) -> None:
         ident = elem.get("id")
         if ident:
             self.nominals[ident] = _Nominal(
-                definition_id=_text(elem, "CharacteristicDefinitionId"),
-                target=self.decimal(_child(elem, "TargetValue")),
-                line=_line(elem),
+                definition_id=text_of(elem, "CharacteristicDefinitionId"),
+                target=self.decimal(child_of(elem, "TargetValue")),
+                line=line_of(elem),
             )
 
     def item(self, elem: etree._Element, tag: str) -> None:
         ident = elem.get("id")
         if not ident:
-            raise self.error(f"<{tag}> has no id", _line(elem))
-        designator = _child(elem, "CharacteristicDesignator")
+            raise self.error(f"<{tag}> has no id", line_of(elem))
+        designator = child_of(elem, "CharacteristicDesignator")
         criticality: str | None = None
         if designator is not None:
-            level = _child(designator, "Criticality")
+            level = child_of(designator, "Criticality")
             if level is not None:
-                raw = _text(level, "LevelEnum") or _text(level, "OtherLevel")
+                raw = text_of(level, "LevelEnum") or text_of(level, "OtherLevel")
                 criticality = raw.upper() if raw else None
-        location = _child(elem, "LocationOnDrawing")
-        name = _text(elem, "Name")
-        balloon = _text(designator, "Designator") if designator is not None else None
+        location = child_of(elem, "LocationOnDrawing")
+        name = text_of(elem, "Name")
+        balloon = text_of(designator, "Designator") if designator is not None else None
         if ident in self.item_by_id:
-            raise self.error(f"characteristic item id {ident!r} is used twice", _line(elem))
+            raise self.error(f"characteristic item id {ident!r} is used twice", line_of(elem))
         self.items.append(
             _Item(
                 item_id=ident,
@@ -727,44 +767,46 @@ class _Reader:
                 kind=tag.removesuffix("Item"),
                 name=name,
                 designator=balloon,
-                qpid=_text(designator, "UUID") if designator is not None else None,
+                qpid=text_of(designator, "UUID") if designator is not None else None,
                 criticality=criticality,
-                sheet=_text(location, "SheetNumber") if location is not None else None,
-                zone=_text(location, "DrawingZone") if location is not None else None,
-                nominal_id=_text(elem, "CharacteristicNominalId"),
-                device_ids=_ids(_child(elem, "MeasurementDeviceIds")),
-                line=_line(elem),
+                sheet=text_of(location, "SheetNumber") if location is not None else None,
+                zone=text_of(location, "DrawingZone") if location is not None else None,
+                nominal_id=text_of(elem, "CharacteristicNominalId"),
+                device_ids=_ids(child_of(elem, "MeasurementDeviceIds")),
+                line=line_of(elem),
             )
         )
         self.item_by_id[ident] = self.items[-1]
 
     def measurement(self, elem: etree._Element, tag: str) -> None:
-        item_id = _text(elem, "CharacteristicItemId")
+        item_id = text_of(elem, "CharacteristicItemId")
         if not item_id:
-            raise self.error(f"<{tag}> has no CharacteristicItemId", _line(elem))
-        status_elem = _child(elem, "Status")
+            raise self.error(f"<{tag}> has no CharacteristicItemId", line_of(elem))
+        status_elem = child_of(elem, "Status")
         status = None
         if status_elem is not None:
-            status = _text(status_elem, "CharacteristicStatusEnum") or _text(
+            status = text_of(status_elem, "CharacteristicStatusEnum") or text_of(
                 status_elem, "OtherCharacteristicStatus"
             )
         # A user-defined attribute characteristic carries text ("accept"), not a number.
         value = (
-            None if tag.startswith("UserDefinedAttribute") else self.decimal(_child(elem, "Value"))
+            None
+            if tag.startswith("UserDefinedAttribute")
+            else self.decimal(child_of(elem, "Value"))
         )
-        designator = _text(elem, "NonConformanceDesignator")
+        designator = text_of(elem, "NonConformanceDesignator")
         if designator is not None and designator.upper() in _NO_NONCONFORMANCE:
             designator = None
         index = len(self.actuals)
-        component_id = _text(elem, "ActualComponentId")
+        component_id = text_of(elem, "ActualComponentId")
         if component_id is not None:
             self.component_override[index] = component_id
         self.actual_block.append(len(self.blocks) - 1)
-        device_ids = _ids(_child(elem, "MeasurementDeviceIds"))
+        device_ids = _ids(child_of(elem, "MeasurementDeviceIds"))
         item = self.item_by_id.get(item_id)
         device, known = self.device_for(device_ids or (item.device_ids if item else ()))
         if item is None or not known:
-            self.unresolved[index] = _Unresolved(item_id, device_ids, _line(elem))
+            self.unresolved[index] = _Unresolved(item_id, device_ids, line_of(elem))
         self.actuals.append(
             QifActual(
                 item_id=item.item_id if item else item_id,
@@ -773,7 +815,7 @@ class _Reader:
                 value=value,
                 status=sys.intern(status or "UNDEFINED"),
                 nonconformance=self.intern(designator),
-                measured_at=self.timestamp(_child(elem, "TimeStamp")),
+                measured_at=self.timestamp(child_of(elem, "TimeStamp")),
                 device=device,
             )
         )
@@ -793,7 +835,7 @@ class _Reader:
     def component(self, elem: etree._Element) -> None:
         ident = elem.get("id")
         if ident:
-            self.components[ident] = self.intern(_text(elem, "SerialNumber"))
+            self.components[ident] = self.intern(text_of(elem, "SerialNumber"))
 
     # -- resolution, once the whole file is read ---------------------------------------------
 
@@ -919,11 +961,11 @@ class _Reader:
         )
 
     def unit_for(self, kind: str) -> str | None:
-        if kind in _NO_UNIT_KINDS:
+        if kind in NO_UNIT_KINDS:
             return None
-        if kind in _ANGULAR_KINDS:
+        if kind in ANGULAR_KINDS:
             return self.units.get("AngularUnit")
-        return self.units.get(_OTHER_UNIT_KINDS.get(kind, "LinearUnit"))
+        return self.units.get(OTHER_UNIT_KINDS.get(kind, "LinearUnit"))
 
     # -- requirement text --------------------------------------------------------------------
 
@@ -933,7 +975,7 @@ class _Reader:
         """The requirement as a drawing states it, with the file's own numbers."""
         if d.tolerance_value is not None and not d.has_tolerance:
             return self.feature_control_frame(kind, d)
-        prefix = _SIZE_PREFIX.get(kind, "")
+        prefix = SIZE_PREFIX.get(kind, "")
         suffix = _unit_suffix(units)
         # Nominals and limits often carry CAD float noise (774.26989746093795): show them to
         # drawing precision, but never with fewer places than the tolerance has.
@@ -941,29 +983,33 @@ class _Reader:
         if d.has_tolerance:
             hi, lo = d.max_value, d.min_value
             if d.defined_as_limit or target is None:
-                places = max((min(_places(v), cap) for v in (hi, lo) if v is not None), default=0)
+                places = max(
+                    (min(decimal_places(v), cap) for v in (hi, lo) if v is not None), default=0
+                )
                 if hi is not None and lo is not None:
-                    return f"{prefix}{_fmt(lo, places)} – {_fmt(hi, places)}{suffix}"
+                    low, high = format_decimal(lo, places), format_decimal(hi, places)
+                    return f"{prefix}{low} – {high}{suffix}"
                 if hi is not None:
-                    return f"{prefix}{_fmt(hi, places)}{suffix} MAX"
+                    return f"{prefix}{format_decimal(hi, places)}{suffix} MAX"
                 if lo is not None:
-                    return f"{prefix}{_fmt(lo, places)}{suffix} MIN"
+                    return f"{prefix}{format_decimal(lo, places)}{suffix} MIN"
             else:
                 places = max(
-                    [min(_places(target), cap)] + [_places(v) for v in (hi, lo) if v is not None]
+                    [min(decimal_places(target), cap)]
+                    + [decimal_places(v) for v in (hi, lo) if v is not None]
                 )
-                nominal_text = f"{prefix}{_fmt(target, places)}"
+                nominal_text = f"{prefix}{format_decimal(target, places)}"
                 if hi is not None and lo is not None:
                     return (
-                        f"{nominal_text} {_fmt(hi, places, signed=True)}"
-                        f"/{_fmt(lo, places, signed=True)}{suffix}"
+                        f"{nominal_text} {format_decimal(hi, places, signed=True)}"
+                        f"/{format_decimal(lo, places, signed=True)}{suffix}"
                     )
                 if hi is not None:
-                    return f"{nominal_text} {_fmt(hi, places, signed=True)}{suffix} MAX"
+                    return f"{nominal_text} {format_decimal(hi, places, signed=True)}{suffix} MAX"
                 if lo is not None:
-                    return f"{nominal_text} {_fmt(lo, places, signed=True)}{suffix} MIN"
+                    return f"{nominal_text} {format_decimal(lo, places, signed=True)}{suffix} MIN"
         if target is not None:
-            text = f"{prefix}{_fmt(target, min(_places(target), cap))}{suffix}"
+            text = f"{prefix}{format_decimal(target, min(decimal_places(target), cap))}{suffix}"
             return f"{text} {d.non_tolerance}" if d.non_tolerance else text
         if d.non_tolerance:
             return f"{kind.removesuffix('Characteristic')} {d.non_tolerance}"
@@ -971,13 +1017,15 @@ class _Reader:
 
     def feature_control_frame(self, kind: str, d: _Definition) -> str:
         assert d.tolerance_value is not None
-        symbol = _GDT_SYMBOL.get(kind, kind.removesuffix("Characteristic"))
-        zone = f"{d.zone_prefix}{_fmt(d.tolerance_value, _places(d.tolerance_value))}"
+        symbol = GDT_SYMBOL.get(kind, kind.removesuffix("Characteristic"))
+        zone = (
+            f"{d.zone_prefix}{format_decimal(d.tolerance_value, decimal_places(d.tolerance_value))}"
+        )
         modifier = _MODIFIER_SYMBOL.get(d.material_condition or "")
         if modifier:
             zone += " " + modifier
         if d.outer_disposition is not None:
-            zone += f" Ⓤ {_fmt(d.outer_disposition, _places(d.outer_disposition))}"
+            zone += f" Ⓤ {format_decimal(d.outer_disposition, decimal_places(d.outer_disposition))}"
         cells = [f"{symbol} {zone}"]
         for refs, datum_modifier in self.drfs.get(d.drf_id or "", []):
             label = "-".join(self.datum_labels.get(r, f"#{r}") for r in refs)
@@ -1006,17 +1054,17 @@ def read_qif_results(source: str | os.PathLike[str] | BinaryIO) -> QifResults:
     results (a plan, a model) yields characteristics and no actuals. OSError is raised as is
     when a path cannot be opened.
     """
-    name = _source_name(source)
+    name = source_name(source)
     reader = _Reader(name)
     if isinstance(source, str | os.PathLike):
         with open(source, "rb") as raw:
-            return _read(reader, _HashingReader(raw, name))
-    return _read(reader, _HashingReader(source, name))
+            return _read(reader, HashingReader(raw, name))
+    return _read(reader, HashingReader(source, name))
 
 
-def _read(reader: _Reader, stream: _HashingReader) -> QifResults:
+def _read(reader: _Reader, stream: HashingReader) -> QifResults:
     try:
-        reader.run(stream)
+        reader.walk(stream)
         return reader.results(stream.hexdigest())
     except QifError:
         raise
@@ -1032,7 +1080,7 @@ _schema_cache: list[etree.XMLSchema] = []
 _MAX_REPORTED_ERRORS: Final = 10
 
 
-def _schema() -> etree.XMLSchema:
+def qif_schema() -> etree.XMLSchema:
     """The QIF 3.0 schema shipped beside this module, compiled once per process."""
     with _SCHEMA_LOCK:
         if not _schema_cache:
@@ -1053,7 +1101,7 @@ def validate_qif(source: str | os.PathLike[str] | BinaryIO) -> None:
     message lists the first schema errors with their lines. Unlike the reader, validation
     holds the whole document in memory.
     """
-    name = _source_name(source)
+    name = source_name(source)
     parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -1078,9 +1126,9 @@ def validate_qif(source: str | os.PathLike[str] | BinaryIO) -> None:
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise QifError(f"{name}: DOCTYPE / ENTITY declarations are not allowed in QIF files")
     root = tree.getroot()
-    if root.tag != _NS + _ROOT:
-        raise QifError(f"{name}: root element is {root.tag!r}, expected {_NS}{_ROOT}")
-    schema = _schema()
+    if root.tag != NS + ROOT:
+        raise QifError(f"{name}: root element is {root.tag!r}, expected {NS}{ROOT}")
+    schema = qif_schema()
     with _SCHEMA_LOCK:  # a validator keeps its error log on itself: one caller at a time
         valid = schema.validate(tree)
         errors = [

@@ -19,7 +19,7 @@ The document carries what AS9102 Form 3 and the QIF traceability hooks need:
   the ``NonConformanceDesignator`` of a nonconforming result; the serials as
   ``ActualComponent`` elements; measuring devices as ``MeasurementDevices``.
 
-The caller passes plain records (this module imports nothing from the rest of firstarticle)
+The caller passes plain records (this module imports only them, from the domain)
 and must give every number in the units it names. The writer holds one serial's results at a
 time; the output validates against QIFDocument.xsd (tests check it).
 """
@@ -29,10 +29,15 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import BinaryIO, Final
+
+from firstarticle.domain.inspection_files import (
+    ExportActual,
+    ExportCharacteristic,
+    ExportHeader,
+)
 
 __all__ = [
     "LINEAR_UNITS",
@@ -49,58 +54,6 @@ _ANGULAR: Final = frozenset({"deg"})
 _CRITICALITY: Final = frozenset({"KEY", "CRITICAL", "MAJOR", "MINOR"})
 # Characters XML 1.0 does not allow, even escaped.
 _NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-@dataclass(frozen=True, slots=True)
-class ExportCharacteristic:
-    """A Form 3 line's design side; numbers in ``units`` (None for text requirements)."""
-
-    key: str
-    balloon: str
-    requirement: str
-    nominal: Decimal | None = None
-    lower_limit: Decimal | None = None
-    upper_limit: Decimal | None = None
-    units: str | None = None
-    sheet: str | None = None
-    zone: str | None = None
-    criticality: str | None = None
-    drawing: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ExportActual:
-    """One result that counts; ``value`` in its characteristic's units, or an attribute."""
-
-    characteristic_key: str
-    value: Decimal | None
-    attribute: str | None
-    passed: bool
-    nonconformance: str | None = None
-    measured_at: datetime | None = None
-    device: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ExportHeader:
-    """Form 1 fields that QIF traceability and product data carry."""
-
-    report_number: str
-    part_number: str
-    part_name: str
-    part_revision: str
-    inspection_scope: str
-    inspection_mode: str
-    drawings: tuple[tuple[str, str], ...] = ()
-    partial_reason: str | None = None
-    baseline_part_number: str | None = None
-    baseline_part_revision: str | None = None
-    supplier_code: str | None = None
-    purchase_order: str | None = None
-    organization: str | None = None
-    additional_changes: str | None = None
-    created_at: datetime | None = None
-    linear_unit: str = "mm"
 
 
 def _x(text: str) -> str:

@@ -62,26 +62,23 @@ from typing import Any, BinaryIO, Final, cast
 from lxml import etree
 
 from firstarticle.integrations.inspection.qif import (
-    _ANGULAR_KINDS,
-    _DECIMAL_RE,
-    _GDT_SYMBOL,
-    _NO_UNIT_KINDS,
-    _NS,
-    _OTHER_UNIT_KINDS,
-    _ROOT,
-    _SIZE_PREFIX,
-    QIF_NAMESPACE,
+    ANGULAR_KINDS,
+    GDT_SYMBOL,
+    NO_UNIT_KINDS,
+    NS,
+    OTHER_UNIT_KINDS,
+    SIZE_PREFIX,
+    HashingReader,
     QifError,
-    _child,
-    _fmt,
-    _HashingReader,
-    _iterparse,
-    _line,
-    _local,
-    _places,
-    _source_name,
-    _text,
-    _token,
+    QifWalk,
+    child_of,
+    decimal_places,
+    format_decimal,
+    line_of,
+    local_name,
+    source_name,
+    text_of,
+    token_of,
 )
 
 __all__ = [
@@ -317,22 +314,22 @@ def _shown_places(value: _Value, cap: int | None = None) -> int:
     exponent = value.number.as_tuple().exponent
     written = -exponent if isinstance(exponent, int) and exponent < 0 else 0
     # Up to micrometre-level digits are the file's statement of precision ("2.000"); more
-    # are float noise of the CAD system, which _places trims.
-    places = written if written <= _NOISE_PLACES else _places(value.number)
+    # are float noise of the CAD system, which decimal_places trims.
+    places = written if written <= _NOISE_PLACES else decimal_places(value.number)
     if cap is not None:
         places = min(places, cap)
     return max(places, value.places or 0)
 
 
 def _number(value: _Value, cap: int | None = None) -> str:
-    return _fmt(value.number, _shown_places(value, cap))
+    return format_decimal(value.number, _shown_places(value, cap))
 
 
 def _deviation(value: _Value, places: int) -> str:
     """A signed deviation as Y14.5 writes it: ``+0.05``, ``-0.10``, and a bare ``0``."""
     if value.number.is_zero():
         return "0"
-    return _fmt(value.number, places, signed=True)
+    return format_decimal(value.number, places, signed=True)
 
 
 def _display_unit(unit: str | None) -> str | None:
@@ -363,14 +360,13 @@ def _clip(message: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-class _MbdReader:
-    """State of one streamed read. Elements are turned into records, then cleared."""
+class _MbdReader(QifWalk):
+    """State of one streamed read of a QIF MBD or Plan file. Elements are turned into records."""
 
     def __init__(self, name: str, max_characteristics: int) -> None:
-        self.name = name
+        super().__init__(name)
         self.max_characteristics = max_characteristics
         self.qpid: str | None = None
-        self.units: dict[str, str] = {}
         self.datum_labels: dict[str, str] = {}
         # DRF id -> datums in precedence order, each a tuple of (datum definition id, modifier)
         self.drfs: dict[str, list[tuple[tuple[str, str | None], ...]]] = {}
@@ -384,24 +380,16 @@ class _MbdReader:
 
     # -- errors and values -------------------------------------------------------------------
 
-    def error(self, message: str, line: int | None = None) -> QifError:
-        where = f"{self.name}, line {line}" if line else self.name
-        return QifError(f"{where}: {message}")
-
     def value(self, elem: etree._Element | None) -> _Value | None:
-        if elem is None:
+        number = self.decimal(elem)
+        if elem is None or number is None:
             return None
         raw = (elem.text or "").strip()
-        if not _DECIMAL_RE.fullmatch(raw):
-            raise self.error(
-                f"<{_local(elem.tag)}> is not a decimal number: {raw[:40]!r}", _line(elem)
-            )
-        number = Decimal(raw)
         if abs(number.adjusted()) > _MAX_MAGNITUDE or len(number.as_tuple().digits) > _MAX_DIGITS:
             # xs:decimal has no exponent, but an unvalidated read could meet 1e999999999.
             raise self.error(
-                f"<{_local(elem.tag)}> is out of the range a drawing states: {raw[:40]!r}",
-                _line(elem),
+                f"<{local_name(elem.tag)}> is out of the range a drawing states: {raw[:40]!r}",
+                line_of(elem),
             )
         places_attr = elem.get("decimalPlaces")
         places = int(places_attr) if places_attr and places_attr.isdigit() else None
@@ -413,58 +401,10 @@ class _MbdReader:
 
     # -- the walk ----------------------------------------------------------------------------
 
-    def run(self, stream: _HashingReader, schema: etree.XMLSchema | None) -> None:
-        options: dict[str, Any] = {
-            "events": ("start", "end"),
-            "resolve_entities": False,
-            "no_network": True,
-            "load_dtd": False,
-            "dtd_validation": False,
-            "attribute_defaults": False,
-            "huge_tree": False,
-            "remove_comments": True,
-            "remove_pis": True,
-            "collect_ids": False,
-        }
-        if schema is not None:
-            options["schema"] = schema
-        stack: list[str] = []
-        capture = 0
-        for event, elem in _iterparse(stream, **options):
-            if event == "start":
-                name = _local(elem.tag)
-                if not stack:
-                    self.check_root(elem, name)
-                stack.append(name if name is not None else "#foreign")
-                if not capture and self.is_record(stack):
-                    capture = len(stack)
-                continue
-            depth = len(stack)
-            if capture:
-                if depth != capture:
-                    stack.pop()
-                    continue
-                self.handle(stack, elem)
-                capture = 0
-            stack.pop()
-            elem.clear()
-            parent = elem.getparent()
-            if parent is not None:
-                while elem.getprevious() is not None:
-                    del parent[0]
+    def opened(self, stack: list[str]) -> None:
+        """Model files carry nothing this reader notes where an element starts."""
 
-    def check_root(self, elem: etree._Element, name: str | None) -> None:
-        docinfo = cast(Any, elem.getroottree().docinfo)
-        if docinfo.doctype or docinfo.internalDTD is not None:
-            raise self.error("DOCTYPE / ENTITY declarations are not allowed in QIF files")
-        if name != _ROOT:
-            raise self.error(
-                f"root element is {elem.tag!r}, expected {{{QIF_NAMESPACE}}}{_ROOT}",
-                _line(elem),
-            )
-
-    @staticmethod
-    def is_record(stack: list[str]) -> bool:
+    def is_record(self, stack: list[str]) -> bool:
         depth = len(stack)
         if depth == 2:
             return stack[1] in {"QPId", "FileUnits"}
@@ -485,11 +425,11 @@ class _MbdReader:
         name = stack[-1]
         parent = stack[-2]
         if name == "QPId":
-            self.qpid = _token(elem)
+            self.qpid = token_of(elem)
         elif name == "FileUnits":
             self.file_units(elem)
         elif name == "DatumDefinition":
-            label, ident = _text(elem, "DatumLabel"), elem.get("id")
+            label, ident = text_of(elem, "DatumLabel"), elem.get("id")
             if ident and label:
                 self.datum_labels[ident] = label
                 self.check_count()
@@ -506,34 +446,27 @@ class _MbdReader:
 
     # -- records -----------------------------------------------------------------------------
 
-    def file_units(self, elem: etree._Element) -> None:
-        primary = _child(elem, "PrimaryUnits")
-        for unit in primary.iterchildren(tag=etree.Element) if primary is not None else ():
-            kind, unit_name = _local(unit.tag), _text(unit, "UnitName")
-            if kind and unit_name:
-                self.units[kind] = unit_name
-
     def datum_reference_frame(self, elem: etree._Element) -> None:
         ident = elem.get("id")
         if not ident:
             return
         ranked: list[tuple[int, int, tuple[tuple[str, str | None], ...]]] = []
-        container = _child(elem, "Datums")
-        datums = container.iterchildren(_NS + "Datum") if container is not None else ()
+        container = child_of(elem, "Datums")
+        datums = container.iterchildren(NS + "Datum") if container is not None else ()
         for index, datum in enumerate(datums):
-            rank = _PRECEDENCE.get(_text(datum, "Precedence", "PrecedenceEnum") or "", 9)
-            simple, compound = _child(datum, "SimpleDatum"), _child(datum, "CompoundDatum")
+            rank = _PRECEDENCE.get(text_of(datum, "Precedence", "PrecedenceEnum") or "", 9)
+            simple, compound = child_of(datum, "SimpleDatum"), child_of(datum, "CompoundDatum")
             parts: list[etree._Element] = []
             if simple is not None:
                 parts = [simple]
             elif compound is not None:
-                for member in compound.iterchildren(_NS + "Datum"):
-                    inner = _child(member, "SimpleDatum")
+                for member in compound.iterchildren(NS + "Datum"):
+                    inner = child_of(member, "SimpleDatum")
                     parts.append(inner if inner is not None else member)
             refs = tuple(
-                (ref, _text(p, "MaterialModifier"))
+                (ref, text_of(p, "MaterialModifier"))
                 for p in parts
-                if (ref := _text(p, "DatumDefinitionId"))
+                if (ref := text_of(p, "DatumDefinitionId"))
             )
             if refs:
                 ranked.append((rank, index, refs))
@@ -544,26 +477,26 @@ class _MbdReader:
         if self.part is not None:
             return
         self.part = (
-            elem.get("label") or _text(elem, "Name"),
-            _text(elem, "ModelNumber"),
-            _text(elem, "Version"),
+            elem.get("label") or text_of(elem, "Name"),
+            text_of(elem, "ModelNumber"),
+            text_of(elem, "Version"),
         )
-        external = _child(elem, "DefinitionExternal")
-        drawing = _child(external, "PrintedDrawing") if external is not None else None
+        external = child_of(elem, "DefinitionExternal")
+        drawing = child_of(external, "PrintedDrawing") if external is not None else None
         if drawing is not None:
-            self.drawing = (_text(drawing, "DrawingNumber"), _text(drawing, "Version"))
+            self.drawing = (text_of(drawing, "DrawingNumber"), text_of(drawing, "Version"))
 
     def segment(self, elem: etree._Element) -> _Segment:
         seg = _Segment(
-            value=self.value(_child(elem, "ToleranceValue")),
-            drf_id=_text(elem, "DatumReferenceFrameId"),
-            material_condition=_text(elem, "MaterialCondition"),
-            projected=self.value(_child(elem, "ProjectedToleranceZoneValue")),
+            value=self.value(child_of(elem, "ToleranceValue")),
+            drf_id=text_of(elem, "DatumReferenceFrameId"),
+            material_condition=text_of(elem, "MaterialCondition"),
+            projected=self.value(child_of(elem, "ProjectedToleranceZoneValue")),
         )
-        shape = _child(elem, "ZoneShape")
+        shape = child_of(elem, "ZoneShape")
         if shape is not None:
             first = next(shape.iterchildren(tag=etree.Element), None)
-            seg.zone_shape = _local(first.tag) if first is not None else None
+            seg.zone_shape = local_name(first.tag) if first is not None else None
         for tag in (
             "ToleranceZonePerUnitLength",
             "ToleranceZonePerUnitArea",
@@ -571,7 +504,7 @@ class _MbdReader:
             "ToleranceZonePerUnitArcLength",
             "ToleranceZonePerUnitPolarArea",
         ):
-            per_unit = _child(elem, tag)
+            per_unit = child_of(elem, tag)
             if per_unit is not None:
                 seg.per_unit_value, seg.per_unit = self.per_unit(per_unit)
                 break
@@ -579,10 +512,10 @@ class _MbdReader:
 
     def per_unit(self, elem: etree._Element) -> tuple[_Value | None, str]:
         """The per-unit tolerance and how a frame writes it: ``0.005/0.25×0.25``."""
-        value = self.value(_child(elem, "ToleranceValuePerUnit"))
+        value = self.value(child_of(elem, "ToleranceValuePerUnit"))
         sizes: list[str] = []
         for node in elem.iter(tag=etree.Element):
-            tag = _local(node.tag) or ""
+            tag = local_name(node.tag) or ""
             if node is elem or tag == "ToleranceValuePerUnit" or len(node):
                 continue
             size = self.value(node)
@@ -595,65 +528,65 @@ class _MbdReader:
     def definition(self, elem: etree._Element, tag: str) -> None:
         ident = elem.get("id")
         if not ident:
-            raise self.error(f"<{tag}> has no id", _line(elem))
-        record = _Definition(kind=tag.removesuffix("CharacteristicDefinition"), line=_line(elem))
-        record.name = _text(elem, "Name")
-        tolerance = _child(elem, "Tolerance")
+            raise self.error(f"<{tag}> has no id", line_of(elem))
+        record = _Definition(kind=tag.removesuffix("CharacteristicDefinition"), line=line_of(elem))
+        record.name = text_of(elem, "Name")
+        tolerance = child_of(elem, "Tolerance")
         if tolerance is not None:
             record.has_tolerance = True
-            record.max_value = self.value(_child(tolerance, "MaxValue"))
-            record.min_value = self.value(_child(tolerance, "MinValue"))
-            record.defined_as_limit = _text(tolerance, "DefinedAsLimit") in {"true", "1"}
+            record.max_value = self.value(child_of(tolerance, "MaxValue"))
+            record.min_value = self.value(child_of(tolerance, "MinValue"))
+            record.defined_as_limit = text_of(tolerance, "DefinedAsLimit") in {"true", "1"}
         first = self.segment(elem)
         if (
             first.value is not None
             or first.per_unit is not None
-            or f"{record.kind}Characteristic" in _GDT_SYMBOL
+            or f"{record.kind}Characteristic" in GDT_SYMBOL
         ):
             record.segments.append(first)
         for child in elem.iterchildren(tag=etree.Element):
-            if _local(child.tag) in _SEGMENT_TAGS:
+            if local_name(child.tag) in _SEGMENT_TAGS:
                 record.segments.append(self.segment(child))
-        record.outer_disposition = self.value(_child(elem, "OuterDisposition"))
-        record.non_tolerance = _text(elem, "NonTolerance")
-        record.dimension_type = _text(elem, "DimensionType")
-        record.statistical = _text(elem, "StatisticalCharacteristic") in {"true", "1"}
-        record.free_state = _text(elem, "FreeState") in {"true", "1"}
-        record.tangent_plane = _text(elem, "TangentPlane") in {"true", "1"}
-        record.separate_zone = _text(elem, "SeparateZone") in {"true", "1"}
-        record.extent = _text(elem, "Extent", "ExtentEnum")
+        record.outer_disposition = self.value(child_of(elem, "OuterDisposition"))
+        record.non_tolerance = text_of(elem, "NonTolerance")
+        record.dimension_type = text_of(elem, "DimensionType")
+        record.statistical = text_of(elem, "StatisticalCharacteristic") in {"true", "1"}
+        record.free_state = text_of(elem, "FreeState") in {"true", "1"}
+        record.tangent_plane = text_of(elem, "TangentPlane") in {"true", "1"}
+        record.separate_zone = text_of(elem, "SeparateZone") in {"true", "1"}
+        record.extent = text_of(elem, "Extent", "ExtentEnum")
         self.definitions[ident] = record
         self.check_count()
 
     def designation(self, elem: etree._Element) -> _Designation | None:
-        designator = _child(elem, "CharacteristicDesignator")
+        designator = child_of(elem, "CharacteristicDesignator")
         if designator is None:
             return None
-        label = _text(designator, "Designator")
+        label = text_of(designator, "Designator")
         if label is not None and label.upper() in _NO_DESIGNATOR:
             label = None
-        level = _child(designator, "Criticality")
+        level = child_of(designator, "Criticality")
         criticality = None
         if level is not None:
-            raw = _text(level, "LevelEnum") or _text(level, "OtherLevel")
+            raw = text_of(level, "LevelEnum") or text_of(level, "OtherLevel")
             criticality = raw.upper() if raw else None
-        return _Designation(label, _text(designator, "UUID"), criticality)
+        return _Designation(label, text_of(designator, "UUID"), criticality)
 
     def nominal(self, elem: etree._Element, tag: str) -> None:
         ident = elem.get("id")
         if not ident:
-            raise self.error(f"<{tag}> has no id", _line(elem))
+            raise self.error(f"<{tag}> has no id", line_of(elem))
         if ident in self.nominals:
-            raise self.error(f"characteristic nominal id {ident!r} is used twice", _line(elem))
+            raise self.error(f"characteristic nominal id {ident!r} is used twice", line_of(elem))
         self.nominals[ident] = _Nominal(
             nominal_id=ident,
             kind=tag.removesuffix("CharacteristicNominal"),
-            definition_id=_text(elem, "CharacteristicDefinitionId"),
-            target=self.value(_child(elem, "TargetValue")),
-            name=_text(elem, "Name"),
+            definition_id=text_of(elem, "CharacteristicDefinitionId"),
+            target=self.value(child_of(elem, "TargetValue")),
+            name=text_of(elem, "Name"),
             designation=self.designation(elem),
-            direction=_text(elem, "Direction"),
-            line=_line(elem),
+            direction=text_of(elem, "Direction"),
+            line=line_of(elem),
         )
         self.nominal_order.append(ident)
         self.check_count()
@@ -661,20 +594,20 @@ class _MbdReader:
     def item(self, elem: etree._Element, tag: str) -> None:
         ident = elem.get("id")
         if not ident:
-            raise self.error(f"<{tag}> has no id", _line(elem))
+            raise self.error(f"<{tag}> has no id", line_of(elem))
         if ident in self.item_ids:
-            raise self.error(f"characteristic item id {ident!r} is used twice", _line(elem))
-        location = _child(elem, "LocationOnDrawing")
+            raise self.error(f"characteristic item id {ident!r} is used twice", line_of(elem))
+        location = child_of(elem, "LocationOnDrawing")
         self.items.append(
             _Item(
                 item_id=ident,
                 kind=tag.removesuffix("CharacteristicItem"),
-                name=_text(elem, "Name"),
+                name=text_of(elem, "Name"),
                 designation=self.designation(elem),
-                nominal_id=_text(elem, "CharacteristicNominalId"),
-                sheet=_text(location, "SheetNumber") if location is not None else None,
-                zone=_text(location, "DrawingZone") if location is not None else None,
-                line=_line(elem),
+                nominal_id=text_of(elem, "CharacteristicNominalId"),
+                sheet=text_of(location, "SheetNumber") if location is not None else None,
+                zone=text_of(location, "DrawingZone") if location is not None else None,
+                line=line_of(elem),
             )
         )
         self.item_ids.add(ident)
@@ -731,11 +664,11 @@ class _MbdReader:
 
     def default_unit(self, kind: str) -> str | None:
         full = f"{kind}Characteristic"
-        if full in _NO_UNIT_KINDS:
+        if full in NO_UNIT_KINDS:
             return None
-        if full in _ANGULAR_KINDS:
+        if full in ANGULAR_KINDS:
             return self.unit_named("AngularUnit")
-        return self.unit_named(_OTHER_UNIT_KINDS.get(full, "LinearUnit"))
+        return self.unit_named(OTHER_UNIT_KINDS.get(full, "LinearUnit"))
 
     def characteristic(self, nominal: _Nominal, item: _Item | None) -> MbdCharacteristic:
         definition = self.definitions.get(nominal.definition_id or "")
@@ -863,7 +796,7 @@ class _MbdReader:
     def frame_row(
         self, kind: str, d: _Definition, seg: _Segment, index: int
     ) -> MbdToleranceSegment:
-        symbol = _GDT_SYMBOL.get(f"{kind}Characteristic", _humanize(kind))
+        symbol = GDT_SYMBOL.get(f"{kind}Characteristic", _humanize(kind))
         diameter = seg.zone_shape == "DiametricalZone"
         spherical = seg.zone_shape == "SphericalZone"
         condition = seg.material_condition
@@ -921,7 +854,7 @@ class _MbdReader:
 
     def size_text(self, kind: str, d: _Definition, n: _Nominal, units: str | None) -> str:
         full = f"{kind}Characteristic"
-        prefix = _SIZE_PREFIX.get(full, "")
+        prefix = SIZE_PREFIX.get(full, "")
         if n.direction in _DIRECTION:
             prefix = f"{_DIRECTION[n.direction]} {prefix}"
         degrees = _is_degrees(units)
@@ -935,18 +868,18 @@ class _MbdReader:
             places = max((_shown_places(v, cap) for v in (hi, lo) if v is not None), default=0)
             if hi is not None and lo is not None:
                 text = (
-                    f"{prefix}{_fmt(lo.number, places)}{each} – "
-                    f"{_fmt(hi.number, places)}{each}{tail}"
+                    f"{prefix}{format_decimal(lo.number, places)}{each} – "
+                    f"{format_decimal(hi.number, places)}{each}{tail}"
                 )
             elif hi is not None:
-                text = f"{prefix}{_fmt(hi.number, places)}{each}{tail} MAX"
+                text = f"{prefix}{format_decimal(hi.number, places)}{each}{tail} MAX"
             elif lo is not None:
-                text = f"{prefix}{_fmt(lo.number, places)}{each}{tail} MIN"
+                text = f"{prefix}{format_decimal(lo.number, places)}{each}{tail} MIN"
         elif d.has_tolerance:
             places = max((_shown_places(v) for v in (hi, lo) if v is not None), default=0)
             nominal = f"{prefix}{_number(target, cap)}{each}" if target is not None else prefix
             if hi is not None and lo is not None and hi.number == -lo.number and hi.number > 0:
-                text = f"{nominal} ±{_fmt(hi.number, places)}{each}{tail}"
+                text = f"{nominal} ±{format_decimal(hi.number, places)}{each}{tail}"
             elif hi is not None and lo is not None:
                 text = (
                     f"{nominal} {_deviation(hi, places)}{each}/{_deviation(lo, places)}{each}{tail}"
@@ -997,13 +930,13 @@ def read_qif_mbd(
     ``max_characteristics`` characteristics. OSError is raised as is when a path cannot be
     opened. A file without characteristics gives an empty tuple.
     """
-    label = name or _source_name(source)
+    label = name or source_name(source)
     reader = _MbdReader(label, max_characteristics)
     with _validator(validate) as schema:
         if isinstance(source, str | os.PathLike):
             with open(source, "rb") as raw:
-                return _read(reader, _HashingReader(raw, label), schema)
-        return _read(reader, _HashingReader(source, label), schema)
+                return _read(reader, HashingReader(raw, label), schema)
+        return _read(reader, HashingReader(source, label), schema)
 
 
 # Compiled schemas for streamed validation. A compiled QIF schema takes some 25 MB, so a
@@ -1051,13 +984,11 @@ def _validator(wanted: bool) -> Iterator[etree.XMLSchema | None]:
         _pool.put(schema)
 
 
-def _read(
-    reader: _MbdReader, stream: _HashingReader, schema: etree.XMLSchema | None
-) -> MbdDocument:
+def _read(reader: _MbdReader, stream: HashingReader, schema: etree.XMLSchema | None) -> MbdDocument:
     # libxml2 logs errors per thread, across parses: start this read with an empty log.
     etree.clear_error_log()
     try:
-        reader.run(stream, schema)
+        reader.walk(stream, schema)
         return reader.document(stream.hexdigest(), validated=schema is not None)
     except QifError:
         raise

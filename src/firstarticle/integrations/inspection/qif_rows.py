@@ -55,6 +55,8 @@ from firstarticle.integrations.inspection.incoming import (
     ResultFileError,
     RowProblem,
     metadata_tags,
+    source_label,
+    take_tags,
 )
 from firstarticle.integrations.inspection.xml_guard import XmlGuardError, checked_xml_stream
 
@@ -163,15 +165,8 @@ def validate_qif_streaming(
         checked,
         events=("start", "end", "comment"),
         # The whole schema is the one the QIF reader compiles once per process.
-        schema=qif._schema() if full else _structural_schema(),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        attribute_defaults=False,
-        huge_tree=False,
-        remove_pis=True,
-        collect_ids=False,
+        schema=qif.qif_schema() if full else _structural_schema(),
+        **qif.SAFE_PARSING,
     )
     depth = 0
     capture = 0
@@ -182,7 +177,7 @@ def validate_qif_streaming(
                 text = elem.text or ""
                 for key in metadata_tags(text):
                     if key in _PORTAL_NAMES:
-                        metadata.take_tags(text)
+                        take_tags(metadata, text)
                         break
                 continue
             if event == "start":
@@ -245,7 +240,7 @@ def _capture(elem: etree._Element, metadata: FileMetadata) -> None:
             key = (attribute.get("name") or "").strip().lower()
             value = attribute.get("value")
             if key in _PORTAL_NAMES and value is not None:
-                metadata.take_tags(f"<{key}={value}>")
+                take_tags(metadata, f"<{key}={value}>")
 
 
 def read_qif_rows(source: BinaryIO, name: str | None = None) -> ResultFile:
@@ -255,7 +250,7 @@ def read_qif_rows(source: BinaryIO, name: str | None = None) -> ResultFile:
     memory (one small record per measurement). Raises :class:`ResultFileError` for anything
     the validator or the reader refuses.
     """
-    label = name or _name_of(source)
+    label = name or source_label(source)
     if not source.seekable():
         raise ResultFileError("a QIF file is read twice; give a seekable stream")
     start = source.tell()
@@ -299,11 +294,6 @@ def read_qif_rows(source: BinaryIO, name: str | None = None) -> ResultFile:
         f"{FULL_VALIDATION_MAX_BYTES // (1024 * 1024)} MB); references checked by the reader"
     )
     return file
-
-
-def _name_of(source: BinaryIO) -> str:
-    name = getattr(source, "name", None)
-    return os.path.basename(name) if isinstance(name, str) else "<stream>"
 
 
 def _badness(value: Decimal, c: qif.QifCharacteristic) -> Decimal | None:

@@ -4,6 +4,9 @@ A file named ``<kind>*.csv`` or ``<kind>*.json`` (kind: part-revisions, customer
 nonconformances) is imported as one batch, all or none, then moved to ``processed/`` with a
 ``.report.json`` beside it, or to ``failed/`` with an ``.error.txt`` saying why. Files still
 being written (hidden, ``.tmp``/``.part``, or changed in the last seconds) are left alone.
+
+Like the API and the command line, the drop folder is a way in: it reads files with the record
+adapter (integrations/records.py) and calls the mirror use case; nothing calls it but the CLI.
 """
 
 from __future__ import annotations

@@ -1,0 +1,180 @@
+"""Results on an FAI: recording them by hand, verifying manual entries, and the
+nonconformances linked to nonconforming ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from firstarticle.domain import model
+from firstarticle.domain.access import Permission
+from firstarticle.domain.errors import ConflictError, ValidationError
+from firstarticle.domain.mirror import refuse_manual_change
+from firstarticle.domain.values import AttributeResult, normalize_unit
+from firstarticle.services import (
+    ServiceContext,
+    found,
+    record,
+)
+from firstarticle.services.fai_record import (
+    FirstArticleDetail,
+    characteristic_of,
+    commit_change,
+    commit_fai,
+    load_fai,
+)
+
+
+@dataclass(frozen=True)
+class ResultInput:
+    """A result to record: a measured value with units, or an attribute verdict."""
+
+    balloon: str
+    measured_at: datetime
+    source: model.ResultSource
+    value: Decimal | None = None
+    units: str | None = None
+    attribute: AttributeResult | None = None
+    serial_number: str | None = None
+    operator: str | None = None
+    device: str | None = None
+    source_reference: str | None = None
+
+
+def record_results(
+    ctx: ServiceContext, fai_id: str, inputs: Sequence[ResultInput]
+) -> list[model.InspectionResult]:
+    """Record results, all or none; each is judged against its requirement when read."""
+    now = ctx.clock.now()
+    with ctx.uow_factory() as uow:
+        loaded = load_fai(uow, ctx, fai_id, Permission.RESULT_RECORD)
+        fai = loaded.fai
+        serials = {u.serial_number: u.serial_id for u in fai.units}
+        results: list[model.InspectionResult] = []
+        pairs: list[tuple[model.InspectionResult, model.Characteristic]] = []
+        for item in inputs:
+            if item.measured_at.tzinfo is None:
+                raise ValidationError("measured_at needs a time zone.", field="measured_at")
+            if item.measured_at > now:
+                raise ValidationError("measured_at is in the future.", field="measured_at")
+            characteristic = characteristic_of(loaded, item.balloon)
+            serial_id = None
+            if item.serial_number is not None:
+                serial_id = found(
+                    serials.get(item.serial_number),
+                    "Serial",
+                    f"{item.serial_number} in this FAI's scope",
+                )
+            elif len(serials) > 1:
+                raise ValidationError(
+                    "Name the serial: this FAI covers several.", field="serial_number"
+                )
+            elif serials:
+                serial_id = next(iter(serials.values()))
+            result = model.InspectionResult(
+                site_id=fai.site_id,
+                first_article_id=fai.id,
+                characteristic_id=characteristic.id,
+                source=item.source,
+                recorded_by=ctx.actor,
+                recorded_at=now,
+                measured_at=item.measured_at,
+                value=item.value,
+                units=normalize_unit(item.units) if item.units else None,
+                attribute=item.attribute,
+                serial_id=serial_id,
+                operator=item.operator,
+                device=item.device,
+                source_reference=item.source_reference,
+            )
+            pairs.append((result, characteristic))
+            results.append(result)
+        events = fai.record_results(pairs, ctx.actor)
+        record(uow, ctx, events)
+        uow.commit()
+        return results
+
+
+def verify_result(ctx: ServiceContext, fai_id: str, result_id: str) -> FirstArticleDetail:
+    """A second person verifies a manually entered result."""
+    with ctx.uow_factory() as uow:
+        loaded = load_fai(uow, ctx, fai_id, Permission.RESULT_VERIFY)
+        events = loaded.fai.verify_result(result_id, ctx.actor, ctx.clock.now())
+        return commit_fai(uow, ctx, loaded, events)
+
+
+def link_nonconformance(
+    ctx: ServiceContext,
+    fai_id: str,
+    *,
+    kind: model.NonconformanceKind,
+    number: str,
+    status: model.NonconformanceStatus,
+    disposition: model.Disposition | None = None,
+    title: str | None = None,
+    balloons: Sequence[str] = (),
+) -> FirstArticleDetail:
+    """Link a QMS nonconformance, deviation, concession or rework to the FAI."""
+    with ctx.uow_factory() as uow:
+        loaded = load_fai(uow, ctx, fai_id, Permission.FAI_EDIT)
+        fai = loaded.fai
+        number = model.require_text(number, "number")
+        if any(nc.kind is kind and nc.number == number for nc in fai.nonconformances):
+            raise ConflictError(
+                f"{kind.value.capitalize()} {number} is already linked.", number=number
+            )
+        chars = [characteristic_of(loaded, b) for b in balloons]
+        nc = model.NonconformanceLink(
+            fai.site_id, fai.id, kind, number, status, disposition, title, [c.id for c in chars]
+        )
+        fai.nonconformances.append(nc)
+        return commit_change(
+            uow,
+            ctx,
+            loaded,
+            "fai.nonconformance_linked",
+            {
+                "nonconformance": (
+                    None,
+                    {
+                        "kind": kind.value,
+                        "number": number,
+                        "status": status.value,
+                        "balloons": [c.balloon for c in chars],
+                    },
+                )
+            },
+        )
+
+
+def update_nonconformance(
+    ctx: ServiceContext,
+    fai_id: str,
+    nc_id: str,
+    *,
+    status: model.NonconformanceStatus,
+    disposition: model.Disposition | None,
+) -> FirstArticleDetail:
+    """Record the QMS status and disposition of a linked document (allowed in any status)."""
+    with ctx.uow_factory() as uow:
+        loaded = load_fai(uow, ctx, fai_id, Permission.FAI_EDIT)
+        fai = loaded.fai
+        nc = found(
+            next((n for n in fai.nonconformances if n.id == nc_id), None),
+            "Nonconformance link",
+            nc_id,
+        )
+        refuse_manual_change(nc.provenance, f"{nc.kind.value.capitalize()} {nc.number}")
+        if status is not model.NonconformanceStatus.OPEN and disposition is None:
+            raise ValidationError(
+                "A dispositioned or closed document states its disposition.", field="disposition"
+            )
+        diff = {
+            f"{nc.number}.status": (nc.status.value, status.value),
+            f"{nc.number}.disposition": (nc.disposition, disposition),
+        }
+        nc.status, nc.disposition = status, disposition
+        return commit_change(uow, ctx, loaded, "fai.nonconformance_updated", diff)
