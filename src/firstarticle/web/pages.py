@@ -93,6 +93,7 @@ async def sign_in(request: Request) -> Response:
             username,
             form.get("password", "")[:1024],
             form.get("totp_code", "").strip()[:10] or None,
+            source=request.client.host if request.client else None,
         )
     except (AuthenticationError, TooManyAttemptsError) as error:
         status = 429 if isinstance(error, TooManyAttemptsError) else 401
