@@ -103,3 +103,22 @@ def test_a_work_order_for_an_unknown_revision_is_a_404(client: TestClient) -> No
     )
     assert response.status_code == 404
     assert "NOPE" in response.json()["detail"]
+
+
+def test_a_customer_reads_the_form_numbering_it_asks_for(client: TestClient) -> None:
+    """Rev B is a customer's setting, by hand or from ERP; Rev C when nobody says."""
+    by_hand = client.post(
+        "/api/v1/customers", json={"code": "OLDCO", "name": "Old Co", "form_revision": "B"}
+    )
+    assert by_hand.status_code == 201, by_hand.text
+    assert by_hand.json()["form_revision"] == "B"
+    plain = client.post("/api/v1/customers", json={"code": "NEWCO", "name": "New Co"})
+    assert plain.json()["form_revision"] == "C"
+    mirrored = client.post("/api/v1/mirror/customers", json={**CUSTOMER, "form_revision": "B"})
+    assert mirrored.status_code in (200, 201), mirrored.text
+    listed = client.get("/api/v1/customers", params={"limit": 200}).json()["items"]
+    assert {c["code"]: c["form_revision"] for c in listed}["AERO"] == "B"
+    refused = client.post(
+        "/api/v1/customers", json={"code": "BADCO", "name": "Bad", "form_revision": "A"}
+    )
+    assert refused.status_code == 422

@@ -86,6 +86,7 @@ class CustomerOut(Out):
     requires_fai: bool
     ships_on_conditional_acceptance: bool
     vendor_code: str | None
+    form_revision: model.FormRevision
 
 
 class PartIn(In):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.table import Table
 
@@ -46,8 +48,12 @@ def customer_create(
     channel: model.CustomerChannel = model.CustomerChannel.PORTAL,
     vendor_code: str | None = None,
     ships_on_conditional_acceptance: bool = False,
+    form_revision: Annotated[
+        model.FormRevision,
+        typer.Option(help="AS9102 numbering its inspectors read on the forms: C or B."),
+    ] = model.FormRevision.C,
 ) -> None:
-    """Create a customer and the channel it decides FAIs in."""
+    """Create a customer, the channel it decides FAIs in and the form numbering it reads."""
     customer = catalog.create_customer(
         ctx(),
         code=code,
@@ -55,6 +61,7 @@ def customer_create(
         channel=channel,
         vendor_code=vendor_code,
         ships_on_conditional_acceptance=ships_on_conditional_acceptance,
+        form_revision=form_revision,
     )
     out.print(f"customer {customer.code} created ({customer.id})")
 

@@ -152,6 +152,7 @@ class CustomerRecord:
     requires_fai: bool = True
     ships_on_conditional_acceptance: bool = False
     vendor_code: str | None = None
+    form_revision: model.FormRevision = model.FormRevision.C
 
 
 @dataclass(frozen=True)

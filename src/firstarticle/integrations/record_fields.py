@@ -109,3 +109,7 @@ class CustomerFields(In):
     requires_fai: bool = True
     ships_on_conditional_acceptance: bool = False
     vendor_code: Code | None = None
+    form_revision: model.FormRevision = Field(
+        default=model.FormRevision.C,
+        description="The AS9102 numbering its inspectors read: C (default) or B.",
+    )

@@ -318,6 +318,7 @@ def _upsert_customer(
     customer.channel, customer.requires_fai = rec.channel, rec.requires_fai
     customer.ships_on_conditional_acceptance = rec.ships_on_conditional_acceptance
     customer.vendor_code, customer.provenance = rec.vendor_code, prov
+    customer.form_revision = model.FormRevision(rec.form_revision)
     return (
         outcome,
         customer.id,
