@@ -13,8 +13,10 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, Final
 
+# uvicorn adds ``color_message`` (the message again, with terminal colour codes) to its own.
 _STANDARD: Final = frozenset(
-    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"}
+    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys()
+    | {"message", "asctime", "color_message"}
 )
 
 

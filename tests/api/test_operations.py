@@ -118,3 +118,14 @@ def test_a_request_log_line_carries_its_request_id_and_no_url(
     assert line["user_id"] == caller.user_id
     assert "SECRET" not in json.dumps(line)
     assert "request_id=req-4711" in TextFormatter().format(record)
+
+
+def test_a_server_line_carries_its_message_once_without_terminal_colours() -> None:
+    """uvicorn's coloured copy of a message stays out of the JSON line."""
+    record = logging.LogRecord(
+        "uvicorn.error", logging.INFO, "", 0, "Started server process [%d]", (42,), None
+    )
+    record.color_message = "Started server process [\x1b[36m%d\x1b[0m]"
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "Started server process [42]"
+    assert "color_message" not in line
