@@ -14,7 +14,13 @@ from firstarticle.domain.access import ApiToken, BrowserSession, User, Visibilit
 from firstarticle.domain.classification import ExportClassification
 from firstarticle.domain.errors import DomainError
 from firstarticle.domain.events import Event
-from firstarticle.domain.holds import CoveringFai, Hold, HoldOverride, HoldStatus
+from firstarticle.domain.holds import (
+    CoveringFai,
+    DefinitionState,
+    Hold,
+    HoldOverride,
+    HoldStatus,
+)
 from firstarticle.domain.inspection_files import (
     ExportActual,
     ExportCharacteristic,
@@ -270,6 +276,7 @@ class GateReader(Protocol):
         self, site_id: str, part_revision_id: str, customer_id: str
     ) -> Sequence[tuple[CoveringFai, int]]: ...
     def active_holds(self, site_id: str, part_revision_id: str) -> Sequence[Hold]: ...
+    def definition(self, part_revision_id: str) -> DefinitionState: ...
 
 
 class IdentityStore(Protocol):

@@ -88,7 +88,7 @@ def test_releasing_a_new_revision_makes_the_old_fai_name_it(run):
 
 def test_the_gate_exits_0_on_allow_and_4_on_deny(run):
     """ERP scripts read the decision from the exit code."""
-    allow = run("gate", "check", "WCH", "AEROPRIME", "7A1234-101", "C", "--serial", "SN0001")
+    allow = run("gate", "check", "WCH", "AEROPRIME", "7A2260-1", "B", "--serial", "7A2260-B-001")
     deny = run(
         "gate", "check", "WCH", "AEROPRIME", "7A1234-101", "D", "--serial", "SN0011", "--json"
     )
@@ -342,3 +342,25 @@ def test_the_fai_audit_shows_each_change_as_old_and_new(run):
     shown = run("fai", "audit", "FAIR-WCH-2026-0001")
     assert shown.exit_code == 0, shown.output
     assert " -> " in shown.stdout
+
+
+def test_production_of_a_revision_plm_made_obsolete_is_denied(run):
+    """Rev D of the bracket is released, so rev C is obsolete: its approved FAI no longer
+    lets product move or ship (issue 12, first case)."""
+    checked = run(
+        "gate",
+        "check",
+        "WCH",
+        "AEROPRIME",
+        "7A1234-101",
+        "C",
+        "--serial",
+        "SN0001",
+        "--kind",
+        "production",
+        "--json",
+    )
+    assert checked.exit_code == 4
+    answer = json.loads(checked.stdout)
+    assert answer["decision"] == "deny"
+    assert "revision_obsolete" in {r["code"] for r in answer["reasons"]}

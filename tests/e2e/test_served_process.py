@@ -220,9 +220,9 @@ def test_the_demo_erp_account_asks_the_gate_with_a_cli_token(served: Served) -> 
         json={
             "site": "WCH",
             "customer": "AEROPRIME",
-            "part_number": "7A1234-101",
-            "part_revision": "C",
-            "serial_numbers": ["SN0001"],
+            "part_number": "7A2260-1",
+            "part_revision": "B",
+            "serial_numbers": ["7A2260-B-001"],
         },
         headers={"Authorization": f"Bearer {token}"},
         timeout=10.0,

@@ -467,3 +467,32 @@ def test_an_internal_error_while_deciding_is_a_deny(ctx):
     answers = [ask(broken, plant) for _ in range(1000)]
     assert sum(a.decision is Decision.ALLOW for a in answers) == 0
     assert {r.code for a in answers for r in a.reasons} == {"gate_internal_error"}
+
+
+@pytest.mark.requirement("G1")
+@pytest.mark.parametrize("kind", [GateKind.PRODUCTION, GateKind.SHIPMENT])
+def test_a_revision_made_obsolete_by_a_newer_release_is_denied(ctx, kind):
+    """Rev C is approved and allowed; PLM releases rev D: rev C is obsolete and the gate
+    denies it (revision_obsolete) for production and shipment, whatever its FAI says."""
+    plant = a_plant(ctx)
+    approve(ctx, an_fai(ctx, plant).fai.id)
+    assert ask(ctx, plant, kind=kind).decision is Decision.ALLOW
+    catalog.add_revision(
+        ctx, plant.part.id, revision="D", drawings=[catalog.DrawingSpec(plant.part.number, "D")]
+    )
+    answer = ask(ctx, plant, kind=kind)
+    assert answer.decision is Decision.DENY
+    assert "revision_obsolete" in codes(answer)
+
+
+@pytest.mark.requirement("G1")
+def test_a_revision_still_in_work_is_denied(ctx):
+    """A revision PLM has not released lets nothing move, even with an approved FAI."""
+    plant = a_plant(ctx)
+    approve(ctx, an_fai(ctx, plant).fai.id)
+    with ctx.uow_factory() as uow:
+        uow.parts.revision(plant.revision.id).status = model.RevisionStatus.IN_WORK
+        uow.commit()
+    answer = ask(ctx, plant)
+    assert answer.decision is Decision.DENY
+    assert "revision_not_released" in codes(answer)

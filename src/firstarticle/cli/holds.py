@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from firstarticle.cli.common import (
     command,
@@ -66,7 +67,9 @@ def gate_check(
     else:
         colour = "green" if answer.decision is Decision.ALLOW else "red"
         out.print(
-            f"[{colour}]{answer.decision.value.upper()}[/{colour}]  (decision {answer.decision_id})"
+            Text.assemble(
+                (answer.decision.value.upper(), colour), f"  (decision {answer.decision_id})"
+            )
         )
         for r in answer.reasons:
             out.print(f"  {r.code}: {r.message}", highlight=False)

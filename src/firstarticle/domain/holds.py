@@ -258,6 +258,25 @@ def covering_statuses(ships_on_conditional: bool) -> frozenset[FaiStatus]:
     return frozenset({FaiStatus.APPROVED})
 
 
+class DefinitionState(StrEnum):
+    """Whether the engineering definition still allows a part revision, as PLM says."""
+
+    CURRENT = "current"  # released, and no later revision released
+    SUPERSEDED = "superseded"  # released, but a later revision has been released since
+    OBSOLETE = "obsolete"  # PLM made it obsolete
+    NOT_RELEASED = "not_released"  # still in work
+
+
+_DEFINITION_REASONS = {
+    DefinitionState.SUPERSEDED: (
+        "revision_superseded",
+        "A later revision of this part has been released; this revision is superseded.",
+    ),
+    DefinitionState.OBSOLETE: ("revision_obsolete", "PLM has made this revision obsolete."),
+    DefinitionState.NOT_RELEASED: ("revision_not_released", "This revision is not released."),
+}
+
+
 def decide(
     q: GateQuestion,
     *,
@@ -266,10 +285,20 @@ def decide(
     fais: Sequence[CoveringFai],
     holds: Sequence[Hold],
     at: datetime,
+    definition: DefinitionState = DefinitionState.CURRENT,
 ) -> tuple[Decision, list[Reason]]:
-    """Allow only when an FAI covers the configuration and no hold or open NC applies."""
+    """Allow only when the engineering definition still allows the revision, an FAI covers
+    the configuration and no hold or open NC applies.
+
+    A revision that is superseded, obsolete or not released is a deny for production and for
+    shipment alike (fail closed: shipping product built to an old revision needs the
+    customer's explicit acceptance, which the gate does not yet record).
+    """
     reasons: list[Reason] = []
     allow_reasons: list[Reason] = []
+    if definition is not DefinitionState.CURRENT:
+        code, message = _DEFINITION_REASONS[definition]
+        reasons.append(Reason(code, message, "part_revision", q.part_revision_id))
     # A signed override of the FAI-required hold is the two-person decision to ship before
     # approval (journey 7): it waives the missing approval for what it covers, nothing more.
     fai_waived = False

@@ -145,6 +145,7 @@ def _evaluate(
     holds = uow.gate_reader.active_holds(site_id, revision_id)
     decision, reasons = decide(
         question,
+        definition=uow.gate_reader.definition(revision_id),
         requires_fai=config.requires_fai,
         ships_on_conditional=config.ships_on_conditional_acceptance,
         fais=[fai for fai, _version in fais],

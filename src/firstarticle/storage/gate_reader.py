@@ -12,7 +12,15 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from firstarticle.domain.holds import CoveringFai, Hold, HoldKind, HoldOverride, HoldSource
+from firstarticle.domain import model
+from firstarticle.domain.holds import (
+    CoveringFai,
+    DefinitionState,
+    Hold,
+    HoldKind,
+    HoldOverride,
+    HoldSource,
+)
 from firstarticle.domain.lifecycle import FaiStatus
 from firstarticle.storage import orm
 
@@ -31,6 +39,31 @@ class Configuration:
 class SqlGateReader:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def definition(self, part_revision_id: str) -> DefinitionState:
+        """What PLM says of the revision now, in one statement: its status, and whether a
+        revision of the same part was released after it."""
+        r = orm.part_revisions
+        later = r.alias("later")
+        row = self.session.execute(
+            sa.select(
+                r.c.status,
+                sa.exists()
+                .where(
+                    later.c.part_id == r.c.part_id,
+                    later.c.id != r.c.id,
+                    later.c.status == model.RevisionStatus.RELEASED,
+                    later.c.released_at > r.c.released_at,
+                )
+                .label("superseded"),
+            ).where(r.c.id == part_revision_id)
+        ).one()
+        status = model.RevisionStatus(row.status)
+        if status is model.RevisionStatus.OBSOLETE:
+            return DefinitionState.OBSOLETE
+        if status is not model.RevisionStatus.RELEASED:
+            return DefinitionState.NOT_RELEASED
+        return DefinitionState.SUPERSEDED if row.superseded else DefinitionState.CURRENT
 
     def configuration(
         self, site_code: str, customer_code: str, part_number: str, revision: str
