@@ -46,7 +46,7 @@ test-postgres: $(VENV)/.test-installed
 
 ## reliability: the tests behind every row of docs/reliability.md, then the rows with this run's figures
 reliability: $(VENV)/.test-installed
-	$(BIN)/python -m pytest -q -m requirement --trace-report build/reliability.json; \
+	$(BIN)/python -m pytest -q -m requirement --trace-report=build/reliability.json; \
 	status=$$?; $(BIN)/python tests/trace_report.py build/reliability.json || status=1; exit $$status
 
 ## lint: ruff, formatting, mypy strict on domain and services

@@ -2,8 +2,9 @@
 the figures they measured in this run.
 
 A test names its rows with ``@pytest.mark.requirement("G5", "A9")`` and reports a measured
-figure with the ``figure`` fixture. ``pytest --trace-report FILE`` writes the trace as JSON;
-``tests/trace_report.py FILE`` prints it against the rows (``make reliability``).
+figure with the ``figure`` fixture. ``pytest --trace-report=FILE`` writes the trace as JSON
+(with the ``=``: given apart, an existing FILE is read as a test path before this plugin
+loads); ``tests/trace_report.py FILE`` prints it against the rows (``make reliability``).
 """
 
 from __future__ import annotations
