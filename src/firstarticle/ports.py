@@ -15,11 +15,13 @@ from firstarticle.domain.classification import ExportClassification
 from firstarticle.domain.errors import DomainError
 from firstarticle.domain.events import Event
 from firstarticle.domain.holds import (
+    BuildRecord,
     CoveringFai,
     DefinitionState,
     Hold,
     HoldOverride,
     HoldStatus,
+    RevisionOrder,
 )
 from firstarticle.domain.inspection_files import (
     ExportActual,
@@ -149,6 +151,11 @@ class HoldRepository(Protocol):
     def get(self, hold_id: str, *, for_update: bool = False) -> Hold | None: ...
     def active_for(self, site_id: str, part_revision_id: str) -> Sequence[Hold]: ...
     def override(self, override_id: str) -> HoldOverride | None: ...
+    def add_revision_order(self, order: RevisionOrder) -> None: ...
+    def revision_order(self, order_id: str) -> RevisionOrder | None: ...
+    def revision_orders_for(
+        self, customer_id: str, part_revision_id: str | None = None
+    ) -> Sequence[RevisionOrder]: ...
     def list(
         self,
         *,
@@ -277,6 +284,14 @@ class GateReader(Protocol):
     ) -> Sequence[tuple[CoveringFai, int]]: ...
     def active_holds(self, site_id: str, part_revision_id: str) -> Sequence[Hold]: ...
     def definition(self, part_revision_id: str) -> DefinitionState: ...
+    def built_on(
+        self,
+        site_id: str,
+        part_revision_id: str,
+        serial_numbers: Sequence[str],
+        lot: str | None,
+    ) -> Sequence[BuildRecord]: ...
+    def revision_orders(self, customer_id: str, part_revision_id: str) -> frozenset[str]: ...
 
 
 class IdentityStore(Protocol):

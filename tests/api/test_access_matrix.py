@@ -50,7 +50,15 @@ from firstarticle.domain.holds import GateKind, HoldKind
 from firstarticle.domain.lifecycle import FaiAction
 from firstarticle.domain.signatures import SignatureMeaning
 from firstarticle.domain.values import AttributeResult
-from firstarticle.services import ServiceContext, catalog, first_articles, gate, holds, identity
+from firstarticle.services import (
+    ServiceContext,
+    catalog,
+    first_articles,
+    gate,
+    holds,
+    identity,
+    revision_orders,
+)
 from firstarticle.services import orders as orders_service
 from firstarticle.services.catalog import CharacteristicSpec as Spec
 from firstarticle.services.first_articles import ResultInput
@@ -139,8 +147,17 @@ ROUTE_PERMISSION: dict[Route, Need] = {
         "POST",
         f"{API}/first-articles/{{fai_id}}/results/{{result_id}}/verification",
     ): P.RESULT_VERIFY,
+    ("POST", f"{API}/first-articles/{{fai_id}}/form2-statements"): P.FAI_EDIT,
+    (
+        "POST",
+        f"{API}/first-articles/{{fai_id}}/form2-statements/{{kind}}/withdrawal",
+    ): P.FAI_EDIT,
+    ("POST", f"{API}/first-articles/{{fai_id}}/omissions"): P.FAI_EDIT,
     ("POST", f"{API}/first-articles/{{fai_id}}/nonconformances"): P.FAI_EDIT,
-    ("PATCH", f"{API}/first-articles/{{fai_id}}/nonconformances/{{nc_id}}"): P.FAI_EDIT,
+    (
+        "PATCH",
+        f"{API}/first-articles/{{fai_id}}/nonconformances/{{nc_id}}",
+    ): P.NONCONFORMANCE_DISPOSITION,
     ("POST", f"{API}/first-articles/{{fai_id}}/evidence"): P.FAI_EDIT,
     ("POST", f"{API}/first-articles/{{fai_id}}/transitions"): P.FAI_TRANSITION,
     (
@@ -155,6 +172,9 @@ ROUTE_PERMISSION: dict[Route, Need] = {
     ("POST", f"{API}/holds/{{hold_id}}/overrides/{{override_id}}/revocation"): P.OVERRIDE_REVOKE,
     ("POST", f"{API}/gate/checks"): P.GATE_CHECK,
     ("GET", f"{API}/gate/decisions"): P.GATE_READ,
+    ("POST", f"{API}/customers/{{customer_id}}/revision-orders"): P.CUSTOMER_MANAGE,
+    ("GET", f"{API}/customers/{{customer_id}}/revision-orders"): P.READ,
+    ("POST", f"{API}/revision-orders/{{order_id}}/withdrawal"): P.CUSTOMER_MANAGE,
     # mirrored records
     ("POST", f"{API}/mirror/part-revisions"): P.MIRROR_PLM,
     ("POST", f"{API}/mirror/customers"): P.MIRROR_ERP,
@@ -216,6 +236,9 @@ NOT_SITE_BOUND: frozenset[Route] = frozenset(
         ("POST", f"{API}/customers"),
         ("GET", f"{API}/customers"),
         ("GET", f"{API}/customers/{{customer_id}}"),
+        ("POST", f"{API}/customers/{{customer_id}}/revision-orders"),
+        ("GET", f"{API}/customers/{{customer_id}}/revision-orders"),
+        ("POST", f"{API}/revision-orders/{{order_id}}/withdrawal"),
         ("POST", f"{API}/parts"),
         ("GET", f"{API}/parts"),
         ("GET", f"{API}/parts/{{part_id}}"),
@@ -266,6 +289,8 @@ NOT_TECHNICAL: frozenset[Route] = frozenset(
         ("POST", f"{API}/customers"),
         ("GET", f"{API}/customers"),
         ("GET", f"{API}/customers/{{customer_id}}"),
+        # The list leaves out orders of revisions the caller may not receive.
+        ("GET", f"{API}/customers/{{customer_id}}/revision-orders"),
         ("POST", f"{API}/parts"),
         ("POST", f"{API}/mirror/part-revisions"),  # a new part number, not the ITAR part
         ("POST", f"{API}/mirror/customers"),
@@ -424,6 +449,8 @@ class Plant:
     draft_fai_id: str
     assembly_fai_id: str
     partial_fai_id: str
+    omitting_fai_id: str
+    revision_order_id: str
     submitted_fai_id: str
     hold_id: str
     override_ids: dict[str, str]
@@ -530,7 +557,6 @@ def _plant(
         main,
         kind=model.NonconformanceKind.NONCONFORMANCE,
         number="NC-1",
-        status=model.NonconformanceStatus.OPEN,
         title=f"Burr {secret}",
     )
     detail = first_articles.get_first_article(ctx, main)
@@ -590,6 +616,19 @@ def _plant(
             baseline_part_number=number,
             baseline_part_revision="B",
         ),
+        omitting_fai_id=fai(
+            scope=model.FaiScope.PARTIAL,
+            balloons=["1"],
+            baseline_part_number=number,
+            baseline_part_revision="B",
+        ),
+        revision_order_id=revision_orders.grant_revision_order(
+            ctx,
+            customer_id=customer.id,
+            part_revision_id=revision.id,
+            purchase_order=f"PO-{number}",
+            reason="Spares for the fleet still on rev C.",
+        ).id,
         submitted_fai_id=submitted,
         hold_id=hold.id,
         override_ids=overrides,
@@ -629,7 +668,13 @@ def _user(ctx: ServiceContext, caller: Caller, codes: dict[str, str]) -> str:
 @pytest.fixture
 def world(ctx: ServiceContext) -> World:
     """Site A with an EAR99 and an ITAR (USML XIX) plant, an empty site B, every caller."""
-    site_a = catalog.create_site(ctx, code="SA", name="Plant A")
+    # Plant A has no QMS: its nonconformances move through firstarticle's own lifecycle.
+    site_a = catalog.create_site(
+        ctx,
+        code="SA",
+        name="Plant A",
+        nonconformance_authority=model.NonconformanceOrigin.LOCAL,
+    )
     site_b = catalog.create_site(ctx, code="SB", name="Plant B")
     codes = {"A": site_a.code, "B": site_b.code}
     victim = identity.create_user(
@@ -791,7 +836,28 @@ BODIES: dict[Route, Body] = {
         "number": f"NC-M{n}"
     },
     ("PATCH", f"{API}/first-articles/{{fai_id}}/nonconformances/{{nc_id}}"): lambda w, p, n: {
-        "status": "open"
+        "status": "dispositioned",
+        "disposition": "use_as_is",
+    },
+    ("POST", f"{API}/first-articles/{{fai_id}}/form2-statements"): lambda w, p, n: {
+        "kind": "functional_test",
+        "reason": "No functional test on this drawing.",
+    },
+    (
+        "POST",
+        f"{API}/first-articles/{{fai_id}}/form2-statements/{{kind}}/withdrawal",
+    ): lambda w, p, n: {"reason": "A leak test was added."},
+    ("POST", f"{API}/first-articles/{{fai_id}}/omissions"): lambda w, p, n: {
+        "balloon": "2",
+        "reason": "Produced by a later operation; covered by the next partial FAI.",
+    },
+    ("POST", f"{API}/customers/{{customer_id}}/revision-orders"): lambda w, p, n: {
+        "part_revision_id": p.revision_id,
+        "purchase_order": f"PO-M{n}",
+        "reason": "Spares order for the older revision.",
+    },
+    ("POST", f"{API}/revision-orders/{{order_id}}/withdrawal"): lambda w, p, n: {
+        "reason": "Spares cancelled."
     },
     ("POST", f"{API}/first-articles/{{fai_id}}/evidence"): lambda w, p, n: {
         "kind": "certificate",
@@ -909,6 +975,7 @@ OWN_RECORDS: dict[Route, dict[str, str]] = {
     ("POST", f"{API}/first-articles/{{fai_id}}/customer-decisions"): {"fai_id": "submitted_fai_id"},
     ("POST", f"{API}/first-articles/{{fai_id}}/index"): {"fai_id": "assembly_fai_id"},
     ("POST", f"{API}/first-articles/{{fai_id}}/form3"): {"fai_id": "partial_fai_id"},
+    ("POST", f"{API}/first-articles/{{fai_id}}/omissions"): {"fai_id": "omitting_fai_id"},
     ("POST", f"{API}/first-articles/{{fai_id}}/signatures"): {"fai_id": "submitted_fai_id"},
     ("POST", f"{API}/revisions/{{revision_id}}/characteristics"): {
         "revision_id": "in_work_revision_id"
@@ -936,6 +1003,8 @@ def path_values(world: World, plant: Plant, route: Route) -> dict[str, str]:
         "balloon": "1",
         "result_id": plant.result_id,
         "nc_id": plant.nc_id,
+        "kind": "functional_test",
+        "order_id": plant.revision_order_id,
         "hold_id": plant.hold_id,
         "override_id": plant.override_ids[OVERRIDE_FOR.get(route, "sign")],
         "username": world.victim,

@@ -207,8 +207,25 @@ def decide(
     return fai
 
 
+def account_form2(client: TestClient, fai_id: str) -> None:
+    """State 'none applies' for each Form 2 category the FAI lists nothing of."""
+    fai = call(client, "GET", f"/first-articles/{fai_id}")
+    listed = {r["kind"] for r in fai["form2"]} | {x["kind"] for x in fai["form2_none_applies"]}
+    for kind in ("material", "special_process", "functional_test"):
+        if kind not in listed:
+            call(
+                client,
+                "POST",
+                f"/first-articles/{fai_id}/form2-statements",
+                {"kind": kind, "reason": "Machined from customer-furnished stock."},
+                expect=201,
+            )
+
+
 def record_results(client: TestClient, fai_id: str, hole: str = "25.01") -> dict[str, Any]:
-    """Device results for the two dimensions and a manual attribute for the note."""
+    """Device results for the two dimensions and a manual attribute for the note (and Form 2
+    accounted for, so that results are what readiness waits for)."""
+    account_form2(client, fai_id)
     fai: dict[str, Any] = call(
         client,
         "POST",
@@ -436,6 +453,7 @@ def test_requesting_review_with_results_missing_is_a_409_guard_failure_with_find
     """request_review without results is transition_guard_failed and lists rule ids."""
     fai = create_fai(client, shop)
     transition(client, fai["id"], "start")
+    account_form2(client, fai["id"])
 
     response = sign(client, fai["id"], "verified")
 
@@ -753,12 +771,32 @@ def test_field_19_shows_a_nonconformance_until_it_is_cleared(
     ] == ["NC-30911"]
     assert [f["rule"] for f in fai["findings"]] == ["NC_OPEN"]
 
-    fai = call(
-        client,
-        "PATCH",
-        f"/first-articles/{fai_id}/nonconformances/{nc_id}",
-        {"status": "closed", "disposition": "rework"},
+    # Only the QMS says it is closed: a person's PATCH of a QMS document is refused.
+    refused = client.patch(
+        f"{API}/first-articles/{fai_id}/nonconformances/{nc_id}",
+        json={"status": "closed", "disposition": "rework"},
+        headers={"X-Actor": ENGINEER},
     )
+    problem_of(refused, 409, "nonconformance_owned_by_qms")
+    call(
+        client,
+        "POST",
+        "/mirror/nonconformances",
+        {
+            "external_id": "QMS-30911",
+            "source_version": 3,
+            "site": "WCH",
+            "fair_identifier": fai["fair_identifier"],
+            "number": "NC-30911",
+            "status": "closed",
+            "disposition": "rework",
+            "balloons": ["1"],
+        },
+        actor="qms.bridge",
+        expect=201,
+    )
+    fai = call(client, "GET", f"/first-articles/{fai_id}")
+    assert fai["nonconformances"][0]["id"] == nc_id  # the QMS adopted the link
     assert fai["form1"]["documented_nonconformances"] is True  # still measured oversize
     assert fai["ready"] is True
 

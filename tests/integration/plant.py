@@ -24,6 +24,7 @@ from firstarticle.domain.values import AttributeResult
 from firstarticle.services import (
     ServiceContext,
     catalog,
+    fai_coverage,
     first_articles,
     identity,
     orders,
@@ -108,8 +109,25 @@ def an_fai(ctx: ServiceContext, plant: Plant) -> FirstArticleDetail:
     )
 
 
+def account_form2(ctx: ServiceContext, fai_id: str) -> None:
+    """State 'none applies' for every Form 2 category the FAI lists nothing of."""
+    fai = first_articles.get_first_article(ctx, fai_id).fai
+    listed = {row.kind for row in fai.form2} | {st.kind for st in fai.form2_statements}
+    for kind in model.Form2Kind:
+        if kind not in listed:
+            fai_coverage.state_none_applies(
+                ctx,
+                fai_id,
+                kind=kind,
+                reason="The bracket is machined from bar stock we "
+                "list nowhere else; no such entry applies.",
+            )
+
+
 def complete_results(ctx: ServiceContext, fai_id: str, value: str = "25.01") -> None:
-    """Results for both characteristics, the manual one verified by a second person."""
+    """Results for both characteristics, the manual one verified by a second person, and
+    Form 2 accounted for."""
+    account_form2(ctx, fai_id)
     now = ctx.clock.now()
     first_articles.record_results(
         as_(ctx, "inspector.a"),

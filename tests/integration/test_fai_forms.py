@@ -125,7 +125,6 @@ def test_a_nonconforming_result_is_listed_with_its_value_and_nc_number(ctx):
         fai_id,
         kind=model.NonconformanceKind.NONCONFORMANCE,
         number="NC-7781",
-        status=model.NonconformanceStatus.OPEN,
         balloons=["1"],
     )
     book = workbook(fai_export.export_forms(ctx, fai_id, "xlsx", draft=True).content)

@@ -67,7 +67,6 @@ def test_an_fai_and_everything_it_owns_survive_a_round_trip(ctx, connection):
         fai_id,
         kind=model.NonconformanceKind.DEVIATION,
         number="DEV-7",
-        status=model.NonconformanceStatus.OPEN,
         balloons=["1"],
     )
     first_articles.add_evidence(

@@ -666,7 +666,6 @@ def test_the_qif_export_validates_and_reimports_into_a_twin_fai(ctx: ServiceCont
         fai_id,
         kind=model.NonconformanceKind.NONCONFORMANCE,
         number="NC-2211",
-        status=model.NonconformanceStatus.OPEN,
         balloons=["4"],
     )
     data = export_results_qif(ctx, fai_id)

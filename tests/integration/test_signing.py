@@ -393,7 +393,6 @@ def test_a_manual_nc_link_after_field_20_shows_the_signature_invalid(ctx, verifi
         fai_id,
         kind=model.NonconformanceKind.NONCONFORMANCE,
         number="NC-5",
-        status=model.NonconformanceStatus.OPEN,
         balloons=["1"],
     )
     (view,) = sig.signatures_of(ctx, fai_id)

@@ -392,6 +392,7 @@ class World:
     fai: model.FirstArticle
     other_characteristics: list[model.Characteristic] = field(default_factory=list)
     index_statuses: dict[str, FaiStatus] = field(default_factory=dict)
+    baseline: model.PartRevision | None = None
 
     @property
     def characteristics(self) -> dict[str, model.Characteristic]:
@@ -408,6 +409,13 @@ class World:
             work_order=self.work_order,
             characteristics=self.characteristics,
             index_statuses=dict(self.index_statuses),
+            baseline=self.baseline,
+            drawing_numbers={
+                d.id: d.number
+                for rev in (self.released.revision, self.baseline)
+                if rev is not None
+                for d in rev.drawings
+            },
         )
 
     def findings(self) -> list[readiness.Finding]:

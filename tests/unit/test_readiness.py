@@ -14,8 +14,10 @@ import pytest
 from builders import (
     INSPECTOR,
     World,
+    a_characteristic,
     a_ready_world,
     a_released_part_with,
+    a_requirement,
     a_work_order,
     an_fai,
     an_index_entry,
@@ -26,6 +28,7 @@ from builders import (
 )
 
 from firstarticle.domain import model, readiness
+from firstarticle.domain.errors import ConflictError, ValidationError
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus
 from firstarticle.domain.readiness import Severity
 from firstarticle.domain.values import AttributeResult
@@ -254,6 +257,56 @@ def _an_index_sub_assembly_fai_is_only_submitted(fixed: bool) -> Case:
     return Case(w, ("FAIR-0042", "P-300", "submitted"), entry.id)
 
 
+@scenario("FORM2_CATEGORY_UNACCOUNTED", BLOCKING)
+def _a_full_fai_lists_no_functional_test_and_nobody_says_none_applies(fixed: bool) -> Case:
+    w = a_ready_world()
+    w.fai.form2 = [r for r in w.fai.form2 if r.kind is not model.Form2Kind.FUNCTIONAL_TEST]
+    if fixed:
+        w.fai.state_none_applies(
+            model.Form2Kind.FUNCTIONAL_TEST, "No functional test on this drawing.", "qe", at()
+        )
+    return Case(w, ("functional test", "none applies"), w.fai.id)
+
+
+def _a_partial_fai(w: World) -> None:
+    w.fai.scope = model.FaiScope.PARTIAL
+    w.fai.baseline_part_number, w.fai.baseline_part_revision = "P-100", "0"
+
+
+def _a_baseline_where_balloon_2_had_another_tolerance(w: World) -> model.PartRevision:
+    """Rev 0 of the same drawing: balloon 1 as now, balloon 2 with a wider tolerance."""
+    rev = model.PartRevision(part_id=w.released.part.id, revision="0")
+    drawing = model.Drawing(rev.id, w.released.drawing.number, "0")
+    rev.drawings.append(drawing)
+    drawing.add_characteristic(a_characteristic("1", a_requirement("10.00")))
+    drawing.add_characteristic(a_characteristic("2", a_requirement("20.00", "0.2", "-0.2")))
+    return rev
+
+
+@scenario("PARTIAL_BASELINE_UNKNOWN", BLOCKING)
+def _a_partial_fai_names_a_baseline_nobody_knows(fixed: bool) -> Case:
+    w = a_ready_world()
+    _a_partial_fai(w)
+    if fixed:
+        w.baseline = _a_baseline_where_balloon_2_had_another_tolerance(w)
+    return Case(w, ("P-100 rev 0",), w.fai.id)
+
+
+@scenario("PARTIAL_CHANGE_NOT_COVERED", BLOCKING)
+def _a_partial_fai_leaves_out_the_characteristic_whose_tolerance_changed(fixed: bool) -> Case:
+    w = a_ready_world()
+    _a_partial_fai(w)
+    w.baseline = _a_baseline_where_balloon_2_had_another_tolerance(w)
+    changed = w.released.characteristics[1]
+    w.fai.form3 = [r for r in w.fai.form3 if r.characteristic_id != changed.id]
+    w.fai.results = [r for r in w.fai.results if r.characteristic_id != changed.id]
+    if fixed:
+        w.fai.omit(
+            changed, "Balloon 2 is machined on a later operation; see FAIR-0043.", "qe", at()
+        )
+    return Case(w, ("Balloon 2", "limits", "rev 0"), changed.id)
+
+
 RULE_IDS = sorted(readiness.RULES)
 
 
@@ -440,3 +493,63 @@ def test_a_warning_alone_does_not_stop_review():
     blocking = readiness.blocking(world.findings())
     world.fai.apply(FaiAction.REQUEST_REVIEW, actor="qe", at=at(1), blocking_findings=blocking)
     assert world.fai.status is FaiStatus.PENDING_INTERNAL_REVIEW
+
+
+def test_a_partial_fai_covering_only_an_unchanged_characteristic_is_not_ready():
+    """The case seen in the field: a partial FAI for a new revision that covers only the
+    unchanged balloon 1 and not balloon 2, whose tolerance changed, is not ready."""
+    w = a_ready_world()
+    _a_partial_fai(w)
+    w.baseline = _a_baseline_where_balloon_2_had_another_tolerance(w)
+    changed = w.released.characteristics[1]
+    w.fai.form3 = [r for r in w.fai.form3 if r.characteristic_id != changed.id]
+    w.fai.results = [r for r in w.fai.results if r.characteristic_id != changed.id]
+    assert [f.rule for f in readiness.blocking(w.findings())] == ["PARTIAL_CHANGE_NOT_COVERED"]
+
+
+def test_an_added_characteristic_must_be_covered_too():
+    """A characteristic the new revision adds is part of the delta like a redefined one."""
+    w = a_ready_world()
+    _a_partial_fai(w)
+    w.baseline = _a_baseline_where_balloon_2_had_another_tolerance(w)
+    added = w.released.add("3", a_requirement("30.00"))
+    findings = [f for f in w.findings() if f.rule == "PARTIAL_CHANGE_NOT_COVERED"]
+    assert [r.id for f in findings for r in f.records] == [added.id]
+    assert "was added" in findings[0].message
+
+
+def test_a_full_fai_with_nothing_on_form_2_is_not_ready():
+    """The case seen in the field: nothing on Form 2 and no statement gives one finding per
+    category; stating 'none applies' for each clears them."""
+    w = a_ready_world()
+    w.fai.form2 = []
+    unaccounted = [f for f in w.findings() if f.rule == "FORM2_CATEGORY_UNACCOUNTED"]
+    assert len(unaccounted) == 3
+    for kind in model.Form2Kind:
+        w.fai.state_none_applies(kind, "Bought-in finished part.", "qe", at())
+    assert w.findings() == []
+
+
+def test_none_applies_cannot_be_stated_beside_rows_of_its_kind():
+    """A statement that contradicts Form 2 is refused, and rows cannot follow one either."""
+    w = a_ready_world()
+    with pytest.raises(ConflictError):
+        w.fai.state_none_applies(model.Form2Kind.MATERIAL, "none", "qe", at())
+
+
+def test_only_a_partial_fai_omits_characteristics():
+    """A full FAI covers every characteristic: omitting one is refused."""
+    w = a_ready_world()
+    with pytest.raises(ValidationError):
+        w.fai.omit(w.released.characteristics[0], "not needed", "qe", at())
+
+
+def test_putting_an_omitted_characteristic_on_form_3_takes_the_omission_back():
+    """Form 3 and the omission list never both hold a characteristic."""
+    w = a_ready_world()
+    _a_partial_fai(w)
+    changed = w.released.characteristics[1]
+    w.fai.form3 = [r for r in w.fai.form3 if r.characteristic_id != changed.id]
+    w.fai.omit(changed, "later operation", "qe", at())
+    w.fai.add_to_scope(changed)
+    assert w.fai.omissions == []

@@ -19,14 +19,16 @@ from firstarticle.api import mirror as mirror_api
 from firstarticle.api import observability, openapi, problems
 from firstarticle.api import operations as operations_api
 from firstarticle.api import result_import as result_import_api
+from firstarticle.api import revision_orders as revision_orders_api
 from firstarticle.api import schemas as s
 from firstarticle.api import signatures as signatures_api
 from firstarticle.api.deps import Ctx, Limit, Offset
 from firstarticle.bootstrap import Application
+from firstarticle.domain import model
 from firstarticle.domain.holds import HoldStatus
 from firstarticle.domain.lifecycle import FaiStatus
 from firstarticle.ports import Page
-from firstarticle.services import catalog, first_articles, holds, orders
+from firstarticle.services import catalog, fai_coverage, first_articles, holds, orders
 from firstarticle.services.first_articles import FirstArticleDetail
 
 API = "/api/v1"
@@ -51,7 +53,9 @@ def fai_out(d: FirstArticleDetail) -> s.FirstArticleOut:
         superseded_by_id=f.superseded_by_id,
         form1=s.Form1Out.model_validate(d.form1),
         form2=[s.Form2RowOut.model_validate(r) for r in f.form2],
+        form2_none_applies=[s.Form2StatementOut.model_validate(x) for x in f.form2_statements],
         form3=[s.Form3LineOut.model_validate(line) for line in d.form3],
+        omitted=[s.OmissionOut.model_validate(o) for o in f.omissions],
         nonconformances=[s.NonconformanceOut.model_validate(n) for n in f.nonconformances],
         evidence=[s.EvidenceOut.model_validate(e) for e in d.evidence],
         decisions=[s.DecisionOut.model_validate(x) for x in f.decisions],
@@ -284,6 +288,30 @@ def verify_result(fai_id: str, result_id: str, ctx: Ctx) -> Any:
 
 
 @router.post(
+    FAI + "/form2-statements", status_code=201, response_model=FaiOut, tags=["first articles"]
+)
+def state_none_applies(fai_id: str, body: s.Form2StatementIn, ctx: Ctx) -> Any:
+    """State, under your name, that no Form 2 entry of a category applies."""
+    return fai_out(fai_coverage.state_none_applies(ctx, fai_id, **body.model_dump()))
+
+
+@router.post(
+    FAI + "/form2-statements/{kind}/withdrawal", response_model=FaiOut, tags=["first articles"]
+)
+def withdraw_none_applies(
+    fai_id: str, kind: model.Form2Kind, body: s.RevocationIn, ctx: Ctx
+) -> Any:
+    """Take back a 'none applies' statement."""
+    return fai_out(fai_coverage.withdraw_none_applies(ctx, fai_id, kind=kind, reason=body.reason))
+
+
+@router.post(FAI + "/omissions", status_code=201, response_model=FaiOut, tags=["first articles"])
+def omit_characteristic(fai_id: str, body: s.OmissionIn, ctx: Ctx) -> Any:
+    """Leave a characteristic the revision diff marks out of a partial FAI, with the reason."""
+    return fai_out(fai_coverage.omit_characteristic(ctx, fai_id, **body.model_dump()))
+
+
+@router.post(
     FAI + "/nonconformances", status_code=201, response_model=FaiOut, tags=["first articles"]
 )
 def link_nonconformance(fai_id: str, body: s.NonconformanceIn, ctx: Ctx) -> Any:
@@ -407,6 +435,7 @@ def create_app(application: Application) -> FastAPI:
     app.include_router(signatures_api.router)
     app.include_router(forms_api.router)
     app.include_router(gate_api.router)
+    app.include_router(revision_orders_api.router)
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     openapi.install_docs(app)
     web.install(app)  # the pages for people under /web

@@ -65,6 +65,7 @@ class SiteIn(In):
     ]
     name: Text
     timezone: Code = "UTC"
+    nonconformance_authority: model.NonconformanceOrigin = model.NonconformanceOrigin.QMS
 
 
 class SiteOut(Out):
@@ -72,6 +73,7 @@ class SiteOut(Out):
     code: str
     name: str
     timezone: str
+    nonconformance_authority: model.NonconformanceOrigin
 
 
 class CustomerIn(CustomerFields):
@@ -312,8 +314,6 @@ class ResultsIn(In):
 class NonconformanceIn(In):
     kind: model.NonconformanceKind = model.NonconformanceKind.NONCONFORMANCE
     number: Code
-    status: model.NonconformanceStatus = model.NonconformanceStatus.OPEN
-    disposition: model.Disposition | None = None
     title: Annotated[str, StringConstraints(max_length=500)] | None = None
     balloons: list[Code] = Field(default_factory=list, max_length=500)
 
@@ -321,6 +321,16 @@ class NonconformanceIn(In):
 class NonconformanceUpdateIn(In):
     status: model.NonconformanceStatus
     disposition: model.Disposition | None = None
+
+
+class Form2StatementIn(In):
+    kind: model.Form2Kind
+    reason: LongText = Field(min_length=1)
+
+
+class OmissionIn(In):
+    balloon: Code
+    reason: LongText = Field(min_length=1)
 
 
 class EvidenceIn(In):
@@ -490,6 +500,20 @@ class Form2RowOut(Out):
     comments: str | None
 
 
+class Form2StatementOut(Out):
+    kind: model.Form2Kind
+    reason: str
+    stated_by: str
+    stated_at: datetime
+
+
+class OmissionOut(Out):
+    characteristic_id: str
+    reason: str
+    recorded_by: str
+    recorded_at: datetime
+
+
 class ResultLineOut(Out):
     result_id: str
     serial_number: str | None
@@ -572,6 +596,7 @@ class NonconformanceOut(Out):
     disposition: model.Disposition | None
     title: str | None
     characteristic_ids: list[str]
+    origin: model.NonconformanceOrigin
 
 
 class EvidenceOut(Out):
@@ -606,7 +631,9 @@ class FirstArticleOut(FirstArticleSummaryOut):
     superseded_by_id: str | None
     form1: Form1Out
     form2: list[Form2RowOut]
+    form2_none_applies: list[Form2StatementOut]
     form3: list[Form3LineOut]
+    omitted: list[OmissionOut]
     nonconformances: list[NonconformanceOut]
     evidence: list[EvidenceOut]
     decisions: list[DecisionOut]

@@ -13,6 +13,7 @@ import typer
 from firstarticle.cli import (
     audit,
     common,
+    coverage,
     fai,
     forms,
     holds,
@@ -20,6 +21,7 @@ from firstarticle.cli import (
     operations,
     orders,
     parts,
+    revision_orders,
     sites,
     users,
 )
@@ -77,8 +79,9 @@ for name, sub in (
     ("users", users.users_app),
     ("token", users.token_app),
     ("package", forms.package_app),
+    ("revision-order", revision_orders.revision_order_app),
 ):
     app.add_typer(sub, name=name)
 imports.import_app.command("form3-sheet")(forms.import_form3_sheet)
 
-__all__ = ["app"]
+__all__ = ["app", "coverage"]

@@ -241,19 +241,16 @@ def fai_link_nc(
     fair: str,
     number: str,
     kind: model.NonconformanceKind = model.NonconformanceKind.NONCONFORMANCE,
-    status: model.NonconformanceStatus = model.NonconformanceStatus.OPEN,
-    disposition: model.Disposition | None = None,
     balloon: Annotated[list[str] | None, typer.Option(help="Affected balloon, repeatable")] = None,
     title: str | None = None,
 ) -> None:
-    """Link a QMS nonconformance, deviation, concession or rework."""
+    """Link a nonconformance, deviation, concession or rework, open: its status comes from
+    the QMS (or, at a site without one, from `fai nc-advance`)."""
     first_articles.link_nonconformance(
         ctx(),
         fai_detail(fair).fai.id,
         kind=kind,
         number=number,
-        status=status,
-        disposition=disposition,
         title=title,
         balloons=balloon or [],
     )

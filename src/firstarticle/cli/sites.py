@@ -23,9 +23,23 @@ customer_app = typer.Typer(help="Customers.", no_args_is_help=True)
 
 @site_app.command("create")
 @command
-def site_create(code: str, name: str, timezone: str = "UTC") -> None:
+def site_create(
+    code: str,
+    name: str,
+    timezone: str = "UTC",
+    nonconformance_authority: Annotated[
+        model.NonconformanceOrigin,
+        typer.Option(help="qms: nonconformances come from the QMS mirror; local: no QMS."),
+    ] = model.NonconformanceOrigin.QMS,
+) -> None:
     """Create a site."""
-    site = catalog.create_site(ctx(), code=code, name=name, timezone=timezone)
+    site = catalog.create_site(
+        ctx(),
+        code=code,
+        name=name,
+        timezone=timezone,
+        nonconformance_authority=nonconformance_authority,
+    )
     out.print(f"site {site.code} created ({site.id})")
 
 

@@ -21,15 +21,18 @@ from firstarticle.domain.classification import ExportRegime
 from firstarticle.domain.errors import NotFoundError
 from firstarticle.domain.holds import HoldStatus
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus, actions_from
+from firstarticle.domain.records import NonconformanceRecord
 from firstarticle.domain.signatures import SignatureMeaning
 from firstarticle.domain.values import AttributeResult
 from firstarticle.integrations.inspection.qif import QifResults, read_qif_results
 from firstarticle.services import (
     ServiceContext,
     catalog,
+    fai_coverage,
     first_articles,
     holds,
     identity,
+    mirror,
     orders,
     signatures,
 )
@@ -250,12 +253,14 @@ def bracket_characteristics() -> list[Spec]:
                 )
             )
         elif kind == 1:
+            # One radius for the text and the numbers: the text must name what is judged.
+            radius = Decimal(rng.choice(["1.5", "3.0", "6.0"]))
             specs.append(
                 Spec(
                     str(balloon),
                     CT.DIMENSIONAL,
-                    requirement=f"R{rng.choice(['1.5', '3.0', '6.0'])} ±0.2 mm",
-                    nominal=Decimal(rng.choice(["1.5", "3.0", "6.0"])),
+                    requirement=f"R{radius} ±0.2 mm",
+                    nominal=radius,
                     upper_tolerance=Decimal("0.2"),
                     lower_tolerance=Decimal("-0.2"),
                     units=mm,
@@ -382,6 +387,12 @@ def _complete_form2(ctx: ServiceContext, fai_id: str) -> None:
         supplier="Precision Finishing Inc.",
         customer_approval=model.CustomerApprovalVerification.YES,
         certificate_number="PFI-C-22871",
+    )
+    fai_coverage.state_none_applies(
+        ctx,
+        fai_id,
+        kind=model.Form2Kind.FUNCTIONAL_TEST,
+        reason="Drawing 7A1234 calls for no functional test.",
     )
 
 
@@ -537,22 +548,31 @@ def load(ctx: ServiceContext, progress: Progress | None = None) -> DemoSummary:
         sha256="4f1c2a9e" * 8,
         title="Traveler WO-58812 op 20, 5-axis mill, signed",
     )
-    detail = first_articles.link_nonconformance(
+    first_articles.link_nonconformance(
         ctx,
         fai_id,
         kind=model.NonconformanceKind.NONCONFORMANCE,
         number="NC-30911",
-        status=model.NonconformanceStatus.OPEN,
         title="Hole position 0.06 vs 0.05",
         balloons=["17"],
     )
-    nc_id = detail.fai.nonconformances[0].id
-    first_articles.update_nonconformance(
+    # The QMS, not a person, says the NC is dispositioned and closed (it adopts the link).
+    mirror.apply(
         ctx,
-        fai_id,
-        nc_id,
-        status=model.NonconformanceStatus.CLOSED,
-        disposition=model.Disposition.REWORK,
+        "nonconformances",
+        [
+            NonconformanceRecord(
+                "QMS-NC-30911",
+                4,
+                "WCH",
+                "FAIR-WCH-2026-0042",
+                "NC-30911",
+                status=model.NonconformanceStatus.CLOSED,
+                disposition=model.Disposition.REWORK,
+                title="Hole position 0.06 vs 0.05",
+                balloons=("17",),
+            )
+        ],
     )
     first_articles.record_results(
         _as(ctx, INSPECTOR),
@@ -947,7 +967,6 @@ def qif_part(
             fai.fai.id,
             kind=model.NonconformanceKind.NONCONFORMANCE,
             number=nc_number,
-            status=model.NonconformanceStatus.OPEN,
             title=f"Nonconforming in QIF report {qif.report_number or ''}".rstrip(),
             balloons=balloons,
         )
@@ -959,6 +978,20 @@ def qif_part(
         sha256=qif.file_sha256,
         title=f"QIF Results report {qif.report_number or number}",
     )
+    first_articles.add_form2_row(
+        ctx,
+        fai.fai.id,
+        kind=model.Form2Kind.MATERIAL,
+        name="Aluminium 6061-T6 bar",
+        specification="AMS4117",
+        supplier="Alcoa",
+        customer_approval=model.CustomerApprovalVerification.NOT_APPLICABLE,
+        certificate_number=f"MTR-{number}",
+    )
+    for kind in (model.Form2Kind.SPECIAL_PROCESS, model.Form2Kind.FUNCTIONAL_TEST):
+        fai_coverage.state_none_applies(
+            ctx, fai.fai.id, kind=kind, reason="The drawing calls for none (bare machined part)."
+        )
     return len(specs), len(inputs), fai.fai.id
 
 
@@ -1043,6 +1076,22 @@ def _small_part(
         supplier="Metal Finishing Co.",
         customer_approval=model.CustomerApprovalVerification.YES,
         certificate_number=f"MFC-{rng.randrange(10000, 99999)}",
+    )
+    first_articles.add_form2_row(
+        ctx,
+        fai_id,
+        kind=model.Form2Kind.MATERIAL,
+        name="Stainless steel 17-4PH bar",
+        specification="AMS5643",
+        supplier="Carpenter Technology",
+        customer_approval=model.CustomerApprovalVerification.NOT_APPLICABLE,
+        certificate_number=f"MTR-{rng.randrange(100000, 999999)}",
+    )
+    fai_coverage.state_none_applies(
+        ctx,
+        fai_id,
+        kind=model.Form2Kind.FUNCTIONAL_TEST,
+        reason=f"Drawing {drawing} calls for no functional test.",
     )
     if status is not FaiStatus.IN_PROGRESS:
         _walk(ctx, fai_id, status, decided_at=when + timedelta(days=2), reason=reason)

@@ -87,6 +87,7 @@ class Permission(StrEnum):
     SIGN_APPROVED = "sign.approved"
     SIGN_CUSTOMER = "sign.customer"
     CUSTOMER_DECISION_RECORD = "customer_decision.record"
+    NONCONFORMANCE_DISPOSITION = "nonconformance.disposition"
     HOLD_PLACE = "hold.place"
     OVERRIDE_REQUEST = "override.request"
     OVERRIDE_SIGN = "override.sign"
@@ -115,6 +116,7 @@ _QUALITY = frozenset(
         _P.SIGN_VERIFIED,
         _P.SIGN_APPROVED,
         _P.CUSTOMER_DECISION_RECORD,
+        _P.NONCONFORMANCE_DISPOSITION,
         _P.HOLD_PLACE,
         _P.OVERRIDE_REQUEST,
         _P.OVERRIDE_SIGN,

@@ -223,6 +223,38 @@ class GateQuestion:
     serial_lots: tuple[str, ...] = ()
 
 
+@dataclass(eq=False)
+class RevisionOrder:
+    """A customer's word that its order ``purchase_order`` calls for a part revision the
+    engineering definition no longer allows: product built against that order to that
+    revision may still ship to it (never be produced)."""
+
+    customer_id: str
+    part_revision_id: str
+    purchase_order: str
+    reason: str
+    granted_by: str
+    granted_at: datetime
+    withdrawn_by: str | None = None
+    withdrawn_at: datetime | None = None
+    id: str = field(default_factory=new_id)
+
+    def __post_init__(self) -> None:
+        self.purchase_order = require_text(self.purchase_order, "purchase_order")
+        self.reason = require_text(self.reason, "reason")
+
+    @property
+    def in_force(self) -> bool:
+        """True until withdrawn."""
+        return self.withdrawn_at is None
+
+    def withdraw(self, by: str, at: datetime) -> None:
+        """Withdraw the order's allowance; the gate denies its shipments from now on."""
+        if not self.in_force:
+            raise ConflictError("The revision order is already withdrawn.", order_id=self.id)
+        self.withdrawn_by, self.withdrawn_at = by, at
+
+
 class Decision(StrEnum):
     """The gate's answer."""
 
@@ -242,12 +274,28 @@ class Reason:
 
 @dataclass(frozen=True)
 class CoveringFai:
-    """An FAI that could cover the configuration, with what the gate needs to know of it."""
+    """An FAI that could cover the configuration, with what the gate needs to know of it:
+    its open NCs, the router its work order was built to, and whether the customer's channel
+    recorded an approving decision for its current submission."""
 
     id: str
     fair_identifier: str
     status: FaiStatus
     open_nonconformances: tuple[str, ...] = ()
+    router: str | None = None
+    customer_approved: bool = True
+
+
+@dataclass(frozen=True)
+class BuildRecord:
+    """Where an asked serial or lot was built: its work order, the router that order followed
+    and the customer order it was built against."""
+
+    item: str  # "serial SN-1" or "lot L-7", as messages name it
+    work_order_id: str
+    work_order_number: str
+    router: str | None = None
+    purchase_order: str | None = None
 
 
 def covering_statuses(ships_on_conditional: bool) -> frozenset[FaiStatus]:
@@ -286,19 +334,20 @@ def decide(
     holds: Sequence[Hold],
     at: datetime,
     definition: DefinitionState = DefinitionState.CURRENT,
+    built_on: Sequence[BuildRecord] = (),
+    revision_orders: frozenset[str] = frozenset(),
 ) -> tuple[Decision, list[Reason]]:
-    """Allow only when the engineering definition still allows the revision, an FAI covers
-    the configuration and no hold or open NC applies.
+    """Allow only when the engineering definition still allows the revision, an FAI the
+    customer approved covers the configuration the product was built to, and no hold or open
+    NC applies. Every rule is a row of docs/gate-rules.md.
 
-    A revision that is superseded, obsolete or not released is a deny for production and for
-    shipment alike (fail closed: shipping product built to an old revision needs the
-    customer's explicit acceptance, which the gate does not yet record).
+    A superseded or obsolete revision is a deny for production; for shipment it is a deny
+    unless every asked serial or lot was built against a customer order (``revision_orders``,
+    purchase order numbers) that the customer recorded as calling for this revision.
     """
     reasons: list[Reason] = []
     allow_reasons: list[Reason] = []
-    if definition is not DefinitionState.CURRENT:
-        code, message = _DEFINITION_REASONS[definition]
-        reasons.append(Reason(code, message, "part_revision", q.part_revision_id))
+    reasons += _definition_rule(q, definition, built_on, revision_orders, allow_reasons)
     # A signed override of the FAI-required hold is the two-person decision to ship before
     # approval (journey 7): it waives the missing approval for what it covers, nothing more.
     fai_waived = False
@@ -329,16 +378,9 @@ def decide(
         )
     if requires_fai:
         statuses = covering_statuses(ships_on_conditional)
-        covering = [f for f in fais if f.status in statuses]
+        covering = [f for f in fais if f.status in statuses and f.customer_approved]
         if not covering and not fai_waived:
-            pending = ", ".join(f"{f.fair_identifier} ({f.status.value})" for f in fais)
-            reasons.append(
-                Reason(
-                    "fai_not_approved",
-                    "No approved FAI covers this part revision for this customer at this site"
-                    + (f"; FAIs: {pending}." if pending else "."),
-                )
-            )
+            reasons.append(_no_covering_fai(fais, statuses))
         for fai in covering:
             for number in fai.open_nonconformances:
                 reasons.append(
@@ -357,8 +399,84 @@ def decide(
                     fai.id,
                 )
             )
+        if covering:
+            reasons += _work_order_rule(covering, built_on)
     else:
         allow_reasons.append(Reason("fai_not_required", "The customer requires no FAI."))
     if reasons:
         return Decision.DENY, reasons
     return Decision.ALLOW, allow_reasons
+
+
+def _definition_rule(
+    q: GateQuestion,
+    definition: DefinitionState,
+    built_on: Sequence[BuildRecord],
+    revision_orders: frozenset[str],
+    allow_reasons: list[Reason],
+) -> list[Reason]:
+    if definition is DefinitionState.CURRENT:
+        return []
+    ordered = sorted({b.purchase_order for b in built_on if b.purchase_order})
+    if (
+        q.kind is GateKind.SHIPMENT
+        and definition in {DefinitionState.SUPERSEDED, DefinitionState.OBSOLETE}
+        and built_on
+        and all(b.purchase_order in revision_orders for b in built_on)
+    ):
+        allow_reasons.append(
+            Reason(
+                "revision_ordered",
+                f"The customer's order {', '.join(ordered)} calls for this revision, "
+                f"which is {definition.value}.",
+                "part_revision",
+                q.part_revision_id,
+            )
+        )
+        return []
+    code, message = _DEFINITION_REASONS[definition]
+    return [Reason(code, message, "part_revision", q.part_revision_id)]
+
+
+def _no_covering_fai(fais: Sequence[CoveringFai], statuses: frozenset[FaiStatus]) -> Reason:
+    """Why no FAI covers: the customer has not approved one that is with it, or none is."""
+    awaiting = [
+        f
+        for f in fais
+        if f.status in {FaiStatus.SUBMITTED, FaiStatus.CONDITIONALLY_ACCEPTED}
+        or (f.status in statuses and not f.customer_approved)
+    ]
+    if awaiting:
+        names = ", ".join(f"{f.fair_identifier} ({f.status.value})" for f in awaiting)
+        return Reason(
+            "customer_approval_missing",
+            f"The customer's approval is missing: {names}.",
+            "first_article",
+            awaiting[0].id,
+        )
+    pending = ", ".join(f"{f.fair_identifier} ({f.status.value})" for f in fais)
+    return Reason(
+        "fai_not_approved",
+        "No approved FAI covers this part revision for this customer at this site"
+        + (f"; FAIs: {pending}." if pending else "."),
+    )
+
+
+def _work_order_rule(
+    covering: Sequence[CoveringFai], built_on: Sequence[BuildRecord]
+) -> list[Reason]:
+    """A serial or lot is covered only when its work order followed a router an approved FAI
+    was built to: a process change needs its own FAI (AS9102 4.6)."""
+    routers = {f.router for f in covering}
+    return [
+        Reason(
+            "not_on_covering_work_order",
+            f"{b.item[:1].upper() + b.item[1:]} was built on {b.work_order_number} to router "
+            f"{b.router or '(none)'}; no approved FAI covers that router "
+            f"({', '.join(sorted(r or '(none)' for r in routers))}).",
+            "work_order",
+            b.work_order_id,
+        )
+        for b in built_on
+        if b.router not in routers
+    ]

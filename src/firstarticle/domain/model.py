@@ -220,6 +220,21 @@ class NonconformanceStatus(StrEnum):
     CLOSED = "closed"
 
 
+class NonconformanceOrigin(StrEnum):
+    """Which record holds a nonconformance's status and disposition."""
+
+    QMS = "qms"  # the QMS, through its mirror; nobody types its status in firstarticle
+    LOCAL = "local"  # a plant without a QMS: firstarticle's own audited lifecycle
+
+
+# A local nonconformance moves only along these edges; a QMS one moves as its mirror says.
+LOCAL_NC_TRANSITIONS: Mapping[NonconformanceStatus, frozenset[NonconformanceStatus]] = {
+    NonconformanceStatus.OPEN: frozenset({NonconformanceStatus.DISPOSITIONED}),
+    NonconformanceStatus.DISPOSITIONED: frozenset({NonconformanceStatus.CLOSED}),
+    NonconformanceStatus.CLOSED: frozenset(),
+}
+
+
 class Disposition(StrEnum):
     """The material review disposition the QMS recorded."""
 
@@ -284,6 +299,9 @@ class Site:
     name: str
     timezone: str = "UTC"
     id: str = field(default_factory=new_id)
+    # Where the site's nonconformances live: its QMS (mirrored), or firstarticle for a plant
+    # that has none.
+    nonconformance_authority: NonconformanceOrigin = NonconformanceOrigin.QMS
 
 
 @dataclass(eq=False)
@@ -620,11 +638,80 @@ class NonconformanceLink:
     characteristic_ids: list[str] = field(default_factory=list)
     provenance: Provenance | None = None
     id: str = field(default_factory=new_id)
+    origin: NonconformanceOrigin = NonconformanceOrigin.QMS
 
     @property
     def is_open(self) -> bool:
         """True until the QMS closes the document."""
         return self.status is not NonconformanceStatus.CLOSED
+
+    def advance_locally(
+        self, status: NonconformanceStatus, disposition: Disposition | None
+    ) -> dict[str, tuple[object, object]]:
+        """Move a local nonconformance one step of :data:`LOCAL_NC_TRANSITIONS`; the changes.
+
+        A QMS document is refused: its status and disposition come only from the QMS mirror.
+        """
+        label = f"{self.kind.value.capitalize()} {self.number}"
+        if self.origin is not NonconformanceOrigin.LOCAL:
+            raise NonconformanceOwnedByQmsError(
+                f"{label} belongs to the QMS: its status and disposition come only from the "
+                "QMS mirror.",
+                number=self.number,
+            )
+        if status not in LOCAL_NC_TRANSITIONS[self.status]:
+            raise ConflictError(
+                f"{label} is {self.status.value}; it cannot become {status.value}.",
+                current_status=self.status.value,
+            )
+        if status is NonconformanceStatus.DISPOSITIONED and disposition is None:
+            raise ValidationError(
+                "A dispositioned document states its disposition.", field="disposition"
+            )
+        if status is NonconformanceStatus.CLOSED and disposition not in {None, self.disposition}:
+            raise ValidationError(
+                "Closing keeps the disposition given; it cannot change it.", field="disposition"
+            )
+        changes: dict[str, tuple[object, object]] = {
+            f"{self.number}.status": (self.status.value, status.value)
+        }
+        if status is NonconformanceStatus.DISPOSITIONED:
+            changes[f"{self.number}.disposition"] = (None, disposition)
+            self.disposition = disposition
+        self.status = status
+        return changes
+
+
+class NonconformanceOwnedByQmsError(ConflictError):
+    """A person tried to set what only the QMS may say of a nonconformance."""
+
+    code = "nonconformance_owned_by_qms"
+
+
+@dataclass(eq=False)
+class Form2Statement:
+    """A person's statement that no Form 2 entry of ``kind`` applies to this FAI."""
+
+    site_id: str
+    first_article_id: str
+    kind: Form2Kind
+    reason: str
+    stated_by: str
+    stated_at: datetime
+    id: str = field(default_factory=new_id)
+
+
+@dataclass(eq=False)
+class Form3Omission:
+    """A characteristic a partial FAI leaves out although the revision diff marks it, and why."""
+
+    site_id: str
+    first_article_id: str
+    characteristic_id: str
+    reason: str
+    recorded_by: str
+    recorded_at: datetime
+    id: str = field(default_factory=new_id)
 
 
 @dataclass(eq=False)
@@ -711,6 +798,8 @@ class FirstArticle:
     evidence: list[EvidenceLink] = field(default_factory=list)
     decisions: list[CustomerDecision] = field(default_factory=list)
     id: str = field(default_factory=new_id)
+    form2_statements: list[Form2Statement] = field(default_factory=list)
+    omissions: list[Form3Omission] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.fair_identifier = require_text(self.fair_identifier, "fair_identifier")
@@ -790,6 +879,8 @@ class FirstArticle:
             present.add(characteristic.id)
             rows.append(Form3Row(self.site_id, self.id, characteristic.id))
         self.form3.extend(rows)
+        # A characteristic put on Form 3 is no longer omitted.
+        self.omissions = [o for o in self.omissions if o.characteristic_id not in present]
         return rows
 
     def add_unit(self, serial: SerialNumber) -> ScopeUnit:
@@ -807,6 +898,68 @@ class FirstArticle:
         unit = ScopeUnit(self.site_id, self.id, serial.id, serial.number)
         self.units.append(unit)
         return unit
+
+    def state_none_applies(
+        self, kind: Form2Kind, reason: str, by: str, at: datetime
+    ) -> Form2Statement:
+        """Record that no Form 2 entry of ``kind`` applies; refused while rows of it exist."""
+        self.ensure_editable()
+        if any(row.kind is kind for row in self.form2):
+            raise ConflictError(
+                f"Form 2 lists {kind.value.replace('_', ' ')} entries; remove them before "
+                "stating that none applies.",
+                kind=kind.value,
+            )
+        if any(st.kind is kind for st in self.form2_statements):
+            raise ConflictError(
+                f"'None applies' is already stated for {kind.value.replace('_', ' ')}.",
+                kind=kind.value,
+            )
+        statement = Form2Statement(
+            self.site_id, self.id, kind, require_text(reason, "reason"), by, at
+        )
+        self.form2_statements.append(statement)
+        self.touch(at)
+        return statement
+
+    def withdraw_none_applies(self, kind: Form2Kind, at: datetime) -> Form2Statement:
+        """Take back a 'none applies' statement (before adding rows of that kind)."""
+        self.ensure_editable()
+        statement = next((st for st in self.form2_statements if st.kind is kind), None)
+        if statement is None:
+            raise NotFoundError(
+                f"No 'none applies' statement for {kind.value}.", record="form2", key=kind.value
+            )
+        self.form2_statements.remove(statement)
+        self.touch(at)
+        return statement
+
+    def omit(
+        self, characteristic: Characteristic, reason: str, by: str, at: datetime
+    ) -> Form3Omission:
+        """Leave a characteristic out of a partial FAI's Form 3 with a recorded reason."""
+        self.ensure_editable()
+        if self.scope is not FaiScope.PARTIAL:
+            raise ValidationError(
+                "Only a partial FAI leaves characteristics out; a full FAI covers them all.",
+                field="scope",
+            )
+        if any(row.characteristic_id == characteristic.id for row in self.form3):
+            raise ConflictError(
+                f"Balloon {characteristic.balloon} is on Form 3; it is not omitted.",
+                balloon=characteristic.balloon,
+            )
+        if any(o.characteristic_id == characteristic.id for o in self.omissions):
+            raise ConflictError(
+                f"Balloon {characteristic.balloon} is already omitted.",
+                balloon=characteristic.balloon,
+            )
+        omission = Form3Omission(
+            self.site_id, self.id, characteristic.id, require_text(reason, "reason"), by, at
+        )
+        self.omissions.append(omission)
+        self.touch(at)
+        return omission
 
     def record_result(
         self, result: InspectionResult, characteristic: Characteristic, actor: str

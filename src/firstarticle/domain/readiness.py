@@ -7,42 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-from firstarticle.domain import model
+from firstarticle.domain import coverage, model
 from firstarticle.domain.lifecycle import FaiStatus
+from firstarticle.domain.readiness_types import Finding, RecordRef, Severity
 from firstarticle.domain.values import Conformance
 
-
-class Severity(StrEnum):
-    """Whether a finding stops the FAI from moving on."""
-
-    BLOCKING = "blocking"
-    WARNING = "warning"
-
-
-@dataclass(frozen=True)
-class RecordRef:
-    """A record a finding concerns."""
-
-    type: str
-    id: str
-    label: str
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One reason an FAI is or may not be ready."""
-
-    rule: str
-    severity: Severity
-    message: str
-    records: tuple[RecordRef, ...] = ()
-
-    @property
-    def blocking(self) -> bool:
-        """True when the finding stops review and submission."""
-        return self.severity is Severity.BLOCKING
+__all__ = ["RULES", "Finding", "ReadinessContext", "RecordRef", "Severity", "blocking", "evaluate"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +26,10 @@ class ReadinessContext:
     characteristics: Mapping[str, model.Characteristic]
     # FAIR identifier -> status of the FAIs named in an assembly's index.
     index_statuses: Mapping[str, FaiStatus] = field(default_factory=dict)
+    # A partial FAI's baseline revision (None: not known), and drawing id -> number for the
+    # revision diff.
+    baseline: model.PartRevision | None = None
+    drawing_numbers: Mapping[str, str] = field(default_factory=dict)
 
 
 RULES: Mapping[str, str] = {
@@ -75,6 +50,7 @@ RULES: Mapping[str, str] = {
     "FORM1_FIELD_MISSING": "Required and conditionally required Form 1 fields are filled.",
     "INDEX_FAI_MISSING": "Every detail and sub-assembly in the index names its FAIR.",
     "INDEX_FAI_NOT_APPROVED": "Every FAI named in the index is approved.",
+    **coverage.RULES,
 }
 
 
@@ -89,6 +65,8 @@ def evaluate(fai: model.FirstArticle, ctx: ReadinessContext) -> list[Finding]:
     findings += _characteristic_rules(fai, ctx)
     findings += _nonconformance_rules(fai)
     findings += _form2_rules(fai)
+    findings += coverage.form2_findings(fai)
+    findings += coverage.partial_findings(fai, ctx.revision, ctx.baseline, ctx.drawing_numbers)
     findings += _form1_rules(fai, ctx)
     return sorted(findings, key=lambda f: (not f.blocking, f.rule))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from firstarticle.domain import model
+from firstarticle.domain import model, requirement_text
 from firstarticle.domain.errors import ValidationError
 from firstarticle.domain.values import Requirement, normalize_unit
 
@@ -42,7 +42,20 @@ class CharacteristicSpec:
     source_item: str | None = None
 
     def build_requirement(self) -> Requirement:
-        """The requirement these fields describe, or ValidationError."""
+        """The requirement these fields describe, or ValidationError; a drawing text given
+        with numbers must name them (RequirementTextMismatchError otherwise)."""
+        requirement = self._requirement()
+        if self.requirement is not None and requirement.is_numeric:
+            requirement_text.check(
+                requirement.text,
+                requirement.nominal,
+                requirement.lower_limit,
+                requirement.upper_limit,
+                requirement.units,
+            )
+        return requirement
+
+    def _requirement(self) -> Requirement:
         tolerances = (self.upper_tolerance, self.lower_tolerance)
         if any(t is not None for t in tolerances):
             if self.nominal is None or None in tolerances:

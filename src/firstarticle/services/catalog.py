@@ -24,8 +24,18 @@ from firstarticle.services import (
 )
 
 
-def create_site(ctx: ServiceContext, *, code: str, name: str, timezone: str = "UTC") -> model.Site:
-    """Create a site; site codes are unique. Only an administrator of every site may."""
+def create_site(
+    ctx: ServiceContext,
+    *,
+    code: str,
+    name: str,
+    timezone: str = "UTC",
+    nonconformance_authority: model.NonconformanceOrigin = model.NonconformanceOrigin.QMS,
+) -> model.Site:
+    """Create a site; site codes are unique. Only an administrator of every site may.
+
+    ``nonconformance_authority`` says where its nonconformances are decided: its QMS
+    (mirrored), or firstarticle's local lifecycle for a plant without one."""
     allowed(ctx, Permission.SITE_MANAGE)
     if ctx.principal.site_ids is not None:
         raise ForbiddenError("Only an administrator of every site creates sites.")
@@ -33,6 +43,7 @@ def create_site(ctx: ServiceContext, *, code: str, name: str, timezone: str = "U
         code=model.require_text(code, "code").upper(),
         name=model.require_text(name, "name"),
         timezone=timezone,
+        nonconformance_authority=nonconformance_authority,
     )
     with ctx.uow_factory() as uow:
         if uow.sites.by_code(site.code):
@@ -41,7 +52,19 @@ def create_site(ctx: ServiceContext, *, code: str, name: str, timezone: str = "U
         record(
             uow,
             ctx,
-            [created(ctx, "site", site.id, site.id, {"code": site.code, "name": site.name})],
+            [
+                created(
+                    ctx,
+                    "site",
+                    site.id,
+                    site.id,
+                    {
+                        "code": site.code,
+                        "name": site.name,
+                        "nonconformance_authority": nonconformance_authority.value,
+                    },
+                )
+            ],
         )
         uow.commit()
     return site

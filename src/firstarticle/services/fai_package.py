@@ -133,6 +133,12 @@ def add_form2_row(
         loaded = load_fai(uow, ctx, fai_id, Permission.FAI_EDIT)
         fai = loaded.fai
         fai.ensure_editable()
+        if any(st.kind is kind for st in fai.form2_statements):
+            raise ConflictError(
+                f"Someone stated that no {kind.value.replace('_', ' ')} applies; withdraw the "
+                "statement before listing one.",
+                kind=kind.value,
+            )
         row = model.Form2Row(fai.site_id, fai.id, kind, model.require_text(name, "name"), **fields)
         fai.form2.append(row)
         return commit_change(

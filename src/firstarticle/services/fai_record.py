@@ -111,8 +111,28 @@ def assemble_fai(
         for e in fai.evidence
         if not ctx.principal.may_receive(e.export_classification, ctx.clock.now())
     )
-    context = readiness.ReadinessContext(part, revision, work_order, characteristics, statuses)
+    baseline = baseline_of(uow, fai)
+    drawings = revision.drawings + (baseline.drawings if baseline else [])
+    context = readiness.ReadinessContext(
+        part,
+        revision,
+        work_order,
+        characteristics,
+        statuses,
+        baseline,
+        {d.id: d.number for d in drawings},
+    )
     return LoadedFai(fai, context, site, customer, hidden)
+
+
+def baseline_of(uow: UnitOfWork, fai: model.FirstArticle) -> model.PartRevision | None:
+    """A partial FAI's baseline revision with its characteristics (None: not known)."""
+    if fai.scope is not model.FaiScope.PARTIAL:
+        return None
+    header = uow.parts.revision_by_number(
+        fai.baseline_part_number or "", fai.baseline_part_revision or ""
+    )
+    return uow.parts.revision(header.id) if header else None
 
 
 def detail_of(loaded: LoadedFai) -> FirstArticleDetail:

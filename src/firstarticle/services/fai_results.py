@@ -112,12 +112,16 @@ def link_nonconformance(
     *,
     kind: model.NonconformanceKind,
     number: str,
-    status: model.NonconformanceStatus,
-    disposition: model.Disposition | None = None,
     title: str | None = None,
     balloons: Sequence[str] = (),
 ) -> FirstArticleDetail:
-    """Link a QMS nonconformance, deviation, concession or rework to the FAI."""
+    """Link a nonconformance, deviation, concession or rework to the FAI, open.
+
+    Its status and disposition never come from the person linking it: at a site whose
+    nonconformances live in a QMS they come from the QMS mirror (which adopts this link by
+    kind and number); at a site without a QMS the link is a local record that moves through
+    its own audited lifecycle (:func:`update_nonconformance`).
+    """
     with ctx.uow_factory() as uow:
         loaded = load_fai(uow, ctx, fai_id, Permission.FAI_EDIT)
         fai = loaded.fai
@@ -127,8 +131,17 @@ def link_nonconformance(
                 f"{kind.value.capitalize()} {number} is already linked.", number=number
             )
         chars = [characteristic_of(loaded, b) for b in balloons]
+        origin = loaded.site.nonconformance_authority
         nc = model.NonconformanceLink(
-            fai.site_id, fai.id, kind, number, status, disposition, title, [c.id for c in chars]
+            fai.site_id,
+            fai.id,
+            kind,
+            number,
+            model.NonconformanceStatus.OPEN,
+            None,
+            title,
+            [c.id for c in chars],
+            origin=origin,
         )
         fai.nonconformances.append(nc)
         return commit_change(
@@ -142,7 +155,8 @@ def link_nonconformance(
                     {
                         "kind": kind.value,
                         "number": number,
-                        "status": status.value,
+                        "status": nc.status.value,
+                        "origin": origin.value,
                         "balloons": [c.balloon for c in chars],
                     },
                 )
@@ -158,9 +172,11 @@ def update_nonconformance(
     status: model.NonconformanceStatus,
     disposition: model.Disposition | None,
 ) -> FirstArticleDetail:
-    """Record the QMS status and disposition of a linked document (allowed in any status)."""
+    """Move a local nonconformance (a site without a QMS) one step: dispositioned, then
+    closed. A QMS document is refused (``nonconformance_owned_by_qms``): only its mirror
+    says what the QMS decided."""
     with ctx.uow_factory() as uow:
-        loaded = load_fai(uow, ctx, fai_id, Permission.FAI_EDIT)
+        loaded = load_fai(uow, ctx, fai_id, Permission.NONCONFORMANCE_DISPOSITION)
         fai = loaded.fai
         nc = found(
             next((n for n in fai.nonconformances if n.id == nc_id), None),
@@ -168,13 +184,5 @@ def update_nonconformance(
             nc_id,
         )
         refuse_manual_change(nc.provenance, f"{nc.kind.value.capitalize()} {nc.number}")
-        if status is not model.NonconformanceStatus.OPEN and disposition is None:
-            raise ValidationError(
-                "A dispositioned or closed document states its disposition.", field="disposition"
-            )
-        diff = {
-            f"{nc.number}.status": (nc.status.value, status.value),
-            f"{nc.number}.disposition": (nc.disposition, disposition),
-        }
-        nc.status, nc.disposition = status, disposition
+        diff = nc.advance_locally(status, disposition)
         return commit_change(uow, ctx, loaded, "fai.nonconformance_updated", diff)

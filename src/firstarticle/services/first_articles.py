@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from firstarticle.domain import model, readiness
+from firstarticle.domain import coverage, model, readiness
 from firstarticle.domain.access import Permission
 from firstarticle.domain.errors import ConflictError, ValidationError
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus
@@ -57,6 +57,7 @@ from firstarticle.services.fai_package import (
 from firstarticle.services.fai_record import (
     FirstArticleDetail,
     LoadedFai,
+    baseline_of,
     characteristic_of,
     commit_fai,
     detail_of,
@@ -178,6 +179,7 @@ def create_first_article(
             created_at=now,
             updated_at=now,
         )
+        baseline = baseline_of(uow, fai)
         loaded = LoadedFai(
             fai,
             readiness.ReadinessContext(
@@ -185,6 +187,11 @@ def create_first_article(
                 revision,
                 work_order,
                 {c.id: c for c in revision.characteristics},
+                baseline=baseline,
+                drawing_numbers={
+                    d.id: d.number
+                    for d in revision.drawings + (baseline.drawings if baseline else [])
+                },
             ),
             site,
             customer,
@@ -193,11 +200,19 @@ def create_first_article(
             raise ValidationError(
                 "A full FAI covers every characteristic; do not list balloons.", field="balloons"
             )
-        chosen = (
-            [characteristic_of(loaded, b) for b in balloons]
-            if balloons
-            else revision.characteristics
-        )
+        if balloons:
+            chosen = [characteristic_of(loaded, b) for b in balloons]
+        elif scope is model.FaiScope.PARTIAL and baseline is not None:
+            # A partial FAI starts with exactly what changed since its baseline.
+            delta = {
+                snapshot.characteristic_id
+                for snapshot, _how in coverage.partial_delta(
+                    baseline, revision, loaded.context.drawing_numbers
+                )
+            }
+            chosen = [c for c in revision.characteristics if c.id in delta]
+        else:
+            chosen = revision.characteristics
         fai.add_many_to_scope(chosen)
         wanted = (
             list(serial_numbers)

@@ -16,6 +16,7 @@ from typing import Any
 from firstarticle.domain.access import Permission
 from firstarticle.domain.holds import (
     Decision,
+    DefinitionState,
     GateKind,
     GateQuestion,
     Reason,
@@ -141,16 +142,24 @@ def _evaluate(
         work_order_ids=work_order_ids,
         serial_lots=tuple(r.lot for r in records.values() if r.lot is not None),
     )
-    fais = uow.gate_reader.covering(site_id, revision_id, customer_id)
-    holds = uow.gate_reader.active_holds(site_id, revision_id)
+    reader = uow.gate_reader
+    fais = reader.covering(site_id, revision_id, customer_id)
+    holds = reader.active_holds(site_id, revision_id)
+    definition = reader.definition(revision_id)
     decision, reasons = decide(
         question,
-        definition=uow.gate_reader.definition(revision_id),
+        definition=definition,
         requires_fai=config.requires_fai,
         ships_on_conditional=config.ships_on_conditional_acceptance,
         fais=[fai for fai, _version in fais],
         holds=holds,
         at=at,
+        built_on=reader.built_on(site_id, revision_id, req.serial_numbers, req.lot),
+        revision_orders=(
+            reader.revision_orders(customer_id, revision_id)
+            if definition is not DefinitionState.CURRENT
+            else frozenset()
+        ),
     )
     version = {
         "first_articles": {fai.id: v for fai, v in fais},

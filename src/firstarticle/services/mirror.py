@@ -481,7 +481,8 @@ def _upsert_nonconformance(
         rec.disposition,
     )
     nc.title, nc.characteristic_ids = rec.title, [by_balloon[b] for b in rec.balloons]
-    nc.provenance = prov
+    # From now on the QMS is the record of authority for this document.
+    nc.provenance, nc.origin = prov, model.NonconformanceOrigin.QMS
     target.touch(prov.received_at)
     # Field 19 and Form 3 field 11 may have changed under field 20 and 22 signatures.
     rechecked = signatures.recheck_signatures(uow, ctx, target)

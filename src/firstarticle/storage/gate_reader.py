@@ -7,6 +7,7 @@ active holds with their overrides in one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from firstarticle.domain import model
 from firstarticle.domain.holds import (
+    BuildRecord,
     CoveringFai,
     DefinitionState,
     Hold,
@@ -103,9 +105,35 @@ class SqlGateReader:
     def covering(
         self, site_id: str, part_revision_id: str, customer_id: str
     ) -> list[tuple[CoveringFai, int]]:
-        f, n = orm.first_articles, orm.nonconformance_links
+        f, n, w, d = (
+            orm.first_articles,
+            orm.nonconformance_links,
+            orm.work_orders,
+            orm.customer_decisions,
+        )
+        approved = (
+            sa.exists()
+            .where(
+                d.c.site_id == f.c.site_id,
+                d.c.first_article_id == f.c.id,
+                d.c.attempt == f.c.submission_attempt,
+                d.c.outcome.in_(
+                    [model.DecisionOutcome.APPROVED, model.DecisionOutcome.CONDITIONALLY_ACCEPTED]
+                ),
+            )
+            .label("customer_approved")
+        )
         rows = self.session.execute(
-            sa.select(f.c.id, f.c.fair_identifier, f.c.status, f.c.version, n.c.number)
+            sa.select(
+                f.c.id,
+                f.c.fair_identifier,
+                f.c.status,
+                f.c.version,
+                w.c.router,
+                approved,
+                n.c.number,
+            )
+            .join(w, (w.c.site_id == f.c.site_id) & (w.c.id == f.c.work_order_id))
             .outerjoin(
                 n,
                 (n.c.site_id == f.c.site_id)
@@ -120,15 +148,68 @@ class SqlGateReader:
             )
             .order_by(f.c.created_at, f.c.id)
         ).all()
-        by_id: dict[str, tuple[str, FaiStatus, int, list[str]]] = {}
-        for fai_id, fair, status, version, nc in rows:
-            entry = by_id.setdefault(fai_id, (fair, FaiStatus(status), version, []))
+        by_id: dict[str, tuple[str, FaiStatus, int, str | None, bool, list[str]]] = {}
+        for fai_id, fair, status, version, router, ok, nc in rows:
+            entry = by_id.setdefault(fai_id, (fair, FaiStatus(status), version, router, ok, []))
             if nc is not None:
-                entry[3].append(nc)
+                entry[5].append(nc)
         return [
-            (CoveringFai(fai_id, fair, status, tuple(ncs)), version)
-            for fai_id, (fair, status, version, ncs) in by_id.items()
+            (CoveringFai(fai_id, fair, status, tuple(ncs), router, bool(ok)), version)
+            for fai_id, (fair, status, version, router, ok, ncs) in by_id.items()
         ]
+
+    def built_on(
+        self,
+        site_id: str,
+        part_revision_id: str,
+        serial_numbers: Sequence[str],
+        lot: str | None,
+    ) -> list[BuildRecord]:
+        """The work orders the asked serials, and the lot, were built on (one statement each)."""
+        s, w = orm.serial_numbers, orm.work_orders
+        records: list[BuildRecord] = []
+        if serial_numbers:
+            rows = self.session.execute(
+                sa.select(s.c.number, w.c.id, w.c.number, w.c.router, w.c.purchase_order)
+                .join(w, (w.c.site_id == s.c.site_id) & (w.c.id == s.c.work_order_id))
+                .where(
+                    s.c.site_id == site_id,
+                    s.c.number.in_(set(serial_numbers)),
+                    w.c.part_revision_id == part_revision_id,
+                )
+                .order_by(s.c.number)
+            ).all()
+            records += [BuildRecord(f"serial {r[0]}", *r[1:]) for r in rows]
+        if lot is not None:
+            by_serial = (
+                sa.select(w.c.id)
+                .join(s, (s.c.site_id == w.c.site_id) & (s.c.work_order_id == w.c.id))
+                .where(s.c.site_id == site_id, s.c.lot == lot)
+            )
+            rows = self.session.execute(
+                sa.select(w.c.id, w.c.number, w.c.router, w.c.purchase_order)
+                .where(
+                    w.c.site_id == site_id,
+                    w.c.part_revision_id == part_revision_id,
+                    sa.or_(w.c.lot == lot, w.c.id.in_(by_serial)),
+                )
+                .order_by(w.c.number)
+            ).all()
+            records += [BuildRecord(f"lot {lot}", *r) for r in rows]
+        return records
+
+    def revision_orders(self, customer_id: str, part_revision_id: str) -> frozenset[str]:
+        """The purchase orders the customer recorded as calling for this revision, in force."""
+        r = orm.revision_orders
+        return frozenset(
+            self.session.scalars(
+                sa.select(r.c.purchase_order).where(
+                    r.c.customer_id == customer_id,
+                    r.c.part_revision_id == part_revision_id,
+                    r.c.withdrawn_at.is_(None),
+                )
+            )
+        )
 
     def active_holds(self, site_id: str, part_revision_id: str) -> list[Hold]:
         h, o = orm.holds, orm.hold_overrides

@@ -121,6 +121,12 @@ sites = sa.Table(
     sa.Column("code", sa.String(16), nullable=False, unique=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column(
+        "nonconformance_authority",
+        enum_column_type(model.NonconformanceOrigin),
+        nullable=False,
+        server_default=sa.text("'qms'"),
+    ),
 )
 
 customers = sa.Table(
@@ -141,6 +147,23 @@ customers = sa.Table(
         nullable=False,
         server_default=sa.text("'C'"),
     ),
+)
+
+# A customer's order that calls for a part revision the engineering definition no longer
+# allows: the only way product already built to it may still ship to that customer.
+revision_orders = sa.Table(
+    "revision_orders",
+    metadata,
+    _id(),
+    sa.Column("customer_id", ID, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("part_revision_id", ID, sa.ForeignKey("part_revisions.id"), nullable=False),
+    sa.Column("purchase_order", sa.String(64), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("granted_by", sa.String(100), nullable=False),
+    sa.Column("granted_at", UtcDateTime, nullable=False),
+    sa.Column("withdrawn_by", sa.String(100)),
+    sa.Column("withdrawn_at", UtcDateTime),
+    sa.Index("ix_revision_orders_customer_revision", "customer_id", "part_revision_id"),
 )
 
 parts = sa.Table(
@@ -357,8 +380,32 @@ nonconformance_links = _fai_child(
     sa.Column("title", sa.String(500)),
     sa.Column("characteristic_ids", sa.JSON, nullable=False),
     *_mirror_columns(),
+    sa.Column(
+        "origin",
+        enum_column_type(model.NonconformanceOrigin),
+        nullable=False,
+        server_default=sa.text("'qms'"),
+    ),
     sa.UniqueConstraint("site_id", "first_article_id", "kind", "number"),
     sa.Index("ix_nonconformance_links_mirror", "site_id", "mirror_source", "mirror_external_id"),
+)
+
+form2_statements = _fai_child(
+    "form2_statements",
+    sa.Column("kind", enum_column_type(model.Form2Kind), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("stated_by", sa.String(100), nullable=False),
+    sa.Column("stated_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("site_id", "first_article_id", "kind"),
+)
+
+form3_omissions = _fai_child(
+    "form3_omissions",
+    sa.Column("characteristic_id", ID, sa.ForeignKey("characteristics.id"), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("recorded_by", sa.String(100), nullable=False),
+    sa.Column("recorded_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("site_id", "first_article_id", "characteristic_id"),
 )
 
 evidence_links = _fai_child(
@@ -721,6 +768,7 @@ def start_mappers() -> None:
         },
     )
     m(holds_domain.HoldOverride, hold_overrides)
+    m(holds_domain.RevisionOrder, revision_orders)
     m(
         holds_domain.Hold,
         holds,
@@ -749,6 +797,8 @@ def start_mappers() -> None:
         properties={"export_classification": _label(evidence_links)},
     )
     m(model.CustomerDecision, customer_decisions)
+    m(model.Form2Statement, form2_statements)
+    m(model.Form3Omission, form3_omissions)
     m(
         model.FirstArticle,
         first_articles,
@@ -762,6 +812,8 @@ def start_mappers() -> None:
             "nonconformances": _children(model.NonconformanceLink, nonconformance_links),
             "evidence": _children(model.EvidenceLink, evidence_links),
             "decisions": _children(model.CustomerDecision, customer_decisions),
+            "form2_statements": _children(model.Form2Statement, form2_statements),
+            "omissions": _children(model.Form3Omission, form3_omissions),
         },
     )
     _mapped = True

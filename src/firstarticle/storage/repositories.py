@@ -16,7 +16,7 @@ from firstarticle.domain import model
 from firstarticle.domain.access import Visibility
 from firstarticle.domain.classification import ExportClassification
 from firstarticle.domain.events import Event
-from firstarticle.domain.holds import Hold, HoldOverride, HoldStatus
+from firstarticle.domain.holds import Hold, HoldOverride, HoldStatus, RevisionOrder
 from firstarticle.domain.lifecycle import FaiStatus
 from firstarticle.ports import Page
 from firstarticle.storage import orm
@@ -289,6 +289,8 @@ _FAI_CHILDREN = (
     "nonconformances",
     "evidence",
     "decisions",
+    "form2_statements",
+    "omissions",
 )
 
 
@@ -426,6 +428,21 @@ class SqlHoldRepository:
     def override(self, override_id: str) -> HoldOverride | None:
         stmt = sa.select(HoldOverride).where(orm.hold_overrides.c.id == override_id)
         return self.session.scalars(stmt).one_or_none()
+
+    def add_revision_order(self, order: RevisionOrder) -> None:
+        self.session.add(order)
+
+    def revision_order(self, order_id: str) -> RevisionOrder | None:
+        return self.session.get(RevisionOrder, order_id)
+
+    def revision_orders_for(
+        self, customer_id: str, part_revision_id: str | None = None
+    ) -> list[RevisionOrder]:
+        r = orm.revision_orders
+        stmt = sa.select(RevisionOrder).where(r.c.customer_id == customer_id)
+        if part_revision_id is not None:
+            stmt = stmt.where(r.c.part_revision_id == part_revision_id)
+        return list(self.session.scalars(stmt.order_by(r.c.granted_at, r.c.id)))
 
     def list(
         self,

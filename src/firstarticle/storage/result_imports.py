@@ -16,7 +16,17 @@ from firstarticle.domain import model
 from firstarticle.ports import ResultRow
 from firstarticle.storage import orm
 
-_CONTENT = ("index", "form2", "form3", "units", "nonconformances", "evidence", "decisions")
+_CONTENT = (
+    "index",
+    "form2",
+    "form3",
+    "units",
+    "nonconformances",
+    "evidence",
+    "decisions",
+    "form2_statements",
+    "omissions",
+)
 
 
 class SqlResultImportStore:

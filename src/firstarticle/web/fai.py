@@ -88,8 +88,6 @@ def render_fai(page: Page, fai_id: str, tab: str, refusal: Refusal = NOTHING_REF
         ],
         serials=detail.form1.serial_numbers,
         kinds=list(model.NonconformanceKind),
-        nc_statuses=list(model.NonconformanceStatus),
-        dispositions=list(model.Disposition),
         meanings={
             value: meaning
             for value, meaning in MEANINGS.items()
@@ -170,16 +168,11 @@ async def verify_result(
 @router.post("/{fai_id}/nonconformances")
 async def link_nonconformance(request: Request, page: CurrentPage, fai_id: str) -> Response:
     def act(form: dict[str, str]) -> None:
-        disposition = form.get("disposition", "")
         first_articles.link_nonconformance(
             page.ctx,
             fai_id,
             kind=choice_of(model.NonconformanceKind, form.get("kind", ""), "kind"),
             number=form.get("number", ""),
-            status=choice_of(model.NonconformanceStatus, form.get("status", ""), "status"),
-            disposition=(
-                choice_of(model.Disposition, disposition, "disposition") if disposition else None
-            ),
             title=form.get("title", "").strip() or None,
             balloons=[b.strip() for b in form.get("balloons", "").split(",") if b.strip()],
         )
