@@ -19,6 +19,7 @@ from builders import (
     a_work_order,
     an_fai,
     an_index_entry,
+    a_review_task,
     an_nc,
     another_revision_of,
     at,
@@ -27,7 +28,9 @@ from builders import (
 
 from firstarticle.domain import model, readiness
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus
+from firstarticle.domain.access import Role
 from firstarticle.domain.readiness import Severity
+from firstarticle.domain.tasks import Answer, ChecklistAnswer
 from firstarticle.domain.values import AttributeResult
 
 NCS = model.NonconformanceStatus
@@ -252,6 +255,28 @@ def _an_index_sub_assembly_fai_is_only_submitted(fixed: bool) -> Case:
     if fixed:
         w.index_statuses["FAIR-0042"] = FaiStatus.APPROVED
     return Case(w, ("FAIR-0042", "P-300", "submitted"), entry.id)
+
+
+def _in_review_with_a_task(checklist: tuple[str, ...], fixed: bool) -> Case:
+    w = a_ready_world()
+    w.fai.status = FaiStatus.PENDING_INTERNAL_REVIEW
+    task = a_review_task(w.fai, checklist=checklist)
+    w.tasks.append(task)
+    if fixed:
+        answers = {key: ChecklistAnswer(Answer.YES) for key in checklist}
+        task.complete("q.lead", {Role.QUALITY_ENGINEER}, answers, at(5))
+    return Case(w, ("Quality check", "approve internally"), task.id)
+
+
+@scenario("REVIEW_TASK_OPEN", BLOCKING)
+def _a_required_review_task_is_open(fixed: bool) -> Case:
+    return _in_review_with_a_task((), fixed)
+
+
+@scenario("REVIEW_CHECKLIST_UNANSWERED", BLOCKING)
+def _a_review_task_checklist_item_is_unanswered(fixed: bool) -> Case:
+    case = _in_review_with_a_task(("drawing-revision",), fixed)
+    return Case(case.world, ("drawing-revision", "Quality check"), case.record_id)
 
 
 RULE_IDS = sorted(readiness.RULES)

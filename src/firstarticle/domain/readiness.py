@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from firstarticle.domain import model
+from firstarticle.domain import model, review_readiness
 from firstarticle.domain.lifecycle import FaiStatus
+from firstarticle.domain.tasks import Task
 from firstarticle.domain.values import Conformance
 
 
@@ -55,6 +56,8 @@ class ReadinessContext:
     characteristics: Mapping[str, model.Characteristic]
     # FAIR identifier -> status of the FAIs named in an assembly's index.
     index_statuses: Mapping[str, FaiStatus] = field(default_factory=dict)
+    # The FAI's review tasks (a list, so a commit's new tasks join it).
+    tasks: list[Task] = field(default_factory=list)
 
 
 RULES: Mapping[str, str] = {
@@ -75,6 +78,7 @@ RULES: Mapping[str, str] = {
     "FORM1_FIELD_MISSING": "Required and conditionally required Form 1 fields are filled.",
     "INDEX_FAI_MISSING": "Every detail and sub-assembly in the index names its FAIR.",
     "INDEX_FAI_NOT_APPROVED": "Every FAI named in the index is approved.",
+    **review_readiness.RULES,
 }
 
 
@@ -90,6 +94,10 @@ def evaluate(fai: model.FirstArticle, ctx: ReadinessContext) -> list[Finding]:
     findings += _nonconformance_rules(fai)
     findings += _form2_rules(fai)
     findings += _form1_rules(fai, ctx)
+    findings += [
+        Finding(b.rule, Severity.BLOCKING, b.message, (RecordRef("task", b.task_id, b.task_label),))
+        for b in review_readiness.review_blockers(fai.status, ctx.tasks)
+    ]
     return sorted(findings, key=lambda f: (not f.blocking, f.rule))
 
 
