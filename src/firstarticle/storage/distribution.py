@@ -33,6 +33,7 @@ REFERENCE_TABLES: Final = frozenset(
         "auth_failures",
         "idempotency_keys",
         "sync_cursors",
+        "review_templates",  # a customer's, read at every site
     }
 )
 LEDGER_TABLES: Final = frozenset({"audit_entries", "audit_head"})
