@@ -21,6 +21,7 @@ from firstarticle.api import operations as operations_api
 from firstarticle.api import result_import as result_import_api
 from firstarticle.api import schemas as s
 from firstarticle.api import signatures as signatures_api
+from firstarticle.api import tasks as tasks_api
 from firstarticle.api.deps import Ctx, Limit, Offset
 from firstarticle.bootstrap import Application
 from firstarticle.domain.holds import HoldStatus
@@ -407,6 +408,7 @@ def create_app(application: Application) -> FastAPI:
     app.include_router(signatures_api.router)
     app.include_router(forms_api.router)
     app.include_router(gate_api.router)
+    app.include_router(tasks_api.router)
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     openapi.install_docs(app)
     web.install(app)  # the pages for people under /web

@@ -21,6 +21,7 @@ from firstarticle.cli import (
     orders,
     parts,
     sites,
+    tasks,
     users,
 )
 
@@ -77,6 +78,7 @@ for name, sub in (
     ("users", users.users_app),
     ("token", users.token_app),
     ("package", forms.package_app),
+    ("tasks", tasks.tasks_app),
 ):
     app.add_typer(sub, name=name)
 imports.import_app.command("form3-sheet")(forms.import_form3_sheet)

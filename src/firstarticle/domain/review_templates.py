@@ -111,7 +111,7 @@ class Stage:
         put = object.__setattr__
         put(self, "key", _name(self.key, "stage key"))
         put(self, "role", _name(self.role, "role"))
-        put(self, "name", (self.name or "").strip() or self.key)
+        put(self, "name", (self.name or "").strip()[:200] or self.key)
         _hours(self.due_hours, "due_hours")
         if self.guards not in GUARDABLE:
             raise ValidationError(
@@ -215,7 +215,7 @@ def _stage(raw: Any) -> Stage:
             "A stage guards approve_internally or submit.", field="guards"
         ) from None
     forms = raw.get("forms", sorted(FORMS))
-    if not isinstance(forms, list) or not all(f in FORMS for f in forms):
+    if not isinstance(forms, list) or not all(type(f) is int and f in FORMS for f in forms):
         raise ValidationError("A stage concerns forms 1, 2 and/or 3.", field="forms")
     items = raw.get("checklist", [])
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
