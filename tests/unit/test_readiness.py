@@ -16,10 +16,10 @@ from builders import (
     World,
     a_ready_world,
     a_released_part_with,
+    a_review_task,
     a_work_order,
     an_fai,
     an_index_entry,
-    a_review_task,
     an_nc,
     another_revision_of,
     at,
@@ -27,8 +27,8 @@ from builders import (
 )
 
 from firstarticle.domain import model, readiness
-from firstarticle.domain.lifecycle import FaiAction, FaiStatus
 from firstarticle.domain.access import Role
+from firstarticle.domain.lifecycle import FaiAction, FaiStatus
 from firstarticle.domain.readiness import Severity
 from firstarticle.domain.tasks import Answer, ChecklistAnswer
 from firstarticle.domain.values import AttributeResult
