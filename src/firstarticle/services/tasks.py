@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from firstarticle.domain.access import Permission
-from firstarticle.domain.errors import ValidationError
 from firstarticle.domain.tasks import ChecklistAnswer, Task, TaskStatus
 from firstarticle.ports import Page, TaskFilter, UnitOfWork
 from firstarticle.services import ServiceContext, allowed, found, identity, record, visible
@@ -135,11 +134,9 @@ def reassign_task(ctx: ServiceContext, task_id: str, assignee: str | None, reaso
 
 
 def comment_task(ctx: ServiceContext, task_id: str, text: str) -> TaskView:
-    """Add a comment to the task (anyone who sees it may)."""
+    """Add a comment to the task (anyone who sees it may, also once it is closed)."""
     with ctx.uow_factory() as uow:
         task, loaded = _load(uow, ctx, task_id)
-        if not task.status.is_open:
-            raise ValidationError("Comment on open tasks only.", field="task")
         events = task.comment(text, ctx.actor, ctx.clock.now())
         uow.review.save_task(task)
         record(uow, ctx, events)
