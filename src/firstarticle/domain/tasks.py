@@ -272,7 +272,13 @@ class Task:
             {"kind": "reassignment", "by": actor, "at": at.isoformat(), "text": reason,
              "from": before, "to": to}
         )  # fmt: skip
-        return [self._event("task.reassigned", actor, at, {"assignee": (before, to)}, reason)]
+        changes = {
+            "assignee": (before, to),
+            "first_article_id": (None, self.first_article_id),
+            "role": (None, self.role),
+            "due_at": (None, self.due_at.isoformat()),
+        }
+        return [self._event("task.reassigned", actor, at, changes, reason)]
 
     def comment(self, text: str, actor: str, at: datetime) -> list[Event]:
         """Add a comment; the audit event names the task, not what was said."""
