@@ -38,6 +38,7 @@ from firstarticle.domain.tasks import (
     TaskNotPermittedError,
     TaskStatus,
 )
+from firstarticle.services.review_hook import template_for
 
 QUALITY = {Role.QUALITY_ENGINEER}
 TEMPLATE = ReviewTemplate(
@@ -408,3 +409,38 @@ def test_the_default_template_is_advisory_throughout():
     """Customers without a template are never blocked by it."""
     assert all(not s.required for s in DEFAULT_TEMPLATE.stages)
     assert model.FirstArticle  # the builders' FAI is the domain's own
+
+
+class FakeReviewStore:
+    """The template half of the review store, in memory."""
+
+    def __init__(self, *templates: ReviewTemplate) -> None:
+        self.by_id = {t.id: t for t in templates}
+
+    def template(self, customer_id: str, version: int | None = None) -> ReviewTemplate | None:
+        mine = [t for t in self.by_id.values() if t.customer_id == customer_id]
+        return max(mine, key=lambda t: t.version, default=None)
+
+    def template_by_id(self, template_id: str) -> ReviewTemplate | None:
+        return self.by_id.get(template_id)
+
+
+class FakeUnitOfWork:
+    def __init__(self, review: FakeReviewStore) -> None:
+        self.review = review
+
+
+def test_a_review_keeps_the_template_version_its_first_task_came_from():
+    """With versions 3 and 4 stored, an FAI reviewed under 3 stays on 3; a new review takes
+    4; an FAI of no customer takes the built-in default."""
+    newer = ReviewTemplate("c-1", 4, (Stage("only", "Only", "program"),), id="t-4")
+    uow = FakeUnitOfWork(FakeReviewStore(TEMPLATE, newer))
+    running = Fai()
+    running.fai.customer_id = "c-1"
+    running.to_review()
+    assert template_for(uow, running.fai, running.tasks) is TEMPLATE
+    fresh = Fai()
+    fresh.fai.customer_id = "c-1"
+    assert template_for(uow, fresh.fai, []) is newer
+    fresh.fai.customer_id = None
+    assert template_for(uow, fresh.fai, []) is DEFAULT_TEMPLATE
