@@ -125,7 +125,10 @@ def reassign_task(ctx: ServiceContext, task_id: str, assignee: str | None, reaso
         task, loaded = _load(uow, ctx, task_id)
         lead = uow.review.leads(task.site_id).get(task.role)
         permitted = task.may_work(ctx.actor, ctx.principal.roles) or ctx.actor == lead
-        to = check_worker(uow, task.site_id, task.role, assignee) if assignee else None
+        # Who may reassign is decided before anything is said about the new assignee.
+        to = (
+            check_worker(uow, task.site_id, task.role, assignee) if assignee and permitted else None
+        )
         events = task.reassign(to, reason, ctx.actor, ctx.clock.now(), permitted=permitted)
         uow.review.save_task(task)
         record(uow, ctx, events)
