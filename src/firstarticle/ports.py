@@ -31,7 +31,9 @@ from firstarticle.domain.inspection_files import (
 )
 from firstarticle.domain.lifecycle import FaiStatus
 from firstarticle.domain.packages import SubmissionPackage
+from firstarticle.domain.review_templates import ReviewTemplate
 from firstarticle.domain.signatures import Signature
+from firstarticle.domain.tasks import Task, TaskStatus
 
 T = TypeVar("T")
 
@@ -332,6 +334,38 @@ class SubmissionPackageRepository(Protocol):
     ) -> SubmissionPackage | None: ...
 
 
+@dataclass(frozen=True)
+class TaskFilter:
+    """Which tasks an inbox lists: open ones by default, due first."""
+
+    site_id: str | None = None
+    role: str | None = None
+    assignee: str | None = None
+    first_article_id: str | None = None
+    status: TaskStatus | None = TaskStatus.OPEN
+    due_before: datetime | None = None
+
+
+class ReviewStore(Protocol):
+    """Review templates per customer, tasks per FAI and role leads per site."""
+
+    def add_template(self, template: ReviewTemplate) -> None: ...
+    def template(self, customer_id: str, version: int | None = None) -> ReviewTemplate | None: ...
+    def template_by_id(self, template_id: str) -> ReviewTemplate | None: ...
+    def add_task(self, task: Task) -> None: ...
+    def save_task(self, task: Task) -> None: ...
+    def task(self, task_id: str) -> Task | None: ...
+    def tasks_of(self, site_id: str, first_article_id: str) -> list[Task]: ...
+    def tasks(
+        self, which: TaskFilter, limit: int, offset: int, visible: Visibility | None = None
+    ) -> Page[tuple[Task, str]]:
+        """One page of tasks with their FAI's FAIR identifier, due first."""
+        ...
+
+    def set_lead(self, site_id: str, role: str, username: str, by: str, at: datetime) -> None: ...
+    def leads(self, site_id: str) -> dict[str, str]: ...
+
+
 class PasswordHasher(Protocol):
     """Slow, salted password hashing (Argon2id in production)."""
 
@@ -492,6 +526,7 @@ class UnitOfWork(Protocol):
     identity: IdentityStore
     signatures: SignatureRepository
     packages: SubmissionPackageRepository
+    review: ReviewStore
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc_info: object) -> None: ...

@@ -58,6 +58,7 @@ from firstarticle.services import (
     holds,
     identity,
     revision_orders,
+    tasks,
 )
 from firstarticle.services import orders as orders_service
 from firstarticle.services.catalog import CharacteristicSpec as Spec
@@ -203,7 +204,21 @@ ROUTE_PERMISSION: dict[Route, Need] = {
     ("POST", f"{API}/first-articles/{{fai_id}}/signatures"): P.SIGN_VERIFIED,  # as "verified"
     ("GET", f"{API}/first-articles/{{fai_id}}/signatures"): P.READ,
     ("POST", f"{API}/holds/{{hold_id}}/overrides/{{override_id}}/e-signatures"): P.OVERRIDE_SIGN,
+    # review tasks (api/tasks.py); completing and reassigning also take the task's role
+    ("GET", f"{API}/tasks"): P.READ,
+    ("GET", f"{API}/tasks/{{task_id}}"): P.READ,
+    ("POST", f"{API}/tasks/{{task_id}}/completion"): P.READ,
+    ("POST", f"{API}/tasks/{{task_id}}/reassignment"): P.READ,
+    ("POST", f"{API}/tasks/{{task_id}}/comments"): P.READ,
+    ("GET", f"{API}/customers/{{customer_id}}/review-template"): P.READ,
+    ("PUT", f"{API}/customers/{{customer_id}}/review-template"): P.CUSTOMER_MANAGE,
+    ("GET", f"{API}/sites/{{site_id}}/role-leads"): P.READ,
+    ("PUT", f"{API}/sites/{{site_id}}/role-leads/{{role}}"): P.SITE_MANAGE,
 }
+TASK_ROUTES_SHARED = (
+    ("GET", f"{API}/customers/{{customer_id}}/review-template"),
+    ("PUT", f"{API}/customers/{{customer_id}}/review-template"),
+)
 
 # Routes of a router written but not yet included by create_app: stated above so they are
 # walked the day they are mounted; until then their absence is not a failure.
@@ -260,6 +275,8 @@ NOT_SITE_BOUND: frozenset[Route] = frozenset(
         ("GET", f"{API}/users"),
         # Only an administrator of every site creates sites (refused to site-bound ones).
         ("POST", f"{API}/sites"),
+        ("GET", f"{API}/tasks"),
+        *TASK_ROUTES_SHARED,
     }
 )
 
@@ -303,6 +320,10 @@ NOT_TECHNICAL: frozenset[Route] = frozenset(
         ("GET", f"{API}/first-articles"),
         ("GET", f"{API}/holds"),
         ("GET", f"{API}/gate/decisions"),
+        ("GET", f"{API}/tasks"),
+        *TASK_ROUTES_SHARED,
+        ("GET", f"{API}/sites/{{site_id}}/role-leads"),
+        ("PUT", f"{API}/sites/{{site_id}}/role-leads/{{role}}"),
     }
 )
 
@@ -337,6 +358,7 @@ LIST_ROUTES: frozenset[Route] = frozenset(
         ("GET", f"{API}/holds"),
         ("GET", f"{API}/gate/decisions"),
         ("GET", f"{API}/users"),
+        ("GET", f"{API}/tasks"),
     }
 )
 GATE_CHECK: Route = ("POST", f"{API}/gate/checks")
@@ -454,6 +476,8 @@ class Plant:
     submitted_fai_id: str
     hold_id: str
     override_ids: dict[str, str]
+    task_id: str  # an FAI's open review task
+    reassign_task_id: str  # another one
 
     @property
     def revision_ids(self) -> frozenset[str]:
@@ -594,6 +618,13 @@ def _plant(
         ctx,
         gate.GateRequest(site.code, customer.code, number, "C", GateKind.SHIPMENT, ("SN0001",)),
     )
+    in_review = []
+    for _ in range(2):  # two FAIs in internal review, each with its open review task
+        reviewed = fai()
+        first_articles.transition(ctx, reviewed, FaiAction.START)
+        complete_results(ctx, reviewed)
+        sign(ctx, reviewed, SignatureMeaning.VERIFIED, "q.verifier")
+        in_review.append(tasks.inbox(ctx, first_article_id=reviewed).items[0].task.id)
     return Plant(
         label=label,
         part_id=part.id,
@@ -632,6 +663,8 @@ def _plant(
         submitted_fai_id=submitted,
         hold_id=hold.id,
         override_ids=overrides,
+        task_id=in_review[0],
+        reassign_task_id=in_review[1],
     )
 
 
@@ -929,6 +962,18 @@ BODIES: dict[Route, Body] = {
     ("POST", f"{API}/holds/{{hold_id}}/overrides/{{override_id}}/e-signatures"): (
         lambda w, p, n: {"nonce": "not-a-nonce", "password": "not the password"}
     ),
+    ("POST", f"{API}/tasks/{{task_id}}/completion"): lambda w, p, n: {"answers": {}},
+    ("POST", f"{API}/tasks/{{task_id}}/reassignment"): lambda w, p, n: {
+        "assignee": "role.quality_engineer",
+        "reason": "Matrix",
+    },
+    ("POST", f"{API}/tasks/{{task_id}}/comments"): lambda w, p, n: {"text": f"note {n}"},
+    ("PUT", f"{API}/customers/{{customer_id}}/review-template"): lambda w, p, n: {
+        "stages": [{"key": "look", "role": "quality", "required": False}]
+    },
+    ("PUT", f"{API}/sites/{{site_id}}/role-leads/{{role}}"): lambda w, p, n: {
+        "username": "role.quality_engineer"
+    },
 }
 
 QUERIES: dict[Route, Callable[[World], dict[str, Any]]] = {
@@ -981,6 +1026,7 @@ OWN_RECORDS: dict[Route, dict[str, str]] = {
         "revision_id": "in_work_revision_id"
     },
     ("POST", f"{API}/users/{{username}}/disable"): {"username": "disable_victim"},
+    ("POST", f"{API}/tasks/{{task_id}}/reassignment"): {"task_id": "reassign_task_id"},
 }
 OVERRIDE_FOR: dict[Route, str] = {
     ("POST", f"{API}/holds/{{hold_id}}/overrides/{{override_id}}/revocation"): "revoke",
@@ -1010,6 +1056,8 @@ def path_values(world: World, plant: Plant, route: Route) -> dict[str, str]:
         "username": world.victim,
         "authorization_id": world.victim_authorization,
         "token_id": world.victim_token,
+        "task_id": plant.task_id,
+        "role": "quality",
     }
     for name, attribute in OWN_RECORDS.get(route, {}).items():
         values[name] = getattr(plant, attribute, None) or getattr(world, attribute)

@@ -300,9 +300,32 @@ def open_fai(page: Page, fai_id: str, section: str = "overview") -> None:
     accessible(page)
 
 
-def test_journey_1_in_the_browser(tab: Page, journey: dict[str, str], shots: Path) -> None:
+def complete_review(served: Served, fai_id: str) -> None:
+    """Aero Prime's required review stages (quality, then engineering), each completed over
+    the API by a reviewer holding its role, every checklist item answered yes."""
+    for username in ("m.keller", "k.wright"):
+        headers = {"Authorization": f"Bearer {served.token_for(username)}"}
+        with httpx.Client(
+            base_url=served.base_url + "/api/v1", headers=headers, timeout=20.0
+        ) as api:
+            listed = api.get("/tasks", params={"first_article_id": fai_id, "mine": "false"})
+            for task in listed.json()["items"]:
+                if not task["required"] or task["role"] != REVIEW_ROLES[username]:
+                    continue
+                answers = {c["key"]: {"answer": "yes"} for c in task["checklist"]}
+                done = api.post(f"/tasks/{task['id']}/completion", json={"answers": answers})
+                assert done.status_code == 200, done.text
+
+
+REVIEW_ROLES = {"m.keller": "quality", "k.wright": "engineering"}
+
+
+def test_journey_1_in_the_browser(
+    tab: Page, journey: dict[str, str], shots: Path, served: Served
+) -> None:
     """Sign in, open the FAI, see the findings, enter and verify a manual result, link an
-    NC, sign fields 20 and 22 as two people, see the hold, request and sign an override."""
+    NC, sign field 20, complete Aero Prime's review tasks, sign field 22 as another person,
+    see the hold, request and sign an override."""
     fai_id = journey["fai_id"]
     page = tab
 
@@ -418,6 +441,9 @@ def test_journey_1_in_the_browser(tab: Page, journey: dict[str, str], shots: Pat
     assert page.locator("#s-password").input_value() == ""  # a password is never sent back
     accessible(page)
     sign_out(page)
+
+    # Aero Prime's template asks for a quality and an engineering review before field 22.
+    complete_review(served, fai_id)
 
     # The quality manager signs field 22 and asks for an override of the shipment hold.
     sign_in(page, "m.keller")

@@ -14,6 +14,8 @@ from decimal import Decimal
 
 from firstarticle.domain import model, readiness
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus
+from firstarticle.domain.review_templates import ChecklistItem, Stage
+from firstarticle.domain.tasks import Task
 from firstarticle.domain.values import AttributeResult, Requirement
 
 NOW = datetime(2024, 3, 4, 9, 30, tzinfo=UTC)
@@ -393,6 +395,7 @@ class World:
     other_characteristics: list[model.Characteristic] = field(default_factory=list)
     index_statuses: dict[str, FaiStatus] = field(default_factory=dict)
     baseline: model.PartRevision | None = None
+    tasks: list[Task] = field(default_factory=list)
 
     @property
     def characteristics(self) -> dict[str, model.Characteristic]:
@@ -416,6 +419,7 @@ class World:
                 if rev is not None
                 for d in rev.drawings
             },
+            tasks=self.tasks,
         )
 
     def findings(self) -> list[readiness.Finding]:
@@ -458,3 +462,28 @@ def a_ready_world(n_characteristics: int = 2) -> World:
         acceptance_report="AR-77",
     )
     return World(released, work_order, fai)
+
+
+def a_review_task(
+    fai: model.FirstArticle, *, checklist: Iterable[str] = (), required: bool = True
+) -> Task:
+    """An open review task of ``fai`` for quality, guarding internal approval, with a
+    checklist item per key of ``checklist``."""
+    stage = Stage(
+        "quality-check",
+        "Quality check",
+        "quality",
+        checklist=tuple(ChecklistItem(key, f"Is {key} right?") for key in checklist),
+        required=required,
+    )
+    return Task.for_stage(
+        stage,
+        0,
+        site_id=fai.site_id,
+        first_article_id=fai.id,
+        template=("t-1", 1),
+        attempt=1,
+        cycle=1,
+        actor="q.engineer",
+        at=at(),
+    )

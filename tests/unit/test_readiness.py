@@ -18,6 +18,7 @@ from builders import (
     a_ready_world,
     a_released_part_with,
     a_requirement,
+    a_review_task,
     a_work_order,
     an_fai,
     an_index_entry,
@@ -29,8 +30,10 @@ from builders import (
 
 from firstarticle.domain import model, readiness
 from firstarticle.domain.errors import ConflictError, ValidationError
+from firstarticle.domain.access import Role
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus
 from firstarticle.domain.readiness import Severity
+from firstarticle.domain.tasks import Answer, ChecklistAnswer
 from firstarticle.domain.values import AttributeResult
 
 NCS = model.NonconformanceStatus
@@ -305,6 +308,26 @@ def _a_partial_fai_leaves_out_the_characteristic_whose_tolerance_changed(fixed: 
             changed, "Balloon 2 is machined on a later operation; see FAIR-0043.", "qe", at()
         )
     return Case(w, ("Balloon 2", "limits", "rev 0"), changed.id)
+def _in_review_with_a_task(checklist: tuple[str, ...], fixed: bool) -> Case:
+    w = a_ready_world()
+    w.fai.status = FaiStatus.PENDING_INTERNAL_REVIEW
+    task = a_review_task(w.fai, checklist=checklist)
+    w.tasks.append(task)
+    if fixed:
+        answers = {key: ChecklistAnswer(Answer.YES) for key in checklist}
+        task.complete("q.lead", {Role.QUALITY_ENGINEER}, answers, at(5))
+    return Case(w, ("Quality check", "approve internally"), task.id)
+
+
+@scenario("REVIEW_TASK_OPEN", BLOCKING)
+def _a_required_review_task_is_open(fixed: bool) -> Case:
+    return _in_review_with_a_task((), fixed)
+
+
+@scenario("REVIEW_CHECKLIST_UNANSWERED", BLOCKING)
+def _a_review_task_checklist_item_is_unanswered(fixed: bool) -> Case:
+    case = _in_review_with_a_task(("drawing-revision",), fixed)
+    return Case(case.world, ("drawing-revision", "Quality check"), case.record_id)
 
 
 RULE_IDS = sorted(readiness.RULES)

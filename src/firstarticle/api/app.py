@@ -22,6 +22,7 @@ from firstarticle.api import result_import as result_import_api
 from firstarticle.api import revision_orders as revision_orders_api
 from firstarticle.api import schemas as s
 from firstarticle.api import signatures as signatures_api
+from firstarticle.api import tasks as tasks_api
 from firstarticle.api.deps import Ctx, Limit, Offset
 from firstarticle.bootstrap import Application
 from firstarticle.domain import model
@@ -436,6 +437,7 @@ def create_app(application: Application) -> FastAPI:
     app.include_router(forms_api.router)
     app.include_router(gate_api.router)
     app.include_router(revision_orders_api.router)
+    app.include_router(tasks_api.router)
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     openapi.install_docs(app)
     web.install(app)  # the pages for people under /web

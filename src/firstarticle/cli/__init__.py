@@ -23,6 +23,7 @@ from firstarticle.cli import (
     parts,
     revision_orders,
     sites,
+    tasks,
     users,
 )
 
@@ -80,6 +81,7 @@ for name, sub in (
     ("token", users.token_app),
     ("package", forms.package_app),
     ("revision-order", revision_orders.revision_order_app),
+    ("tasks", tasks.tasks_app),
 ):
     app.add_typer(sub, name=name)
 imports.import_app.command("form3-sheet")(forms.import_form3_sheet)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from importlib import resources
 
+from firstarticle.demo import review
 from firstarticle.domain import model
 from firstarticle.domain.access import AuthMethod, AuthorizationKind, Principal, Role
 from firstarticle.domain.classification import ExportRegime
@@ -435,6 +436,8 @@ def _walk(
     current = first_articles.get_first_article(ctx, fai_id).fai.status
     for status, action, actor in steps:
         if action in actions_from(current):
+            if action is FaiAction.APPROVE_INTERNALLY:
+                review.complete_review(ctx, fai_id, lambda name: _person(ctx, name))
             if action in SIGNED_ACTIONS:
                 current = _sign(ctx, fai_id, SIGNED_ACTIONS[action], actor).fai.status
             else:
@@ -496,6 +499,7 @@ def load(ctx: ServiceContext, progress: Progress | None = None) -> DemoSummary:
     )
     summary.customers = 4
     summary.users = create_demo_people(ctx)
+    review.set_up(ctx, aero.code)
 
     # Journey 1: bracket 7A1234-101 rev C for Aero Prime, 42 characteristics, NC on balloon 17.
     report("bracket 7A1234-101", 1, total_steps)

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from firstarticle.domain import coverage, model
+from firstarticle.domain import coverage, model, review_readiness
 from firstarticle.domain.lifecycle import FaiStatus
 from firstarticle.domain.readiness_types import Finding, RecordRef, Severity
+from firstarticle.domain.tasks import Task
 from firstarticle.domain.values import Conformance
 
 __all__ = ["RULES", "Finding", "ReadinessContext", "RecordRef", "Severity", "blocking", "evaluate"]
@@ -30,6 +31,8 @@ class ReadinessContext:
     # revision diff.
     baseline: model.PartRevision | None = None
     drawing_numbers: Mapping[str, str] = field(default_factory=dict)
+    # The FAI's review tasks (a list, so a commit's new tasks join it).
+    tasks: list[Task] = field(default_factory=list)
 
 
 RULES: Mapping[str, str] = {
@@ -51,6 +54,7 @@ RULES: Mapping[str, str] = {
     "INDEX_FAI_MISSING": "Every detail and sub-assembly in the index names its FAIR.",
     "INDEX_FAI_NOT_APPROVED": "Every FAI named in the index is approved.",
     **coverage.RULES,
+    **review_readiness.RULES,
 }
 
 
@@ -68,6 +72,10 @@ def evaluate(fai: model.FirstArticle, ctx: ReadinessContext) -> list[Finding]:
     findings += coverage.form2_findings(fai)
     findings += coverage.partial_findings(fai, ctx.revision, ctx.baseline, ctx.drawing_numbers)
     findings += _form1_rules(fai, ctx)
+    findings += [
+        Finding(b.rule, Severity.BLOCKING, b.message, (RecordRef("task", b.task_id, b.task_label),))
+        for b in review_readiness.review_blockers(fai.status, ctx.tasks)
+    ]
     return sorted(findings, key=lambda f: (not f.blocking, f.rule))
 
 

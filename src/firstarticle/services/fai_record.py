@@ -27,6 +27,7 @@ from firstarticle.services import (
     record,
     require_technical,
 )
+from firstarticle.services.review_hook import follow_lifecycle
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,9 @@ def assemble_fai(
         work_order,
         characteristics,
         statuses,
-        baseline,
-        {d.id: d.number for d in drawings},
+        baseline=baseline,
+        drawing_numbers={d.id: d.number for d in drawings},
+        tasks=uow.review.tasks_of(fai.site_id, fai.id),
     )
     return LoadedFai(fai, context, site, customer, hidden)
 
@@ -201,8 +203,10 @@ def characteristic_of(loaded: LoadedFai, key: str) -> model.Characteristic:
 def commit_fai(
     uow: UnitOfWork, ctx: ServiceContext, loaded: LoadedFai, events: list[Event]
 ) -> FirstArticleDetail:
-    """Touch the FAI, write ``events`` to the audit trail, commit; the FAI as it now stands."""
+    """Touch the FAI, open and close the tasks its lifecycle events ask for, write the audit
+    trail, commit; the FAI as it now stands."""
     loaded.fai.touch(ctx.clock.now())
+    events = [*events, *follow_lifecycle(uow, ctx, loaded.fai, loaded.context.tasks, events)]
     record(uow, ctx, events)
     uow.commit()
     return detail_of(loaded)

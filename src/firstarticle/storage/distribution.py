@@ -34,6 +34,7 @@ REFERENCE_TABLES: Final = frozenset(
         "idempotency_keys",
         "sync_cursors",
         "revision_orders",
+        "review_templates",  # a customer's, read at every site
     }
 )
 LEDGER_TABLES: Final = frozenset({"audit_entries", "audit_head"})

@@ -12,9 +12,11 @@ from sqlalchemy.orm import composite, registry, relationship
 from firstarticle.domain import access, model
 from firstarticle.domain import holds as holds_domain
 from firstarticle.domain.classification import ExportClassification, ExportRegime
-from firstarticle.domain.lifecycle import FaiStatus
+from firstarticle.domain.lifecycle import FaiAction, FaiStatus
 from firstarticle.domain.mirror import Provenance
+from firstarticle.domain.review_templates import TaskKind
 from firstarticle.domain.signatures import Signature, SignatureMeaning
+from firstarticle.domain.tasks import TaskStatus
 from firstarticle.domain.values import AttributeResult, Requirement
 from firstarticle.storage.types import (
     Authorizations,
@@ -681,6 +683,65 @@ signatures = sa.Table(
         sqlite_where=sa.text("invalidated_at IS NULL"),
         postgresql_where=sa.text("invalidated_at IS NULL"),
     ),
+)
+
+
+# --- review workflow: templates per customer, tasks per FAI, role leads per site -------------
+
+review_templates = sa.Table(
+    "review_templates",
+    metadata,
+    _id(),
+    sa.Column("customer_id", ID, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("document", sa.JSON, nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("customer_id", "version"),
+)
+
+review_tasks = _fai_child(
+    "review_tasks",
+    sa.Column("kind", enum_column_type(TaskKind), nullable=False),
+    sa.Column("role", sa.String(40), nullable=False),
+    sa.Column("assignee", sa.String(100)),
+    sa.Column("due_at", UtcDateTime, nullable=False),
+    sa.Column("status", enum_column_type(TaskStatus), nullable=False),
+    sa.Column("template_id", ID, nullable=False),
+    sa.Column("template_version", sa.Integer, nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("cycle", sa.Integer, nullable=False),
+    sa.Column("stage_key", sa.String(40)),
+    sa.Column("stage_index", sa.Integer),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("required", sa.Boolean, nullable=False),
+    sa.Column("guards", enum_column_type(FaiAction)),
+    sa.Column("forms", sa.JSON, nullable=False),
+    sa.Column("signature_required", sa.Boolean, nullable=False),
+    sa.Column("checklist", sa.JSON, nullable=False),
+    sa.Column("answers", sa.JSON, nullable=False),
+    sa.Column("notes", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("closed_at", UtcDateTime),
+    sa.Column("closed_by", sa.String(100)),
+    sa.Column("closed_reason", sa.Text),
+    sa.Column("escalations", sa.Integer, nullable=False),
+    sa.Column("escalated_to", sa.String(100)),
+    sa.Column("version", sa.Integer, nullable=False),
+    # Inboxes: open tasks of a role at a site, and of one person.
+    sa.Index("ix_review_tasks_inbox", "site_id", "status", "role", "due_at"),
+    sa.Index("ix_review_tasks_assignee", "assignee", "status"),
+)
+
+role_leads = sa.Table(
+    "role_leads",
+    metadata,
+    sa.Column("site_id", ID, sa.ForeignKey("sites.id"), primary_key=True),
+    sa.Column("role", sa.String(40), primary_key=True),
+    sa.Column("username", sa.String(100), nullable=False),
+    sa.Column("set_by", sa.String(100), nullable=False),
+    sa.Column("set_at", UtcDateTime, nullable=False),
 )
 
 

@@ -16,6 +16,7 @@ from firstarticle.storage.gate_reader import SqlGateReader
 from firstarticle.storage.identity import SqlIdentityStore, SqlSignatureRepository
 from firstarticle.storage.packages import SqlSubmissionPackages
 from firstarticle.storage.result_imports import SqlResultImportStore
+from firstarticle.storage.review import SqlReviewStore
 
 
 def translate(error: Exception) -> DomainError | None:
@@ -60,6 +61,7 @@ class SqlUnitOfWork:
         self.identity = SqlIdentityStore(self.session)
         self.signatures = SqlSignatureRepository(self.session)
         self.packages = SqlSubmissionPackages(self.session)
+        self.review = SqlReviewStore(self.session)
         return self
 
     def __exit__(self, exc_type: object, error: object, tb: object) -> None:
