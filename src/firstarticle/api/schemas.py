@@ -336,17 +336,6 @@ class TransitionIn(In):
     superseded_by: Code | None = None
 
 
-class CustomerDecisionIn(In):
-    outcome: model.DecisionOutcome
-    decided_by: Text
-    decided_at: AwareDatetime
-    reference: Text | None = None
-    comments: LongText | None = None
-    containment: bool = False
-    containment_serial_numbers: list[Code] = Field(default_factory=list, max_length=10_000)
-    containment_lots: list[Code] = Field(default_factory=list, max_length=1000)
-
-
 class HoldIn(In):
     site_id: str
     kind: HoldKind

@@ -1,0 +1,380 @@
+"""Customer decisions, taken only by the paths the customer's channel allows.
+
+(a) an integration call (system token, Idempotency-Key at the API) takes effect at once;
+(b) a transcription with its evidence takes effect when a second person verifies it;
+(c) the customer representative's signature (services/signatures.py) where firstarticle is
+the authority; and the plant's own submission where the buy-off mode delegates it. Any other
+path is refused before anything is written, naming the channel that holds the authority.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from firstarticle.domain import decisions
+from firstarticle.domain.access import Permission
+from firstarticle.domain.channels import ChannelConfiguration, EntryPath
+from firstarticle.domain.decisions import CustomerDecisionRecord, DecisionEvidence, Outcome
+from firstarticle.domain.errors import NotFoundError, ValidationError
+from firstarticle.domain.events import Event
+from firstarticle.domain.lifecycle import FaiAction, FaiStatus, plan_transition
+from firstarticle.ports import UnitOfWork
+from firstarticle.services import ServiceContext, holds
+from firstarticle.services.channels import configuration_for
+from firstarticle.services.fai_lifecycle import apply_customer_decision
+from firstarticle.services.fai_record import LoadedFai, commit_fai, fai_event, load_fai
+
+MAX_EVIDENCE_BYTES = 25 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class DecisionInput:
+    """A customer decision as its channel gave it."""
+
+    outcome: Outcome
+    customer_person_id: str
+    decided_at: datetime  # the customer's time, with its UTC offset
+    reference: str | None = None
+    requested_action: decisions.RequestedAction | None = None
+    comments: Sequence[decisions.ItemComment] = ()
+    conditions: Sequence[str] = ()
+    containment_serial_numbers: Sequence[str] = ()
+    containment_lots: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    """A recorded decision with the settlements of its conditions and its evidence's hash."""
+
+    decision: CustomerDecisionRecord
+    settlements: list[decisions.ConditionSettlement] = field(default_factory=list)
+    evidence: DecisionEvidence | None = None
+
+
+def decision_configuration(uow: UnitOfWork, loaded: LoadedFai) -> ChannelConfiguration:
+    """The configuration the FAI's current attempt was submitted under; one set since, when
+    it was submitted before the customer had any (version 0)."""
+    if loaded.customer is None:
+        raise ValidationError("The FAI's work order names no customer.", field="customer")
+    program = loaded.context.work_order.program
+    now_in_force = configuration_for(uow, loaded.customer, program)
+    fai = loaded.fai
+    version = uow.channels.submitted_under(fai.site_id, fai.id).get(fai.submission_attempt, 0)
+    if version == 0:
+        return now_in_force
+    for config in uow.channels.configurations(loaded.customer.id, now_in_force.program):
+        if config.version == version:
+            return config
+    return now_in_force
+
+
+def _new(
+    ctx: ServiceContext,
+    loaded: LoadedFai,
+    config: ChannelConfiguration,
+    given: DecisionInput,
+    path: EntryPath,
+    evidence_id: str | None = None,
+) -> CustomerDecisionRecord:
+    config.require_path(path)
+    person = config.person(given.customer_person_id)
+    fai = loaded.fai
+    # Refuse now an outcome the FAI cannot take, rather than at verification.
+    plan_transition(fai.status, given.outcome.action, reason=given.outcome.value)
+    return decisions.new_decision(
+        site_id=fai.site_id,
+        first_article_id=fai.id,
+        attempt=fai.submission_attempt,
+        outcome=given.outcome,
+        path=path,
+        authority=config.authority,
+        channel_version=config.version,
+        customer_person_id=person.customer_person_id,
+        decided_by=person.name,
+        decided_at=given.decided_at,
+        recorded_by=ctx.actor,
+        now=ctx.clock.now(),
+        reference=given.reference,
+        requested_action=given.requested_action,
+        comments=given.comments,
+        conditions=given.conditions,
+        containment_serial_numbers=given.containment_serial_numbers,
+        containment_lots=given.containment_lots,
+        evidence_id=evidence_id,
+    )
+
+
+def record_from_integration(ctx: ServiceContext, fai_id: str, given: DecisionInput) -> DecisionView:
+    """Path (a): the customer's system reports its decision; it takes effect at once."""
+    with ctx.uow_factory() as uow:
+        loaded = load_fai(uow, ctx, fai_id, Permission.CUSTOMER_DECISION_INTEGRATE)
+        config = decision_configuration(uow, loaded)
+        decision = _new(ctx, loaded, config, given, EntryPath.INTEGRATION)
+        uow.channels.add_decision(decision)
+        events = apply_customer_decision(uow, ctx, loaded, decision, config)
+        commit_fai(uow, ctx, loaded, events)
+        return DecisionView(decision)
+
+
+def add_evidence(
+    ctx: ServiceContext, fai_id: str, *, file_name: str, media_type: str | None, content: bytes
+) -> DecisionEvidence:
+    """Keep the file a decision came in (portal PDF, screenshot, .eml) with its SHA-256."""
+    if not content:
+        raise ValidationError("The evidence file is empty.", field="file")
+    if len(content) > MAX_EVIDENCE_BYTES:
+        raise ValidationError("The evidence file is too large.", field="file")
+    with ctx.uow_factory() as uow:
+        loaded = load_fai(uow, ctx, fai_id, Permission.CUSTOMER_DECISION_RECORD)
+        fai = loaded.fai
+        evidence = DecisionEvidence(
+            site_id=fai.site_id,
+            first_article_id=fai.id,
+            file_name=(file_name or "evidence").strip()[:300] or "evidence",
+            media_type=(media_type or "application/octet-stream")[:200],
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            content=content,
+            uploaded_by=ctx.actor,
+            uploaded_at=ctx.clock.now(),
+        )
+        uow.channels.add_evidence(evidence)
+        changes = {
+            "evidence_id": (None, evidence.id),
+            "sha256": (None, evidence.sha256),
+            "size": (None, evidence.size),
+        }
+        commit_fai(uow, ctx, loaded, [fai_event(ctx, fai, "fai.decision_evidence_added", changes)])
+        return evidence
+
+
+def transcribe(
+    ctx: ServiceContext, fai_id: str, given: DecisionInput, evidence_id: str
+) -> DecisionView:
+    """Path (b): a person copies the decision with its evidence; it waits for a second
+    person to verify it and moves nothing until then."""
+    with ctx.uow_factory() as uow:
+        loaded = load_fai(uow, ctx, fai_id, Permission.CUSTOMER_DECISION_RECORD)
+        config = decision_configuration(uow, loaded)
+        evidence = _evidence(uow, loaded, evidence_id)
+        decision = _new(ctx, loaded, config, given, EntryPath.TRANSCRIPTION, evidence.id)
+        uow.channels.add_decision(decision)
+        changes = {
+            "decision_id": (None, decision.id),
+            "outcome": (None, decision.outcome.value),
+            "attempt": (None, decision.attempt),
+            "evidence_sha256": (None, evidence.sha256),
+        }
+        event = fai_event(ctx, loaded.fai, "fai.customer_decision_transcribed", changes)
+        commit_fai(uow, ctx, loaded, [event])
+        return DecisionView(decision, evidence=evidence)
+
+
+def _evidence(uow: UnitOfWork, loaded: LoadedFai, evidence_id: str) -> DecisionEvidence:
+    evidence = uow.channels.evidence(loaded.fai.site_id, evidence_id)
+    if evidence is None or evidence.first_article_id != loaded.fai.id:
+        raise NotFoundError(
+            f"Evidence {evidence_id} is not attached to this FAI.", record="evidence"
+        )
+    return evidence
+
+
+def _pending(uow: UnitOfWork, loaded: LoadedFai, decision_id: str) -> CustomerDecisionRecord:
+    for d in uow.channels.decisions(loaded.fai.site_id, loaded.fai.id, for_update=True):
+        if d.id == decision_id:
+            return d
+    raise NotFoundError(f"Decision {decision_id} does not exist.", record="decision")
+
+
+def verify(ctx: ServiceContext, fai_id: str, decision_id: str) -> DecisionView:
+    """A second person checked the transcription against its evidence: it takes effect."""
+    with ctx.uow_factory() as uow:
+        loaded = load_fai(uow, ctx, fai_id, Permission.CUSTOMER_DECISION_RECORD)
+        decision = _pending(uow, loaded, decision_id)
+        if decision.attempt != loaded.fai.submission_attempt:
+            raise ValidationError(
+                "The transcription is of an earlier submission attempt.", field="attempt"
+            )
+        decision.verify(ctx.actor, ctx.clock.now())
+        uow.channels.save_status(decision)
+        config = decision_configuration(uow, loaded)
+        events = [
+            fai_event(
+                ctx,
+                loaded.fai,
+                "fai.customer_decision_verified",
+                {
+                    "decision_id": (None, decision.id),
+                    "status": ("pending_verification", "in_effect"),
+                },
+            )
+        ]
+        events += apply_customer_decision(uow, ctx, loaded, decision, config)
+        commit_fai(uow, ctx, loaded, events)
+        return DecisionView(decision)
+
+
+def refuse(ctx: ServiceContext, fai_id: str, decision_id: str, reason: str) -> DecisionView:
+    """The verifier found the transcription does not match its evidence: it never takes
+    effect (a corrected one is a new transcription)."""
+    with ctx.uow_factory() as uow:
+        loaded = load_fai(uow, ctx, fai_id, Permission.CUSTOMER_DECISION_RECORD)
+        decision = _pending(uow, loaded, decision_id)
+        decision.refuse(ctx.actor, ctx.clock.now(), reason)
+        uow.channels.save_status(decision)
+        changes = {
+            "decision_id": (None, decision.id),
+            "status": ("pending_verification", "refused"),
+        }
+        event = fai_event(ctx, loaded.fai, "fai.customer_decision_refused", changes, reason)
+        commit_fai(uow, ctx, loaded, [event])
+        return DecisionView(decision)
+
+
+def settle_condition(
+    ctx: ServiceContext, fai_id: str, decision_id: str, number: int, *, met: bool, note: str | None
+) -> DecisionView:
+    """Record one condition of the conditional acceptance in force as met or failed; a
+    failed condition rejects the FAI, the last one met approves it."""
+    with ctx.uow_factory() as uow:
+        loaded = load_fai(uow, ctx, fai_id, Permission.CUSTOMER_DECISION_RECORD)
+        fai = loaded.fai
+        decision = _pending(uow, loaded, decision_id)
+        in_force = [
+            d
+            for d in uow.channels.decisions(fai.site_id, fai.id)
+            if d.status is decisions.DecisionStatus.IN_EFFECT
+        ]
+        if (
+            decision.outcome is not Outcome.CONDITIONALLY_ACCEPTED
+            or not in_force
+            or in_force[-1].id != decision.id
+            or fai.status is not FaiStatus.CONDITIONALLY_ACCEPTED
+        ):
+            raise ValidationError(
+                "Conditions are settled on the conditional acceptance in force.", field="decision"
+            )
+        if not any(c.number == number for c in decision.conditions):
+            raise NotFoundError(f"Condition {number} does not exist.", record="condition")
+        before = uow.channels.settlements(fai.site_id, fai.id)
+        if any(s.decision_id == decision.id and s.number == number for s in before):
+            raise ValidationError(f"Condition {number} is already settled.", field="number")
+        now = ctx.clock.now()
+        settlement = decisions.ConditionSettlement(
+            fai.site_id, fai.id, decision.id, number, met, note, ctx.actor, now
+        )
+        uow.channels.add_settlement(settlement)
+        changes = {
+            "decision_id": (None, decision.id),
+            "condition": (None, number),
+            "met": (None, met),
+        }
+        events: list[Event] = [fai_event(ctx, fai, "fai.customer_condition_settled", changes)]
+        became = decisions.conditions_outcome(decision, [*before, settlement])
+        if became is not None:
+            events += _conditions_resolved(uow, ctx, loaded, decision, became)
+        commit_fai(uow, ctx, loaded, events)
+        return DecisionView(decision, [*before, settlement])
+
+
+def _conditions_resolved(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    loaded: LoadedFai,
+    decision: CustomerDecisionRecord,
+    became: Outcome,
+) -> list[Event]:
+    action = FaiAction.APPROVE if became is Outcome.APPROVED else FaiAction.REJECT
+    reason = f"Conditions of decision {decision.reference or decision.id} " + (
+        "met" if became is Outcome.APPROVED else "failed"
+    )
+    events = loaded.fai.apply(action, actor=ctx.actor, at=ctx.clock.now(), reason=reason)
+    return events + holds.release_by_lifecycle(uow, ctx, loaded.fai, loaded.customer)
+
+
+def decisions_of(ctx: ServiceContext, fai_id: str) -> list[DecisionView]:
+    """Every decision recorded on the FAI, oldest first, with settlements and evidence."""
+    with ctx.uow_factory() as uow:
+        loaded = load_fai(uow, ctx, fai_id, Permission.READ)
+        fai = loaded.fai
+        settled = uow.channels.settlements(fai.site_id, fai.id)
+        return [
+            DecisionView(
+                d,
+                [s for s in settled if s.decision_id == d.id],
+                uow.channels.evidence(fai.site_id, d.evidence_id) if d.evidence_id else None,
+            )
+            for d in uow.channels.decisions(fai.site_id, fai.id)
+        ]
+
+
+def evidence_of(ctx: ServiceContext, fai_id: str, evidence_id: str) -> DecisionEvidence:
+    """The evidence file, as uploaded."""
+    with ctx.uow_factory() as uow:
+        loaded = load_fai(uow, ctx, fai_id, Permission.READ)
+        return _evidence(uow, loaded, evidence_id)
+
+
+# --- the paths taken inside other use cases --------------------------------------------------
+
+
+def on_submission(uow: UnitOfWork, ctx: ServiceContext, loaded: LoadedFai) -> list[Event]:
+    """Record the configuration version the FAI is submitted under; where the buy-off mode
+    is none or delegated, the submission itself approves (a decision of path delegated)."""
+    fai = loaded.fai
+    if loaded.customer is None:
+        return []
+    config = configuration_for(uow, loaded.customer, loaded.context.work_order.program)
+    uow.channels.add_submission(fai.site_id, fai.id, fai.submission_attempt, config)
+    if not config.buy_off.submission_approves:
+        return []
+    now = ctx.clock.now()
+    decision = decisions.new_decision(
+        site_id=fai.site_id,
+        first_article_id=fai.id,
+        attempt=fai.submission_attempt,
+        outcome=Outcome.APPROVED,
+        path=EntryPath.DELEGATED,
+        authority=config.authority,
+        channel_version=config.version,
+        customer_person_id=None,
+        decided_by=ctx.principal.printed_name,
+        decided_at=now,
+        recorded_by=ctx.actor,
+        now=now,
+        reference=f"buy-off {config.buy_off.value}, submission {fai.submission_attempt}",
+    )
+    uow.channels.add_decision(decision)
+    return apply_customer_decision(uow, ctx, loaded, decision, config)
+
+
+def signed_approval(
+    uow: UnitOfWork, ctx: ServiceContext, loaded: LoadedFai, username: str, signature_id: str
+) -> list[Event]:
+    """Path (c): the customer representative signed field 24; refused unless firstarticle
+    holds the authority and the configuration names this representative."""
+    config = decision_configuration(uow, loaded)
+    config.require_path(EntryPath.SIGNATURE)
+    person = config.person_with_account(username)
+    fai = loaded.fai
+    now = ctx.clock.now()
+    decision = decisions.new_decision(
+        site_id=fai.site_id,
+        first_article_id=fai.id,
+        attempt=fai.submission_attempt,
+        outcome=Outcome.APPROVED,
+        path=EntryPath.SIGNATURE,
+        authority=config.authority,
+        channel_version=config.version,
+        customer_person_id=person.customer_person_id,
+        decided_by=person.name,
+        decided_at=now,
+        recorded_by=ctx.actor,
+        now=now,
+        reference=f"e-signature {signature_id}",
+    )
+    uow.channels.add_decision(decision)
+    return apply_customer_decision(uow, ctx, loaded, decision, config)
