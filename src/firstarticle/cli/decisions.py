@@ -134,9 +134,6 @@ def decision_transcribe(
     c = ctx()
     fai_id = fai_detail(fair).fai.id
     media_type = mimetypes.guess_type(evidence.name)[0]
-    kept = decisions.add_evidence(
-        c, fai_id, file_name=evidence.name, media_type=media_type, content=content
-    )
     given = decisions.DecisionInput(
         outcome=outcome,
         customer_person_id=person,
@@ -148,10 +145,13 @@ def decision_transcribe(
         containment_serial_numbers=serial or [],
         containment_lots=lot or [],
     )
-    view = decisions.transcribe(c, fai_id, given, kept.id)
+    view = decisions.transcribe_file(
+        c, fai_id, given, file_name=evidence.name, media_type=media_type, content=content
+    )
+    assert view.evidence is not None
     out.print(
         f"{fair}: {outcome.value} transcribed as decision {view.decision.id} "
-        f"(evidence sha256 {kept.sha256}); waiting for a second person to verify it"
+        f"(evidence sha256 {view.evidence.sha256}); waiting for a second person to verify it"
     )
 
 

@@ -119,58 +119,105 @@ def record_from_integration(ctx: ServiceContext, fai_id: str, given: DecisionInp
         return DecisionView(decision)
 
 
-def add_evidence(
-    ctx: ServiceContext, fai_id: str, *, file_name: str, media_type: str | None, content: bytes
-) -> DecisionEvidence:
-    """Keep the file a decision came in (portal PDF, screenshot, .eml) with its SHA-256."""
+def _store_evidence(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    loaded: LoadedFai,
+    file_name: str,
+    media_type: str | None,
+    content: bytes,
+) -> tuple[DecisionEvidence, Event]:
     if not content:
         raise ValidationError("The evidence file is empty.", field="file")
     if len(content) > MAX_EVIDENCE_BYTES:
         raise ValidationError("The evidence file is too large.", field="file")
+    fai = loaded.fai
+    evidence = DecisionEvidence(
+        site_id=fai.site_id,
+        first_article_id=fai.id,
+        file_name=(file_name or "").strip()[:300] or "evidence",
+        media_type=(media_type or "application/octet-stream")[:200],
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        uploaded_by=ctx.actor,
+        uploaded_at=ctx.clock.now(),
+    )
+    uow.channels.add_evidence(evidence)
+    changes = {
+        "evidence_id": (None, evidence.id),
+        "sha256": (None, evidence.sha256),
+        "size": (None, evidence.size),
+    }
+    return evidence, fai_event(ctx, fai, "fai.decision_evidence_added", changes)
+
+
+def add_evidence(
+    ctx: ServiceContext, fai_id: str, *, file_name: str, media_type: str | None, content: bytes
+) -> DecisionEvidence:
+    """Keep the file a decision came in (portal PDF, screenshot, .eml) with its SHA-256, for
+    a transcription to name."""
     with ctx.uow_factory() as uow:
         loaded = load_fai(uow, ctx, fai_id, Permission.CUSTOMER_DECISION_RECORD)
-        fai = loaded.fai
-        evidence = DecisionEvidence(
-            site_id=fai.site_id,
-            first_article_id=fai.id,
-            file_name=(file_name or "evidence").strip()[:300] or "evidence",
-            media_type=(media_type or "application/octet-stream")[:200],
-            size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-            content=content,
-            uploaded_by=ctx.actor,
-            uploaded_at=ctx.clock.now(),
-        )
-        uow.channels.add_evidence(evidence)
-        changes = {
-            "evidence_id": (None, evidence.id),
-            "sha256": (None, evidence.sha256),
-            "size": (None, evidence.size),
-        }
-        commit_fai(uow, ctx, loaded, [fai_event(ctx, fai, "fai.decision_evidence_added", changes)])
+        evidence, event = _store_evidence(uow, ctx, loaded, file_name, media_type, content)
+        commit_fai(uow, ctx, loaded, [event])
         return evidence
 
 
 def transcribe(
     ctx: ServiceContext, fai_id: str, given: DecisionInput, evidence_id: str
 ) -> DecisionView:
-    """Path (b): a person copies the decision with its evidence; it waits for a second
-    person to verify it and moves nothing until then."""
+    """Path (b): a person copies the decision with its evidence (uploaded before); it waits
+    for a second person to verify it and moves nothing until then."""
     with ctx.uow_factory() as uow:
         loaded = load_fai(uow, ctx, fai_id, Permission.CUSTOMER_DECISION_RECORD)
-        config = decision_configuration(uow, loaded)
         evidence = _evidence(uow, loaded, evidence_id)
-        decision = _new(ctx, loaded, config, given, EntryPath.TRANSCRIPTION, evidence.id)
-        uow.channels.add_decision(decision)
-        changes = {
-            "decision_id": (None, decision.id),
-            "outcome": (None, decision.outcome.value),
-            "attempt": (None, decision.attempt),
-            "evidence_sha256": (None, evidence.sha256),
-        }
-        event = fai_event(ctx, loaded.fai, "fai.customer_decision_transcribed", changes)
-        commit_fai(uow, ctx, loaded, [event])
-        return DecisionView(decision, evidence=evidence)
+        return _transcribed(uow, ctx, loaded, given, evidence, [])
+
+
+def transcribe_file(
+    ctx: ServiceContext,
+    fai_id: str,
+    given: DecisionInput,
+    *,
+    file_name: str,
+    media_type: str | None,
+    content: bytes,
+) -> DecisionView:
+    """:func:`transcribe` with its evidence file, both or neither written."""
+    with ctx.uow_factory() as uow:
+        loaded = load_fai(uow, ctx, fai_id, Permission.CUSTOMER_DECISION_RECORD)
+        evidence, event = _store_evidence(uow, ctx, loaded, file_name, media_type, content)
+        return _transcribed(uow, ctx, loaded, given, evidence, [event])
+
+
+def _transcribed(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    loaded: LoadedFai,
+    given: DecisionInput,
+    evidence: DecisionEvidence,
+    events: list[Event],
+) -> DecisionView:
+    config = decision_configuration(uow, loaded)
+    decision = _new(ctx, loaded, config, given, EntryPath.TRANSCRIPTION, evidence.id)
+    uow.channels.add_decision(decision)
+    changes = {
+        "decision_id": (None, decision.id),
+        "outcome": (None, decision.outcome.value),
+        "attempt": (None, decision.attempt),
+        "evidence_sha256": (None, evidence.sha256),
+    }
+    events.append(fai_event(ctx, loaded.fai, "fai.customer_decision_transcribed", changes))
+    commit_fai(uow, ctx, loaded, events)
+    return DecisionView(decision, evidence=evidence)
+
+
+def channel_of(ctx: ServiceContext, fai_id: str) -> ChannelConfiguration | None:
+    """The configuration the FAI's decisions are taken under (None without a customer)."""
+    with ctx.uow_factory() as uow:
+        loaded = load_fai(uow, ctx, fai_id, Permission.READ)
+        return decision_configuration(uow, loaded) if loaded.customer else None
 
 
 def _evidence(uow: UnitOfWork, loaded: LoadedFai, evidence_id: str) -> DecisionEvidence:
