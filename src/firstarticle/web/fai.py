@@ -239,7 +239,8 @@ async def transcribe_customer_decision(
     form = await request.form(max_files=1, max_fields=30)
     upload = form.get("evidence")
     content = await upload.read() if isinstance(upload, UploadFile) else b""
-    strings = {k: v for k, v in form.items() if isinstance(v, str)}
+    # The file field is named too, so that an error about it is shown beside it.
+    strings = {k: v for k, v in form.items() if isinstance(v, str)} | {"evidence": ""}
 
     def act() -> None:
         transcribe_posted(page.ctx, fai_id, strings, upload, content)
