@@ -149,10 +149,9 @@ def decision_transcribe(
         c, fai_id, given, file_name=evidence.name, media_type=media_type, content=content
     )
     assert view.evidence is not None
-    out.print(
-        f"{fair}: {outcome.value} transcribed as decision {view.decision.id} "
-        f"(evidence sha256 {view.evidence.sha256}); waiting for a second person to verify it"
-    )
+    out.print(f"{fair}: {outcome.value} transcribed as decision {view.decision.id}")
+    out.print(f"evidence sha256 {view.evidence.sha256}")
+    out.print("waiting for a second person to verify it (fai decision verify)")
 
 
 @decision_app.command("verify")
