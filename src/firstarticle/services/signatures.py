@@ -38,7 +38,8 @@ from firstarticle.domain.signatures import (
 )
 from firstarticle.ports import UnitOfWork
 from firstarticle.services import ServiceContext, allowed, decisions, holds, identity, record
-from firstarticle.services.fai_lifecycle import FAI_RECORD, apply_action
+from firstarticle.services.fai_lifecycle import FAI_RECORD as FAI_RECORD
+from firstarticle.services.fai_lifecycle import apply_action
 from firstarticle.services.fai_record import (
     FirstArticleDetail,
     assemble_fai,
