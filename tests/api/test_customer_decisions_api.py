@@ -11,6 +11,7 @@ import plant
 import pytest
 from fastapi.testclient import TestClient
 
+from firstarticle.domain import model
 from firstarticle.services import ServiceContext, first_articles
 
 API = "/api/v1"
@@ -295,3 +296,48 @@ def test_first_pass_yield_reports_the_counts_behind_the_ratio(
         "awaiting_decision": 0,
         "first_pass_yield": 0.0,
     }
+
+
+def test_a_programs_own_configuration_applies_to_its_work_orders(
+    client: TestClient, ctx: ServiceContext
+) -> None:
+    """A work order names its program; the program's delegated buy-off approves on
+    submission, while the customer's one-step configuration applies elsewhere."""
+    shop = plant.a_plant(ctx)
+    channel(client, shop.customer.id, "customer_qms")
+    programme = channel(
+        client, shop.customer.id, "customer_qms", program="F-35", buy_off="delegated"
+    )
+    assert programme.json()["current"]["program"] == "F-35"
+    created = client.post(
+        f"{API}/work-orders",
+        json={
+            "site_id": shop.site.id,
+            "number": "WO-F35-1",
+            "part_revision_id": shop.revision.id,
+            "quantity": 1,
+            "customer_id": shop.customer.id,
+            "program": "F-35",
+            "serial_numbers": ["F35-001"],
+        },
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["program"] == "F-35"
+    in_programme = first_articles.create_first_article(
+        ctx,
+        work_order_id=created.json()["id"],
+        fai_type=model.FaiType.DETAIL,
+        scope=model.FaiScope.FULL,
+        reason="New",
+    ).fai.id
+    plant.submit(ctx, in_programme)
+    assert client.get(f"{API}/first-articles/{in_programme}").json()["status"] == "approved"
+    (delegated,) = client.get(f"{API}/first-articles/{in_programme}/customer-decisions").json()
+    assert (delegated["path"], delegated["channel_version"]) == ("delegated", 1)
+    elsewhere = plant.an_fai(ctx, shop).fai.id
+    plant.submit(ctx, elsewhere)
+    assert client.get(f"{API}/first-articles/{elsewhere}").json()["status"] == "submitted"
+    report = client.get(
+        f"{API}/reports/first-pass-yield", params={"customer": shop.customer.id, "program": "F-35"}
+    ).json()
+    assert (report["first_submissions"], report["approved_first_time"]) == (1, 1)

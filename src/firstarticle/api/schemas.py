@@ -190,6 +190,7 @@ class WorkOrderIn(In):
     purchase_order: Code | None = None
     operations: list[OperationIn] = Field(default_factory=list, max_length=500)
     serial_numbers: list[Code] = Field(default_factory=list, max_length=10_000)
+    program: Code | None = None
 
 
 class SerialsIn(In):
@@ -225,6 +226,7 @@ class WorkOrderOut(Out):
     status: model.WorkOrderStatus
     operations: list[OperationOut]
     serials: list[SerialOut]
+    program: str | None = None
 
 
 class FirstArticleIn(In):
