@@ -2,9 +2,10 @@
 
 (a) an integration call (system token, Idempotency-Key at the API) takes effect at once;
 (b) a transcription with its evidence takes effect when a second person verifies it;
-(c) the customer representative's signature (services/signatures.py) where firstarticle is
-the authority; and the plant's own submission where the buy-off mode delegates it. Any other
-path is refused before anything is written, naming the channel that holds the authority.
+(c) the customer representative's signature where firstarticle is the authority, and the
+plant's own submission where the buy-off mode delegates it (services/decision_paths.py).
+Any other path is refused before anything is written, naming the channel that holds the
+authority.
 """
 
 from __future__ import annotations
@@ -229,7 +230,7 @@ def _evidence(uow: UnitOfWork, loaded: LoadedFai, evidence_id: str) -> DecisionE
     return evidence
 
 
-def _pending(uow: UnitOfWork, loaded: LoadedFai, decision_id: str) -> CustomerDecisionRecord:
+def _decision(uow: UnitOfWork, loaded: LoadedFai, decision_id: str) -> CustomerDecisionRecord:
     for d in uow.channels.decisions(loaded.fai.site_id, loaded.fai.id, for_update=True):
         if d.id == decision_id:
             return d
@@ -240,7 +241,7 @@ def verify(ctx: ServiceContext, fai_id: str, decision_id: str) -> DecisionView:
     """A second person checked the transcription against its evidence: it takes effect."""
     with ctx.uow_factory() as uow:
         loaded = load_fai(uow, ctx, fai_id, Permission.CUSTOMER_DECISION_RECORD)
-        decision = _pending(uow, loaded, decision_id)
+        decision = _decision(uow, loaded, decision_id)
         if decision.attempt != loaded.fai.submission_attempt:
             raise ValidationError(
                 "The transcription is of an earlier submission attempt.", field="attempt"
@@ -269,7 +270,7 @@ def refuse(ctx: ServiceContext, fai_id: str, decision_id: str, reason: str) -> D
     effect (a corrected one is a new transcription)."""
     with ctx.uow_factory() as uow:
         loaded = load_fai(uow, ctx, fai_id, Permission.CUSTOMER_DECISION_RECORD)
-        decision = _pending(uow, loaded, decision_id)
+        decision = _decision(uow, loaded, decision_id)
         decision.refuse(ctx.actor, ctx.clock.now(), reason)
         uow.channels.save_status(decision)
         changes = {
@@ -289,7 +290,7 @@ def settle_condition(
     with ctx.uow_factory() as uow:
         loaded = load_fai(uow, ctx, fai_id, Permission.CUSTOMER_DECISION_RECORD)
         fai = loaded.fai
-        decision = _pending(uow, loaded, decision_id)
+        decision = _decision(uow, loaded, decision_id)
         in_force = [
             d
             for d in uow.channels.decisions(fai.site_id, fai.id)
@@ -363,65 +364,3 @@ def evidence_of(ctx: ServiceContext, fai_id: str, evidence_id: str) -> DecisionE
     with ctx.uow_factory() as uow:
         loaded = load_fai(uow, ctx, fai_id, Permission.READ)
         return _evidence(uow, loaded, evidence_id)
-
-
-# --- the paths taken inside other use cases --------------------------------------------------
-
-
-def on_submission(uow: UnitOfWork, ctx: ServiceContext, loaded: LoadedFai) -> list[Event]:
-    """Record the configuration version the FAI is submitted under; where the buy-off mode
-    is none or delegated, the submission itself approves (a decision of path delegated)."""
-    fai = loaded.fai
-    if loaded.customer is None:
-        return []
-    config = configuration_for(uow, loaded.customer, loaded.context.work_order.program)
-    uow.channels.add_submission(fai.site_id, fai.id, fai.submission_attempt, config)
-    if not config.buy_off.submission_approves:
-        return []
-    now = ctx.clock.now()
-    decision = decisions.new_decision(
-        site_id=fai.site_id,
-        first_article_id=fai.id,
-        attempt=fai.submission_attempt,
-        outcome=Outcome.APPROVED,
-        path=EntryPath.DELEGATED,
-        authority=config.authority,
-        channel_version=config.version,
-        customer_person_id=None,
-        decided_by=ctx.principal.printed_name,
-        decided_at=now,
-        recorded_by=ctx.actor,
-        now=now,
-        reference=f"buy-off {config.buy_off.value}, submission {fai.submission_attempt}",
-    )
-    uow.channels.add_decision(decision)
-    return apply_customer_decision(uow, ctx, loaded, decision, config)
-
-
-def signed_approval(
-    uow: UnitOfWork, ctx: ServiceContext, loaded: LoadedFai, username: str, signature_id: str
-) -> list[Event]:
-    """Path (c): the customer representative signed field 24; refused unless firstarticle
-    holds the authority and the configuration names this representative."""
-    config = decision_configuration(uow, loaded)
-    config.require_path(EntryPath.SIGNATURE)
-    person = config.person_with_account(username)
-    fai = loaded.fai
-    now = ctx.clock.now()
-    decision = decisions.new_decision(
-        site_id=fai.site_id,
-        first_article_id=fai.id,
-        attempt=fai.submission_attempt,
-        outcome=Outcome.APPROVED,
-        path=EntryPath.SIGNATURE,
-        authority=config.authority,
-        channel_version=config.version,
-        customer_person_id=person.customer_person_id,
-        decided_by=person.name,
-        decided_at=now,
-        recorded_by=ctx.actor,
-        now=now,
-        reference=f"e-signature {signature_id}",
-    )
-    uow.channels.add_decision(decision)
-    return apply_customer_decision(uow, ctx, loaded, decision, config)

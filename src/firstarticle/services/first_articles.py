@@ -30,7 +30,7 @@ from firstarticle.services import (
     ServiceContext,
     allowed,
     created,
-    decisions,
+    decision_paths,
     found,
     record,
     require_technical,
@@ -322,7 +322,7 @@ def transition(
         loaded = load_fai(uow, ctx, fai_id, Permission.FAI_TRANSITION)
         events = apply_action(uow, ctx, loaded, action, reason=reason, superseded_by=superseded_by)
         if action is FaiAction.SUBMIT:
-            events += decisions.on_submission(uow, ctx, loaded)
+            events += decision_paths.on_submission(uow, ctx, loaded)
         if action in RESETTING_ACTIONS:
             # A package sent back, reworked or cancelled is no longer what was signed.
             events += signatures.withdraw_content_signatures(

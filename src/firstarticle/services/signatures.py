@@ -37,7 +37,14 @@ from firstarticle.domain.signatures import (
     signed_content,
 )
 from firstarticle.ports import UnitOfWork
-from firstarticle.services import ServiceContext, allowed, decisions, holds, identity, record
+from firstarticle.services import (
+    ServiceContext,
+    allowed,
+    decision_paths,
+    holds,
+    identity,
+    record,
+)
 from firstarticle.services.fai_lifecycle import FAI_RECORD as FAI_RECORD
 from firstarticle.services.fai_lifecycle import apply_action
 from firstarticle.services.fai_record import (
@@ -205,7 +212,7 @@ def sign_first_article(
         uow.signatures.add(signature)
         events = [_signed(ctx, signature, reason)]
         if meaning is SignatureMeaning.CUSTOMER_APPROVAL:
-            events += decisions.signed_approval(uow, ctx, loaded, user.username, signature.id)
+            events += decision_paths.signed_approval(uow, ctx, loaded, user.username, signature.id)
         else:
             assert rule.action is not None
             events += apply_action(uow, ctx, loaded, rule.action, reason=reason)
