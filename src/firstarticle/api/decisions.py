@@ -324,7 +324,12 @@ def settle_condition(
     return decision_out(view)
 
 
-@router.get("/reports/first-pass-yield", response_model=YieldOut, tags=["reports"])
+@router.get(
+    "/reports/first-pass-yield",
+    response_model=YieldOut,
+    tags=["reports"],
+    responses={404: {"description": "No such customer, or no such site the caller sees."}},
+)
 def first_pass_yield(
     ctx: Ctx,
     customer: Annotated[str, Query(max_length=64)],
