@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, BinaryIO, Generic, NamedTuple, Protocol, Self, TypeVar
 
-from firstarticle.domain import model
+from firstarticle.domain import channels, decisions, model
 from firstarticle.domain.access import ApiToken, BrowserSession, User, Visibility
 from firstarticle.domain.classification import ExportClassification
 from firstarticle.domain.errors import DomainError
@@ -366,6 +366,42 @@ class ReviewStore(Protocol):
     def leads(self, site_id: str) -> dict[str, str]: ...
 
 
+class ChannelStore(Protocol):
+    """Customer channel configurations, submissions' versions, decisions and evidence."""
+
+    def add_configuration(self, config: channels.ChannelConfiguration) -> None: ...
+    def configurations(
+        self, customer_id: str, program: str = ""
+    ) -> list[channels.ChannelConfiguration]: ...
+    def current(
+        self, customer_id: str, program: str = ""
+    ) -> channels.ChannelConfiguration | None: ...
+    def add_submission(
+        self,
+        site_id: str,
+        first_article_id: str,
+        attempt: int,
+        config: channels.ChannelConfiguration,
+    ) -> None: ...
+    def submitted_under(self, site_id: str, first_article_id: str) -> dict[int, int]: ...
+    def add_evidence(self, evidence: decisions.DecisionEvidence) -> None: ...
+    def evidence(self, site_id: str, evidence_id: str) -> decisions.DecisionEvidence | None: ...
+    def add_decision(self, d: decisions.CustomerDecisionRecord) -> None: ...
+    def save_status(self, d: decisions.CustomerDecisionRecord) -> None: ...
+    def decisions(
+        self, site_id: str, first_article_id: str, for_update: bool = False
+    ) -> list[decisions.CustomerDecisionRecord]: ...
+    def add_settlement(self, s: decisions.ConditionSettlement) -> None: ...
+    def settlements(
+        self, site_id: str, first_article_id: str
+    ) -> list[decisions.ConditionSettlement]: ...
+    def yield_records(
+        self, customer_id: str, site_ids: Iterable[str] | None, program: str | None
+    ) -> tuple[
+        list[str], list[decisions.CustomerDecisionRecord], list[decisions.ConditionSettlement]
+    ]: ...
+
+
 class PasswordHasher(Protocol):
     """Slow, salted password hashing (Argon2id in production)."""
 
@@ -527,6 +563,7 @@ class UnitOfWork(Protocol):
     signatures: SignatureRepository
     packages: SubmissionPackageRepository
     review: ReviewStore
+    channels: ChannelStore
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc_info: object) -> None: ...

@@ -32,10 +32,11 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
-from plant import as_, complete_results, sign
+from plant import as_, complete_results, sign, submit
 
 from firstarticle import bootstrap
 from firstarticle.api.app import create_app
+from firstarticle.domain import channels as ch
 from firstarticle.domain import model
 from firstarticle.domain.access import (
     ROLE_PERMISSIONS,
@@ -46,6 +47,7 @@ from firstarticle.domain.access import (
     may_receive,
 )
 from firstarticle.domain.classification import ExportClassification, ExportRegime
+from firstarticle.domain.decisions import Outcome
 from firstarticle.domain.holds import GateKind, HoldKind
 from firstarticle.domain.lifecycle import FaiAction
 from firstarticle.domain.signatures import SignatureMeaning
@@ -53,6 +55,8 @@ from firstarticle.domain.values import AttributeResult
 from firstarticle.services import (
     ServiceContext,
     catalog,
+    channels,
+    decisions,
     first_articles,
     gate,
     holds,
@@ -66,6 +70,16 @@ from firstarticle.services.first_articles import ResultInput
 
 API = "/api/v1"
 P = Permission
+
+# Every matrix customer decides through its QMS (integration or transcription) by this person.
+MATRIX_PERSON = "MATRIX-BUYER"
+MATRIX_CHANNEL = {
+    "authority": ch.Authority.CUSTOMER_QMS,
+    "buy_off": ch.BuyOffMode.ONE_STEP,
+    "form_revision": model.FormRevision.C,
+    "ships_while_conditional": False,
+    "people": [ch.CustomerPerson(MATRIX_PERSON, "Matrix Buyer")],
+}
 
 # Text put into site A's records and into the ITAR part's technical data; an answer that
 # carries it to a caller who may not see those records is a leak, whatever the route.
@@ -161,10 +175,30 @@ ROUTE_PERMISSION: dict[Route, Need] = {
     ): P.NONCONFORMANCE_DISPOSITION,
     ("POST", f"{API}/first-articles/{{fai_id}}/evidence"): P.FAI_EDIT,
     ("POST", f"{API}/first-articles/{{fai_id}}/transitions"): P.FAI_TRANSITION,
+    # customer channels and decisions (api/decisions.py)
+    ("GET", f"{API}/customers/{{customer_id}}/channel"): P.READ,
+    ("PUT", f"{API}/customers/{{customer_id}}/channel"): P.CHANNEL_MANAGE,
+    ("POST", f"{API}/first-articles/{{fai_id}}/customer-decisions"): P.CUSTOMER_DECISION_INTEGRATE,
+    ("GET", f"{API}/first-articles/{{fai_id}}/customer-decisions"): P.READ,
+    ("POST", f"{API}/first-articles/{{fai_id}}/customer-decisions/evidence"): (
+        P.CUSTOMER_DECISION_RECORD
+    ),
+    ("GET", f"{API}/first-articles/{{fai_id}}/customer-decisions/evidence/{{evidence_id}}"): P.READ,
+    ("POST", f"{API}/first-articles/{{fai_id}}/customer-decisions/transcriptions"): (
+        P.CUSTOMER_DECISION_RECORD
+    ),
     (
         "POST",
-        f"{API}/first-articles/{{fai_id}}/customer-decisions",
+        f"{API}/first-articles/{{fai_id}}/customer-decisions/{{decision_id}}/verification",
     ): P.CUSTOMER_DECISION_RECORD,
+    ("POST", f"{API}/first-articles/{{fai_id}}/customer-decisions/{{decision_id}}/refusal"): (
+        P.CUSTOMER_DECISION_RECORD
+    ),
+    (
+        "POST",
+        f"{API}/first-articles/{{fai_id}}/customer-decisions/{{decision_id}}/conditions/{{number}}",
+    ): P.CUSTOMER_DECISION_RECORD,
+    ("GET", f"{API}/reports/first-pass-yield"): P.READ,
     # holds and the gate
     ("POST", f"{API}/holds"): P.HOLD_PLACE,
     ("GET", f"{API}/holds"): P.READ,
@@ -254,6 +288,10 @@ NOT_SITE_BOUND: frozenset[Route] = frozenset(
         ("POST", f"{API}/customers/{{customer_id}}/revision-orders"),
         ("GET", f"{API}/customers/{{customer_id}}/revision-orders"),
         ("POST", f"{API}/revision-orders/{{order_id}}/withdrawal"),
+        ("GET", f"{API}/customers/{{customer_id}}/channel"),
+        ("PUT", f"{API}/customers/{{customer_id}}/channel"),
+        # Counts of the FAIs the caller may see, whatever site it works at.
+        ("GET", f"{API}/reports/first-pass-yield"),
         ("POST", f"{API}/parts"),
         ("GET", f"{API}/parts"),
         ("GET", f"{API}/parts/{{part_id}}"),
@@ -308,6 +346,9 @@ NOT_TECHNICAL: frozenset[Route] = frozenset(
         ("GET", f"{API}/customers/{{customer_id}}"),
         # The list leaves out orders of revisions the caller may not receive.
         ("GET", f"{API}/customers/{{customer_id}}/revision-orders"),
+        ("GET", f"{API}/customers/{{customer_id}}/channel"),
+        ("PUT", f"{API}/customers/{{customer_id}}/channel"),
+        ("GET", f"{API}/reports/first-pass-yield"),
         ("POST", f"{API}/parts"),
         ("POST", f"{API}/mirror/part-revisions"),  # a new part number, not the ITAR part
         ("POST", f"{API}/mirror/customers"),
@@ -478,6 +519,12 @@ class Plant:
     override_ids: dict[str, str]
     task_id: str  # an FAI's open review task
     reassign_task_id: str  # another one
+    pending_fai_id: str  # submitted, with transcriptions waiting for verification
+    evidence_id: str
+    pending_decision_id: str
+    refusable_decision_id: str
+    conditional_fai_id: str  # conditionally accepted with two open conditions
+    conditional_decision_id: str
 
     @property
     def revision_ids(self) -> frozenset[str]:
@@ -509,6 +556,7 @@ def _plant(
     itar = label.regime is ExportRegime.ITAR
     secret = f"{SITE_A_SENTINEL} {ITAR_SENTINEL}" if itar else SITE_A_SENTINEL
     customer = catalog.create_customer(ctx, code=f"C{number}", name="Aero Prime")
+    channels.set_channel(ctx, customer.id, **MATRIX_CHANNEL)  # type: ignore[arg-type]
     part = catalog.create_part(ctx, number=number, name="Bracket")
     catalog.classify(
         ctx, part.id, regime=label.regime, category=label.category, reason="Matrix world"
@@ -591,6 +639,35 @@ def _plant(
     sign(ctx, submitted, SignatureMeaning.VERIFIED, "q.verifier")
     sign(ctx, submitted, SignatureMeaning.REVIEWED_APPROVED, "q.manager")
     first_articles.transition(as_(ctx, "q.manager"), submitted, FaiAction.SUBMIT)
+    pending = fai()
+    submit(ctx, pending)
+    transcriber = as_(ctx, "matrix.transcriber")
+    pending_views = [
+        decisions.transcribe_file(
+            transcriber,
+            pending,
+            decisions.DecisionInput(
+                Outcome.APPROVED, MATRIX_PERSON, ctx.clock.now(), reference=f"NI-{i}"
+            ),
+            file_name="approval.pdf",
+            media_type="application/pdf",
+            content=b"%PDF-1.7 matrix",
+        )
+        for i in (1, 2)
+    ]
+    conditional = fai()
+    submit(ctx, conditional)
+    accepted = decisions.record_from_integration(
+        ctx,
+        conditional,
+        decisions.DecisionInput(
+            Outcome.CONDITIONALLY_ACCEPTED,
+            MATRIX_PERSON,
+            ctx.clock.now(),
+            reference="QMS-C",
+            conditions=["Close finding 1", "Close finding 2"],
+        ),
+    )
     hold = holds.place_hold(
         ctx,
         site_id=site.id,
@@ -665,6 +742,12 @@ def _plant(
         override_ids=overrides,
         task_id=in_review[0],
         reassign_task_id=in_review[1],
+        pending_fai_id=pending,
+        evidence_id=pending_views[0].evidence.id,  # type: ignore[union-attr]
+        pending_decision_id=pending_views[0].decision.id,
+        refusable_decision_id=pending_views[1].decision.id,
+        conditional_fai_id=conditional,
+        conditional_decision_id=accepted.decision.id,
     )
 
 
@@ -899,11 +982,33 @@ BODIES: dict[Route, Body] = {
         "title": "Material certificate",
     },
     ("POST", f"{API}/first-articles/{{fai_id}}/transitions"): lambda w, p, n: {"action": "start"},
+    ("PUT", f"{API}/customers/{{customer_id}}/channel"): lambda w, p, n: {
+        # The configuration it has already: an allowed caller changes nothing for the next one.
+        "authority": "customer_qms",
+        "people": [{"customer_person_id": MATRIX_PERSON, "name": "Matrix Buyer"}],
+    },
     ("POST", f"{API}/first-articles/{{fai_id}}/customer-decisions"): lambda w, p, n: {
         "outcome": "approved",
-        "decided_by": "Buyer",
-        "decided_at": "2026-11-20T13:00:00Z",
+        "customer_person_id": MATRIX_PERSON,
+        "decided_at": "2026-11-20T07:00:00-06:00",
+        "reference": f"QMS-{n}",
     },
+    ("POST", f"{API}/first-articles/{{fai_id}}/customer-decisions/transcriptions"): (
+        lambda w, p, n: {
+            "outcome": "approved",
+            "customer_person_id": MATRIX_PERSON,
+            "decided_at": "2026-11-20T07:00:00-06:00",
+            "reference": f"NI-{n}",
+            "evidence_id": p.evidence_id,
+        }
+    ),
+    ("POST", f"{API}/first-articles/{{fai_id}}/customer-decisions/{{decision_id}}/refusal"): (
+        lambda w, p, n: {"reason": "The PDF shows another FAIR"}
+    ),
+    (
+        "POST",
+        f"{API}/first-articles/{{fai_id}}/customer-decisions/{{decision_id}}/conditions/{{number}}",
+    ): lambda w, p, n: {"met": True},
     ("POST", f"{API}/holds"): lambda w, p, n: {
         "site_id": w.site_a,
         "kind": "production",
@@ -983,6 +1088,7 @@ QUERIES: dict[Route, Callable[[World], dict[str, Any]]] = {
         for name in ("work-orders", "first-articles", "holds", "gate/decisions")
     },
     ("GET", f"{API}/parts/{{part_number}}/diff"): lambda w: {"from": "C", "to": "C"},
+    ("GET", f"{API}/reports/first-pass-yield"): lambda w: {"customer": w.ear99.customer_code},
     ("POST", f"{API}/first-articles/{{fai_id}}/results/import"): lambda w: {"dry_run": "true"},
     **{
         route: (lambda w: {"draft": "true"})
@@ -1002,6 +1108,9 @@ QUERIES: dict[Route, Callable[[World], dict[str, Any]]] = {
     ): lambda w: {"dry_run": "true"},
 }
 FILES: dict[Route, dict[str, Any]] = {
+    ("POST", f"{API}/first-articles/{{fai_id}}/customer-decisions/evidence"): {
+        "file": ("approval.pdf", b"%PDF-1.7 matrix", "application/pdf")
+    },
     ("POST", f"{API}/parts/{{part_number}}/revisions/{{revision}}/characteristics/form3-sheet"): {
         "file": ("form3.xlsx", _form3_sheet(), XLSX)
     },
@@ -1018,6 +1127,23 @@ FILES: dict[Route, dict[str, Any]] = {
 OWN_RECORDS: dict[Route, dict[str, str]] = {
     ("POST", f"{API}/first-articles/{{fai_id}}/transitions"): {"fai_id": "draft_fai_id"},
     ("POST", f"{API}/first-articles/{{fai_id}}/customer-decisions"): {"fai_id": "submitted_fai_id"},
+    **{
+        ("POST", f"{API}/first-articles/{{fai_id}}/customer-decisions{tail}"): {
+            "fai_id": "pending_fai_id"
+        }
+        for tail in ("/transcriptions", "/{decision_id}/verification")
+    },
+    ("GET", f"{API}/first-articles/{{fai_id}}/customer-decisions/evidence/{{evidence_id}}"): {
+        "fai_id": "pending_fai_id"
+    },
+    ("POST", f"{API}/first-articles/{{fai_id}}/customer-decisions/{{decision_id}}/refusal"): {
+        "fai_id": "pending_fai_id",
+        "decision_id": "refusable_decision_id",
+    },
+    (
+        "POST",
+        f"{API}/first-articles/{{fai_id}}/customer-decisions/{{decision_id}}/conditions/{{number}}",
+    ): {"fai_id": "conditional_fai_id", "decision_id": "conditional_decision_id"},
     ("POST", f"{API}/first-articles/{{fai_id}}/index"): {"fai_id": "assembly_fai_id"},
     ("POST", f"{API}/first-articles/{{fai_id}}/form3"): {"fai_id": "partial_fai_id"},
     ("POST", f"{API}/first-articles/{{fai_id}}/omissions"): {"fai_id": "omitting_fai_id"},
@@ -1058,6 +1184,9 @@ def path_values(world: World, plant: Plant, route: Route) -> dict[str, str]:
         "token_id": world.victim_token,
         "task_id": plant.task_id,
         "role": "quality",
+        "decision_id": plant.pending_decision_id,
+        "evidence_id": plant.evidence_id,
+        "number": "1",
     }
     for name, attribute in OWN_RECORDS.get(route, {}).items():
         values[name] = getattr(plant, attribute, None) or getattr(world, attribute)

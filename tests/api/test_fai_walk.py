@@ -74,6 +74,16 @@ def build_shop(client: TestClient, *, code: str = "WCH", part_number: str = "7A1
         {"code": f"AERO-{code}", "name": "Aero Prime", "channel": "portal", "vendor_code": "AP-77"},
         expect=201,
     )
+    call(
+        client,
+        "PUT",
+        f"/customers/{customer['id']}/channel",
+        {
+            "authority": "portal",
+            "portal_name": "Net-Inspect",
+            "people": [{"customer_person_id": BUYER, "name": "J. Buyer (Aero Prime)"}],
+        },
+    )
     part = call(client, "POST", "/parts", {"number": part_number, "name": "Bracket"}, expect=201)
     revision = call(
         client,
@@ -190,20 +200,55 @@ def transition(
     return result
 
 
-def decide(
-    client: TestClient, fai_id: str, outcome: str, comments: str | None = None
-) -> dict[str, Any]:
-    body = {
+BUYER = "AP-BUYER-7"  # the person Aero Prime's channel names
+
+
+def decision_body(outcome: str, comments: str | None = None) -> dict[str, Any]:
+    """A customer decision as the portal shows it; a rejection comments on balloon 1."""
+    body: dict[str, Any] = {
         "outcome": outcome,
-        "decided_by": "J. Buyer (Aero Prime)",
+        "customer_person_id": BUYER,
         "decided_at": DECIDED_AT,
         "reference": "PORTAL-9001",
     }
-    if comments is not None:
-        body["comments"] = comments
-    fai: dict[str, Any] = call(
-        client, "POST", f"/first-articles/{fai_id}/customer-decisions", body, expect=201
+    if outcome == "rejected" and comments is not None:
+        body["comments"] = [{"form": 3, "item": "1", "comment": comments}]
+        body["requested_action"] = "resubmission"
+    if outcome == "conditionally_accepted" and comments is not None:
+        body["conditions"] = [comments]
+    return body
+
+
+def transcribe(
+    client: TestClient, fai_id: str, body: dict[str, Any], actor: str = ENGINEER
+) -> httpx.Response:
+    """Upload the portal's PDF and transcribe the decision it shows, as ``actor``."""
+    evidence = client.post(
+        f"{API}/first-articles/{fai_id}/customer-decisions/evidence",
+        files={"file": ("portal.pdf", b"%PDF-1.7 portal decision", "application/pdf")},
+        headers={"X-Actor": actor},
     )
+    assert evidence.status_code == 201, evidence.text
+    return client.post(
+        f"{API}/first-articles/{fai_id}/customer-decisions/transcriptions",
+        json={**body, "evidence_id": evidence.json()["id"]},
+        headers={"X-Actor": actor},
+    )
+
+
+def decide(
+    client: TestClient, fai_id: str, outcome: str, comments: str | None = None
+) -> dict[str, Any]:
+    """The engineer transcribes the portal's decision; the manager verifies it."""
+    response = transcribe(client, fai_id, decision_body(outcome, comments))
+    assert response.status_code == 201, response.text
+    call(
+        client,
+        "POST",
+        f"/first-articles/{fai_id}/customer-decisions/{response.json()['id']}/verification",
+        actor=MANAGER,
+    )
+    fai: dict[str, Any] = call(client, "GET", f"/first-articles/{fai_id}")
     return fai
 
 
@@ -358,7 +403,7 @@ def test_an_fai_walks_from_draft_to_customer_approval_through_the_api(
     fai = decide(client, fai_id, "approved")
     assert fai["status"] == "approved"
     assert fai["submission_attempt"] == 1
-    assert fai["allowed_actions"] == ["supersede"]
+    assert fai["allowed_actions"] == ["reset", "supersede"]
     assert fai["form1"]["documented_nonconformances"] is False
     decision = fai["form1"]["customer_decision"]
     assert (decision["outcome"], decision["attempt"], decision["channel"]) == (
@@ -388,8 +433,10 @@ def test_an_fai_walks_from_draft_to_customer_approval_through_the_api(
         ("fai.request_review", ENGINEER),
         ("fai.approve_internally", MANAGER),
         ("fai.submit", ENGINEER),
-        ("fai.approve", ENGINEER),
-        ("fai.customer_decision_recorded", ENGINEER),
+        ("fai.customer_decision_transcribed", ENGINEER),
+        ("fai.customer_decision_verified", MANAGER),
+        ("fai.approve", MANAGER),
+        ("fai.customer_decision_recorded", MANAGER),
     ]
     # Other kinds of entries (holds, notifications) may interleave; these steps come in order.
     known = {action for action, _ in expected}
@@ -437,7 +484,7 @@ def test_a_refused_transition_is_a_409_problem_and_changes_nothing(
     )
 
     body = problem_of(response, 409, "transition_not_allowed")
-    assert body["allowed_actions"] == ["supersede"]
+    assert body["allowed_actions"] == ["reset", "supersede"]
     assert body["current_status"] == "approved"
     assert body["action"] == "start"
     after = call(client, "GET", f"/first-articles/{fai['id']}")
@@ -524,17 +571,15 @@ def test_a_rejected_fai_is_reworked_and_resubmitted_as_attempt_two(
     complete_results(client, fai_id)
     to_submitted(client, fai_id)
 
-    missing_reason = client.post(
-        f"{API}/first-articles/{fai_id}/customer-decisions",
-        json={"outcome": "rejected", "decided_by": "J. Buyer", "decided_at": DECIDED_AT},
-    )
-    problem_of(missing_reason, 422, "validation_failed")
+    missing_comments = transcribe(client, fai_id, decision_body("rejected"))
+    problem_of(missing_comments, 422, "validation_failed")
     assert call(client, "GET", f"/first-articles/{fai_id}")["status"] == "submitted"
 
     rejected = decide(client, fai_id, "rejected", "Balloon 1 requirement transcribed wrongly")
     assert (rejected["status"], rejected["reason"]) == ("rejected", "New part")
-    assert rejected["allowed_actions"] == ["rework", "cancel"]
+    assert rejected["allowed_actions"] == ["rework", "reset", "cancel"]
     assert rejected["decisions"][0]["outcome"] == "rejected"
+    assert "Balloon 1 requirement" in rejected["decisions"][0]["comments"]
     assert rejected["decisions"][0]["attempt"] == 1
 
     assert transition(client, fai_id, "rework")["status"] == "in_progress"
@@ -570,33 +615,26 @@ def test_a_rejected_fai_is_reworked_and_resubmitted_as_attempt_two(
     assert approved["form1"]["customer_decision"]["attempt"] == 2
     audit = call(client, "GET", f"/first-articles/{fai_id}/audit?limit=200")["items"]
     reject = next(entry for entry in audit if entry["action"] == "fai.reject")
-    assert reject["reason"] == "Balloon 1 requirement transcribed wrongly"
+    assert reject["reason"] == "Customer rejected, reference PORTAL-9001"  # no comment text
     assert [e["action"] for e in audit].count("fai.submit") == 2
 
 
 def test_a_conditional_acceptance_needs_a_reason_and_is_approved_later(
     client: TestClient, shop: Shop
 ) -> None:
-    """conditionally_accepted needs comments; a later approval finishes the FAI."""
+    """conditionally_accepted needs its conditions; a later approval finishes the FAI."""
     fai = create_fai(client, shop)
     fai_id = fai["id"]
     transition(client, fai_id, "start")
     complete_results(client, fai_id)
     to_submitted(client, fai_id)
 
-    no_reason = client.post(
-        f"{API}/first-articles/{fai_id}/customer-decisions",
-        json={
-            "outcome": "conditionally_accepted",
-            "decided_by": "J. Buyer",
-            "decided_at": DECIDED_AT,
-        },
-    )
-    problem_of(no_reason, 422, "validation_failed")
+    no_conditions = transcribe(client, fai_id, decision_body("conditionally_accepted"))
+    problem_of(no_conditions, 422, "validation_failed")
 
     fai = decide(client, fai_id, "conditionally_accepted", "Ship with the C of C of lot 2")
     assert fai["status"] == "conditionally_accepted"
-    assert fai["allowed_actions"] == ["approve", "reject", "cancel"]
+    assert fai["allowed_actions"] == ["approve", "reject", "reset", "cancel"]
     assert fai["decisions"][0]["comments"] == "Ship with the C of C of lot 2"
     assert fai["form1"]["customer_decision"] is None  # fields 24-25 record an approval only
 
@@ -623,13 +661,10 @@ def test_a_customer_outcome_is_not_accepted_as_a_transition(client: TestClient, 
 
 
 def test_a_customer_decision_before_submission_is_refused(client: TestClient, shop: Shop) -> None:
-    """Recording an approval on a draft FAI is a 409 and records no decision."""
+    """Transcribing an approval on a draft FAI is a 409 and records no decision."""
     fai = create_fai(client, shop)
 
-    response = client.post(
-        f"{API}/first-articles/{fai['id']}/customer-decisions",
-        json={"outcome": "approved", "decided_by": "J. Buyer", "decided_at": DECIDED_AT},
-    )
+    response = transcribe(client, fai["id"], decision_body("approved"))
 
     problem_of(response, 409, "transition_not_allowed")
     after = call(client, "GET", f"/first-articles/{fai['id']}")

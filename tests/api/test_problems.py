@@ -260,7 +260,7 @@ WRONG_TYPES = [
     pytest.param(
         "POST",
         "/first-articles/{fai}/customer-decisions",
-        {"outcome": "maybe", "decided_by": "x", "decided_at": PAST},
+        {"outcome": "maybe", "customer_person_id": "x", "decided_at": PAST},
         id="decision-outcome",
     ),
     pytest.param(
@@ -391,8 +391,9 @@ def test_a_customer_decision_without_a_time_zone_is_refused(
             world.path("/first-articles/{fai}/customer-decisions"),
             json={
                 "outcome": "approved",
-                "decided_by": "J. Buyer",
+                "customer_person_id": plant.BUYER,
                 "decided_at": "2026-11-20T09:00",
+                "reference": "QMS-1",
             },
         )
     assert_problem(response, 422, "invalid_request")
@@ -417,16 +418,20 @@ def test_a_measured_at_in_the_future_is_refused_as_validation_failed(
 
 
 def test_a_customer_decision_in_the_future_is_refused(
-    client: TestClient, connection: sa.Connection, world: World
+    client: TestClient, connection: sa.Connection, world: World, ctx: ServiceContext
 ) -> None:
-    """decided_at after the server's now is validation_failed."""
+    """decided_at after the server's now is validation_failed (the FAI submitted, the
+    customer's QMS channel naming the person)."""
+    plant.submit(ctx, world.fai_id)
+    plant.qms_channel(ctx, world.plant.customer.id)
     with writes_nothing(connection):
         response = client.post(
             world.path("/first-articles/{fai}/customer-decisions"),
             json={
                 "outcome": "approved",
-                "decided_by": "J. Buyer",
+                "customer_person_id": plant.BUYER,
                 "decided_at": "2026-11-21T00:00:00Z",
+                "reference": "QMS-1",
             },
         )
     problem = assert_problem(response, 422, "validation_failed")

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 
 from firstarticle import bootstrap
 from firstarticle.api.deps import get_context
+from firstarticle.domain import channels as ch
 from firstarticle.domain import model
 from firstarticle.domain.access import (
     AuthMethod,
@@ -18,12 +19,15 @@ from firstarticle.domain.access import (
     Principal,
     Role,
 )
+from firstarticle.domain.decisions import ItemComment, Outcome, RequestedAction
 from firstarticle.domain.lifecycle import FaiAction
 from firstarticle.domain.signatures import SignatureMeaning
 from firstarticle.domain.values import AttributeResult
 from firstarticle.services import (
     ServiceContext,
     catalog,
+    channels,
+    decisions,
     fai_coverage,
     first_articles,
     identity,
@@ -157,23 +161,77 @@ def complete_results(ctx: ServiceContext, fai_id: str, value: str = "25.01") -> 
                 first_articles.verify_result(as_(ctx, "inspector.b"), fai_id, result.result_id)
 
 
+BUYER = "BUYER-1"  # the customer person the plant's channel names
+
+
+def qms_channel(ctx: ServiceContext, customer_id: str) -> None:
+    """Give the customer a QMS channel naming BUYER (its other fields kept), unless it has
+    a configuration already."""
+    view = channels.show_channel(ctx, customer_id)
+    if view.current.version > 0:
+        return
+    channels.set_channel(
+        ctx,
+        customer_id,
+        authority=ch.Authority.CUSTOMER_QMS,
+        buy_off=ch.BuyOffMode.ONE_STEP,
+        form_revision=view.customer.form_revision,
+        ships_while_conditional=view.customer.ships_on_conditional_acceptance,
+        people=[ch.CustomerPerson(BUYER, "Bea Buyer", "buyer@customer.example")],
+    )
+
+
+def decide(
+    ctx: ServiceContext,
+    fai_id: str,
+    outcome: str = "approved",
+    *,
+    comments: str | None = None,
+    containment: bool = False,
+    containment_serial_numbers: list[str] | None = None,
+    containment_lots: list[str] | None = None,
+) -> FirstArticleDetail:
+    """The customer's decision through its QMS integration (the channel set up on first
+    use): a rejection comments on balloon 1 and asks for resubmission, or containment."""
+    detail = first_articles.get_first_article(ctx, fai_id)
+    assert detail.fai.customer_id is not None
+    qms_channel(ctx, detail.fai.customer_id)
+    chosen = Outcome(outcome)
+    rejected = chosen is Outcome.REJECTED
+    action = RequestedAction.CONTAINMENT if containment else RequestedAction.RESUBMISSION
+    decisions.record_from_integration(
+        ctx,
+        fai_id,
+        decisions.DecisionInput(
+            outcome=chosen,
+            customer_person_id=BUYER,
+            decided_at=ctx.clock.now(),
+            reference=f"QMS-{fai_id[:8]}",
+            requested_action=action if rejected or containment else None,
+            comments=[ItemComment(3, "1", comments or "Wrong")] if rejected else [],
+            conditions=[comments or "conditions"]
+            if chosen is Outcome.CONDITIONALLY_ACCEPTED
+            else [],
+            containment_serial_numbers=containment_serial_numbers or [],
+            containment_lots=containment_lots or [],
+        ),
+    )
+    return first_articles.get_first_article(ctx, fai_id)
+
+
 def approve(ctx: ServiceContext, fai_id: str, **decision: Any) -> FirstArticleDetail:
     """Walk an FAI with complete results to a customer decision (approved by default)."""
+    submit(ctx, fai_id)
+    return decide(ctx, fai_id, **decision)
+
+
+def submit(ctx: ServiceContext, fai_id: str) -> FirstArticleDetail:
+    """Walk an FAI to submitted: results complete, fields 20 and 22 signed."""
     first_articles.transition(ctx, fai_id, FaiAction.START)
     complete_results(ctx, fai_id)
     sign(ctx, fai_id, SignatureMeaning.VERIFIED, "q.verifier")
     sign(ctx, fai_id, SignatureMeaning.REVIEWED_APPROVED, "q.manager")
-    first_articles.transition(as_(ctx, "q.manager"), fai_id, FaiAction.SUBMIT)
-    outcome = decision.pop("outcome", model.DecisionOutcome.APPROVED)
-    return first_articles.record_customer_decision(
-        ctx,
-        fai_id,
-        outcome=outcome,
-        decided_by="Buyer",
-        decided_at=ctx.clock.now(),
-        comments=decision.pop("comments", "conditions" if outcome != "approved" else None),
-        **decision,
-    )
+    return first_articles.transition(as_(ctx, "q.manager"), fai_id, FaiAction.SUBMIT)
 
 
 PASSWORD = "plant-test-password"

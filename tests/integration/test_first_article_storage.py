@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from plant import a_plant, an_fai, as_, complete_results, sign
+from plant import a_plant, an_fai, as_, complete_results, decide, sign
 
 from firstarticle.domain import model
 from firstarticle.domain.errors import ConflictError, NotFoundError, ValidationError
@@ -281,13 +281,7 @@ def test_the_whole_lifecycle_runs_on_the_database(ctx, clock):
     sign(ctx, fai_id, SignatureMeaning.REVIEWED_APPROVED, "q.manager")
     first_articles.transition(as_(ctx, "q.manager"), fai_id, FaiAction.SUBMIT)
     clock.advance(days=1)
-    detail = first_articles.record_customer_decision(
-        ctx,
-        fai_id,
-        outcome=model.DecisionOutcome.APPROVED,
-        decided_by="Buyer",
-        decided_at=clock.now(),
-    )
+    detail = decide(ctx, fai_id, "approved")
     assert detail.fai.status is FaiStatus.APPROVED
     assert detail.fai.submission_attempt == 1
     assert detail.form1.customer_decision is not None

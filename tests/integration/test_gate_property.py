@@ -23,7 +23,7 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
-from plant import a_plant, an_fai, approve, as_, complete_results, sign
+from plant import a_plant, an_fai, approve, as_, complete_results, decide, sign
 
 from firstarticle import bootstrap
 from firstarticle.domain import model
@@ -140,15 +140,7 @@ class GatePlant(RuleBasedStateMachine):
             sign(self.ctx, self.fai_id, SignatureMeaning.VERIFIED, "q.verifier")
             sign(self.ctx, self.fai_id, SignatureMeaning.REVIEWED_APPROVED, "q.manager")
             first_articles.transition(as_(self.ctx, "q.manager"), self.fai_id, FaiAction.SUBMIT)
-            first_articles.record_customer_decision(
-                self.ctx,
-                self.fai_id,
-                outcome=outcome,
-                decided_by="Buyer",
-                decided_at=self.ctx.clock.now(),
-                comments=None if outcome is model.DecisionOutcome.APPROVED else "see notes",
-                **extra,
-            )
+            decide(self.ctx, self.fai_id, outcome, **extra)
         if outcome is model.DecisionOutcome.APPROVED:
             self.approved[self.fai_id] = False
         self._see_holds()

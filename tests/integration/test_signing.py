@@ -15,6 +15,7 @@ from plant import Plant, a_plant, an_fai, as_, complete_results
 
 from firstarticle.api import signatures as signatures_api
 from firstarticle.api.app import create_app
+from firstarticle.domain import channels as ch
 from firstarticle.domain import model
 from firstarticle.domain.access import (
     AuthenticationError,
@@ -36,7 +37,15 @@ from firstarticle.domain.signatures import (
     signed_content,
 )
 from firstarticle.domain.values import AttributeResult
-from firstarticle.services import ServiceContext, first_articles, holds, identity, mirror, record
+from firstarticle.services import (
+    ServiceContext,
+    channels,
+    first_articles,
+    holds,
+    identity,
+    mirror,
+    record,
+)
 from firstarticle.services import signatures as sig
 from firstarticle.services.first_articles import ResultInput
 
@@ -457,7 +466,18 @@ def test_every_rendering_shows_printed_name_time_with_zone_and_meaning(ctx, veri
 def test_a_customer_representative_approves_by_signature_and_releases_holds(
     ctx, verifier, approver
 ):
+    """Where firstarticle holds the authority and names the representative, their field 24
+    signature is the customer's approval."""
     plant, fai_id = fai_in_work(ctx)
+    channels.set_channel(
+        ctx,
+        plant.customer.id,
+        authority=ch.Authority.FIRSTARTICLE,
+        buy_off=ch.BuyOffMode.ONE_STEP,
+        form_revision=model.FormRevision.C,
+        ships_while_conditional=False,
+        people=[ch.CustomerPerson("AP-SQ-9", "Cora Customer", None, "cora.customer")],
+    )
     sign(verifier, fai_id, V)
     sign(approver, fai_id, R)
     first_articles.transition(ctx, fai_id, FaiAction.SUBMIT)

@@ -36,7 +36,8 @@ from firstarticle.domain.readiness import Finding, Severity
 S, A = FaiStatus, FaiAction
 
 # The lifecycle as DESIGN.md draws it, written out here independently of lifecycle.py:
-# (status, action) -> target. Every pair not listed is refused.
+# (status, action) -> target. Every pair not listed is refused. A reset the customer grants
+# (AS9102.md, "Customer channels") clears fields 20-25 and sends the FAI back to work.
 EXPECTED: dict[tuple[FaiStatus, FaiAction], FaiStatus] = {
     (S.DRAFT, A.START): S.IN_PROGRESS,
     (S.IN_PROGRESS, A.REQUEST_REVIEW): S.PENDING_INTERNAL_REVIEW,
@@ -51,6 +52,10 @@ EXPECTED: dict[tuple[FaiStatus, FaiAction], FaiStatus] = {
     (S.CONDITIONALLY_ACCEPTED, A.REJECT): S.REJECTED,
     (S.REJECTED, A.REWORK): S.IN_PROGRESS,
     (S.APPROVED, A.SUPERSEDE): S.SUPERSEDED,
+    **{
+        (status, A.RESET): S.IN_PROGRESS
+        for status in (S.SUBMITTED, S.CONDITIONALLY_ACCEPTED, S.REJECTED, S.APPROVED)
+    },
     **{
         (status, A.CANCEL): S.CANCELLED
         for status in S
@@ -148,9 +153,10 @@ def test_only_cancelled_and_superseded_are_terminal():
     assert set(S) - {S.APPROVED, S.CANCELLED, S.SUPERSEDED} == OPEN_STATUSES
 
 
-def test_an_approved_fai_can_only_be_superseded():
-    """An approved FAI is never cancelled: a newer FAI supersedes it."""
-    assert actions_from(S.APPROVED) == (A.SUPERSEDE,)
+def test_an_approved_fai_can_only_be_superseded_or_reset():
+    """An approved FAI is never cancelled: a newer FAI supersedes it, or the customer grants
+    a reset."""
+    assert set(actions_from(S.APPROVED)) == {A.SUPERSEDE, A.RESET}
 
 
 def test_only_draft_in_progress_and_rejected_fais_are_editable():

@@ -29,8 +29,8 @@ from builders import (
 )
 
 from firstarticle.domain import model, readiness
-from firstarticle.domain.errors import ConflictError, ValidationError
 from firstarticle.domain.access import Role
+from firstarticle.domain.errors import ConflictError, ValidationError
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus
 from firstarticle.domain.readiness import Severity
 from firstarticle.domain.tasks import Answer, ChecklistAnswer
@@ -308,6 +308,8 @@ def _a_partial_fai_leaves_out_the_characteristic_whose_tolerance_changed(fixed: 
             changed, "Balloon 2 is machined on a later operation; see FAIR-0043.", "qe", at()
         )
     return Case(w, ("Balloon 2", "limits", "rev 0"), changed.id)
+
+
 def _in_review_with_a_task(checklist: tuple[str, ...], fixed: bool) -> Case:
     w = a_ready_world()
     w.fai.status = FaiStatus.PENDING_INTERNAL_REVIEW

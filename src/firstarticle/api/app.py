@@ -13,6 +13,7 @@ import firstarticle
 from firstarticle import web
 from firstarticle.api import access as access_api
 from firstarticle.api import characteristic_import as characteristic_import_api
+from firstarticle.api import decisions as decisions_api
 from firstarticle.api import forms as forms_api
 from firstarticle.api import gate as gate_api
 from firstarticle.api import mirror as mirror_api
@@ -338,13 +339,6 @@ def transition(fai_id: str, body: s.TransitionIn, ctx: Ctx) -> Any:
     )
 
 
-@router.post(
-    FAI + "/customer-decisions", status_code=201, response_model=FaiOut, tags=["first articles"]
-)
-def record_customer_decision(fai_id: str, body: s.CustomerDecisionIn, ctx: Ctx) -> Any:
-    return fai_out(first_articles.record_customer_decision(ctx, fai_id, **body.model_dump()))
-
-
 @router.post("/holds", status_code=201, response_model=s.HoldOut, tags=["holds"])
 def place_hold(body: s.HoldIn, ctx: Ctx) -> Any:
     return holds.place_hold(ctx, **body.model_dump())
@@ -438,6 +432,7 @@ def create_app(application: Application) -> FastAPI:
     app.include_router(gate_api.router)
     app.include_router(revision_orders_api.router)
     app.include_router(tasks_api.router)
+    app.include_router(decisions_api.router)
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     openapi.install_docs(app)
     web.install(app)  # the pages for people under /web

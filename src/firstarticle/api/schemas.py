@@ -192,6 +192,7 @@ class WorkOrderIn(In):
     purchase_order: Code | None = None
     operations: list[OperationIn] = Field(default_factory=list, max_length=500)
     serial_numbers: list[Code] = Field(default_factory=list, max_length=10_000)
+    program: Code | None = None
 
 
 class SerialsIn(In):
@@ -227,6 +228,7 @@ class WorkOrderOut(Out):
     status: model.WorkOrderStatus
     operations: list[OperationOut]
     serials: list[SerialOut]
+    program: str | None = None
 
 
 class FirstArticleIn(In):
@@ -344,17 +346,6 @@ class TransitionIn(In):
     action: FaiAction
     reason: LongText | None = None
     superseded_by: Code | None = None
-
-
-class CustomerDecisionIn(In):
-    outcome: model.DecisionOutcome
-    decided_by: Text
-    decided_at: AwareDatetime
-    reference: Text | None = None
-    comments: LongText | None = None
-    containment: bool = False
-    containment_serial_numbers: list[Code] = Field(default_factory=list, max_length=10_000)
-    containment_lots: list[Code] = Field(default_factory=list, max_length=1000)
 
 
 class HoldIn(In):

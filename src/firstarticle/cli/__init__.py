@@ -14,6 +14,7 @@ from firstarticle.cli import (
     audit,
     common,
     coverage,
+    decisions,
     fai,
     forms,
     holds,
@@ -85,5 +86,7 @@ for name, sub in (
 ):
     app.add_typer(sub, name=name)
 imports.import_app.command("form3-sheet")(forms.import_form3_sheet)
+sites.customer_app.add_typer(decisions.channel_app, name="channel")
+fai.fai_app.add_typer(decisions.decision_app, name="decision")
 
 __all__ = ["app", "coverage"]

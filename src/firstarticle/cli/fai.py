@@ -257,28 +257,6 @@ def fai_link_nc(
     out.print(f"{kind.value} {number} linked to {fair}")
 
 
-@fai_app.command("decision")
-@command
-def fai_decision(
-    fair: str,
-    outcome: model.DecisionOutcome,
-    decided_by: str,
-    reference: str | None = None,
-    comments: str | None = None,
-) -> None:
-    """Record the customer's decision as made in its channel."""
-    d = first_articles.record_customer_decision(
-        ctx(),
-        fai_detail(fair).fai.id,
-        outcome=outcome,
-        decided_by=decided_by,
-        decided_at=datetime.now(UTC),
-        reference=reference,
-        comments=comments,
-    )
-    out.print(f"{fair} is now {d.fai.status.label.lower()}")
-
-
 @fai_app.command("audit")
 @command
 def fai_audit(fair: str) -> None:

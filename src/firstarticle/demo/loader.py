@@ -15,10 +15,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from importlib import resources
 
+from firstarticle.demo import channels as demo_channels
 from firstarticle.demo import review
 from firstarticle.domain import model
 from firstarticle.domain.access import AuthMethod, AuthorizationKind, Principal, Role
 from firstarticle.domain.classification import ExportRegime
+from firstarticle.domain.decisions import Outcome
 from firstarticle.domain.errors import NotFoundError
 from firstarticle.domain.holds import HoldStatus
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus, actions_from
@@ -445,19 +447,19 @@ def _walk(
         if status is to:
             return
     outcome = {
-        FaiStatus.APPROVED: model.DecisionOutcome.APPROVED,
-        FaiStatus.SUPERSEDED: model.DecisionOutcome.APPROVED,
-        FaiStatus.CONDITIONALLY_ACCEPTED: model.DecisionOutcome.CONDITIONALLY_ACCEPTED,
-        FaiStatus.REJECTED: model.DecisionOutcome.REJECTED,
+        FaiStatus.APPROVED: Outcome.APPROVED,
+        FaiStatus.SUPERSEDED: Outcome.APPROVED,
+        FaiStatus.CONDITIONALLY_ACCEPTED: Outcome.CONDITIONALLY_ACCEPTED,
+        FaiStatus.REJECTED: Outcome.REJECTED,
     }[to]
-    first_articles.record_customer_decision(
+    demo_channels.decide(
         _as(ctx, QUALITY_ENGINEER),
+        _as(ctx, QUALITY_MANAGER),
+        _as(ctx, "demo-qms"),
         fai_id,
-        outcome=outcome,
-        decided_by="Customer quality rep",
-        decided_at=decided_at,
-        reference=f"DECISION-{fai_id[:8].upper()}",
-        comments=reason or None,
+        outcome,
+        decided_at,
+        reason,
     )
 
 
@@ -500,6 +502,7 @@ def load(ctx: ServiceContext, progress: Progress | None = None) -> DemoSummary:
     summary.customers = 4
     summary.users = create_demo_people(ctx)
     review.set_up(ctx, aero.code)
+    demo_channels.configure_demo_channels(ctx)
 
     # Journey 1: bracket 7A1234-101 rev C for Aero Prime, 42 characteristics, NC on balloon 17.
     report("bracket 7A1234-101", 1, total_steps)

@@ -88,6 +88,8 @@ class Permission(StrEnum):
     SIGN_CUSTOMER = "sign.customer"
     CUSTOMER_DECISION_RECORD = "customer_decision.record"
     NONCONFORMANCE_DISPOSITION = "nonconformance.disposition"
+    CUSTOMER_DECISION_INTEGRATE = "customer_decision.integrate"
+    CHANNEL_MANAGE = "customer_channel.manage"
     HOLD_PLACE = "hold.place"
     OVERRIDE_REQUEST = "override.request"
     OVERRIDE_SIGN = "override.sign"
@@ -117,6 +119,7 @@ _QUALITY = frozenset(
         _P.SIGN_APPROVED,
         _P.CUSTOMER_DECISION_RECORD,
         _P.NONCONFORMANCE_DISPOSITION,
+        _P.CHANNEL_MANAGE,
         _P.HOLD_PLACE,
         _P.OVERRIDE_REQUEST,
         _P.OVERRIDE_SIGN,
@@ -148,6 +151,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             _P.READ,
             _P.SITE_MANAGE,
             _P.CUSTOMER_MANAGE,
+            _P.CHANNEL_MANAGE,
             _P.PART_CLASSIFY,
             _P.USER_MANAGE,
             _P.AUDIT_READ,
@@ -159,7 +163,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         {_P.GATE_CHECK, _P.GATE_READ, _P.MIRROR_ERP, _P.CUSTOMER_MANAGE, _P.WORK_ORDER_MANAGE}
     ),
     Role.SYSTEM_PLM: frozenset({_P.MIRROR_PLM, _P.PART_MANAGE}),
-    Role.SYSTEM_QMS: frozenset({_P.READ, _P.MIRROR_QMS, _P.CUSTOMER_DECISION_RECORD}),
+    Role.SYSTEM_QMS: frozenset({_P.READ, _P.MIRROR_QMS, _P.CUSTOMER_DECISION_INTEGRATE}),
     Role.SYSTEM_INSPECTION: frozenset({_P.READ, _P.RESULT_IMPORT}),
 }
 del _P

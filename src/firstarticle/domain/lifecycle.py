@@ -61,6 +61,7 @@ class FaiAction(StrEnum):
     ACCEPT_CONDITIONALLY = "accept_conditionally"
     REJECT = "reject"
     REWORK = "rework"
+    RESET = "reset"
     CANCEL = "cancel"
     SUPERSEDE = "supersede"
 
@@ -138,6 +139,12 @@ TRANSITIONS: tuple[Transition, ...] = (
         frozenset({_S.REJECTED}),
         _S.IN_PROGRESS,
         description="Rework towards a new submission round.",
+    ),
+    Transition(
+        FaiAction.RESET,
+        frozenset({_S.SUBMITTED, _S.CONDITIONALLY_ACCEPTED, _S.REJECTED, _S.APPROVED}),
+        _S.IN_PROGRESS,
+        description="The customer granted a reset: fields 20-25 are cleared, work resumes.",
     ),
     Transition(
         FaiAction.CANCEL,

@@ -463,6 +463,7 @@ class WorkOrder:
     serials: list[SerialNumber] = field(default_factory=list)
     provenance: Provenance | None = None
     id: str = field(default_factory=new_id)
+    program: str | None = None  # the customer's program, where channels differ by program
 
     def __post_init__(self) -> None:
         if self.quantity < 1:

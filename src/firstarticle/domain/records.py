@@ -185,6 +185,7 @@ class WorkOrderRecord:
     purchase_order: str | None = None
     status: model.WorkOrderStatus = model.WorkOrderStatus.RELEASED
     operations: tuple[OperationSpec, ...] = ()
+    program: str | None = None
     serial_numbers: tuple[str, ...] = ()
 
 

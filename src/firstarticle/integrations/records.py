@@ -115,6 +115,7 @@ class WorkOrderIn(In):
     purchase_order: Code | None = None
     status: model.WorkOrderStatus = model.WorkOrderStatus.RELEASED
     operations: list[OperationIn] = Field(default_factory=list, max_length=500)
+    program: Code | None = None
     serial_numbers: list[Code] = Field(default_factory=list, max_length=10_000)
 
     def record(self) -> mirror.WorkOrderRecord:

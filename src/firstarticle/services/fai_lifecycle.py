@@ -10,10 +10,14 @@ perform a transition (services/signatures.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-
 from firstarticle.domain import model, readiness
+from firstarticle.domain.channels import ChannelConfiguration
+from firstarticle.domain.decisions import (
+    CustomerDecisionRecord,
+    DecisionStatus,
+    Outcome,
+    RequestedAction,
+)
 from firstarticle.domain.errors import ValidationError
 from firstarticle.domain.events import Event
 from firstarticle.domain.lifecycle import FaiAction
@@ -34,7 +38,10 @@ from firstarticle.services.fai_record import (
 
 # --- lifecycle ----------------------------------------------------------------------------
 
-CUSTOMER_ACTIONS = frozenset({FaiAction.APPROVE, FaiAction.ACCEPT_CONDITIONALLY, FaiAction.REJECT})
+FAI_RECORD = "first_article"  # the record type of an FAI's signatures and audit entries
+CUSTOMER_ACTIONS = frozenset(
+    {FaiAction.APPROVE, FaiAction.ACCEPT_CONDITIONALLY, FaiAction.REJECT, FaiAction.RESET}
+)
 # Field 20 and field 22 are signed, and the signature moves the FAI: never a bare transition.
 SIGNED_ACTIONS = {
     rule.action: rule.meaning
@@ -87,77 +94,67 @@ def apply_customer_decision(
     uow: UnitOfWork,
     ctx: ServiceContext,
     loaded: LoadedFai,
-    *,
-    outcome: model.DecisionOutcome,
-    decided_by: str,
-    decided_at: datetime,
-    reference: str | None = None,
-    comments: str | None = None,
-    containment: bool = False,
-    containment_serial_numbers: Sequence[str] = (),
-    containment_lots: Sequence[str] = (),
+    decision: CustomerDecisionRecord,
+    config: ChannelConfiguration,
 ) -> list[Event]:
-    """Record a customer decision on the loaded FAI in the caller's unit of work: the
-    lifecycle move, the decision, the holds it releases or the containment it asks for."""
-    if (containment_serial_numbers or containment_lots) and not containment:
-        raise ValidationError(
-            "Containment serials or lots are given without containment.", field="containment"
-        )
-    if containment and outcome is not model.DecisionOutcome.REJECTED:
-        raise ValidationError("Only a rejection asks for containment.", field="containment")
-    now = ctx.clock.now()
-    if decided_at.tzinfo is None:
-        raise ValidationError("decided_at needs a time zone.", field="decided_at")
-    if decided_at > now:
-        raise ValidationError("decided_at is in the future.", field="decided_at")
+    """Make a decision in effect move the loaded FAI, in the caller's unit of work: the
+    lifecycle step, the Form 1 decision, the holds it releases or places, and for a reset
+    the signatures of fields 20-25 withdrawn and the FAI-required hold back in place.
+
+    Emits fai.customer_decision_recorded with identifiers and outcomes only (no comments).
+    """
     fai = loaded.fai
-    if fai.customer_id is None or loaded.customer is None:
+    if loaded.customer is None:
         raise ValidationError("The FAI's work order names no customer.", field="customer")
-    reason = comments if outcome is not model.DecisionOutcome.APPROVED else None
-    events = fai.apply(outcome.action, actor=ctx.actor, at=now, reason=reason)
-    decision = model.CustomerDecision(
-        fai.site_id,
-        fai.id,
-        fai.submission_attempt,
-        outcome,
-        loaded.customer.channel,
-        model.require_text(decided_by, "decided_by"),
-        decided_at,
-        ctx.actor,
-        now,
-        reference,
-        comments,
+    if decision.status is not DecisionStatus.IN_EFFECT:
+        raise ValidationError("Only a decision in effect moves the FAI.", field="status")
+    now = ctx.clock.now()
+    reason = f"Customer {decision.outcome.value.replace('_', ' ')}" + (
+        f", reference {decision.reference}" if decision.reference else ""
     )
-    fai.decisions.append(decision)
-    events.append(
-        fai_event(
-            ctx,
-            fai,
-            "fai.customer_decision_recorded",
-            {
-                "customer_decision": (
-                    None,
-                    {
-                        "outcome": outcome.value,
-                        "decided_by": decided_by,
-                        "decided_at": decided_at.isoformat(),
-                        "channel": decision.channel.value,
-                        "reference": reference,
-                    },
-                )
-            },
-            comments,
+    events = fai.apply(decision.outcome.action, actor=ctx.actor, at=now, reason=reason)
+    legacy = decision.outcome.legacy
+    if legacy is not None:
+        fai.decisions.append(
+            model.CustomerDecision(
+                fai.site_id,
+                fai.id,
+                decision.attempt,
+                legacy,
+                loaded.customer.channel,
+                decision.decided_by,
+                decision.decided_at,
+                decision.recorded_by,
+                now,
+                decision.reference,
+                "\n".join(f"Form {c.form} {c.item}: {c.comment}" for c in decision.comments)
+                or "\n".join(c.text for c in decision.conditions)
+                or None,
+                id=decision.id,
+            )
         )
+    value = decision.event_value(config.authority.value)
+    events.append(
+        fai_event(ctx, fai, "fai.customer_decision_recorded", {"customer_decision": (None, value)})
     )
-    events += holds.release_by_lifecycle(uow, ctx, fai, loaded.customer)
-    if containment:
+    events += holds.release_by_lifecycle(
+        uow, ctx, fai, loaded.customer, ships_on_conditional=config.ships_while_conditional
+    )
+    if decision.requested_action is RequestedAction.CONTAINMENT:
         events += holds.place_containment(
             uow,
             ctx,
             fai,
-            containment_serial_numbers,
-            containment_lots,
+            decision.containment_serial_numbers,
+            decision.containment_lots,
             f"Containment asked by {loaded.customer.name} on rejecting "
-            f"{fai.fair_identifier}: {comments or 'no reason given'}",
+            f"{fai.fair_identifier} (reference {decision.reference or 'none'})",
         )
+    if decision.outcome is Outcome.RESET:
+        events += [
+            s.invalidate(now, reason, actor=ctx.actor)
+            for s in uow.signatures.for_record(FAI_RECORD, fai.id)
+            if s.valid
+        ]
+        events += holds.hold_if_fai_required(uow, ctx, loaded.context.work_order)
     return events

@@ -16,7 +16,6 @@ The use cases of those modules are re-exported here, so that the faces call
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from firstarticle.domain import coverage, model, readiness
@@ -31,6 +30,7 @@ from firstarticle.services import (
     ServiceContext,
     allowed,
     created,
+    decision_paths,
     found,
     record,
     require_technical,
@@ -42,7 +42,6 @@ from firstarticle.services.fai_lifecycle import (
     RESETTING_ACTIONS,
     SIGNED_ACTIONS,
     apply_action,
-    apply_customer_decision,
 )
 from firstarticle.services.fai_package import (
     UPDATABLE_FIELDS,
@@ -90,7 +89,6 @@ __all__ = [
     "get_first_article",
     "link_nonconformance",
     "list_first_articles",
-    "record_customer_decision",
     "record_results",
     "transition",
     "update_first_article",
@@ -338,45 +336,11 @@ def transition(
     with ctx.uow_factory() as uow:
         loaded = load_fai(uow, ctx, fai_id, Permission.FAI_TRANSITION)
         events = apply_action(uow, ctx, loaded, action, reason=reason, superseded_by=superseded_by)
+        if action is FaiAction.SUBMIT:
+            events += decision_paths.on_submission(uow, ctx, loaded)
         if action in RESETTING_ACTIONS:
             # A package sent back, reworked or cancelled is no longer what was signed.
             events += signatures.withdraw_content_signatures(
                 uow, ctx, loaded.fai, reason or action.value
             )
-        return commit_fai(uow, ctx, loaded, events)
-
-
-def record_customer_decision(
-    ctx: ServiceContext,
-    fai_id: str,
-    *,
-    outcome: model.DecisionOutcome,
-    decided_by: str,
-    decided_at: datetime,
-    reference: str | None = None,
-    comments: str | None = None,
-    containment: bool = False,
-    containment_serial_numbers: Sequence[str] = (),
-    containment_lots: Sequence[str] = (),
-) -> FirstArticleDetail:
-    """Record what the customer decided in its channel, and move the lifecycle accordingly.
-
-    Approval (and conditional acceptance where the customer ships on it) releases the holds
-    the lifecycle lifts; a rejection asking for containment places a containment hold.
-    """
-    with ctx.uow_factory() as uow:
-        loaded = load_fai(uow, ctx, fai_id, Permission.CUSTOMER_DECISION_RECORD)
-        events = apply_customer_decision(
-            uow,
-            ctx,
-            loaded,
-            outcome=outcome,
-            decided_by=decided_by,
-            decided_at=decided_at,
-            reference=reference,
-            comments=comments,
-            containment=containment,
-            containment_serial_numbers=containment_serial_numbers,
-            containment_lots=containment_lots,
-        )
         return commit_fai(uow, ctx, loaded, events)

@@ -119,19 +119,28 @@ def hold_if_fai_required(
 
 
 def release_by_lifecycle(
-    uow: UnitOfWork, ctx: ServiceContext, fai: model.FirstArticle, customer: model.Customer | None
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    fai: model.FirstArticle,
+    customer: model.Customer | None,
+    ships_on_conditional: bool | None = None,
 ) -> list[Event]:
     """Release the holds an FAI's approval (or conditional acceptance) lifts.
 
     Approval releases the configuration's FAI-required and containment holds and manual holds
     tied to this FAI. Conditional acceptance releases only FAI-required shipment holds, and
-    only for customers whose configuration allows shipment while conditions are open.
+    only for customers whose configuration allows shipment while conditions are open
+    (``ships_on_conditional``, the channel configuration's word, else the customer's field).
     """
     approved = fai.status is FaiStatus.APPROVED
     conditional = (
         fai.status is FaiStatus.CONDITIONALLY_ACCEPTED
         and customer is not None
-        and customer.ships_on_conditional_acceptance
+        and (
+            customer.ships_on_conditional_acceptance
+            if ships_on_conditional is None
+            else ships_on_conditional
+        )
     )
     if not (approved or conditional):
         return []

@@ -378,6 +378,7 @@ def _upsert_work_order(
     work_order.customer_id = customer.id if customer else None
     work_order.router, work_order.lot = rec.router, rec.lot
     work_order.purchase_order, work_order.status = rec.purchase_order, rec.status
+    work_order.program = rec.program
     for op in rec.operations:
         existing = next((o for o in work_order.operations if o.sequence == op.sequence), None)
         if existing is None:

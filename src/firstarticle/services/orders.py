@@ -35,8 +35,10 @@ def create_work_order(
     purchase_order: str | None = None,
     operations: Sequence[OperationSpec] = (),
     serial_numbers: Sequence[str] = (),
+    program: str | None = None,
 ) -> model.WorkOrder:
-    """Create a work order at a site for one part revision, with routing and serials."""
+    """Create a work order at a site for one part revision, with routing and serials (and the
+    customer's program, where its channel configuration differs by program)."""
     allowed(ctx, Permission.WORK_ORDER_MANAGE, site_id)
     with ctx.uow_factory() as uow:
         site = found(uow.sites.get(site_id), "Site", site_id)
@@ -51,6 +53,7 @@ def create_work_order(
         work_order = model.WorkOrder(
             site.id, number, part_revision_id, quantity, customer_id, router, lot, purchase_order
         )
+        work_order.program = program
         for op in operations:
             work_order.add_operation(
                 op.sequence, op.name, op.work_center, op.special_process, op.supplier

@@ -37,8 +37,16 @@ from firstarticle.domain.signatures import (
     signed_content,
 )
 from firstarticle.ports import UnitOfWork
-from firstarticle.services import ServiceContext, allowed, holds, identity, record
-from firstarticle.services.fai_lifecycle import apply_action, apply_customer_decision
+from firstarticle.services import (
+    ServiceContext,
+    allowed,
+    decision_paths,
+    holds,
+    identity,
+    record,
+)
+from firstarticle.services.fai_lifecycle import FAI_RECORD as FAI_RECORD
+from firstarticle.services.fai_lifecycle import apply_action
 from firstarticle.services.fai_record import (
     FirstArticleDetail,
     assemble_fai,
@@ -47,7 +55,6 @@ from firstarticle.services.fai_record import (
     load_fai,
 )
 
-FAI_RECORD = "first_article"
 CONTENT_CHANGED = "signed content changed"
 RETURNED_TO_WORK = "returned to work: signed content changed"
 # Identifies the layout of :func:`override_content`; a new layout gets a new number.
@@ -205,16 +212,7 @@ def sign_first_article(
         uow.signatures.add(signature)
         events = [_signed(ctx, signature, reason)]
         if meaning is SignatureMeaning.CUSTOMER_APPROVAL:
-            events += apply_customer_decision(
-                uow,
-                ctx,
-                loaded,
-                outcome=model.DecisionOutcome.APPROVED,
-                decided_by=user.printed_name,
-                decided_at=now,
-                reference=f"e-signature {signature.id}",
-                comments=reason,
-            )
+            events += decision_paths.signed_approval(uow, ctx, loaded, user.username, signature.id)
         else:
             assert rule.action is not None
             events += apply_action(uow, ctx, loaded, rule.action, reason=reason)

@@ -22,6 +22,7 @@ REFERENCE_TABLES: Final = frozenset(
     {
         "sites",
         "customers",
+        "customer_channels",  # a customer's channel versions, like the customer itself
         "parts",
         "part_revisions",
         "drawings",

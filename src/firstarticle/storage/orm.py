@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import composite, registry, relationship
 
-from firstarticle.domain import access, model
+from firstarticle.domain import access, channels, decisions, model
 from firstarticle.domain import holds as holds_domain
 from firstarticle.domain.classification import ExportClassification, ExportRegime
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus
@@ -236,6 +236,7 @@ work_orders = sa.Table(
     sa.Column("purchase_order", sa.String(64)),
     sa.Column("status", enum_column_type(model.WorkOrderStatus), nullable=False),
     *_mirror_columns(),
+    sa.Column("program", sa.String(64)),
     sa.UniqueConstraint("site_id", "number"),
     sa.UniqueConstraint("site_id", "mirror_source", "mirror_external_id"),
     sa.CheckConstraint("quantity >= 1", name="quantity_positive"),
@@ -432,6 +433,88 @@ customer_decisions = _fai_child(
     sa.Column("comments", sa.Text),
     sa.Column("recorded_by", sa.String(100), nullable=False),
     sa.Column("recorded_at", UtcDateTime, nullable=False),
+)
+
+# Customer channels and decisions with evidence (storage/channels.py reads and writes them).
+customer_channels = sa.Table(
+    "customer_channels",
+    metadata,
+    _id(),
+    sa.Column("customer_id", ID, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("program", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("authority", enum_column_type(channels.Authority), nullable=False),
+    sa.Column("portal_name", sa.String(200)),
+    sa.Column("buy_off", enum_column_type(channels.BuyOffMode), nullable=False),
+    sa.Column("form_revision", enum_column_type(model.FormRevision), nullable=False),
+    sa.Column("ships_while_conditional", sa.Boolean, nullable=False),
+    sa.Column("conditions_meaning", sa.Text),
+    sa.Column("entry_paths", sa.JSON, nullable=False),
+    sa.Column("people", sa.JSON, nullable=False),
+    sa.Column("set_by", sa.String(100), nullable=False),
+    sa.Column("set_at", UtcDateTime, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.UniqueConstraint("customer_id", "program", "version"),
+)
+submission_channels = _fai_child(
+    "submission_channels",
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("channel_id", ID, sa.ForeignKey("customer_channels.id")),
+    sa.Column("channel_version", sa.Integer, nullable=False),
+    sa.UniqueConstraint("site_id", "first_article_id", "attempt"),
+)
+customer_decision_evidence = _fai_child(
+    "customer_decision_evidence",
+    sa.Column("file_name", sa.String(300), nullable=False),
+    sa.Column("media_type", sa.String(200), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("uploaded_by", sa.String(100), nullable=False),
+    sa.Column("uploaded_at", UtcDateTime, nullable=False),
+)
+customer_decision_records = _fai_child(
+    "customer_decision_records",
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("outcome", enum_column_type(decisions.Outcome), nullable=False),
+    sa.Column("path", enum_column_type(channels.EntryPath), nullable=False),
+    sa.Column("status", enum_column_type(decisions.DecisionStatus), nullable=False),
+    sa.Column("authority", enum_column_type(channels.Authority), nullable=False),
+    sa.Column("channel_version", sa.Integer, nullable=False),
+    sa.Column("customer_person_id", sa.String(100)),
+    sa.Column("decided_by", sa.String(200), nullable=False),
+    sa.Column("decided_at", UtcDateTime, nullable=False),
+    sa.Column("decided_at_offset_minutes", sa.Integer, nullable=False),
+    sa.Column("recorded_by", sa.String(100), nullable=False),
+    sa.Column("recorded_at", UtcDateTime, nullable=False),
+    sa.Column("reference", sa.String(200)),
+    sa.Column("requested_action", enum_column_type(decisions.RequestedAction)),
+    sa.Column("comments", sa.JSON, nullable=False),
+    sa.Column("conditions", sa.JSON, nullable=False),
+    sa.Column("containment_serial_numbers", sa.JSON, nullable=False),
+    sa.Column("containment_lots", sa.JSON, nullable=False),
+    sa.Column("evidence_id", ID),
+    sa.Column("verified_by", sa.String(100)),
+    sa.Column("verified_at", UtcDateTime),
+    sa.Column("refused_reason", sa.Text),
+    sa.ForeignKeyConstraint(
+        ["site_id", "evidence_id"],
+        ["customer_decision_evidence.site_id", "customer_decision_evidence.id"],
+    ),
+)
+condition_settlements = _fai_child(
+    "condition_settlements",
+    sa.Column("decision_id", ID, nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("met", sa.Boolean, nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("settled_by", sa.String(100), nullable=False),
+    sa.Column("settled_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("site_id", "decision_id", "number"),
+    sa.ForeignKeyConstraint(
+        ["site_id", "decision_id"],
+        ["customer_decision_records.site_id", "customer_decision_records.id"],
+    ),
 )
 
 # Every submission package built for an FAI, kept: attempt n never replaces attempt n - 1.

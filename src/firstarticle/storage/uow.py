@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from firstarticle.domain.errors import ConflictError, DomainError, ValidationError
 from firstarticle.ports import StorageUnavailableError
 from firstarticle.storage import repositories as repos
+from firstarticle.storage.channels import SqlChannelStore
 from firstarticle.storage.gate_reader import SqlGateReader
 from firstarticle.storage.identity import SqlIdentityStore, SqlSignatureRepository
 from firstarticle.storage.packages import SqlSubmissionPackages
@@ -62,6 +63,7 @@ class SqlUnitOfWork:
         self.signatures = SqlSignatureRepository(self.session)
         self.packages = SqlSubmissionPackages(self.session)
         self.review = SqlReviewStore(self.session)
+        self.channels = SqlChannelStore(self.session)
         return self
 
     def __exit__(self, exc_type: object, error: object, tb: object) -> None:

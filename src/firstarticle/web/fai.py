@@ -9,22 +9,26 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
 
 from firstarticle.domain import model
+from firstarticle.domain.decisions import Outcome, RequestedAction
 from firstarticle.domain.errors import DomainError
 from firstarticle.domain.holds import HoldStatus
 from firstarticle.domain.lifecycle import EDITABLE_STATUSES, FaiAction
 from firstarticle.domain.signatures import SignatureMeaning
 from firstarticle.domain.values import AttributeResult
-from firstarticle.services import first_articles, holds, identity, signatures
+from firstarticle.services import decisions, first_articles, holds, identity, signatures
 from firstarticle.web.actions import actions_for
-from firstarticle.web.forms import FieldError, choice_of, decimal_of, items_of, moment_of
+from firstarticle.web.decision_forms import page_values, transcribe_posted
+from firstarticle.web.forms import FieldError, choice_of, decimal_of, moment_of
 from firstarticle.web.session import (
     NOTHING_REFUSED,
     CurrentPage,
     Page,
     Refusal,
     error_page,
+    submit,
     submit_posted,
 )
 
@@ -43,7 +47,9 @@ DONE = {
     "nc": "The nonconformance is linked.",
     "sign": "Your signature is recorded.",
     "transition": "The FAI moved on.",
-    "decision": "The customer's decision is recorded.",
+    "decision": "The customer's decision is transcribed; a second person verifies it.",
+    "verified": "The transcription is verified and in effect.",
+    "refused": "The transcription is refused.",
     "form1": "Form 1 is updated.",
     "form2": "The Form 2 row is added.",
     "evidence": "The evidence is linked.",
@@ -94,7 +100,9 @@ def render_fai(page: Page, fai_id: str, tab: str, refusal: Refusal = NOTHING_REF
             if page.can(signatures.PERMISSION_BY_MEANING[meaning])
             and detail.fai.status in meaning.rule.signable_in
         },
-        outcomes=list(model.DecisionOutcome),
+        outcomes=list(Outcome),
+        requested_actions=list(RequestedAction),
+        **page_values(page.ctx, fai_id),
         editable=detail.fai.status in EDITABLE_STATUSES,
         form2_kinds=list(model.Form2Kind),
         evidence_kinds=list(model.EvidenceKind),
@@ -216,20 +224,50 @@ async def transition(request: Request, page: CurrentPage, fai_id: str) -> Respon
 
 
 @router.post("/{fai_id}/customer-decisions")
-async def record_customer_decision(request: Request, page: CurrentPage, fai_id: str) -> Response:
-    """The customer's decision as its channel gave it, with the reference to its evidence."""
+async def transcribe_customer_decision(
+    request: Request, page: CurrentPage, fai_id: str
+) -> Response:
+    """The customer's decision transcribed with the file it came in; a second person
+    verifies it before it takes effect."""
+    form = await request.form(max_files=1, max_fields=30)
+    upload = form.get("evidence")
+    content = await upload.read() if isinstance(upload, UploadFile) else b""
+    # The file field is named too, so that an error about it is shown beside it.
+    strings = {k: v for k, v in form.items() if isinstance(v, str)} | {"evidence": ""}
+
+    def act() -> None:
+        transcribe_posted(page.ctx, fai_id, strings, upload, content)
+
+    return submit(
+        page,
+        strings,
+        form_name="decision",
+        default_field="customer_person_id",
+        act=act,
+        again=lambda refusal: render_fai(page, fai_id, "overview", refusal),
+        then=f"/web/fai/{fai_id}?tab=overview&done=decision",
+    )
+
+
+@router.post("/{fai_id}/customer-decisions/{decision_id}/verification")
+async def verify_customer_decision(
+    request: Request, page: CurrentPage, fai_id: str, decision_id: str
+) -> Response:
+    """A second person checked the transcription against its evidence."""
 
     def act(form: dict[str, str]) -> None:
-        first_articles.record_customer_decision(
-            page.ctx,
-            fai_id,
-            outcome=choice_of(model.DecisionOutcome, form.get("outcome", ""), "outcome"),
-            decided_by=form.get("decided_by", "").strip(),
-            decided_at=moment_of(form.get("decided_at", ""), "decided_at"),
-            reference=form.get("reference", "").strip() or None,
-            comments=form.get("comments", "").strip() or None,
-            containment=form.get("containment") == "on",
-            containment_serial_numbers=items_of(form.get("containment_serial_numbers", "")),
-        )
+        decisions.verify(page.ctx, fai_id, decision_id)
 
-    return await post_fai_form(request, page, fai_id, "overview", "decision", "decided_by", act)
+    return await post_fai_form(request, page, fai_id, "overview", "verified", "decision", act)
+
+
+@router.post("/{fai_id}/customer-decisions/{decision_id}/refusal")
+async def refuse_customer_decision(
+    request: Request, page: CurrentPage, fai_id: str, decision_id: str
+) -> Response:
+    """The transcription does not match its evidence."""
+
+    def act(form: dict[str, str]) -> None:
+        decisions.refuse(page.ctx, fai_id, decision_id, form.get("reason", ""))
+
+    return await post_fai_form(request, page, fai_id, "overview", "refused", "reason", act)
