@@ -412,18 +412,41 @@ def test_journey_1_in_the_browser(
         page.click("button:has-text('Add row')")
         assert page.locator("text=The Form 2 row is added.").is_visible()
     assert "C-2231" in page.locator("table").inner_text()
+    page.select_option("#f2n-kind", "functional_test")
+    page.fill("#f2n-reason", "Drawing 7A1300 calls for no functional test.")
+    page.click("button:has-text('State none applies')")
+    assert page.locator("text='None applies' is stated under your name.").is_visible()
+    assert "No functional test" in page.locator("main").inner_text()
     accessible(page)
     screenshot(page, shots, "fai-form2")
     open_fai(page, fai_id)
-    open_fai(page, fai_id)
     page.select_option("#nc-kind", "nonconformance")
     page.fill("#nc-number", "NC-30911")
-    page.select_option("#nc-status", "closed")
-    page.select_option("#nc-disposition", "use_as_is")
     page.fill("#nc-title", "Hole position 0.06 vs 0.05")
     page.fill("#nc-balloons", "2")
     page.click("button:has-text('Link')")
     assert page.locator("text=The nonconformance is linked.").is_visible()
+    assert "NC-30911 is open" in page.locator("ul.findings").inner_text()
+
+    # The QMS, not a person, dispositions and closes it; the page then shows the FAI ready.
+    qms = {"Authorization": f"Bearer {served.token_for('demo-qms')}"}
+    closed = httpx.post(
+        served.base_url + "/api/v1/mirror/nonconformances",
+        headers=qms,
+        timeout=20.0,
+        json={
+            "external_id": "QMS-NC-30911-B",
+            "source_version": 1,
+            "site": "WCH",
+            "fair_identifier": FAIR,
+            "number": "NC-30911",
+            "status": "closed",
+            "disposition": "use_as_is",
+            "balloons": ["2"],
+        },
+    )
+    assert closed.status_code in (200, 201), closed.text
+    open_fai(page, fai_id)
     assert page.locator("#readiness .badge.ok").is_visible(), page.locator(
         "#readiness"
     ).inner_text()

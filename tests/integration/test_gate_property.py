@@ -275,13 +275,11 @@ class GatePlant(RuleBasedStateMachine):
 
 
 @pytest.mark.requirement("G1", "G2")
-def test_the_gate_never_allows_what_no_approved_current_fai_covers(engine, clock):
+def test_the_gate_never_allows_what_no_approved_current_fai_covers(engine, clock, application):
     """Random plants: every allow the gate gives is backed by the machine's own account."""
-    from conftest import test_settings
-
     GatePlant.engine = engine
     GatePlant.clock = clock
-    GatePlant.settings_factory = staticmethod(lambda: test_settings(str(engine.url)))
+    GatePlant.settings_factory = staticmethod(lambda: application.settings)
     machine = GatePlant.TestCase
     machine.settings = settings(
         max_examples=30,

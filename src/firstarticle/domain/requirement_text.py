@@ -103,7 +103,9 @@ def disagreement(
         for n in candidates
     )
     # A geometric tolerance names its zone width ("⌓ 4" over -2 to 2).
-    by_zone = lower is not None and upper is not None and _named(named, upper - lower)
+    by_zone = (
+        not nominal and lower is not None and upper is not None and _named(named, upper - lower)
+    )
     if not (by_limits or by_tolerances or by_zone):
         wanted = (
             f"nominal {nominal} with limits {lower} to {upper}"

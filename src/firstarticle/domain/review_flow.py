@@ -21,6 +21,8 @@ from firstarticle.domain.lifecycle import FaiAction, FaiStatus
 from firstarticle.domain.review_templates import ReviewTemplate, TaskKind
 from firstarticle.domain.tasks import Task, TaskStatus
 
+# The events of FaiAction transitions (FirstArticle.apply names them "fai.<action>").
+LIFECYCLE_ACTIONS = frozenset(f"fai.{action.value}" for action in FaiAction)
 DECISION_RECORDED = "fai.customer_decision_recorded"
 RESPONSE_KINDS = (TaskKind.REWORK, TaskKind.RESUBMISSION)
 # While the FAI is in one of these statuses its review runs, with these actions taken.
@@ -75,6 +77,8 @@ def react(
                 _rejected(subject, template, known, decision, containment, actor, at, out)
                 known += [t for t in out.opened if t not in known]
             continue
+        if event.action not in LIFECYCLE_ACTIONS:
+            continue  # other FAI events may carry a "status" of their own records
         before, after = event.changes.get("status", (None, None))
         if after is None:
             continue

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from firstarticle.domain import model
-from firstarticle.services import first_articles
+from firstarticle.services import fai_coverage, first_articles
 from firstarticle.web.fai import post_fai_form
 from firstarticle.web.forms import choice_of
 from firstarticle.web.session import CurrentPage
@@ -60,6 +60,21 @@ async def add_form2_row(request: Request, page: CurrentPage, fai_id: str) -> Res
         )
 
     return await post_fai_form(request, page, fai_id, "form2", "form2", "name", act)
+
+
+@router.post("/{fai_id}/form2-none")
+async def state_none_applies(request: Request, page: CurrentPage, fai_id: str) -> Response:
+    """State, under the signed-in person's name, that no entry of a Form 2 category applies."""
+
+    def act(form: dict[str, str]) -> None:
+        fai_coverage.state_none_applies(
+            page.ctx,
+            fai_id,
+            kind=choice_of(model.Form2Kind, form.get("kind", ""), "kind"),
+            reason=form.get("reason", ""),
+        )
+
+    return await post_fai_form(request, page, fai_id, "form2", "none", "reason", act)
 
 
 @router.post("/{fai_id}/evidence")

@@ -52,6 +52,7 @@ DONE = {
     "refused": "The transcription is refused.",
     "form1": "Form 1 is updated.",
     "form2": "The Form 2 row is added.",
+    "none": "'None applies' is stated under your name.",
     "evidence": "The evidence is linked.",
 }
 MEANINGS = {m.value: m for m in SignatureMeaning if m.rule.record_type == "first_article"}
