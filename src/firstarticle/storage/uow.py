@@ -14,6 +14,7 @@ from firstarticle.ports import StorageUnavailableError
 from firstarticle.storage import repositories as repos
 from firstarticle.storage.gate_reader import SqlGateReader
 from firstarticle.storage.identity import SqlIdentityStore, SqlSignatureRepository
+from firstarticle.storage.outbox import SqlOutbox
 from firstarticle.storage.packages import SqlSubmissionPackages
 from firstarticle.storage.result_imports import SqlResultImportStore
 
@@ -60,6 +61,7 @@ class SqlUnitOfWork:
         self.identity = SqlIdentityStore(self.session)
         self.signatures = SqlSignatureRepository(self.session)
         self.packages = SqlSubmissionPackages(self.session)
+        self.outbox = SqlOutbox(self.session)
         return self
 
     def __exit__(self, exc_type: object, error: object, tb: object) -> None:
