@@ -16,6 +16,7 @@ from firstarticle.api import characteristic_import as characteristic_import_api
 from firstarticle.api import forms as forms_api
 from firstarticle.api import gate as gate_api
 from firstarticle.api import mirror as mirror_api
+from firstarticle.api import notifications as notifications_api
 from firstarticle.api import observability, openapi, problems
 from firstarticle.api import operations as operations_api
 from firstarticle.api import result_import as result_import_api
@@ -407,6 +408,7 @@ def create_app(application: Application) -> FastAPI:
     app.include_router(signatures_api.router)
     app.include_router(forms_api.router)
     app.include_router(gate_api.router)
+    app.include_router(notifications_api.router)
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     openapi.install_docs(app)
     web.install(app)  # the pages for people under /web

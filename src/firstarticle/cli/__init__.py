@@ -17,6 +17,7 @@ from firstarticle.cli import (
     forms,
     holds,
     imports,
+    notifications,
     operations,
     orders,
     parts,
@@ -77,6 +78,9 @@ for name, sub in (
     ("users", users.users_app),
     ("token", users.token_app),
     ("package", forms.package_app),
+    ("notifications", notifications.notifications_app),
+    ("webhooks", notifications.webhooks_app),
+    ("outbox", notifications.outbox_app),
 ):
     app.add_typer(sub, name=name)
 imports.import_app.command("form3-sheet")(forms.import_form3_sheet)
