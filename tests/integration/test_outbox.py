@@ -97,12 +97,18 @@ def test_a_rolled_back_change_writes_no_message(ctx, application, plant, subscri
         placed_by=ctx.actor,
         placed_at=ctx.clock.now(),
     )
-    with pytest.raises(RuntimeError), application.uow() as uow:
-        uow.holds.add(hold)
-        record(uow, ctx, [hold_event(ctx, hold, "hold.placed", {"kind": (None, "production")})])
-        inside = uow.outbox.list_messages(status=None, site_ids=None, limit=500, offset=0)
-        assert sum(m.record_id == hold.id for m in inside.items) == 3
-        raise RuntimeError("the change fails after its messages were written")
+
+    def change_that_fails() -> int:
+        with application.uow() as uow:
+            uow.holds.add(hold)
+            event = hold_event(ctx, hold, "hold.placed", {"kind": (None, "production")})
+            record(uow, ctx, [event])
+            inside = uow.outbox.list_messages(status=None, site_ids=None, limit=500, offset=0)
+            written = sum(m.record_id == hold.id for m in inside.items)
+            raise RuntimeError(f"the change fails after writing {written} messages")
+
+    with pytest.raises(RuntimeError, match="after writing 3 messages"):
+        change_that_fails()
     assert _messages(ctx, hold.id) == []
 
 
