@@ -7,12 +7,13 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -97,23 +98,25 @@ class SmtpInbox:
     lock: threading.Lock = field(default_factory=threading.Lock)
     controller: Controller | None = None
 
+    port: int = 0
+
     def start(self) -> SmtpInbox:
-        self.controller = Controller(_Collect(self), hostname="127.0.0.1", port=0)
+        """Listen on the given port, or on a free one (the controller needs it up front)."""
+        if not self.port:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                self.port = probe.getsockname()[1]
+        self.controller = Controller(_Collect(self), hostname="127.0.0.1", port=self.port)
         self.controller.start()
         return self
-
-    @property
-    def port(self) -> int:
-        assert self.controller is not None
-        return int(self.controller.server.sockets[0].getsockname()[1])
 
     def stop(self) -> None:
         if self.controller is not None:
             self.controller.stop()
 
-    def messages(self) -> list[Message]:
+    def messages(self) -> list[EmailMessage]:
         with self.lock:
-            return [message_from_bytes(raw) for raw in self.raw]
+            return [message_from_bytes(raw, policy=policy.default) for raw in self.raw]
 
 
 def verify_standard_webhook(secret: str, headers: dict[str, str], body: bytes) -> bool:
