@@ -113,6 +113,7 @@ class SmtpInbox:
     def stop(self) -> None:
         if self.controller is not None:
             self.controller.stop()
+            self.controller = None
 
     def messages(self) -> list[EmailMessage]:
         with self.lock:
