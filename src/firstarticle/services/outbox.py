@@ -15,7 +15,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from firstarticle.domain.access import Permission
@@ -143,7 +143,7 @@ def _attempt(
             endpoint = endpoints.get(message.destination)
             if endpoint is None or not endpoint.active:
                 tally.dead += 1
-                return _failed(message, OutboxAction.GIVE_UP, "webhook endpoint disabled", ctx)
+                return _failed(message, OutboxAction.GIVE_UP, "webhook endpoint disabled")
             stamp = int(ctx.clock.now().timestamp())
             body = body_bytes(message.payload)
             delivery.webhooks.send(endpoint.url, endpoint.secret, message.event_id, stamp, body)
@@ -160,9 +160,10 @@ def _attempt(
         if action is OutboxAction.GIVE_UP:
             tally.dead += 1
             log.warning("outbox message %s dead: %s", message.event_id, error)
-        else:
-            tally.retried += 1
-        return _failed(message, action, str(error), ctx, delivery)
+            return _failed(message, action, str(error))
+        tally.retried += 1
+        wait = delivery.policy.delay(message.attempts, delivery.jitter())
+        return _failed(message, action, str(error), ctx.clock.now() + wait)
     tally.delivered += 1
     now = ctx.clock.now()
     return {
@@ -173,19 +174,15 @@ def _attempt(
 
 
 def _failed(
-    message: OutboxMessage,
-    action: OutboxAction,
-    error: str,
-    ctx: ServiceContext,
-    delivery: Delivery | None = None,
+    message: OutboxMessage, action: OutboxAction, error: str, retry_at: datetime | None = None
 ) -> dict[str, Any]:
+    """The column values of a failed attempt: back to pending until ``retry_at``, or dead."""
     values: dict[str, Any] = {
         "status": next_status(message.status, action),
         "last_error": short_error(error),
     }
-    if action is OutboxAction.FAIL and delivery is not None:
-        wait = delivery.policy.delay(message.attempts, delivery.jitter())
-        values["next_attempt_at"] = ctx.clock.now() + wait
+    if retry_at is not None:
+        values["next_attempt_at"] = retry_at
     return values
 
 
