@@ -19,11 +19,13 @@ from outbox_world import (
 )
 from plant import a_plant, approve, as_
 
+from firstarticle.config import Settings
 from firstarticle.domain import model
 from firstarticle.domain.classification import ExportRegime
 from firstarticle.domain.holds import HoldKind
 from firstarticle.integrations.notify.smtp import SmtpMailer
 from firstarticle.integrations.notify.webhooks import HttpWebhookSender
+from firstarticle.ports import DeliveryFailedError, Email
 from firstarticle.services import catalog, first_articles, holds, outbox
 
 SENTINEL = "ITAR-XIX-SENTINEL-5RW"
@@ -131,3 +133,38 @@ def test_itar_technical_data_never_reaches_a_mail_or_a_webhook(ctx, inbox, hook,
     figure("A3", f"sentinel in {len(mails)} mails and {len(bodies)} webhooks", leaks, "0")
     assert leaks == 0
     assert all(valid for _, _, valid in hook.received)
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_smtp_authentication_uses_the_password_from_its_file(tmp_path):
+    """A server that requires AUTH takes the password read from FIRSTARTICLE_SMTP_PASSWORD_FILE
+    and refuses a wrong one (the error keeps the SMTP failure, never the password)."""
+    server = SmtpInbox(login=("fai-notify", "s3cret pass")).start()
+    try:
+        secret_file = tmp_path / "smtp-password"
+        secret_file.write_text("s3cret pass\n")
+        settings = Settings(
+            smtp_password="wrong", smtp_password_file=str(secret_file), smtp_port=server.port
+        )
+
+        def mailer(password: str | None) -> SmtpMailer:
+            return SmtpMailer(
+                "127.0.0.1",
+                settings.smtp_port,
+                sender="fai@plant.example",
+                starttls=False,
+                username="fai-notify",
+                password=password,
+                timeout=1.0,
+            )
+
+        email = Email("q@plant.example", "[firstarticle] test", "body", "evt-1")
+        with pytest.raises(DeliveryFailedError, match=r"^smtp") as refused:
+            mailer(settings.smtp_password).send(email)
+        assert "wrong" not in str(refused.value)
+        assert server.raw == []
+        mailer(settings.smtp_secret()).send(email)
+        (received,) = server.messages()
+        assert received["X-Firstarticle-Event-Id"] == "evt-1"
+    finally:
+        server.stop()

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from firstarticle.domain.notifications import Topic
 from firstarticle.domain.outbox import RetryPolicy
@@ -99,6 +100,7 @@ class SmtpInbox:
     controller: Controller | None = None
 
     port: int = 0
+    login: tuple[str, str] | None = None  # AUTH required with these credentials (no TLS)
 
     def start(self) -> SmtpInbox:
         """Listen on the given port, or on a free one (the controller needs it up front)."""
@@ -106,7 +108,15 @@ class SmtpInbox:
             with socket.socket() as probe:
                 probe.bind(("127.0.0.1", 0))
                 self.port = probe.getsockname()[1]
-        self.controller = Controller(_Collect(self), hostname="127.0.0.1", port=self.port)
+        auth: dict[str, Any] = {}
+        if self.login is not None:
+            expected = (self.login[0].encode(), self.login[1].encode())
+
+            def check(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+                return AuthResult(success=(data.login, data.password) == expected)
+
+            auth = {"authenticator": check, "auth_required": True, "auth_require_tls": False}
+        self.controller = Controller(_Collect(self), hostname="127.0.0.1", port=self.port, **auth)
         self.controller.start()
         return self
 
