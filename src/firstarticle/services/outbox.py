@@ -41,6 +41,7 @@ from firstarticle.ports import (
 from firstarticle.services import ServiceContext, allowed, found, record
 
 log = logging.getLogger("firstarticle.outbox")
+RETRIES = 5  # failures in a row before ``run(once=True)`` reports the database unavailable
 
 
 @dataclass
@@ -96,6 +97,9 @@ def deliver_due(ctx: ServiceContext, delivery: Delivery, worker_id: str) -> Tall
     allowed(ctx, Permission.NOTIFICATION_MANAGE)
     now = ctx.clock.now()
     lease_until = now + timedelta(seconds=delivery.policy.lease_seconds)
+    with ctx.uow_factory() as uow:
+        if not uow.outbox.has_due(now):
+            return Tally()
     with ctx.uow_factory() as uow:
         claimed = uow.outbox.claim(worker_id, now, lease_until, delivery.batch)
         endpoints = {
@@ -197,18 +201,23 @@ def run(
 ) -> Tally:
     """Deliver until stopped; with ``once``, until nothing is due, then return.
 
-    A database that is away is waited for (logged), never a reason to stop.
+    A database that is busy (SQLite's one writer) or away is waited for and logged, never a
+    reason to stop; ``once`` gives up after RETRIES failures in a row.
     """
     stop = stop or threading.Event()
     total = Tally()
+    failures = 0
     while not stop.is_set():
         try:
             tally = deliver_due(ctx, delivery, worker_id)
         except StorageUnavailableError as error:
+            failures += 1
             log.warning("outbox worker %s: %s", worker_id, error.message)
-            tally = Tally()
-            if once:
+            if once and failures >= RETRIES:
                 raise
+            stop.wait(min(poll_seconds, 0.1 * failures))
+            continue
+        failures = 0
         total.add(tally)
         if tally.claimed == 0:
             if once:

@@ -143,11 +143,24 @@ class SqlOutbox:
             rows = [{c.name: getattr(m, c.name) for c in _out.c} for m in messages]
             self.session.execute(sa.insert(_out), rows)
 
+    def has_due(self, now: datetime) -> bool:
+        """Whether anything is claimable: an idle poll only reads (in its own transaction, so
+        that a claim on SQLite starts with its write and waits for the lock instead of failing
+        to upgrade a read)."""
+        stmt = sa.select(_out.c.event_id).where(_claimable(now)).limit(1)
+        return self.session.execute(stmt).first() is not None
+
     def claim(
         self, worker_id: str, now: datetime, lease_until: datetime, limit: int
     ) -> list[OutboxMessage]:
         """Lease up to ``limit`` claimable messages to ``worker_id`` (attempts counted now, so
         a worker killed mid-delivery still uses up an attempt)."""
+        # An idle poll only reads: no write lock on SQLite, no row locks on PostgreSQL.
+        if (
+            self.session.execute(sa.select(_out.c.event_id).where(_claimable(now)).limit(1)).first()
+            is None
+        ):
+            return []
         pick = (
             sa.select(_out.c.site_id, _out.c.event_id)
             .where(_claimable(now))
