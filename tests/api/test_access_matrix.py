@@ -301,7 +301,7 @@ NOT_TECHNICAL: frozenset[Route] = frozenset(
         ("GET", f"{API}/first-articles"),
         ("GET", f"{API}/holds"),
         ("GET", f"{API}/gate/decisions"),
-        # Notifications carry identifiers and links only (tests/integration/test_outbox_itar.py).
+        # Notifications carry ids and links only (tests/e2e/test_notifications_delivered.py).
         *NOTIFICATION_ROUTES,
     }
 )
