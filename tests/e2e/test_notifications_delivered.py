@@ -14,6 +14,7 @@ from outbox_world import (
     Hook,
     SmtpInbox,
     real_delivery,
+    shipment_hold,
     subscribe_all,
     verify_standard_webhook,
 )
@@ -22,7 +23,6 @@ from plant import a_plant, approve, as_
 from firstarticle.config import Settings
 from firstarticle.domain import model
 from firstarticle.domain.classification import ExportRegime
-from firstarticle.domain.holds import HoldKind
 from firstarticle.integrations.notify.smtp import SmtpMailer
 from firstarticle.integrations.notify.webhooks import HttpWebhookSender
 from firstarticle.ports import DeliveryFailedError, Email
@@ -60,17 +60,6 @@ def _itar_plant(ctx):
     return plant
 
 
-def _hold(ctx, plant, reason: str, **more):
-    return holds.place_hold(
-        ctx,
-        site_id=plant.site.id,
-        kind=HoldKind.SHIPMENT,
-        part_revision_id=plant.revision.id,
-        reason=reason,
-        **more,
-    )
-
-
 @pytest.mark.requirement("C5")
 def test_an_email_and_a_signed_webhook_reach_real_receivers(ctx, inbox, hook):
     """One hold placed: the SMTP server gets a mail whose Message-ID and event-id header
@@ -78,7 +67,7 @@ def test_an_email_and_a_signed_webhook_reach_real_receivers(ctx, inbox, hook):
     plant = _itar_plant(ctx)
     subscribed = subscribe_all(ctx, plant.site.id, hook.url)
     hook.secret = subscribed.secret
-    _hold(ctx, plant, "Awaiting the review board")
+    shipment_hold(ctx, plant, "Awaiting the review board")
     tally = outbox.run(ctx, _delivery(inbox), "e2e", once=True)
     assert tally.delivered >= 2
     (mail,) = inbox.messages()
@@ -105,7 +94,7 @@ def test_itar_technical_data_never_reaches_a_mail_or_a_webhook(ctx, inbox, hook,
     delivered, and the sentinel is in none of them."""
     plant = _itar_plant(ctx)
     hook.secret = subscribe_all(ctx, plant.site.id, hook.url).secret
-    manual = _hold(ctx, plant, f"Seal leak, see {SENTINEL}")
+    manual = shipment_hold(ctx, plant, f"Seal leak, see {SENTINEL}")
     override = holds.request_override(
         as_(ctx, "pm.one"),
         manual.id,
@@ -120,7 +109,7 @@ def test_itar_technical_data_never_reaches_a_mail_or_a_webhook(ctx, inbox, hook,
         scope=model.FaiScope.FULL,
         reason=f"New part {SENTINEL}",
     )
-    _hold(ctx, plant, f"Until FAI, {SENTINEL}", first_article_id=fai.fai.id)
+    shipment_hold(ctx, plant, f"Until FAI, {SENTINEL}", first_article_id=fai.fai.id)
     approve(ctx, fai.fai.id, comments=f"Approved, note {SENTINEL}")
     outbox.run(ctx, _delivery(inbox), "sentinel", once=True)
 

@@ -20,11 +20,12 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
+from firstarticle.domain.holds import HoldKind
 from firstarticle.domain.notifications import Topic
 from firstarticle.domain.outbox import RetryPolicy
 from firstarticle.integrations.notify.memory import InMemoryMailer, InMemoryWebhookSender
 from firstarticle.ports import Mailer, WebhookSender
-from firstarticle.services import ServiceContext, notifications
+from firstarticle.services import ServiceContext, holds, notifications
 from firstarticle.services.outbox import Delivery
 
 HOLD_TOPICS = (
@@ -33,6 +34,18 @@ HOLD_TOPICS = (
     Topic.OVERRIDE_REQUESTED,
     Topic.OVERRIDE_SIGNED,
 )
+
+
+def shipment_hold(ctx: ServiceContext, plant: Any, reason: str, **more: Any) -> Any:
+    """A shipment hold placed by hand on the plant's revision (announced as hold_placed)."""
+    return holds.place_hold(
+        ctx,
+        site_id=plant.site.id,
+        kind=HoldKind.SHIPMENT,
+        part_revision_id=plant.revision.id,
+        reason=reason,
+        **more,
+    )
 
 
 def memory_delivery(policy: RetryPolicy | None = None) -> Delivery:

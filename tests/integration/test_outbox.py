@@ -9,14 +9,14 @@ import json
 from datetime import timedelta
 
 import pytest
-from outbox_world import memory_delivery, subscribe_all
+from outbox_world import memory_delivery, shipment_hold, subscribe_all
 from plant import a_plant
 
 from firstarticle.domain.access import Role
 from firstarticle.domain.holds import Hold, HoldKind, HoldSource
 from firstarticle.domain.notifications import Topic
 from firstarticle.domain.outbox import OutboxRetryError, OutboxStatus
-from firstarticle.services import holds, identity, notifications, outbox, record
+from firstarticle.services import identity, notifications, outbox, record
 from firstarticle.services.holds import hold_event
 from firstarticle.services.outbox import body_bytes
 
@@ -29,13 +29,7 @@ def _messages(ctx, record_id=None, status=None):
 
 
 def _hold(ctx, plant, reason=REASON):
-    return holds.place_hold(
-        ctx,
-        site_id=plant.site.id,
-        kind=HoldKind.SHIPMENT,
-        part_revision_id=plant.revision.id,
-        reason=reason,
-    )
+    return shipment_hold(ctx, plant, reason)
 
 
 @pytest.fixture
@@ -98,7 +92,7 @@ def test_a_rolled_back_change_writes_no_message(ctx, application, plant, subscri
         placed_at=ctx.clock.now(),
     )
 
-    def change_that_fails() -> int:
+    def change_that_fails() -> None:
         with application.uow() as uow:
             uow.holds.add(hold)
             event = hold_event(ctx, hold, "hold.placed", {"kind": (None, "production")})
