@@ -33,6 +33,7 @@ REFERENCE_TABLES: Final = frozenset(
         "auth_failures",
         "idempotency_keys",
         "sync_cursors",
+        "webhook_endpoints",  # receivers shared by the sites that subscribe them
     }
 )
 LEDGER_TABLES: Final = frozenset({"audit_entries", "audit_head"})
