@@ -22,9 +22,11 @@ from firstarticle.domain.mirror import SourceSystem
 from firstarticle.domain.operations import Check, DatabaseFacts, InstallationFacts, assess
 from firstarticle.integrations.feeds import HttpRecordFeed, InMemoryRecordFeed
 from firstarticle.integrations.inspection.formats import file_formats
+from firstarticle.integrations.notify.wiring import retry_policy, senders
 from firstarticle.ports import Clock, FileFormats, Progress, RecordFeed, UnitOfWork
 from firstarticle.services import SecurityPolicy, ServiceContext, SystemClock
 from firstarticle.services import audit as audit_service
+from firstarticle.services.outbox import Delivery
 from firstarticle.storage import diagnostics
 from firstarticle.storage.backup import BackupReport, RestoreReport, backup, restore
 from firstarticle.storage.db import PoolLimits, make_engine, make_session_factory
@@ -44,6 +46,7 @@ class Application:
     passwords: Argon2Passwords = field(default_factory=Argon2Passwords)
     oidc_client: OidcClient | None = None
     files: FileFormats = field(default_factory=file_formats)
+    notify: Delivery | None = None  # built at first use; tests may set their own
 
     def oidc(self) -> OidcClient | None:
         """The OpenID Connect client when single sign-on is configured, else None."""
@@ -126,6 +129,20 @@ class Application:
             )
         )
 
+    def delivery(self) -> Delivery:
+        """The outbox worker's ports and rules (see integrations/notify/wiring.py)."""
+        if self.notify is None:
+            s = self.settings
+            mailer, webhooks = senders(s)
+            self.notify = Delivery(
+                mailer,
+                webhooks,
+                retry_policy(s),
+                batch=s.outbox_batch,
+                send_timeout_seconds=max(s.smtp_timeout_seconds, s.webhook_timeout_seconds),
+            )
+        return self.notify
+
     def uow(self) -> UnitOfWork:
         """A new unit of work on this application's database."""
         return SqlUnitOfWork(self.session_factory)
@@ -151,6 +168,7 @@ class Application:
             security=self.security,
             passwords=self.passwords,
             files=self.files,
+            public_url=s.public_url,
         )
 
 

@@ -108,6 +108,45 @@ class Settings(BaseSettings):
         default=None, description="A bearer token that lets a scraper read /metrics from anywhere."
     )
 
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="This service's address as people reach it; links in notifications use it.",
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for notifications.")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = Field(default=True, description="Upgrade the SMTP connection to TLS.")
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_password_file: str | None = Field(
+        default=None, description="A file holding the SMTP password (wins over _PASSWORD)."
+    )
+    smtp_from: str = Field(default="firstarticle@localhost", description="Sender address.")
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    notify_transport: Literal["network", "memory"] = Field(
+        default="network",
+        description="'memory' keeps notifications in the process instead of sending them "
+        "(tests, demonstrations).",
+    )
+    outbox_worker: bool = Field(
+        default=True, description="'serve' delivers the outbox in a background thread."
+    )
+    outbox_base_seconds: float = Field(default=30.0, gt=0, description="First retry delay.")
+    outbox_cap_seconds: float = Field(default=3600.0, gt=0, description="Longest retry delay.")
+    outbox_max_attempts: int = Field(default=10, ge=1, le=100)
+    outbox_lease_seconds: float = Field(
+        default=120.0, gt=0, description="How long a worker holds a message it is sending."
+    )
+    outbox_poll_seconds: float = Field(default=2.0, gt=0, description="Idle wait between polls.")
+    outbox_batch: int = Field(default=20, ge=1, le=1000, description="Messages per claim.")
+
+    def smtp_secret(self) -> str | None:
+        """The SMTP password: from _PASSWORD_FILE (trailing newline dropped), else _PASSWORD."""
+        if self.smtp_password_file:
+            with open(self.smtp_password_file, encoding="utf-8") as handle:
+                return handle.read().rstrip("\r\n")
+        return self.smtp_password
+
     @field_validator("database_url")
     @classmethod
     def _use_psycopg3(cls, url: str) -> str:

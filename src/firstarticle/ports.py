@@ -30,6 +30,8 @@ from firstarticle.domain.inspection_files import (
     ResultFile,
 )
 from firstarticle.domain.lifecycle import FaiStatus
+from firstarticle.domain.notifications import Subscription, Topic, WebhookEndpoint
+from firstarticle.domain.outbox import OutboxMessage, OutboxStatus
 from firstarticle.domain.packages import SubmissionPackage
 from firstarticle.domain.review_templates import ReviewTemplate
 from firstarticle.domain.signatures import Signature
@@ -544,6 +546,66 @@ class FileFormats:
     spreadsheets: SpreadsheetWriter
 
 
+class OutboxRepository(Protocol):
+    """Subscriptions, webhook endpoints and the outbox messages (storage/outbox.py)."""
+
+    def subscriptions(self, site_id: str, topic: Topic) -> Sequence[Subscription]: ...
+    def subscription(self, subscription_id: str) -> Subscription | None: ...
+    def add_subscription(self, subscription: Subscription) -> None: ...
+    def remove_subscription(self, subscription: Subscription) -> None: ...
+    def list_subscriptions(
+        self, site_ids: frozenset[str] | None, limit: int, offset: int
+    ) -> Page[Subscription]: ...
+    def add_webhook(self, endpoint: WebhookEndpoint) -> None: ...
+    def webhook(self, webhook_id: str) -> WebhookEndpoint | None: ...
+    def save_webhook(self, endpoint: WebhookEndpoint) -> None: ...
+    def webhooks(self, limit: int, offset: int) -> Page[WebhookEndpoint]: ...
+    def role_addresses(self, site_id: str, role: str, customer_id: str | None) -> list[str]: ...
+    def customer_of(self, record_type: str, record_id: str) -> str | None: ...
+    def add_messages(self, messages: Sequence[OutboxMessage]) -> None: ...
+    def has_due(self, now: datetime) -> bool: ...
+    def claim(
+        self, worker_id: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[OutboxMessage]: ...
+    def finish(self, message: OutboxMessage, worker_id: str, **values: Any) -> bool: ...
+    def message(self, event_id: str) -> OutboxMessage | None: ...
+    def retry(self, message: OutboxMessage, now: datetime) -> bool: ...
+    def list_messages(
+        self,
+        *,
+        status: OutboxStatus | None,
+        site_ids: frozenset[str] | None,
+        limit: int,
+        offset: int,
+    ) -> Page[OutboxMessage]: ...
+
+
+class DeliveryFailedError(Exception):
+    """A receiver did not take a message; the text is short and carries no secret."""
+
+
+@dataclass(frozen=True)
+class Email:
+    """A plain-text notification email; ``event_id`` becomes its Message-ID and a header."""
+
+    to: str
+    subject: str
+    text: str
+    event_id: str
+
+
+class Mailer(Protocol):
+    """Sends email (SMTP in production); raises DeliveryFailedError when it cannot."""
+
+    def send(self, email: Email) -> None: ...
+
+
+class WebhookSender(Protocol):
+    """Posts a signed webhook (Standard Webhooks); DeliveryFailedError unless answered 2xx."""
+
+    def send(self, url: str, secret: str, event_id: str, timestamp: int, body: bytes) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything done inside commits together or not at all."""
 
@@ -564,6 +626,7 @@ class UnitOfWork(Protocol):
     packages: SubmissionPackageRepository
     review: ReviewStore
     channels: ChannelStore
+    outbox: OutboxRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc_info: object) -> None: ...

@@ -50,6 +50,7 @@ from firstarticle.domain.classification import ExportClassification, ExportRegim
 from firstarticle.domain.decisions import Outcome
 from firstarticle.domain.holds import GateKind, HoldKind
 from firstarticle.domain.lifecycle import FaiAction
+from firstarticle.domain.notifications import Topic
 from firstarticle.domain.signatures import SignatureMeaning
 from firstarticle.domain.values import AttributeResult
 from firstarticle.services import (
@@ -64,7 +65,9 @@ from firstarticle.services import (
     revision_orders,
     tasks,
 )
+from firstarticle.services import notifications as notifications_service
 from firstarticle.services import orders as orders_service
+from firstarticle.services import outbox as outbox_service
 from firstarticle.services.catalog import CharacteristicSpec as Spec
 from firstarticle.services.first_articles import ResultInput
 
@@ -100,6 +103,23 @@ class Marker(StrEnum):
 PUBLIC, SELF = Marker.PUBLIC, Marker.SELF
 Need = Permission | Marker
 Route = tuple[str, str]
+
+# Administering notifications: only the subscription and message routes name a site's record.
+NOTIFICATION_ROUTES: tuple[Route, ...] = (
+    ("POST", f"{API}/notification-subscriptions"),
+    ("GET", f"{API}/notification-subscriptions"),
+    ("DELETE", f"{API}/notification-subscriptions/{{subscription_id}}"),
+    ("POST", f"{API}/webhooks"),
+    ("GET", f"{API}/webhooks"),
+    ("POST", f"{API}/webhooks/{{webhook_id}}/disable"),
+    ("GET", f"{API}/outbox"),
+    ("POST", f"{API}/outbox/retry-dead"),
+    ("POST", f"{API}/outbox/{{event_id}}/retry"),
+)
+NOTIFICATION_LISTS = frozenset(r for r in NOTIFICATION_ROUTES if r[0] == "GET")
+NOTIFICATION_SITE_BOUND = frozenset(
+    {NOTIFICATION_ROUTES[0], NOTIFICATION_ROUTES[2], NOTIFICATION_ROUTES[8]}
+)
 
 # (method, path template) -> what the route needs. A new route fails
 # test_the_table_names_every_route_of_the_application until it is stated here.
@@ -248,6 +268,8 @@ ROUTE_PERMISSION: dict[Route, Need] = {
     ("PUT", f"{API}/customers/{{customer_id}}/review-template"): P.CUSTOMER_MANAGE,
     ("GET", f"{API}/sites/{{site_id}}/role-leads"): P.READ,
     ("PUT", f"{API}/sites/{{site_id}}/role-leads/{{role}}"): P.SITE_MANAGE,
+    # notifications (api/notifications.py)
+    **dict.fromkeys(NOTIFICATION_ROUTES, P.NOTIFICATION_MANAGE),
 }
 TASK_ROUTES_SHARED = (
     ("GET", f"{API}/customers/{{customer_id}}/review-template"),
@@ -315,6 +337,7 @@ NOT_SITE_BOUND: frozenset[Route] = frozenset(
         ("POST", f"{API}/sites"),
         ("GET", f"{API}/tasks"),
         *TASK_ROUTES_SHARED,
+        *(set(NOTIFICATION_ROUTES) - NOTIFICATION_SITE_BOUND),
     }
 )
 
@@ -365,6 +388,8 @@ NOT_TECHNICAL: frozenset[Route] = frozenset(
         *TASK_ROUTES_SHARED,
         ("GET", f"{API}/sites/{{site_id}}/role-leads"),
         ("PUT", f"{API}/sites/{{site_id}}/role-leads/{{role}}"),
+        # Notifications carry ids and links only (tests/e2e/test_notifications_delivered.py).
+        *NOTIFICATION_ROUTES,
     }
 )
 
@@ -400,6 +425,7 @@ LIST_ROUTES: frozenset[Route] = frozenset(
         ("GET", f"{API}/gate/decisions"),
         ("GET", f"{API}/users"),
         ("GET", f"{API}/tasks"),
+        *NOTIFICATION_LISTS,
     }
 )
 GATE_CHECK: Route = ("POST", f"{API}/gate/checks")
@@ -546,6 +572,9 @@ class World:
     victim_token: str
     disable_victim: str
     tokens: dict[str, str] = field(default_factory=dict)
+    subscription_id: str = ""
+    webhook_id: str = ""
+    event_id: str = ""
 
 
 def _plant(
@@ -803,6 +832,10 @@ def world(ctx: ServiceContext) -> World:
     disable_victim = identity.create_user(
         ctx, username="victim.b", printed_name="Victim B", roles=[Role.OPERATOR], sites=["SA"]
     )
+    # Holds at site A are announced by email, so the plants below leave outbox messages.
+    hook = notifications_service.add_webhook(ctx, "https://hooks.plant-a.example/fa").endpoint
+    announce = {"site_id": site_a.id, "topic": Topic.HOLD_PLACED}
+    subscription = notifications_service.subscribe(ctx, **announce, email="holds@plant-a.example")
     built = World(
         today=ctx.clock.now().date(),
         site_a=site_a.id,
@@ -817,6 +850,9 @@ def world(ctx: ServiceContext) -> World:
     )
     for caller in ALL_CALLERS:
         built.tokens[caller.name] = _user(ctx, caller, codes)
+    built.subscription_id, built.webhook_id = subscription.id, hook.id
+    messages = outbox_service.list_messages(ctx, limit=200).items
+    built.event_id = next(m.event_id for m in messages if m.site_id == site_a.id)
     return built
 
 
@@ -1079,6 +1115,12 @@ BODIES: dict[Route, Body] = {
     ("PUT", f"{API}/sites/{{site_id}}/role-leads/{{role}}"): lambda w, p, n: {
         "username": "role.quality_engineer"
     },
+    ("POST", f"{API}/notification-subscriptions"): lambda w, p, n: {
+        "site_id": w.site_a,
+        "topic": "hold_released",
+        "email": f"n{n}@plant-a.example",
+    },
+    ("POST", f"{API}/webhooks"): lambda w, p, n: {"url": f"https://hooks.example/{n}"},
 }
 
 QUERIES: dict[Route, Callable[[World], dict[str, Any]]] = {
@@ -1187,6 +1229,9 @@ def path_values(world: World, plant: Plant, route: Route) -> dict[str, str]:
         "decision_id": plant.pending_decision_id,
         "evidence_id": plant.evidence_id,
         "number": "1",
+        "subscription_id": world.subscription_id,
+        "webhook_id": world.webhook_id,
+        "event_id": world.event_id,
     }
     for name, attribute in OWN_RECORDS.get(route, {}).items():
         values[name] = getattr(plant, attribute, None) or getattr(world, attribute)

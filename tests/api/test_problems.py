@@ -930,7 +930,9 @@ MALFORMED_BODIES = [
 
 # Actions that take no body at all (a nonce, a TOTP secret for the caller): whatever is sent
 # is not read, so there is nothing malformed to refuse.
-BODILESS_ACTIONS = frozenset({"/api/v1/signing-nonces", "/api/v1/me/totp"})
+BODILESS_ACTIONS = frozenset(
+    {"/api/v1/signing-nonces", "/api/v1/me/totp", "/api/v1/outbox/retry-dead"}
+)
 
 
 def _write_operations(spec: dict[str, Any]) -> list[tuple[str, str, bool]]:

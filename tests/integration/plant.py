@@ -57,6 +57,7 @@ def a_plant(
     code: str = "WCH",
     part_number: str = "7A1234-101",
     serials: tuple[str, ...] = ("SN0001",),
+    note: str = "Deburr all edges",
 ) -> Plant:
     """A site, a customer, a released part revision with two characteristics and a work order."""
     site = catalog.create_site(ctx, code=code, name=f"Plant {code}")
@@ -81,7 +82,7 @@ def a_plant(
                 sheet="1",
                 zone="B2",
             ),
-            Spec("2", model.CharacteristicType.NOTE, requirement="Deburr all edges"),
+            Spec("2", model.CharacteristicType.NOTE, requirement=note),
         ],
     )
     work_order = orders.create_work_order(

@@ -17,6 +17,7 @@ from firstarticle.api import decisions as decisions_api
 from firstarticle.api import forms as forms_api
 from firstarticle.api import gate as gate_api
 from firstarticle.api import mirror as mirror_api
+from firstarticle.api import notifications as notifications_api
 from firstarticle.api import observability, openapi, problems
 from firstarticle.api import operations as operations_api
 from firstarticle.api import result_import as result_import_api
@@ -433,6 +434,7 @@ def create_app(application: Application) -> FastAPI:
     app.include_router(revision_orders_api.router)
     app.include_router(tasks_api.router)
     app.include_router(decisions_api.router)
+    app.include_router(notifications_api.router)
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     openapi.install_docs(app)
     web.install(app)  # the pages for people under /web

@@ -19,6 +19,7 @@ from firstarticle.cli import (
     forms,
     holds,
     imports,
+    notifications,
     operations,
     orders,
     parts,
@@ -83,6 +84,9 @@ for name, sub in (
     ("package", forms.package_app),
     ("revision-order", revision_orders.revision_order_app),
     ("tasks", tasks.tasks_app),
+    ("notifications", notifications.notifications_app),
+    ("webhooks", notifications.webhooks_app),
+    ("outbox", notifications.outbox_app),
 ):
     app.add_typer(sub, name=name)
 imports.import_app.command("form3-sheet")(forms.import_form3_sheet)

@@ -71,6 +71,10 @@ def serve(
             Path(settings.audit_checkpoint_file),
             settings.audit_checkpoint_minutes * 60,
         ).start()
+    if settings.outbox_worker:
+        from firstarticle.cli.notifications import WorkerThread
+
+        WorkerThread(application().context("outbox-worker")).start()
     out.print(
         f"firstarticle on http://{host}:{port} with {workers} worker(s) "
         f"(database: {safe_url(settings)})"

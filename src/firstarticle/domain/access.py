@@ -102,6 +102,7 @@ class Permission(StrEnum):
     AUDIT_READ = "audit.read"
     AUDIT_ADMIN = "audit.admin"
     USER_MANAGE = "user.manage"
+    NOTIFICATION_MANAGE = "notification.manage"
 
 
 _P = Permission
@@ -157,6 +158,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             _P.AUDIT_READ,
             _P.AUDIT_ADMIN,
             _P.GATE_READ,
+            _P.NOTIFICATION_MANAGE,
         }
     ),
     Role.SYSTEM_ERP: frozenset(

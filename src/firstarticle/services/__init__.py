@@ -13,6 +13,7 @@ from firstarticle.domain.classification import ExportClassification
 from firstarticle.domain.errors import NotFoundError, ValidationError
 from firstarticle.domain.events import Event
 from firstarticle.ports import Clock, FileFormats, PasswordHasher, UnitOfWork
+from firstarticle.services.outbox_writer import announce
 
 T = TypeVar("T")
 MAX_OFFSET = 2**31 - 1
@@ -56,6 +57,7 @@ class ServiceContext:
     security: SecurityPolicy = field(default_factory=SecurityPolicy)
     passwords: PasswordHasher | None = None
     files: FileFormats | None = None
+    public_url: str = "http://127.0.0.1:8000"  # where links in notifications lead
 
     @property
     def formats(self) -> FileFormats:
@@ -87,9 +89,11 @@ class ServiceContext:
 
 
 def record(uow: UnitOfWork, ctx: ServiceContext, events: list[Event]) -> None:
-    """Write the audit entries of ``events`` in the caller's transaction."""
+    """Write the audit entries of ``events``, and the outbox messages they cause, in the
+    caller's transaction."""
     for event in events:
         uow.audit.append(event, ctx.request_id)
+    announce(uow, events, ctx.public_url, ctx.clock.now())
 
 
 def created(

@@ -36,6 +36,7 @@ REFERENCE_TABLES: Final = frozenset(
         "sync_cursors",
         "revision_orders",
         "review_templates",  # a customer's, read at every site
+        "webhook_endpoints",  # receivers shared by the sites that subscribe them
     }
 )
 LEDGER_TABLES: Final = frozenset({"audit_entries", "audit_head"})

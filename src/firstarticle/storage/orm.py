@@ -14,6 +14,8 @@ from firstarticle.domain import holds as holds_domain
 from firstarticle.domain.classification import ExportClassification, ExportRegime
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus
 from firstarticle.domain.mirror import Provenance
+from firstarticle.domain.notifications import Topic
+from firstarticle.domain.outbox import OutboxStatus
 from firstarticle.domain.review_templates import TaskKind
 from firstarticle.domain.signatures import Signature, SignatureMeaning
 from firstarticle.domain.tasks import TaskStatus
@@ -825,6 +827,65 @@ role_leads = sa.Table(
     sa.Column("username", sa.String(100), nullable=False),
     sa.Column("set_by", sa.String(100), nullable=False),
     sa.Column("set_at", UtcDateTime, nullable=False),
+)
+
+
+# --- notifications (storage/outbox.py; Core statements, no mapping) -------------------------
+
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    _id(),
+    sa.Column("url", sa.String(500), nullable=False),
+    sa.Column("secret", sa.String(100), nullable=False),  # HMAC key: needed in clear to sign
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("disabled_at", UtcDateTime),
+)
+
+notification_subscriptions = sa.Table(
+    "notification_subscriptions",
+    metadata,
+    *_site_key(),
+    sa.Column("topic", enum_column_type(Topic), nullable=False),
+    sa.Column("customer_id", ID, sa.ForeignKey("customers.id")),
+    sa.Column("role", sa.String(32)),
+    sa.Column("email", sa.String(320)),
+    sa.Column("webhook_id", ID, sa.ForeignKey("webhook_endpoints.id")),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint(
+        "(CASE WHEN role IS NULL THEN 0 ELSE 1 END)"
+        " + (CASE WHEN email IS NULL THEN 0 ELSE 1 END)"
+        " + (CASE WHEN webhook_id IS NULL THEN 0 ELSE 1 END) = 1",
+        name="one_target",
+    ),
+    sa.Index("ix_notification_subscriptions_topic", "site_id", "topic"),
+)
+
+# One row per (event, destination); event_id is the receivers' idempotency key.
+outbox_messages = sa.Table(
+    "outbox_messages",
+    metadata,
+    sa.Column("site_id", ID, sa.ForeignKey("sites.id"), primary_key=True),
+    sa.Column("event_id", ID, primary_key=True, index=True),
+    sa.Column("topic", sa.String(32), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("destination", sa.String(320), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("record_type", sa.String(64), nullable=False),
+    sa.Column("record_id", ID, nullable=False),
+    sa.Column("status", enum_column_type(OutboxStatus), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=False),
+    sa.Column("last_error", sa.String(200)),
+    sa.Column("lease_owner", sa.String(100)),
+    sa.Column("lease_until", UtcDateTime),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("delivered_at", UtcDateTime),
+    # Workers look for due messages by status and time.
+    sa.Index("ix_outbox_messages_due", "status", "next_attempt_at"),
 )
 
 

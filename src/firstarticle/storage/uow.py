@@ -15,6 +15,7 @@ from firstarticle.storage import repositories as repos
 from firstarticle.storage.channels import SqlChannelStore
 from firstarticle.storage.gate_reader import SqlGateReader
 from firstarticle.storage.identity import SqlIdentityStore, SqlSignatureRepository
+from firstarticle.storage.outbox import SqlOutbox
 from firstarticle.storage.packages import SqlSubmissionPackages
 from firstarticle.storage.result_imports import SqlResultImportStore
 from firstarticle.storage.review import SqlReviewStore
@@ -64,6 +65,7 @@ class SqlUnitOfWork:
         self.packages = SqlSubmissionPackages(self.session)
         self.review = SqlReviewStore(self.session)
         self.channels = SqlChannelStore(self.session)
+        self.outbox = SqlOutbox(self.session)
         return self
 
     def __exit__(self, exc_type: object, error: object, tb: object) -> None:
