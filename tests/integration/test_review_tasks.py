@@ -9,9 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from plant import PASSWORD, a_plant, an_fai, as_, complete_results, person, sign
+from plant import PASSWORD, a_plant, an_fai, as_, complete_results, decide, person, sign
 
-from firstarticle.domain import model
 from firstarticle.domain.access import Permission, Role
 from firstarticle.domain.errors import ConflictError, GuardFailedError, ValidationError
 from firstarticle.domain.events import Event
@@ -135,12 +134,10 @@ def test_a_rejection_with_containment_opens_rework_resubmission_and_containment(
     """The customer's rejection asking containment opens the plant's three answers."""
     fai_id = _in_review(ctx, plant)
     _through_review(ctx, fai_id)
-    first_articles.record_customer_decision(
+    decide(
         ctx,
         fai_id,
-        outcome=model.DecisionOutcome.REJECTED,
-        decided_by="Buyer",
-        decided_at=ctx.clock.now(),
+        "rejected",
         comments="Balloon 1 tolerance wrong",
         containment=True,
         containment_serial_numbers=["SN0001"],

@@ -83,7 +83,9 @@ def document(app: FastAPI) -> dict[str, Any]:
                 if path.startswith(OPEN) or path in SIGN_IN:
                     operation["security"] = []  # no credentials needed
                 responses = operation.setdefault("responses", {})
-                for status in _errors(path, method, operation):
+                # An error a route declares itself without a body is a problem too.
+                bare = [s for s in responses if s[:1] in "45" and not responses[s].get("content")]
+                for status in dict.fromkeys([*_errors(path, method, operation), *bare]):
                     declared = responses.get(status, {})
                     if declared.get("content") and status != "422":
                         continue  # the route says what it answers (e.g. /ready's 503 body)
