@@ -84,7 +84,7 @@ def _fai_ready_to_verify(ctx: ServiceContext, plant) -> str:
 
 
 def _copies(app: bootstrap.Application, ctx: ServiceContext, template_id: str, n: int) -> list[str]:
-    """``n`` FAIs like the template (same scope, units and results), built from domain
+    """``n`` FAIs like the template (same scope, units, Form 2 and results), built from domain
     objects in one transaction with their audit entries: a bulk builder, since hundreds of
     FAIs through the services one request at a time take minutes."""
     now = ctx.clock.now()
@@ -118,6 +118,8 @@ def _copies(app: bootstrap.Application, ctx: ServiceContext, template_id: str, n
             for unit in template.units:
                 fai.add_unit(serials[unit.serial_id])
             events += fai.apply(FaiAction.START, actor=ctx.actor, at=now)
+            for statement in template.form2_statements:
+                fai.state_none_applies(statement.kind, statement.reason, statement.stated_by, now)
             copied = [
                 model.InspectionResult(
                     site_id=fai.site_id,
