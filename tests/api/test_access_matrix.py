@@ -58,6 +58,7 @@ from firstarticle.services import (
     catalog,
     channels,
     decisions,
+    fai_export,
     first_articles,
     gate,
     holds,
@@ -250,6 +251,7 @@ ROUTE_PERMISSION: dict[Route, Need] = {
     ("GET", f"{API}/first-articles/{{fai_id}}/presubmission"): P.READ,
     ("POST", f"{API}/first-articles/{{fai_id}}/packages"): P.READ,  # a draft; recorded: transition
     ("GET", f"{API}/first-articles/{{fai_id}}/packages"): P.READ,
+    ("GET", f"{API}/first-articles/{{fai_id}}/packages/{{attempt}}"): P.READ,
     ("POST", f"{API}/parts/{{part_number}}/revisions/{{revision}}/characteristics/form3-sheet"): (
         P.PART_MANAGE
     ),
@@ -668,6 +670,7 @@ def _plant(
     sign(ctx, submitted, SignatureMeaning.VERIFIED, "q.verifier")
     sign(ctx, submitted, SignatureMeaning.REVIEWED_APPROVED, "q.manager")
     first_articles.transition(as_(ctx, "q.manager"), submitted, FaiAction.SUBMIT)
+    fai_export.export_forms(ctx, submitted, "zip")  # attempt 1, kept for the download route
     pending = fai()
     submit(ctx, pending)
     transcriber = as_(ctx, "matrix.transcriber")
@@ -1190,6 +1193,9 @@ OWN_RECORDS: dict[Route, dict[str, str]] = {
     ("POST", f"{API}/first-articles/{{fai_id}}/form3"): {"fai_id": "partial_fai_id"},
     ("POST", f"{API}/first-articles/{{fai_id}}/omissions"): {"fai_id": "omitting_fai_id"},
     ("POST", f"{API}/first-articles/{{fai_id}}/signatures"): {"fai_id": "submitted_fai_id"},
+    ("GET", f"{API}/first-articles/{{fai_id}}/packages/{{attempt}}"): {
+        "fai_id": "submitted_fai_id"
+    },
     ("POST", f"{API}/revisions/{{revision_id}}/characteristics"): {
         "revision_id": "in_work_revision_id"
     },
@@ -1229,6 +1235,7 @@ def path_values(world: World, plant: Plant, route: Route) -> dict[str, str]:
         "decision_id": plant.pending_decision_id,
         "evidence_id": plant.evidence_id,
         "number": "1",
+        "attempt": "1",
         "subscription_id": world.subscription_id,
         "webhook_id": world.webhook_id,
         "event_id": world.event_id,

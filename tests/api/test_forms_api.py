@@ -73,6 +73,19 @@ def test_a_submission_package_is_recorded_and_listed_with_its_hash(client, ctx):
     ]
 
 
+def test_a_recorded_package_downloads_byte_for_byte_by_its_attempt(client, ctx):
+    fai_id = _ready_fai(ctx)
+    built = client.post(f"{API}/{fai_id}/packages")
+    kept = client.get(f"{API}/{fai_id}/packages/1")
+    assert kept.status_code == 200
+    assert kept.headers["content-type"] == "application/zip"
+    assert kept.content == built.content
+    missing = client.get(f"{API}/{fai_id}/packages/2")
+    assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
+    nonsense = client.get(f"{API}/{fai_id}/packages/0")
+    assert (nonsense.status_code, nonsense.json()["code"]) == (422, "invalid_request")
+
+
 def test_an_operator_may_build_a_draft_but_not_record_a_submission(authed_client, ctx):
     fai_id = _ready_fai(ctx)
     identity.create_user(

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -121,6 +121,17 @@ class PackageOut(Out):
 def list_packages(fai_id: str, ctx: Ctx) -> list[PackageOut]:
     """Every package built for submission, oldest attempt first, with its SHA-256."""
     return [PackageOut.model_validate(p) for p in fai_export.submission_packages(ctx, fai_id)]
+
+
+@router.get(
+    "/first-articles/{fai_id}/packages/{attempt}",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}, "description": "The kept package."}},
+)
+def get_package(fai_id: str, attempt: Annotated[int, Path(ge=1, le=10_000)], ctx: Ctx) -> Response:
+    """The package of one recorded attempt, byte for byte as it was built and hashed; the
+    same export control as every FAI read."""
+    return download(fai_export.submission_package(ctx, fai_id, attempt))
 
 
 class RowIssueOut(Out):
