@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, BinaryIO, Generic, NamedTuple, Protocol, Self, TypeVar
 
 from firstarticle.domain import channels, model
@@ -112,20 +113,51 @@ class WorkOrderRepository(Protocol):
     ) -> model.WorkOrder | None: ...
 
 
+class FaiSort(StrEnum):
+    """Columns an FAI list sorts by; ties always break by id, so pages never overlap."""
+
+    CREATED = "created_at"
+    UPDATED = "updated_at"
+    FAIR = "fair_identifier"
+    STATUS = "status"
+
+
+@dataclass(frozen=True)
+class FaiFilter:
+    """Which FAIs a list or a dashboard counts: every field narrows, None leaves it open."""
+
+    site_id: str | None = None
+    status: FaiStatus | None = None
+    part_revision_id: str | None = None
+    part_id: str | None = None
+    customer_id: str | None = None
+    program: str | None = None
+
+
+class StatusCount(NamedTuple):
+    """How many FAIs stand in a status and when the oldest of them was opened."""
+
+    status: FaiStatus
+    count: int
+    oldest: datetime | None
+
+
 class FirstArticleRepository(Protocol):
     def add(self, fai: model.FirstArticle) -> None: ...
     def get(self, fai_id: str) -> model.FirstArticle | None: ...
     def by_fair_identifier(self, fair_identifier: str) -> model.FirstArticle | None: ...
     def list(
         self,
-        *,
-        site_id: str | None,
-        status: FaiStatus | None,
-        part_revision_id: str | None,
+        which: FaiFilter,
         limit: int,
         offset: int,
         visible: Visibility | None = None,
+        sort: FaiSort = FaiSort.CREATED,
+        descending: bool = True,
     ) -> Page[model.FirstArticle]: ...
+    def status_counts(
+        self, which: FaiFilter, visible: Visibility | None = None
+    ) -> list[StatusCount]: ...
     def next_fair_number(self, site_id: str, year: int) -> int: ...
     def statuses(self, fair_identifiers: Sequence[str]) -> dict[str, FaiStatus]: ...
     def by_nonconformance_provenance(

@@ -243,11 +243,55 @@ def test_the_fai_list_pages_through_the_filtered_fais(
     first = web.get(f"/web/fai?{here}")
     assert "Page 1 of 2" in first.text
     assert first.text.count('href="/web/fai/') == 25
-    assert f'href="/web/fai?number=2&amp;{here.replace("&", "&amp;")}" rel="next"' in first.text
+    kept = f"{here}&sort=created_at&order=desc".replace("&", "&amp;")
+    assert f'href="/web/fai?number=2&amp;{kept}" rel="next"' in first.text
     second = web.get(f"/web/fai?number=2&{here}")
     assert second.text.count('href="/web/fai/') == 2
     approved = web.get(f"/web/fai?status=approved&site={shop.site.id}")
     assert approved.text.count('href="/web/fai/') == 0
+
+
+def test_the_fai_list_sorts_across_pages_not_just_the_page_shown(
+    web: TestClient, application: bootstrap.Application, ctx: ServiceContext
+) -> None:
+    a_person(application, "j.ortiz")
+    shop = plant.a_plant(ctx)
+    more_fais(ctx, shop, 0, 30)
+    sign_in(web, "j.ortiz")
+    shown: list[str] = []
+    for number in (1, 2):
+        page = web.get(f"/web/fai?sort=fair_identifier&order=asc&number={number}").text
+        shown += re.findall(r'href="/web/fai/[^"]+">(FAIR-[^<]+)</a>', page)
+    assert len(shown) == 30
+    assert shown == sorted(shown)
+    newest_first = web.get("/web/fai?sort=fair_identifier&order=desc").text
+    assert re.findall(r'href="/web/fai/[^"]+">(FAIR-[^<]+)</a>', newest_first)[0] == shown[-1]
+    refused = web.get("/web/fai?sort=password")
+    assert refused.status_code == 422
+
+
+def test_the_dashboard_filters_by_customer_and_part_and_links_to_the_list(
+    web: TestClient, application: bootstrap.Application, ctx: ServiceContext
+) -> None:
+    a_person(application, "j.ortiz")
+    west = plant.a_plant(ctx)
+    east = plant.a_plant(ctx, code="EST", part_number="9B0001-1")
+    more_fais(ctx, west, 0, 3)
+    more_fais(ctx, east, 3, 2)
+    sign_in(web, "j.ortiz")
+    everything = web.get("/web/").text
+    assert "First-pass yield by customer" in everything
+    only_east = web.get(f"/web/?customer={east.customer.id}").text
+    draft_tile = re.search(
+        r'<a href="/web/fai\?status=draft([^"]*)">\s*<span class="count">(\d+)</span>', only_east
+    )
+    assert draft_tile is not None
+    assert draft_tile.group(2) == "2"
+    assert f"customer={east.customer.id}" in draft_tile.group(1)
+    by_part = web.get(f"/web/?part={west.part.id}").text
+    assert re.search(r'status=draft[^"]*">\s*<span class="count">3</span>', by_part), (
+        "the part filter counts the west part's three drafts"
+    )
 
 
 def test_the_fai_page_says_what_each_person_may_do_and_why_not(

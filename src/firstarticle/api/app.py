@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Query
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,7 +30,7 @@ from firstarticle.bootstrap import Application
 from firstarticle.domain import model
 from firstarticle.domain.holds import HoldStatus
 from firstarticle.domain.lifecycle import FaiStatus
-from firstarticle.ports import Page
+from firstarticle.ports import FaiSort, Page
 from firstarticle.services import catalog, fai_coverage, first_articles, holds, orders
 from firstarticle.services.first_articles import FirstArticleDetail
 
@@ -195,17 +195,28 @@ def create_first_article(body: s.FirstArticleIn, ctx: Ctx) -> Any:
 )
 def list_first_articles(
     ctx: Ctx,
-    site_id: str | None = None,
+    site_id: Annotated[str | None, Query(max_length=64)] = None,
     status: FaiStatus | None = None,
-    part_revision_id: str | None = None,
+    part_revision_id: Annotated[str | None, Query(max_length=64)] = None,
+    part_id: Annotated[str | None, Query(max_length=64)] = None,
+    customer_id: Annotated[str | None, Query(max_length=64)] = None,
+    program: Annotated[str | None, Query(max_length=64)] = None,
+    sort: FaiSort = FaiSort.CREATED,
+    order: Annotated[Literal["asc", "desc"], Query(description="Sort direction.")] = "desc",
     limit: Limit = None,
     offset: Offset = None,
 ) -> Any:
+    """FAIs the caller may see, filtered; sorted by ``sort`` then id, so pages are stable."""
     page = first_articles.list_first_articles(
         ctx,
         site_id=site_id,
         status=status,
         part_revision_id=part_revision_id,
+        part_id=part_id,
+        customer_id=customer_id,
+        program=program,
+        sort=sort,
+        descending=order == "desc",
         limit=limit,
         offset=offset,
     )

@@ -25,7 +25,7 @@ from firstarticle.domain.lifecycle import FaiAction, FaiStatus
 from firstarticle.domain.signatures import (
     SignatureRequiredError,
 )
-from firstarticle.ports import Page
+from firstarticle.ports import FaiFilter, FaiSort, Page, StatusCount
 from firstarticle.services import (
     ServiceContext,
     allowed,
@@ -90,6 +90,7 @@ __all__ = [
     "link_nonconformance",
     "list_first_articles",
     "record_results",
+    "status_counts",
     "transition",
     "update_first_article",
     "update_form3_row",
@@ -269,21 +270,32 @@ def list_first_articles(
     site_id: str | None = None,
     status: FaiStatus | None = None,
     part_revision_id: str | None = None,
+    part_id: str | None = None,
+    customer_id: str | None = None,
+    program: str | None = None,
+    sort: FaiSort = FaiSort.CREATED,
+    descending: bool = True,
     limit: int | None = None,
     offset: int | None = None,
 ) -> Page[model.FirstArticle]:
-    """A page of FAIs, newest first, filtered by site, status and revision."""
+    """A page of the FAIs the caller may see, filtered, sorted (newest first by default)
+    with the id breaking ties, so consecutive pages neither repeat nor skip a row. Two
+    queries whatever the page size."""
     allowed(ctx, Permission.READ)
     size, start = ctx.page(limit, offset)
+    which = FaiFilter(site_id, status, part_revision_id, part_id, customer_id, program)
     with ctx.uow_factory() as uow:
         return uow.first_articles.list(
-            site_id=site_id,
-            status=status,
-            part_revision_id=part_revision_id,
-            limit=size,
-            offset=start,
-            visible=visible(ctx),
+            which, size, start, visible=visible(ctx), sort=sort, descending=descending
         )
+
+
+def status_counts(ctx: ServiceContext, which: FaiFilter) -> list[StatusCount]:
+    """Per lifecycle status, how many of the FAIs the caller may see stand in it and when
+    the oldest was opened; one query whatever the data. Statuses with none are left out."""
+    allowed(ctx, Permission.READ)
+    with ctx.uow_factory() as uow:
+        return uow.first_articles.status_counts(which, visible=visible(ctx))
 
 
 def evaluate_readiness(ctx: ServiceContext, fai_id: str) -> list[readiness.Finding]:

@@ -303,6 +303,10 @@ first_articles = sa.Table(
     ),
     sa.UniqueConstraint("site_id", "fair_identifier"),
     sa.Index("ix_first_articles_part_revision", "site_id", "part_revision_id"),
+    # The lists and the dashboard (W5): one site, newest first, by status or by customer.
+    sa.Index("ix_first_articles_site_created", "site_id", "created_at", "id"),
+    sa.Index("ix_first_articles_site_status_created", "site_id", "status", "created_at", "id"),
+    sa.Index("ix_first_articles_customer_created", "customer_id", "created_at", "id"),
 )
 
 index_entries = _fai_child(

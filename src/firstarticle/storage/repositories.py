@@ -18,13 +18,14 @@ from firstarticle.domain.classification import ExportClassification
 from firstarticle.domain.events import Event
 from firstarticle.domain.holds import Hold, HoldOverride, HoldStatus, RevisionOrder
 from firstarticle.domain.lifecycle import FaiStatus
-from firstarticle.ports import Page
+from firstarticle.ports import FaiFilter, FaiSort, Page, StatusCount
 from firstarticle.storage import orm
 from firstarticle.storage.identity import (
     label_condition,
     revision_label_condition,
     site_condition,
 )
+from firstarticle.storage.types import UtcDateTime
 
 T = TypeVar("T")
 
@@ -314,18 +315,10 @@ class SqlFirstArticleRepository:
         )
         return self.session.scalars(stmt.options(*self._full())).one_or_none()
 
-    def list(
-        self,
-        *,
-        site_id: str | None,
-        status: FaiStatus | None,
-        part_revision_id: str | None,
-        limit: int,
-        offset: int,
-        visible: Visibility | None = None,
-    ) -> Page[model.FirstArticle]:
+    def _filtered(
+        self, stmt: sa.Select[Any], which: FaiFilter, visible: Visibility | None
+    ) -> sa.Select[Any]:
         t = orm.first_articles
-        stmt = sa.select(model.FirstArticle).order_by(t.c.created_at.desc(), t.c.id)
         if visible is not None:
             stmt = stmt.where(
                 site_condition(visible, t.c.site_id),
@@ -333,13 +326,56 @@ class SqlFirstArticleRepository:
             )
             if visible.customer_ids is not None:
                 stmt = stmt.where(t.c.customer_id.in_(sorted(visible.customer_ids)))
-        if site_id is not None:
-            stmt = stmt.where(t.c.site_id == site_id)
-        if status is not None:
-            stmt = stmt.where(t.c.status == status)
-        if part_revision_id is not None:
-            stmt = stmt.where(t.c.part_revision_id == part_revision_id)
+        for column, value in (
+            (t.c.site_id, which.site_id),
+            (t.c.status, which.status),
+            (t.c.part_revision_id, which.part_revision_id),
+            (t.c.customer_id, which.customer_id),
+        ):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if which.part_id is not None:
+            r = orm.part_revisions
+            stmt = stmt.where(
+                t.c.part_revision_id.in_(sa.select(r.c.id).where(r.c.part_id == which.part_id))
+            )
+        if which.program is not None:
+            w = orm.work_orders
+            # Work order ids are unique across sites, so the id alone names the order.
+            stmt = stmt.where(
+                t.c.work_order_id.in_(sa.select(w.c.id).where(w.c.program == which.program))
+            )
+        return stmt
+
+    def list(
+        self,
+        which: FaiFilter,
+        limit: int,
+        offset: int,
+        visible: Visibility | None = None,
+        sort: FaiSort = FaiSort.CREATED,
+        descending: bool = True,
+    ) -> Page[model.FirstArticle]:
+        t = orm.first_articles
+        column = t.c[sort.value]
+        # The id breaks ties in the same direction, so a page boundary never repeats a row.
+        order = (column.desc(), t.c.id.desc()) if descending else (column.asc(), t.c.id.asc())
+        stmt = self._filtered(sa.select(model.FirstArticle), which, visible).order_by(*order)
         return _page(self.session, stmt, limit, offset)
+
+    def status_counts(
+        self, which: FaiFilter, visible: Visibility | None = None
+    ) -> list[StatusCount]:
+        t = orm.first_articles
+        stmt = self._filtered(
+            sa.select(t.c.status, sa.func.count(), sa.func.min(t.c.created_at, type_=UtcDateTime)),
+            which,
+            visible,
+        ).group_by(t.c.status)
+        return [
+            StatusCount(FaiStatus(status), int(n), oldest)
+            for status, n, oldest in self.session.execute(stmt)
+        ]
 
     def by_nonconformance_provenance(
         self, site_id: str, source: str, external_id: str

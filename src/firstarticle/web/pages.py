@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -15,7 +16,8 @@ from firstarticle.domain.access import AuthenticationError, TooManyAttemptsError
 from firstarticle.domain.errors import DomainError
 from firstarticle.domain.holds import HoldStatus
 from firstarticle.domain.lifecycle import FaiStatus
-from firstarticle.services import catalog, first_articles, holds, identity
+from firstarticle.ports import FaiFilter, FaiSort
+from firstarticle.services import catalog, fai_yield, first_articles, holds, identity, tasks
 from firstarticle.web.session import (
     SIGN_IN_COOKIE,
     CurrentPage,
@@ -28,6 +30,7 @@ from firstarticle.web.session import (
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 25
+YIELD_ROWS = 10  # customers whose first-pass yield the dashboard shows unfiltered
 REASONS = {
     "signin": "Sign in to continue.",
     "expired": "Your session ended (idle too long, or past its absolute limit). Sign in again.",
@@ -121,60 +124,111 @@ def _sites(page: Page) -> list[Any]:
     return list(catalog.list_sites(page.ctx, limit=page.ctx.page_size_max).items)
 
 
-def _status_tile(page: Page, status: FaiStatus, site: str | None) -> tuple[FaiStatus, int, Any]:
-    """A status, how many FAIs stand in it, and when the oldest of them was opened (the
-    last of the newest-first list): two fixed queries whatever the data."""
-    newest = first_articles.list_first_articles(page.ctx, site_id=site, status=status, limit=1)
-    if newest.total <= 1:
-        return status, newest.total, newest.items[0].created_at if newest.items else None
-    oldest = first_articles.list_first_articles(
-        page.ctx, site_id=site, status=status, limit=1, offset=newest.total - 1
+Text = Annotated[str | None, Query(max_length=64)]
+
+
+def _filter(site: str | None, customer: str | None, program: str | None, part: str | None):
+    return FaiFilter(
+        site_id=site or None,
+        customer_id=customer or None,
+        program=program or None,
+        part_id=part or None,
     )
-    return status, newest.total, oldest.items[0].created_at if oldest.items else None
+
+
+def _choices(page: Page) -> dict[str, Any]:
+    """What the filter forms offer: the person's sites, the customers and the parts."""
+    sites = _sites(page)
+    size = page.ctx.page_size_max
+    return {
+        "sites": sites,
+        "site_codes": {s.id: s.code for s in sites},
+        "customers": list(catalog.list_customers(page.ctx, limit=size).items),
+        "parts": list(catalog.list_parts(page.ctx, limit=size).items),
+    }
+
+
+def _yields(page: Page, customers: list[Any], customer: str | None, site: str | None) -> list[Any]:
+    """First-pass yield of the chosen customer, else of the first customers listed (bounded,
+    so the dashboard's queries do not grow with the plant)."""
+    chosen = [c for c in customers if c.id == customer] if customer else customers[:YIELD_ROWS]
+    return [(c, fai_yield.first_pass_yield(page.ctx, c.id, site=site or None)) for c in chosen]
 
 
 @router.get("/")
 def dashboard(
-    page: CurrentPage, site: Annotated[str | None, Query(max_length=64)] = None
+    page: CurrentPage,
+    site: Text = None,
+    customer: Text = None,
+    program: Text = None,
+    part: Text = None,
 ) -> Response:
-    """FAIs by status with counts and the age of the oldest (each links to its list), open
-    holds. A fixed number of queries whatever the data."""
+    """FAIs by status with counts and the age of the oldest (each links to its list),
+    overdue tasks, open holds, first-pass yield by customer; filtered by site, customer,
+    program and part. A bounded number of queries whatever the data."""
+    which = _filter(site, customer, program, part)
     try:
-        sites = _sites(page)
-        tiles = [_status_tile(page, status, site or None) for status in FaiStatus]
+        choices = _choices(page)
+        counts = {c.status: c for c in first_articles.status_counts(page.ctx, which)}
         open_holds = holds.list_holds(
             page.ctx, site_id=site or None, status=HoldStatus.ACTIVE, limit=10
         )
+        overdue = tasks.inbox(page.ctx, site_id=site or None, overdue=True, limit=1)
+        yields = _yields(page, choices["customers"], customer, site)
     except DomainError as error:
         return error_page(page, error)
+    tiles = [
+        (status, counts[status].count if status in counts else 0, counts.get(status))
+        for status in FaiStatus
+    ]
     return page.render(
         "dashboard.html",
-        sites=sites,
-        site_codes={s.id: s.code for s in sites},
+        **choices,
         site=site or "",
-        tiles=tiles,
+        customer=customer or "",
+        program=program or "",
+        part=part or "",
+        query=_query(site=site, customer=customer, program=program, part=part),
+        tiles=[(s, n, c.oldest if c else None) for s, n, c in tiles],
         open_count=sum(n for s, n, _ in tiles if s.is_open),
         open_holds=open_holds,
+        overdue_tasks=overdue.total,
+        yields=yields,
         now=datetime.now(UTC),
     )
+
+
+def _query(**given: str | None) -> str:
+    """The filters as a query string tail (``&site=...``), for links that keep them."""
+    return "".join(f"&{k}={quote(v)}" for k, v in given.items() if v)
 
 
 @router.get("/fai")
 def fai_list(
     page: CurrentPage,
     status: FaiStatus | None = None,
-    site: Annotated[str | None, Query(max_length=64)] = None,
-    revision: Annotated[str | None, Query(max_length=64)] = None,
+    site: Text = None,
+    revision: Text = None,
+    customer: Text = None,
+    program: Text = None,
+    part: Text = None,
+    sort: FaiSort = FaiSort.CREATED,
+    order: Literal["asc", "desc"] = "desc",
     number: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    """The FAIs the person may see, newest first, filtered and paged."""
+    """The FAIs the person may see, filtered, sorted (id breaks ties) and paged."""
     try:
-        sites = _sites(page)
+        choices = _choices(page)
         result = first_articles.list_first_articles(
             page.ctx,
             site_id=site or None,
             status=status,
             part_revision_id=revision or None,
+            customer_id=customer or None,
+            program=program or None,
+            part_id=part or None,
+            sort=sort,
+            descending=order == "desc",
             limit=PAGE_SIZE,
             offset=(number - 1) * PAGE_SIZE,
         )
@@ -183,9 +237,22 @@ def fai_list(
     pages = max(1, -(-result.total // PAGE_SIZE))
     return page.render(
         "fai_list.html",
-        sites=sites,
-        site_codes={s.id: s.code for s in sites},
+        **choices,
         statuses=list(FaiStatus),
+        sorts=list(FaiSort),
+        sort=sort.value,
+        order=order,
+        customer=customer or "",
+        program=program or "",
+        part=part or "",
+        query=_query(
+            status=status.value if status else None,
+            site=site,
+            revision=revision,
+            customer=customer,
+            program=program,
+            part=part,
+        ),
         status=status.value if status else "",
         site=site or "",
         revision=revision or "",
