@@ -59,9 +59,11 @@ format: $(VENV)/.test-installed
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
 
-## bench: W1 (gate, needs the wrk load generator) and W3 (readiness), as same-run ratios
+## bench: every workload (or WORKLOAD="w1 w5") at SCALE=S|L as one table of same-run ratios;
+##        the database is FIRSTARTICLE_BENCH_DATABASE_URL (PostgreSQL for L), else SQLite
+SCALE ?= S
 bench: $(VENV)/.test-installed
-	PYTHONPATH=. $(BIN)/python -m bench $(WORKLOAD)
+	PYTHONPATH=. $(BIN)/python -m bench --scale $(SCALE) $(WORKLOAD)
 
 ## lock: re-resolve requirements/run.txt and test.txt from pyproject.toml (needs the index)
 lock:

@@ -65,19 +65,51 @@ def _questions(engine: sa.Engine) -> list[dict[str, Any]]:
         ]
 
 
-def _lua(questions: list[dict[str, Any]], gate: bool, token: str = "") -> str:
-    """A wrk script that sends a random question (or baseline lookup) each time."""
+Call = dict[str, Any]  # {"method", "path", "headers", "body"}
+
+
+def _calls(questions: list[dict[str, Any]], token: str) -> dict[str, list[Call]]:
+    """The three request mixes: the read-only baseline, the durable baseline, the gate."""
+    gate_headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    return {
+        "baseline": [{"method": "GET", "path": q["baseline"]} for q in questions],
+        "durable_baseline": [
+            {
+                "method": "POST",
+                "path": q["baseline"].replace("/bench/serials/", "/bench/receipts/"),
+                "headers": {"Content-Type": "application/json"},
+                "body": json.dumps(q["gate"]),
+            }
+            for q in questions
+        ],
+        "gate": [
+            {
+                "method": "POST",
+                "path": "/api/v1/gate/checks",
+                "headers": gate_headers,
+                "body": json.dumps(q["gate"]),
+            }
+            for q in questions
+        ],
+    }
+
+
+def _lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _lua(calls: list[Call]) -> str:
+    """A wrk script that sends a random call of the list each time."""
     lines = ["local requests = {}", "init = function(args)"]
-    for q in questions:
-        if gate:
-            body = json.dumps(q["gate"]).replace("\\", "\\\\").replace('"', '\\"')
-            lines.append(
-                f'  requests[#requests + 1] = wrk.format("POST", "/api/v1/gate/checks", '
-                f'{{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {token}"}}, '
-                f'"{body}")'
-            )
-        else:
-            lines.append(f'  requests[#requests + 1] = wrk.format("GET", "{q["baseline"]}")')
+    for c in calls:
+        headers = ", ".join(
+            f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in c.get("headers", {}).items()
+        )
+        body = _lua_string(c["body"]) if c.get("body") else "nil"
+        lines.append(
+            f"  requests[#requests + 1] = wrk.format({_lua_string(c['method'])}, "
+            f"{_lua_string(c['path'])}, {{{headers}}}, {body})"
+        )
     lines += [
         "end",
         "request = function()",
@@ -95,8 +127,6 @@ def _lua(questions: list[dict[str, Any]], gate: bool, token: str = "") -> str:
 
 
 def _wrk(base: str, script: Path, clients: int, seconds: float) -> dict[str, Any]:
-    if shutil.which("wrk") is None:
-        raise SystemExit("W1 needs wrk (Debian package 'wrk') as its load generator")
     out = subprocess.run(
         [
             "wrk",
@@ -121,6 +151,44 @@ def _wrk(base: str, script: Path, clients: int, seconds: float) -> dict[str, Any
     return {"requests": total, "rps": rps, "p50_ms": p50, "p99_ms": p99, "errors": errors}
 
 
+def _load(base: str, calls: list[Call], clients: int, seconds: float, tmp: Path) -> dict[str, Any]:
+    """Load ``base`` from a separate process: wrk where installed, else bench.load."""
+    if shutil.which("wrk"):
+        script = tmp / "load.lua"
+        script.write_text(_lua(calls))
+        figures = _wrk(base, script, clients, seconds)
+        figures["generator"] = "wrk"
+        return figures
+    listed = tmp / "calls.json"
+    listed.write_text(json.dumps(calls))
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.load", base, str(listed), str(clients), str(seconds)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    figures = json.loads(out.strip().splitlines()[-1])
+    figures["generator"] = "bench.load (python; install wrk for a lighter load generator)"
+    return figures
+
+
+def _serve(url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bench.gate_server", url, str(port), str(workers)]
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            if httpx.get(base + "/health", timeout=1).status_code == 200:
+                return server, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("W1: the bench server did not start")
+
+
 def _decisions(url: str) -> dict[str, int]:
     engine = sa.create_engine(Settings(database_url=url).database_url)
     with engine.connect() as conn:
@@ -134,52 +202,53 @@ def _decisions(url: str) -> dict[str, int]:
 
 
 def run(seconds: float = 20, clients: int = 16) -> dict[str, Any]:
-    """Serve the demo plant and load the gate and the baseline in turn."""
-    with tempfile.TemporaryDirectory() as tmp:
-        url = database_url(Path(tmp) / "w1.db")
+    """Serve the demo plant; load the two baselines and the gate in turn with one worker,
+    then the gate again with two workers."""
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        url = database_url(tmp / "w1.db")
         app = fresh_application(url)
         loader.load(app.context("bench"))
         questions = _questions(app.engine)
         # The ERP asks as it does in a plant: with the demo-erp account's bearer token.
         token = identity.create_token(app.context("bench"), "demo-erp", name="W1").secret
         app.engine.dispose()
-        port = _free_port()
-        server = subprocess.Popen([sys.executable, "-m", "bench.gate_server", url, str(port)])
-        base = f"http://127.0.0.1:{port}"
+        calls = _calls(questions, token)
+        figures: dict[str, Any] = {
+            "database": url.split(":", 1)[0],
+            "clients": clients,
+            "seconds": seconds,
+            "serials": len(questions),
+        }
+        server, base = _serve(url, 1)
         try:
-            for _ in range(100):
-                try:
-                    if httpx.get(base + "/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-            base_script = Path(tmp) / "baseline.lua"
-            base_script.write_text(_lua(questions, gate=False))
-            gate_script = Path(tmp) / "gate.lua"
-            gate_script.write_text(_lua(questions, gate=True, token=token))
-            _wrk(base, base_script, clients, 2)  # warm-up
-            baseline = _wrk(base, base_script, clients, seconds)
-            gate = _wrk(base, gate_script, clients, seconds)
-            gate["decisions"] = _decisions(url)
+            _load(base, calls["baseline"], clients, 2, tmp)  # warm-up
+            for name in ("baseline", "durable_baseline", "gate"):
+                figures[name] = _load(base, calls[name], clients, seconds, tmp)
+            figures["gate"]["decisions"] = _decisions(url)
         finally:
             server.terminate()
             server.wait(timeout=30)
-    figures = {
-        "database": url.split(":", 1)[0],
-        "clients": clients,
-        "seconds": seconds,
-        "serials": len(questions),
-        "baseline": baseline,
-        "gate": gate,
-        "throughput_ratio": gate["rps"] / baseline["rps"],
-        "p99_ratio": gate["p99_ms"] / baseline["p99_ms"],
-    }
+        if url.startswith("postgresql"):  # SQLite serialises writers: two workers tell nothing
+            server, base = _serve(url, 2)
+            try:
+                _load(base, calls["gate"], clients, 2, tmp)
+                figures["two_workers"] = _load(base, calls["gate"], clients, seconds, tmp)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+    gate, durable, read = figures["gate"], figures["durable_baseline"], figures["baseline"]
+    figures["throughput_ratio"] = gate["rps"] / durable["rps"]
+    figures["p99_ratio"] = gate["p99_ms"] / durable["p99_ms"]
     print(
-        f"W1 baseline {baseline['rps']:.0f} req/s p99 {baseline['p99_ms']:.1f} ms; "
+        f"W1 read-only baseline {read['rps']:.0f} req/s p99 {read['p99_ms']:.1f} ms; "
+        f"read + durable insert {durable['rps']:.0f} req/s p99 {durable['p99_ms']:.1f} ms; "
         f"gate {gate['rps']:.0f} req/s p99 {gate['p99_ms']:.1f} ms "
         f"({gate['decisions']}, errors {gate['errors']}); throughput ratio "
         f"{figures['throughput_ratio']:.2f} (goal >= 0.8), p99 ratio "
         f"{figures['p99_ratio']:.2f} (goal <= 2)"
     )
-    save("w1_gate", figures)
+    if "two_workers" in figures:
+        print(f"W1 gate with two workers: {figures['two_workers']['rps']:.0f} req/s")
+    save(f"w1_gate_{figures['database']}", figures)
     return figures
