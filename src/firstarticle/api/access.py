@@ -23,7 +23,7 @@ from firstarticle.domain.access import (
 )
 from firstarticle.domain.classification import ExportRegime
 from firstarticle.domain.errors import NotFoundError
-from firstarticle.services import catalog, identity
+from firstarticle.services import ServiceContext, catalog, identity
 
 router = APIRouter(prefix="/api/v1")
 
@@ -335,22 +335,39 @@ def _oidc(request: Request) -> OidcClient:
     return client
 
 
+OIDC_NEXT_COOKIE = "fa_oidc_next"
+OIDC_PATH = "/api/v1/auth/oidc"
+
+
+def _web_path(target: str | None) -> str | None:
+    """A page of the web application to land on after sign-on (no open redirect), or None."""
+    if target and target.startswith("/web/") and "//" not in target and "\\" not in target:
+        return target
+    return None
+
+
 @router.get("/auth/oidc/login", status_code=302, tags=["access"])
-def oidc_login(request: Request) -> Response:
+def oidc_login(
+    request: Request,
+    next: Annotated[
+        str | None,
+        Query(max_length=500, description="A /web/ page: the browser lands there, signed in."),
+    ] = None,
+) -> Response:
     """Start single sign-on: redirect to the identity provider with state, nonce and PKCE."""
     start = _oidc(request).begin()
     response = RedirectResponse(start.authorization_url, status_code=302)
     settings = get_app_state(request).settings
+    kept = {"max_age": 600, "httponly": True, "secure": settings.cookie_secure, "path": OIDC_PATH}
     # The values the callback must match stay in this browser, HttpOnly and short-lived.
     response.set_cookie(
-        OIDC_COOKIE,
-        f"{start.state}.{start.nonce}.{start.code_verifier}",
-        max_age=600,
-        httponly=True,
-        secure=settings.cookie_secure,
-        samesite="lax",
-        path="/api/v1/auth/oidc",
+        OIDC_COOKIE, f"{start.state}.{start.nonce}.{start.code_verifier}", samesite="lax", **kept
     )
+    landing = _web_path(next)
+    if landing:
+        response.set_cookie(OIDC_NEXT_COOKIE, landing, samesite="lax", **kept)
+    else:
+        response.delete_cookie(OIDC_NEXT_COOKIE, path=OIDC_PATH)
     return response
 
 
@@ -361,7 +378,36 @@ def oidc_callback(
     code: Annotated[str, Query(max_length=2000)] = "",
     state: Annotated[str, Query(max_length=500)] = "",
 ) -> Any:
-    """Finish single sign-on: check the ID token, find the linked user, open a session."""
+    """Finish single sign-on: check the ID token, find the linked user, open a session. A
+    sign-on started from the web application lands on its page (303) with the same session
+    cookie, or back on the sign-in page with the reason when it failed."""
+    landing = _web_path(request.cookies.get(OIDC_NEXT_COOKIE))
+    try:
+        signed = _finish_sign_on(request, ctx, code, state)
+    except AuthenticationError:
+        if landing is None:
+            raise
+        failed = RedirectResponse("/web/sign-in?reason=sso_failed", status_code=303)
+        failed.delete_cookie(OIDC_COOKIE, path=OIDC_PATH)
+        failed.delete_cookie(OIDC_NEXT_COOKIE, path=OIDC_PATH)
+        return failed
+    response: Response
+    if landing is not None:
+        response = RedirectResponse(landing, status_code=303)
+    else:
+        body = SessionOut(
+            user=_me(ctx.as_principal(signed.principal)),
+            csrf_token=signed.csrf_token,
+            expires_at=signed.expires_at,
+        )
+        response = JSONResponse(jsonable_encoder(body))
+    set_session_cookie(request, response, signed)
+    response.delete_cookie(OIDC_COOKIE, path=OIDC_PATH)
+    response.delete_cookie(OIDC_NEXT_COOKIE, path=OIDC_PATH)
+    return response
+
+
+def _finish_sign_on(request: Request, ctx: ServiceContext, code: str, state: str) -> Any:
     client = _oidc(request)
     kept = request.cookies.get(OIDC_COOKIE, "").split(".")
     if len(kept) != 3 or not code:
@@ -377,13 +423,4 @@ def oidc_callback(
     except OidcError as error:
         raise AuthenticationError(f"Single sign-on failed: {error.message}") from None
     user = identity.link_oidc(ctx, who.issuer, who.subject, who.email)
-    signed = identity.open_session(ctx, user, AuthMethod.OIDC_SESSION)
-    body = SessionOut(
-        user=_me(ctx.as_principal(signed.principal)),
-        csrf_token=signed.csrf_token,
-        expires_at=signed.expires_at,
-    )
-    response = JSONResponse(jsonable_encoder(body))
-    set_session_cookie(request, response, signed)
-    response.delete_cookie(OIDC_COOKIE, path="/api/v1/auth/oidc")
-    return response
+    return identity.open_session(ctx, user, AuthMethod.OIDC_SESSION)

@@ -6,19 +6,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
+from firstarticle.api.forms import download
 from firstarticle.domain import model
+from firstarticle.domain.access import Permission
 from firstarticle.domain.decisions import Outcome, RequestedAction
 from firstarticle.domain.errors import DomainError
 from firstarticle.domain.holds import HoldStatus
 from firstarticle.domain.lifecycle import EDITABLE_STATUSES, FaiAction
 from firstarticle.domain.signatures import SignatureMeaning
 from firstarticle.domain.values import AttributeResult
-from firstarticle.services import decisions, first_articles, holds, identity, signatures
+from firstarticle.services import (
+    decisions,
+    fai_export,
+    first_articles,
+    holds,
+    identity,
+    signatures,
+)
 from firstarticle.web.actions import actions_for
 from firstarticle.web.decision_forms import page_values, transcribe_posted
 from firstarticle.web.forms import FieldError, choice_of, decimal_of, moment_of
@@ -28,6 +38,8 @@ from firstarticle.web.session import (
     Page,
     Refusal,
     error_page,
+    forbidden_form,
+    posted,
     submit,
     submit_posted,
 )
@@ -39,8 +51,10 @@ TABS = {
     "form2": "Form 2 · Materials and processes",
     "form3": "Form 3 · Characteristics",
     "signatures": "Signatures",
+    "package": "Forms and package",
     "audit": "Audit trail",
 }
+AUDIT_PAGE = 50
 DONE = {
     "result": "The result is recorded.",
     "verify": "The result is verified.",
@@ -54,16 +68,32 @@ DONE = {
     "form2": "The Form 2 row is added.",
     "none": "'None applies' is stated under your name.",
     "evidence": "The evidence is linked.",
+    "package": "The package is built and recorded; download it below.",
 }
 MEANINGS = {m.value: m for m in SignatureMeaning if m.rule.record_type == "first_article"}
 
 
-def render_fai(page: Page, fai_id: str, tab: str, refusal: Refusal = NOTHING_REFUSED) -> Response:
-    """The FAI page on ``tab``; with a refused form's values and errors when given."""
+def render_fai(
+    page: Page,
+    fai_id: str,
+    tab: str,
+    refusal: Refusal = NOTHING_REFUSED,
+    number: int = 1,
+) -> Response:
+    """The FAI page on ``tab``; with a refused form's values and errors when given.
+    ``number`` pages the audit trail."""
     try:
         detail = first_articles.get_first_article(page.ctx, fai_id)
         signed = signatures.signatures_of(page.ctx, fai_id)
-        trail = first_articles.audit_trail(page.ctx, fai_id) if tab == "audit" else []
+        trail = (
+            first_articles.audit_trail_page(
+                page.ctx, fai_id, AUDIT_PAGE, (max(1, number) - 1) * AUDIT_PAGE
+            )
+            if tab == "audit"
+            else None
+        )
+        check = fai_export.presubmission_check(page.ctx, fai_id) if tab == "package" else []
+        packages = fai_export.submission_packages(page.ctx, fai_id) if tab == "package" else []
         active = holds.list_holds(
             page.ctx,
             site_id=detail.fai.site_id,
@@ -83,6 +113,12 @@ def render_fai(page: Page, fai_id: str, tab: str, refusal: Refusal = NOTHING_REF
         tabs=TABS,
         signatures=signed,
         trail=trail,
+        trail_number=number,
+        trail_pages=max(1, -(-trail.total // AUDIT_PAGE)) if trail else 1,
+        presubmission=check,
+        submission_blocked=any(x.blocking for x in check),
+        packages=packages,
+        may_submit=page.can(Permission.FAI_TRANSITION),
         holds=own_holds,
         actions=actions_for(detail, page.ctx.principal),
         blocking=[x for x in detail.findings if x.blocking],
@@ -113,8 +149,36 @@ def render_fai(page: Page, fai_id: str, tab: str, refusal: Refusal = NOTHING_REF
 
 
 @router.get("/{fai_id}")
-def fai_page(page: CurrentPage, fai_id: str, tab: str = "overview") -> Response:
-    return render_fai(page, fai_id, tab)
+def fai_page(
+    page: CurrentPage,
+    fai_id: str,
+    tab: str = "overview",
+    number: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    return render_fai(page, fai_id, tab, number=number)
+
+
+@router.post("/{fai_id}/packages")
+async def build_package(request: Request, page: CurrentPage, fai_id: str) -> Response:
+    """Build the submission package: recorded as the next attempt when the pre-submission
+    check passes (back to the tab, which lists it), or a draft handed over at once."""
+    form = await posted(request)
+    if form.get("draft") == "true":
+        if not page.checked(form):
+            return forbidden_form(page)
+        try:
+            return download(fai_export.export_forms(page.ctx, fai_id, "zip", draft=True))
+        except DomainError as error:
+            return error_page(page, error)
+    return submit(
+        page,
+        form,
+        form_name="package",
+        default_field="draft",
+        act=lambda: fai_export.export_forms(page.ctx, fai_id, "zip"),
+        again=lambda refusal: render_fai(page, fai_id, "package", refusal),
+        then=f"/web/fai/{fai_id}?tab=package&done=package",
+    )
 
 
 async def post_fai_form(

@@ -35,7 +35,14 @@ REASONS = {
     "signin": "Sign in to continue.",
     "expired": "Your session ended (idle too long, or past its absolute limit). Sign in again.",
     "signed_out": "You are signed out.",
+    "sso_failed": "Single sign-on did not sign you in (no account is linked to that identity, "
+    "or the sign-on expired). Try again or sign in with your password.",
 }
+
+
+def _offers_sso(request: Request) -> bool:
+    application = request.app.state.application
+    return application.oidc_client is not None or bool(application.settings.oidc_issuer)
 
 
 def _sign_in_form(
@@ -57,6 +64,7 @@ def _sign_in_form(
         next_path=safe_next(next_path),
         reason=REASONS.get(request.query_params.get("reason", "")),
         form_token=token,
+        sso=_offers_sso(request),
     )
     settings = request.app.state.application.settings
     response.set_cookie(
