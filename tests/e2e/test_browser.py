@@ -341,7 +341,7 @@ def test_journey_1_in_the_browser(
     assert "balloon 3" in findings  # no result yet
     accessible(page)
     screenshot(page, shots, "fai-overview")
-    for section in ("form1", "form3", "audit"):
+    for section in ("form1", "form3", "package", "audit"):
         open_fai(page, fai_id, section)
         screenshot(page, shots, f"fai-{section}")
     assert (shots / "fai-form3-tablet.png").stat().st_size > 0
@@ -574,4 +574,10 @@ def test_the_administration_pages_are_accessible(tab: Page, shots: Path) -> None
     screenshot(page, shots, "admin-person")
     page.goto("/web/admin/sites")
     accessible(page)
+    page.click("nav a:has-text('Customers')")
+    accessible(page)
+    page.click("main table a >> nth=0")
+    assert page.locator("text=Channel in force").is_visible()
+    accessible(page)
+    screenshot(page, shots, "admin-customer")
     sign_out(page)

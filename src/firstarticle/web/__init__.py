@@ -15,14 +15,24 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from firstarticle.domain.errors import DomainError
-from firstarticle.web import admin, content, fai, holds, pages, parts, tasks, uploads
+from firstarticle.web import (
+    admin,
+    content,
+    customers,
+    fai,
+    holds,
+    pages,
+    parts,
+    tasks,
+    uploads,
+)
 from firstarticle.web.session import HERE, SignInRequiredError, render, to_sign_in
 
 
 def _pages(api: FastAPI) -> FastAPI:
     web = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     web.state.application = api.state.application
-    for module in (pages, fai, content, uploads, holds, parts, tasks, admin):
+    for module in (pages, fai, content, uploads, holds, parts, tasks, customers, admin):
         web.include_router(module.router)
     web.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
