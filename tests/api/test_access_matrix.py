@@ -20,9 +20,10 @@ caller who may not receive it.
 from __future__ import annotations
 
 import io
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -237,11 +238,11 @@ ROUTE_PERMISSION: dict[Route, Need] = {
     ("POST", f"{API}/mirror/work-orders"): P.MIRROR_ERP,
     ("POST", f"{API}/mirror/nonconformances"): P.MIRROR_QMS,
     # characteristic lists
-    ("POST", f"{API}/parts/{{part_number}}/revisions/{{revision}}/characteristics/qif"): (
+    ("POST", f"{API}/parts/{{part_id}}/revisions/{{revision}}/characteristics/qif"): (
         P.PART_MANAGE
     ),
-    ("GET", f"{API}/parts/{{part_number}}/diff"): P.READ,
-    ("GET", f"{API}/parts/{{part_number}}/revisions/{{revision}}/characteristics.xlsx"): P.READ,
+    ("GET", f"{API}/parts/{{part_id}}/diff"): P.READ,
+    ("GET", f"{API}/parts/{{part_id}}/revisions/{{revision}}/characteristics.xlsx"): P.READ,
     # inspection results files
     ("POST", f"{API}/first-articles/{{fai_id}}/results/import"): P.RESULT_IMPORT,
     ("GET", f"{API}/first-articles/{{fai_id}}/results.qif"): P.READ,
@@ -252,7 +253,7 @@ ROUTE_PERMISSION: dict[Route, Need] = {
     ("POST", f"{API}/first-articles/{{fai_id}}/packages"): P.READ,  # a draft; recorded: transition
     ("GET", f"{API}/first-articles/{{fai_id}}/packages"): P.READ,
     ("GET", f"{API}/first-articles/{{fai_id}}/packages/{{attempt}}"): P.READ,
-    ("POST", f"{API}/parts/{{part_number}}/revisions/{{revision}}/characteristics/form3-sheet"): (
+    ("POST", f"{API}/parts/{{part_id}}/revisions/{{revision}}/characteristics/form3-sheet"): (
         P.PART_MANAGE
     ),
     # electronic signatures (api/signatures.py)
@@ -324,10 +325,10 @@ NOT_SITE_BOUND: frozenset[Route] = frozenset(
         ("POST", f"{API}/revisions/{{revision_id}}/characteristics"),
         ("POST", f"{API}/mirror/part-revisions"),
         ("POST", f"{API}/mirror/customers"),
-        ("POST", f"{API}/parts/{{part_number}}/revisions/{{revision}}/characteristics/qif"),
-        ("POST", f"{API}/parts/{{part_number}}/revisions/{{revision}}/characteristics/form3-sheet"),
-        ("GET", f"{API}/parts/{{part_number}}/diff"),
-        ("GET", f"{API}/parts/{{part_number}}/revisions/{{revision}}/characteristics.xlsx"),
+        ("POST", f"{API}/parts/{{part_id}}/revisions/{{revision}}/characteristics/qif"),
+        ("POST", f"{API}/parts/{{part_id}}/revisions/{{revision}}/characteristics/form3-sheet"),
+        ("GET", f"{API}/parts/{{part_id}}/diff"),
+        ("GET", f"{API}/parts/{{part_id}}/revisions/{{revision}}/characteristics.xlsx"),
         # Lists answer 200 to everyone with the permission; their items are checked instead.
         ("GET", f"{API}/sites"),
         ("GET", f"{API}/work-orders"),
@@ -402,7 +403,7 @@ KNOWN_UNREACHED: dict[Route, str] = {
     "matrix's administrators are bound to a site",
     (
         "POST",
-        f"{API}/parts/{{part_number}}/revisions/{{revision}}/characteristics/qif",
+        f"{API}/parts/{{part_id}}/revisions/{{revision}}/characteristics/qif",
     ): "a valid QIF MBD file is not cheap to build; the service checks the permission and "
     "the part's label before it reads the file, so a stand-in file answers 422 after them",
     ("POST", f"{API}/signing-nonces"): "tokens cannot sign",
@@ -1132,7 +1133,7 @@ QUERIES: dict[Route, Callable[[World], dict[str, Any]]] = {
         ("GET", f"{API}/{name}"): (lambda w: {"limit": 200, "site_id": w.site_a})
         for name in ("work-orders", "first-articles", "holds", "gate/decisions")
     },
-    ("GET", f"{API}/parts/{{part_number}}/diff"): lambda w: {"from": "C", "to": "C"},
+    ("GET", f"{API}/parts/{{part_id}}/diff"): lambda w: {"from": "C", "to": "C"},
     ("GET", f"{API}/reports/first-pass-yield"): lambda w: {"customer": w.ear99.customer_code},
     ("POST", f"{API}/first-articles/{{fai_id}}/results/import"): lambda w: {"dry_run": "true"},
     **{
@@ -1143,26 +1144,26 @@ QUERIES: dict[Route, Callable[[World], dict[str, Any]]] = {
             ("POST", f"{API}/first-articles/{{fai_id}}/packages"),
             (
                 "POST",
-                f"{API}/parts/{{part_number}}/revisions/{{revision}}/characteristics/form3-sheet",
+                f"{API}/parts/{{part_id}}/revisions/{{revision}}/characteristics/form3-sheet",
             ),
         )
     },
     (
         "POST",
-        f"{API}/parts/{{part_number}}/revisions/{{revision}}/characteristics/qif",
+        f"{API}/parts/{{part_id}}/revisions/{{revision}}/characteristics/qif",
     ): lambda w: {"dry_run": "true"},
 }
 FILES: dict[Route, dict[str, Any]] = {
     ("POST", f"{API}/first-articles/{{fai_id}}/customer-decisions/evidence"): {
         "file": ("approval.pdf", b"%PDF-1.7 matrix", "application/pdf")
     },
-    ("POST", f"{API}/parts/{{part_number}}/revisions/{{revision}}/characteristics/form3-sheet"): {
+    ("POST", f"{API}/parts/{{part_id}}/revisions/{{revision}}/characteristics/form3-sheet"): {
         "file": ("form3.xlsx", _form3_sheet(), XLSX)
     },
     ("POST", f"{API}/first-articles/{{fai_id}}/results/import"): {
         "file": ("results.csv", RESULTS_CSV, "text/csv")
     },
-    ("POST", f"{API}/parts/{{part_number}}/revisions/{{revision}}/characteristics/qif"): {
+    ("POST", f"{API}/parts/{{part_id}}/revisions/{{revision}}/characteristics/qif"): {
         "file": ("plan.qif", STAND_IN_QIF, "application/xml")
     },
 }
@@ -1638,3 +1639,62 @@ def test_the_foreign_administrator_cannot_open_itar_data_through_the_admin_tools
         opened[what] = client.get(fai, headers=reader).status_code
     print(f"access matrix: admin-tool attempts that opened ITAR data: {opened}")
     assert opened == {}, f"the foreign administrator {', '.join(opened)} and then reads ITAR data"
+
+
+def _ghost(plant: Plant) -> Plant:
+    """The plant's shape filled with ids and numbers of no record at all."""
+    changes: dict[str, Any] = {}
+    for f in fields(Plant):
+        value = getattr(plant, f.name)
+        if f.name.endswith("_id") and isinstance(value, str):
+            changes[f.name] = str(uuid.uuid4())
+        elif f.name == "override_ids":
+            changes[f.name] = {k: str(uuid.uuid4()) for k in value}
+    changes.update(
+        part_number="GHOST-0001", fair_identifier="FAIR-GHOST-0001", in_work_drawing="GHOST"
+    )
+    return replace(plant, **changes)
+
+
+# Routes of no technical data that still name the ITAR part: creating its number again.
+NAMES_THE_PART: dict[Route, Body] = {
+    ("POST", f"{API}/parts"): lambda w, p, n: {"number": p.part_number, "name": "Spacer"},
+}
+
+
+@pytest.mark.requirement("A8")
+def test_a_foreign_person_cannot_tell_an_itar_record_from_one_that_does_not_exist(
+    authed_client: TestClient, world: World
+) -> None:
+    """Every route that takes the ITAR part's records answers a foreign person exactly as it
+    answers for ids and numbers of nothing: same status, same problem code."""
+    foreign = next(c for c in EXPORT_PROFILES if c.name == "export.foreign")
+    ghost = _ghost(world.itar)
+    compared, oracles = 0, []
+    for route in application_routes(authed_client.app):  # type: ignore[arg-type]
+        need = ROUTE_PERMISSION[route]
+        if need is PUBLIC or (isinstance(need, Permission) and need not in foreign.permissions):
+            continue
+        if route in NOT_TECHNICAL and route not in NAMES_THE_PART:
+            continue
+        answers = []
+        for n, plant in enumerate((world.itar, ghost)):
+            request = build_request(world, plant, route, 10_000 + n)
+            if route in NAMES_THE_PART:
+                request = replace(request, json=NAMES_THE_PART[route](world, plant, n))
+            response = authed_client.request(
+                request.method,
+                request.url,
+                json=request.json,
+                params=request.params,
+                files=request.files,
+                headers=_bearer(world, foreign.name),
+            )
+            body = response.json() if "json" in response.headers.get("content-type", "") else {}
+            answers.append((response.status_code, body.get("code")))
+        compared += 1
+        if answers[0] != answers[1]:
+            oracles.append(f"{route[0]} {route[1]}: ITAR {answers[0]}, nothing {answers[1]}")
+    print(f"access matrix A8: {compared} routes compared, oracles {len(oracles)}")
+    assert compared > 50
+    assert oracles == [], "\n".join(oracles)

@@ -19,7 +19,16 @@ from firstarticle.storage import orm
 
 API = "/api/v1"
 PART = "NIST-CTC-01"
-UPLOAD = f"{API}/parts/{PART}/revisions/{{rev}}/characteristics/qif"
+UPLOAD = f"{API}/parts/{{part_id}}/revisions/{{rev}}/characteristics/qif"
+NO_SUCH_PART = "00000000-0000-0000-0000-000000000000"
+# Routes name parts by id; the part fixture puts its id here for the upload helpers.
+_current = {"part_id": NO_SUCH_PART}
+
+
+def upload_url(rev: str) -> str:
+    return UPLOAD.format(part_id=_current["part_id"], rev=rev)
+
+
 PROBLEM_JSON = "application/problem+json"
 CTC_01 = "NISTmodels/nist_ctc_01_asme1_ap242.qif"
 
@@ -31,7 +40,7 @@ def ctc_01(shared_data: Path) -> bytes:
 
 
 @pytest.fixture
-def part(ctx: ServiceContext) -> model.Part:
+def part(ctx: ServiceContext) -> Iterator[model.Part]:
     """A part with revisions A and B, each defined by one model-based definition."""
     p = catalog.create_part(ctx, number=PART, name="NIST CTC 01")
     for rev in ("A", "B"):
@@ -43,14 +52,16 @@ def part(ctx: ServiceContext) -> model.Part:
                 catalog.DrawingSpec("CTC-01-MBD", rev, model.DefinitionKind.MODEL_BASED_DEFINITION)
             ],
         )
-    return p
+    _current["part_id"] = p.id
+    yield p
+    _current["part_id"] = NO_SUCH_PART
 
 
 def upload(
     client: TestClient, data: bytes, rev: str = "A", name: str = "ctc_01.qif", **params: Any
 ) -> Any:
     files = {"file": (name, data, "application/xml")}
-    return client.post(UPLOAD.format(rev=rev), files=files, params=params)
+    return client.post(upload_url(rev), files=files, params=params)
 
 
 def characteristic_rows(connection: sa.Connection) -> int:
@@ -131,7 +142,7 @@ def test_the_diff_of_two_revisions_names_what_changed(
         b'linearUnit="mm">0.15</MaxValue>', b'linearUnit="mm">0.10</MaxValue>', 1
     ).replace(b'linearUnit="mm">-0.15</MinValue>', b'linearUnit="mm">-0.10</MinValue>', 1)
     assert upload(client, changed, rev="B").status_code == 201
-    response = client.get(f"{API}/parts/{PART}/diff", params={"from": "A", "to": "B"})
+    response = client.get(f"{API}/parts/{part.id}/diff", params={"from": "A", "to": "B"})
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["added"], body["removed"], body["unchanged"]) == ([], [], 13)
@@ -148,7 +159,7 @@ def test_the_xlsx_export_is_a_workbook_download(
 ) -> None:
     """The spreadsheet content type, a file name, and one row per characteristic."""
     upload(client, ctc_01)
-    response = client.get(f"{API}/parts/{PART}/revisions/A/characteristics.xlsx")
+    response = client.get(f"{API}/parts/{part.id}/revisions/A/characteristics.xlsx")
     assert response.status_code == 200
     assert response.headers["content-type"] == routes.XLSX
     assert (
@@ -165,9 +176,9 @@ def test_the_xlsx_export_is_a_workbook_download(
 
 def test_a_body_that_is_not_multipart_is_a_415(client: TestClient, part: model.Part) -> None:
     """JSON or raw XML bodies are refused with the media type to use."""
-    problem(client.post(UPLOAD.format(rev="A"), json={"file": "x"}), 415, "unsupported_media_type")
+    problem(client.post(upload_url("A"), json={"file": "x"}), 415, "unsupported_media_type")
     raw = client.post(
-        UPLOAD.format(rev="A"), content=b"<QIFDocument/>", headers={"content-type": "text/xml"}
+        upload_url("A"), content=b"<QIFDocument/>", headers={"content-type": "text/xml"}
     )
     problem(raw, 415, "unsupported_media_type")
 
@@ -175,7 +186,7 @@ def test_a_body_that_is_not_multipart_is_a_415(client: TestClient, part: model.P
 def test_a_form_without_the_file_is_a_422(client: TestClient, part: model.Part) -> None:
     """A multipart form lacking the 'file' field names the field."""
     response = client.post(
-        UPLOAD.format(rev="A"), files={"document": ("a.qif", b"<x/>", "application/xml")}
+        upload_url("A"), files={"document": ("a.qif", b"<x/>", "application/xml")}
     )
     body = problem(response, 422, "validation_failed")
     assert "'file'" in body["detail"]
@@ -186,7 +197,7 @@ def test_unexpected_form_fields_are_refused_not_ignored(
 ) -> None:
     """drawing_number sent as a form field is a 422 pointing to the query parameter."""
     response = client.post(
-        UPLOAD.format(rev="A"),
+        upload_url("A"),
         files={"file": ("a.qif", ctc_01, "application/xml")},
         data={"drawing_number": "CTC-01-MBD"},
     )
@@ -240,7 +251,7 @@ def test_a_streamed_body_over_the_limit_is_a_413(
         yield f"\r\n--{boundary}--\r\n".encode()
 
     response = client.post(
-        UPLOAD.format(rev="A"),
+        upload_url("A"),
         content=body(),
         headers={"content-type": f"multipart/form-data; boundary={boundary}"},
     )
@@ -249,22 +260,20 @@ def test_a_streamed_body_over_the_limit_is_a_413(
 
 
 def test_an_unknown_part_is_a_404(client: TestClient, ctc_01: bytes) -> None:
-    """The part number is named in the problem."""
+    """The part id is named in the problem (never a part number: URLs carry ids)."""
     body = problem(upload(client, ctc_01), 404, "not_found")
-    assert PART in body["detail"]
+    assert NO_SUCH_PART in body["detail"]
 
 
 def test_a_diff_without_both_revisions_is_a_422(client: TestClient, part: model.Part) -> None:
     """'from' and 'to' are required query parameters."""
-    problem(client.get(f"{API}/parts/{PART}/diff", params={"from": "A"}), 422, "invalid_request")
+    problem(client.get(f"{API}/parts/{part.id}/diff", params={"from": "A"}), 422, "invalid_request")
 
 
 def test_the_upload_is_documented_as_a_multipart_file(client: TestClient) -> None:
     """OpenAPI shows the file field, so clients know what to send."""
     spec = client.get("/openapi.json").json()
-    operation = spec["paths"][
-        "/api/v1/parts/{part_number}/revisions/{revision}/characteristics/qif"
-    ]
+    operation = spec["paths"]["/api/v1/parts/{part_id}/revisions/{revision}/characteristics/qif"]
     schema = operation["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert schema["properties"]["file"]["format"] == "binary"
-    assert "/api/v1/parts/{part_number}/diff" in spec["paths"]
+    assert "/api/v1/parts/{part_id}/diff" in spec["paths"]

@@ -106,7 +106,7 @@ def test_an_operator_may_build_a_draft_but_not_record_a_submission(authed_client
 def _empty_revision(ctx) -> str:
     part = catalog.create_part(ctx, number="7B5000-1", name="Bracket, copy")
     catalog.add_revision(ctx, part.id, revision="A", drawings=[catalog.DrawingSpec("7B5000", "A")])
-    return "/api/v1/parts/7B5000-1/revisions/A/characteristics/form3-sheet"
+    return f"/api/v1/parts/{part.id}/revisions/A/characteristics/form3-sheet"
 
 
 def test_a_flat_form3_sheet_uploads_as_a_characteristic_list(client, ctx):

@@ -16,7 +16,8 @@ from firstarticle.api.deps import Ctx
 from firstarticle.api.schemas import Out
 from firstarticle.api.uploads import received_file, upload_body
 from firstarticle.domain import model
-from firstarticle.services import characteristic_import
+from firstarticle.domain.access import Permission
+from firstarticle.services import catalog, characteristic_import
 
 #: Largest upload accepted (the whole multipart body), 100 MiB.
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
@@ -95,7 +96,7 @@ _UPLOAD_BODY = upload_body("The QIF 3.0 MBD or Plan file.")
 
 
 @router.post(
-    "/parts/{part_number}/revisions/{revision}/characteristics/qif",
+    "/parts/{part_id}/revisions/{revision}/characteristics/qif",
     status_code=201,
     response_model=ImportOut,
     tags=["parts"],
@@ -108,7 +109,7 @@ _UPLOAD_BODY = upload_body("The QIF 3.0 MBD or Plan file.")
     },
 )
 async def import_qif_characteristics(
-    part_number: str,
+    part_id: str,
     revision: str,
     request: Request,
     ctx: Ctx,
@@ -121,6 +122,7 @@ async def import_qif_characteristics(
     Upload the file as the multipart field ``file``. 201 when characteristics were created;
     200 when this very file was imported before (nothing changes) or for a dry run.
     """
+    part_number = catalog.part_number_of(ctx, part_id, Permission.PART_MANAGE)
     async with received_file(
         request, "QIF file", "drawing_number, units and dry_run", MAX_UPLOAD_BYTES
     ) as upload:
@@ -157,14 +159,15 @@ async def import_qif_characteristics(
     return JSONResponse(body.model_dump(mode="json"), status_code=201 if summary.created else 200)
 
 
-@router.get("/parts/{part_number}/diff", response_model=RevisionDiffOut, tags=["parts"])
+@router.get("/parts/{part_id}/diff", response_model=RevisionDiffOut, tags=["parts"])
 def diff_revisions(
-    part_number: str,
+    part_id: str,
     ctx: Ctx,
     from_revision: Annotated[str, Query(alias="from", min_length=1, max_length=16)],
     to_revision: Annotated[str, Query(alias="to", min_length=1, max_length=16)],
 ) -> Any:
     """Characteristics added, removed and changed between two revisions (delta FAI)."""
+    part_number = catalog.part_number_of(ctx, part_id)
     result = characteristic_import.diff_revisions(ctx, part_number, from_revision, to_revision)
     d = result.diff
     return RevisionDiffOut(
@@ -193,13 +196,14 @@ def diff_revisions(
 
 
 @router.get(
-    "/parts/{part_number}/revisions/{revision}/characteristics.xlsx",
+    "/parts/{part_id}/revisions/{revision}/characteristics.xlsx",
     response_class=Response,
     responses={200: {"content": {XLSX: {}}, "description": "The characteristic list."}},
     tags=["parts"],
 )
-def export_characteristics(part_number: str, revision: str, ctx: Ctx) -> Response:
+def export_characteristics(part_id: str, revision: str, ctx: Ctx) -> Response:
     """The revision's characteristic list as an xlsx workbook, for review before the FAI."""
+    part_number = catalog.part_number_of(ctx, part_id)
     data = characteristic_import.export_characteristics_xlsx(ctx, part_number, revision)
     stem = f"{part_number}_{revision}_characteristics"
     ascii_stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem)

@@ -17,7 +17,8 @@ from firstarticle.api import problems
 from firstarticle.api.deps import Ctx
 from firstarticle.api.schemas import FindingOut, Out
 from firstarticle.api.uploads import received_file, upload_body
-from firstarticle.services import fai_export, form3_import
+from firstarticle.domain.access import Permission
+from firstarticle.services import catalog, fai_export, form3_import
 
 router = APIRouter(prefix="/api/v1", tags=["first articles"])
 
@@ -154,7 +155,7 @@ _SHEET_UPLOAD = upload_body(
 
 
 @router.post(
-    "/parts/{part_number}/revisions/{revision}/characteristics/form3-sheet",
+    "/parts/{part_id}/revisions/{revision}/characteristics/form3-sheet",
     status_code=201,
     response_model=Form3SheetOut,
     tags=["parts"],
@@ -166,7 +167,7 @@ _SHEET_UPLOAD = upload_body(
     },
 )
 async def import_form3_sheet(
-    part_number: str,
+    part_id: str,
     revision: str,
     request: Request,
     ctx: Ctx,
@@ -175,6 +176,7 @@ async def import_form3_sheet(
 ) -> Any:
     """Add the characteristics of a flat Form 3 sheet to a drawing of the revision, all or
     none; refused rows come back as 422 problem+json naming each row and why."""
+    part_number = catalog.part_number_of(ctx, part_id, Permission.PART_MANAGE)
     async with received_file(
         request, "xlsx workbook", "drawing_number and dry_run", form3_import.MAX_BYTES
     ) as upload:

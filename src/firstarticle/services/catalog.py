@@ -177,10 +177,20 @@ def create_part(
     export_classification: ExportClassification | None = None,
 ) -> model.Part:
     """Create a part number; part numbers are unique. Its technical data is restricted until
-    someone allowed to classify gives it a label."""
+    someone allowed to classify gives it a label.
+
+    Only a caller who may receive restricted data creates part numbers: numbers are unique
+    across export labels, so "already exists" would otherwise tell an uncleared caller that
+    a controlled part exists (and it could not see the part it just created either)."""
     allowed(ctx, Permission.PART_MANAGE)
     if export_classification is not None:
         allowed(ctx, Permission.PART_CLASSIFY)
+    if not ctx.principal.may_receive(ExportClassification(), ctx.clock.now()):
+        raise ForbiddenError(
+            "Creating part numbers needs a US-person authorization: a new part's technical "
+            "data is restricted until it is classified.",
+            reason="export_control",
+        )
     part = model.Part(
         number=model.require_text(number, "number"),
         name=model.require_text(name, "name"),
@@ -219,6 +229,14 @@ def get_part(ctx: ServiceContext, part_id: str) -> model.Part:
         part = found(uow.parts.get(part_id), "Part", part_id)
     _require_whole_part(ctx, part)
     return part
+
+
+def part_number_of(ctx: ServiceContext, part_id: str, need: Permission = Permission.READ) -> str:
+    """The number of the part with id ``part_id`` for a caller holding ``need`` (checked
+    first, so a missing permission is a 403 whatever the id), or NotFoundError (also when
+    the caller may not receive its technical data): routes name parts by id, not number."""
+    allowed(ctx, need)
+    return get_part(ctx, part_id).number
 
 
 def _require_whole_part(ctx: ServiceContext, part: model.Part) -> None:
