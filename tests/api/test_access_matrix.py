@@ -177,6 +177,7 @@ ROUTE_PERMISSION: dict[Route, Need] = {
     ("POST", f"{API}/first-articles/{{fai_id}}/index"): P.FAI_EDIT,
     ("POST", f"{API}/first-articles/{{fai_id}}/form2"): P.FAI_EDIT,
     ("PATCH", f"{API}/first-articles/{{fai_id}}/form3/{{balloon}}"): P.FAI_EDIT,
+    ("GET", f"{API}/first-articles/{{fai_id}}/form3"): P.READ,
     ("POST", f"{API}/first-articles/{{fai_id}}/form3"): P.FAI_EDIT,
     ("POST", f"{API}/first-articles/{{fai_id}}/units"): P.FAI_EDIT,
     ("POST", f"{API}/first-articles/{{fai_id}}/results"): P.RESULT_RECORD,

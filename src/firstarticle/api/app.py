@@ -46,8 +46,12 @@ def _page(page: Page[Any], out: type[s.Out]) -> dict[str, Any]:
     }
 
 
+FORM3_INLINE = 200  # Form 3 lines carried in an FAI's detail; the rest are paged
+
+
 def fai_out(d: FirstArticleDetail) -> s.FirstArticleOut:
-    """The full API view of an FAI."""
+    """The API view of an FAI, bounded: at most FORM3_INLINE Form 3 lines (an assembly FAI
+    has thousands, each with every serial's results); the rest at .../form3, paged."""
     f = d.fai
     return s.FirstArticleOut(
         **s.FirstArticleSummaryOut.model_validate(f).model_dump(),
@@ -57,7 +61,9 @@ def fai_out(d: FirstArticleDetail) -> s.FirstArticleOut:
         form1=s.Form1Out.model_validate(d.form1),
         form2=[s.Form2RowOut.model_validate(r) for r in f.form2],
         form2_none_applies=[s.Form2StatementOut.model_validate(x) for x in f.form2_statements],
-        form3=[s.Form3LineOut.model_validate(line) for line in d.form3],
+        form3=[s.Form3LineOut.model_validate(line) for line in d.form3[:FORM3_INLINE]],
+        form3_total=len(d.form3),
+        form3_inline=FORM3_INLINE,
         omitted=[s.OmissionOut.model_validate(o) for o in f.omissions],
         nonconformances=[s.NonconformanceOut.model_validate(n) for n in f.nonconformances],
         evidence=[s.EvidenceOut.model_validate(e) for e in d.evidence],
@@ -270,6 +276,19 @@ def add_index_entry(fai_id: str, body: s.IndexEntryIn, ctx: Ctx) -> Any:
 @router.post(FAI + "/form2", status_code=201, response_model=FaiOut, tags=["first articles"])
 def add_form2_row(fai_id: str, body: s.Form2RowIn, ctx: Ctx) -> Any:
     return fai_out(first_articles.add_form2_row(ctx, fai_id, **body.model_dump()))
+
+
+@router.get(FAI + "/form3", response_model=s.PageOut[s.Form3LineOut], tags=["first articles"])
+def form3_lines(fai_id: str, ctx: Ctx, limit: Limit = None, offset: Offset = None) -> Any:
+    """Form 3 lines in balloon order, each with every serial's results, a page at a time."""
+    size, start = ctx.page(limit, offset)
+    lines = first_articles.get_first_article(ctx, fai_id).form3
+    return {
+        "items": [s.Form3LineOut.model_validate(x) for x in lines[start : start + size]],
+        "total": len(lines),
+        "limit": size,
+        "offset": start,
+    }
 
 
 @router.patch(FAI + "/form3/{balloon}", response_model=FaiOut, tags=["first articles"])

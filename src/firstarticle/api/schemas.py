@@ -623,7 +623,12 @@ class FirstArticleOut(FirstArticleSummaryOut):
     form1: Form1Out
     form2: list[Form2RowOut]
     form2_none_applies: list[Form2StatementOut]
-    form3: list[Form3LineOut]
+    form3: list[Form3LineOut] = Field(
+        description="The first Form 3 lines (at most form3_inline); every line, paged, at "
+        "GET /first-articles/{fai_id}/form3."
+    )
+    form3_total: int
+    form3_inline: int
     omitted: list[OmissionOut]
     nonconformances: list[NonconformanceOut]
     evidence: list[EvidenceOut]
