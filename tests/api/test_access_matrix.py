@@ -1665,7 +1665,7 @@ NAMES_THE_PART: dict[Route, Body] = {
 
 @pytest.mark.requirement("A8")
 def test_a_foreign_person_cannot_tell_an_itar_record_from_one_that_does_not_exist(
-    authed_client: TestClient, world: World
+    authed_client: TestClient, world: World, figure: Any
 ) -> None:
     """Every route that takes the ITAR part's records answers a foreign person exactly as it
     answers for ids and numbers of nothing: same status, same problem code."""
@@ -1697,5 +1697,6 @@ def test_a_foreign_person_cannot_tell_an_itar_record_from_one_that_does_not_exis
         if answers[0] != answers[1]:
             oracles.append(f"{route[0]} {route[1]}: ITAR {answers[0]}, nothing {answers[1]}")
     print(f"access matrix A8: {compared} routes compared, oracles {len(oracles)}")
+    figure("A8", f"existence oracles over {compared} routes, foreign person", len(oracles), "0")
     assert compared > 50
     assert oracles == [], "\n".join(oracles)

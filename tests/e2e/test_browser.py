@@ -19,8 +19,12 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
-from test_served_process import Served, serve_demo
+from test_served_process import (
+    Served,
+    drop_postgres_database,
+    own_postgres_database,
+    serve_demo,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -63,38 +67,11 @@ CHARACTERISTICS: list[dict[str, str]] = [
 # --- the server ----------------------------------------------------------------------------
 
 
-def _own_postgres_database() -> tuple[str, str] | None:
-    """A fresh database beside the test database when PostgreSQL is configured."""
-    url = os.environ.get("FIRSTARTICLE_TEST_DATABASE_URL", "").strip()
-    if not url:
-        return None
-    from firstarticle.config import Settings
-
-    base = sa.engine.make_url(Settings(database_url=url).database_url)
-    name = f"{base.database}_browser_{os.getpid()}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False), name
-
-
-def _drop_postgres_database(name: str) -> None:
-    from firstarticle.config import Settings
-
-    url = os.environ["FIRSTARTICLE_TEST_DATABASE_URL"].strip()
-    admin = sa.create_engine(Settings(database_url=url).database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The demo plant served over plain HTTP (so the session cookie is not Secure-only)."""
     workdir = tmp_path_factory.mktemp("browser")
-    own = _own_postgres_database()
+    own = own_postgres_database("browser")
     settings = {"database_url": own[0]} if own else {}
     try:
         yield from serve_demo(
@@ -108,7 +85,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         )
     finally:
         if own:
-            _drop_postgres_database(own[1])
+            drop_postgres_database(own[1])
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from firstarticle.domain.lifecycle import FaiStatus
 
@@ -89,6 +90,33 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=15)
+
+
+def own_postgres_database(purpose: str) -> tuple[str, str] | None:
+    """A fresh database beside the test database when PostgreSQL is configured."""
+    url = os.environ.get("FIRSTARTICLE_TEST_DATABASE_URL", "").strip()
+    if not url:
+        return None
+    from firstarticle.config import Settings
+
+    base = sa.engine.make_url(Settings(database_url=url).database_url)
+    name = f"{base.database}_{purpose}_{os.getpid()}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False), name
+
+
+def drop_postgres_database(name: str) -> None:
+    from firstarticle.config import Settings
+
+    url = os.environ["FIRSTARTICLE_TEST_DATABASE_URL"].strip()
+    admin = sa.create_engine(Settings(database_url=url).database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
 
 
 def serve_demo(workdir: Path, database: Path, **settings: str) -> Iterator[Served]:
