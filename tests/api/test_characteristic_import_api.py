@@ -226,6 +226,7 @@ def test_an_unreadable_or_hostile_file_is_a_422_that_writes_nothing(
     assert (characteristic_rows(connection), audit_rows(connection)) == before
 
 
+@pytest.mark.requirement("A6")
 def test_a_declared_body_over_the_limit_is_a_413(
     client: TestClient, part: model.Part, ctc_01: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -234,6 +235,7 @@ def test_a_declared_body_over_the_limit_is_a_413(
     problem(upload(client, ctc_01), 413, "payload_too_large")
 
 
+@pytest.mark.requirement("A6")
 def test_a_streamed_body_over_the_limit_is_a_413(
     client: TestClient, connection: sa.Connection, part: model.Part, monkeypatch: pytest.MonkeyPatch
 ) -> None:

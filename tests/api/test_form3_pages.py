@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from plant import an_fai
 
 from firstarticle.domain import model
@@ -52,6 +53,7 @@ def _big_fai(ctx, lines: int) -> str:
     return an_fai(ctx, Shop).fai.id  # type: ignore[arg-type]
 
 
+@pytest.mark.requirement("A6")
 def test_the_detail_carries_the_first_lines_and_the_rest_page_in_balloon_order(client, ctx):
     fai_id = _big_fai(ctx, 230)
     detail = client.get(f"{API}/{fai_id}").json()

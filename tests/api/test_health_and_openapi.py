@@ -216,6 +216,7 @@ def test_a_list_pages_with_total_limit_and_offset(client: TestClient, route: str
 
 
 @pytest.mark.usefixtures("three_plants")
+@pytest.mark.requirement("A6")
 def test_the_page_size_is_capped_at_200(client: TestClient) -> None:
     """limit=200 is served; limit=201 is a 422 problem on every list."""
     for route in LIST_ROUTES:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -37,6 +40,31 @@ def test_a_retried_request_with_the_same_key_replays_the_first_answer(
     assert all(r.json()["replayed"] for r in replays)
     assert {r.json()["record_id"] for r in replays} == {first.json()["record_id"]}
     assert count(connection, orm.audit_entries) == audit
+
+
+@pytest.mark.requirement("C4")
+def test_a_thousand_retries_of_twenty_requests_have_each_side_effect_once(
+    client: TestClient, connection: sa.Connection, figure: Any
+) -> None:
+    """Twenty customers sent by ERP, each retried fifty times under its key (as a flaky
+    network makes it do): twenty customers, twenty audit entries, every retry replayed."""
+    customers, audit = count(connection, orm.customers), count(connection, orm.audit_entries)
+    answers: dict[str, set[str]] = {}
+    for attempt in range(50):
+        for n in range(20):
+            body = {**CUSTOMER, "external_id": f"ERP-R-{n}", "code": f"RTY{n:02d}"}
+            sent = client.post(
+                "/api/v1/mirror/customers", json=body, headers={"Idempotency-Key": f"r-{n}"}
+            )
+            assert sent.status_code == 201
+            assert sent.json()["replayed"] is (attempt > 0)
+            answers.setdefault(body["code"], set()).add(sent.json()["record_id"])
+    duplicates = (count(connection, orm.customers) - customers - 20) + sum(
+        len(ids) - 1 for ids in answers.values()
+    )
+    figure("C4", "duplicate side effects over 1,000 retried requests", duplicates, "0")
+    assert duplicates == 0
+    assert count(connection, orm.audit_entries) - audit == 20
 
 
 def test_the_same_key_with_another_body_is_refused(
