@@ -24,7 +24,7 @@ from firstarticle.integrations.feeds import HttpRecordFeed, InMemoryRecordFeed
 from firstarticle.integrations.inspection.formats import file_formats
 from firstarticle.integrations.notify.wiring import retry_policy, senders
 from firstarticle.ports import Clock, FileFormats, Progress, RecordFeed, UnitOfWork
-from firstarticle.services import SecurityPolicy, ServiceContext, SystemClock
+from firstarticle.services import PrincipalCache, SecurityPolicy, ServiceContext, SystemClock
 from firstarticle.services import audit as audit_service
 from firstarticle.services.outbox import Delivery
 from firstarticle.storage import diagnostics
@@ -47,6 +47,7 @@ class Application:
     oidc_client: OidcClient | None = None
     files: FileFormats = field(default_factory=file_formats)
     notify: Delivery | None = None  # built at first use; tests may set their own
+    principals: PrincipalCache | None = None  # bearer tokens' principals (build() sets it)
 
     def oidc(self) -> OidcClient | None:
         """The OpenID Connect client when single sign-on is configured, else None."""
@@ -169,6 +170,7 @@ class Application:
             passwords=self.passwords,
             files=self.files,
             public_url=s.public_url,
+            principals=self.principals,
         )
 
 
@@ -223,6 +225,7 @@ def build(
         clock or SystemClock(),
         security=security,
         passwords=passwords,
+        principals=PrincipalCache(settings.token_cache_seconds),
     )
 
 

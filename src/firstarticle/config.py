@@ -54,6 +54,14 @@ class Settings(BaseSettings):
     )
     token_days_default: int = Field(default=90, ge=1, le=3650)
     token_days_max: int = Field(default=365, ge=1, le=3650)
+    token_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="How long a bearer token's principal is reused without reading the "
+        "database (0: never). Changes to people and tokens made by this process take effect "
+        "at once; those made by another process within this bound.",
+    )
     failed_attempts_max: int = Field(
         default=5, ge=1, le=100, description="Failed logins (or signings) per account and window."
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -42,6 +44,40 @@ class SecurityPolicy:
     totp_required_roles: frozenset[Role] = frozenset()
 
 
+class PrincipalCache:
+    """Principals of bearer tokens, kept for a few seconds so that the gate and integrations
+    do not read the token and its user on every call. Any audited change to a person (roles,
+    sites, authorizations, tokens, disabling) empties it in this process; another process's
+    changes count within ``seconds``. A token's own expiry is checked on every use."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._kept: dict[str, tuple[float, datetime, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str, now: datetime) -> Principal | None:
+        with self._lock:
+            kept = self._kept.get(digest)
+        if kept is None:
+            return None
+        until, expires_at, principal = kept
+        if time.monotonic() >= until or now >= expires_at:
+            return None
+        return principal
+
+    def put(self, digest: str, expires_at: datetime, principal: Principal) -> None:
+        if self.seconds <= 0:
+            return
+        with self._lock:
+            if len(self._kept) > 10_000:  # bounded: many tokens just cost a read again
+                self._kept.clear()
+            self._kept[digest] = (time.monotonic() + self.seconds, expires_at, principal)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
 @dataclass(frozen=True)
 class ServiceContext:
     """Who asks (an authenticated principal), through which transaction factory, at what
@@ -58,6 +94,7 @@ class ServiceContext:
     passwords: PasswordHasher | None = None
     files: FileFormats | None = None
     public_url: str = "http://127.0.0.1:8000"  # where links in notifications lead
+    principals: PrincipalCache | None = None  # bearer tokens' principals, for seconds
 
     @property
     def formats(self) -> FileFormats:
@@ -94,6 +131,8 @@ def record(uow: UnitOfWork, ctx: ServiceContext, events: list[Event]) -> None:
     for event in events:
         uow.audit.append(event, ctx.request_id)
     announce(uow, events, ctx.public_url, ctx.clock.now())
+    if ctx.principals is not None and any(e.record_type == "user" for e in events):
+        ctx.principals.clear()  # a person's roles, sites, authorizations or tokens changed
 
 
 def created(

@@ -14,7 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from firstarticle.domain.access import Permission
+from firstarticle.domain.classification import ExportClassification
 from firstarticle.domain.holds import (
+    BuildRecord,
     Decision,
     DefinitionState,
     GateKind,
@@ -59,9 +61,19 @@ def _deny(code: str, message: str) -> tuple[Decision, list[Reason]]:
     return Decision.DENY, [Reason(code, message)]
 
 
-def _evaluate(
-    uow: UnitOfWork, req: GateRequest, at: datetime
-) -> tuple[Decision, list[Reason], str | None, str | None, dict[str, Any]]:
+@dataclass(frozen=True)
+class _Facts:
+    """What the gate established: the decision, its reasons, and what it was based on."""
+
+    decision: Decision
+    reasons: list[Reason]
+    site_id: str | None
+    revision_id: str | None
+    version: dict[str, Any]
+    labels: tuple[ExportClassification, ...] = ()
+
+
+def _evaluate(uow: UnitOfWork, req: GateRequest, at: datetime) -> _Facts:
     unknown: list[Reason] = []
     site_code = req.site.strip().upper()
     config = uow.gate_reader.configuration(
@@ -84,7 +96,7 @@ def _evaluate(
             )
         )
     if site_id is None or customer_id is None or revision_id is None:
-        return Decision.DENY, unknown, site_id, revision_id, {}
+        return _Facts(Decision.DENY, unknown, site_id, revision_id, {}, config.labels)
     work_order_ids: tuple[str, ...] = ()
     if req.work_order is not None:
         wo = uow.work_orders.by_number(site_id, req.work_order)
@@ -131,7 +143,7 @@ def _evaluate(
     if not req.serial_numbers and req.lot is None:
         unknown.append(Reason("nothing_identified", "Name the serial numbers or the lot."))
     if unknown:
-        return Decision.DENY, unknown, site_id, revision_id, {}
+        return _Facts(Decision.DENY, unknown, site_id, revision_id, {}, config.labels)
     question = GateQuestion(
         kind=req.kind,
         site_id=site_id,
@@ -145,7 +157,16 @@ def _evaluate(
     reader = uow.gate_reader
     fais = reader.covering(site_id, revision_id, customer_id)
     holds = reader.active_holds(site_id, revision_id)
-    definition = reader.definition(revision_id)
+    definition = config.definition
+    # The serials' work orders were read with the serials; only a lot needs its own query.
+    built_on = [
+        BuildRecord(
+            f"serial {r.number}", r.work_order_id, r.work_order_number, r.router, r.purchase_order
+        )
+        for r in records.values()
+    ]
+    if req.lot is not None:
+        built_on += reader.built_on(site_id, revision_id, (), req.lot)
     decision, reasons = decide(
         question,
         definition=definition,
@@ -154,7 +175,7 @@ def _evaluate(
         fais=[fai for fai, _version in fais],
         holds=holds,
         at=at,
-        built_on=reader.built_on(site_id, revision_id, req.serial_numbers, req.lot),
+        built_on=built_on,
         revision_orders=(
             reader.revision_orders(customer_id, revision_id)
             if definition is not DefinitionState.CURRENT
@@ -166,7 +187,7 @@ def _evaluate(
         "holds": sorted(h.id for h in holds),
         "overrides": sorted(o.id for h in holds for o in h.overrides),
     }
-    return decision, reasons, site_id, revision_id, version
+    return _Facts(decision, reasons, site_id, revision_id, version, config.labels)
 
 
 def check(ctx: ServiceContext, req: GateRequest) -> GateAnswer:
@@ -187,7 +208,14 @@ def check(ctx: ServiceContext, req: GateRequest) -> GateAnswer:
         # One transaction reads the facts and records the answer; a failure anywhere in it
         # falls through to the deny below, recorded separately if the database allows.
         with ctx.uow_factory() as uow:
-            decision, reasons, site_id, revision_id, version = _evaluate(uow, req, at)
+            facts = _evaluate(uow, req, at)
+            decision, reasons, site_id, revision_id, version = (
+                facts.decision,
+                facts.reasons,
+                facts.site_id,
+                facts.revision_id,
+                facts.version,
+            )
             recorded_reasons = reasons
             if not ctx.principal.sees_site(site_id):
                 # A system account of one site cannot learn or release anything of another.
@@ -203,7 +231,7 @@ def check(ctx: ServiceContext, req: GateRequest) -> GateAnswer:
                 )
             else:
                 recorded_reasons = reasons
-                reasons = _for_caller(ctx, uow, revision_id, reasons)
+                reasons = _for_caller(ctx, facts.labels, revision_id, reasons)
             uow.gate_log.append(
                 _row(
                     ctx,
@@ -243,7 +271,10 @@ def deny_unanswered(ctx: ServiceContext, req: GateRequest, code: str) -> GateAns
 
 
 def _for_caller(
-    ctx: ServiceContext, uow: UnitOfWork, revision_id: str | None, reasons: list[Reason]
+    ctx: ServiceContext,
+    labels: Sequence[ExportClassification],
+    revision_id: str | None,
+    reasons: list[Reason],
 ) -> list[Reason]:
     """The reasons as this caller may read them: a caller who may not receive the part's
     technical data gets the reason codes and record ids, not the texts (a hold's reason may
@@ -251,7 +282,6 @@ def _for_caller(
     if revision_id is None:
         return reasons
     now = ctx.clock.now()
-    labels = uow.parts.revision_labels(revision_id)
     if labels and all(ctx.principal.may_receive(label, now) for label in labels):
         return reasons
     return [

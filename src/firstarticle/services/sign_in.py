@@ -140,14 +140,22 @@ def authenticate_token(ctx: ServiceContext, secret: str) -> Principal:
     or its user disabled)."""
     if not secret.startswith(secrets.TOKEN_PREFIX) or len(secret) > 200:
         raise AuthenticationError("The token is not valid.")
+    digest, now = secrets.digest(secret), ctx.clock.now()
+    cache = ctx.principals
+    kept = cache.get(digest, now) if cache is not None else None
+    if kept is not None:
+        return kept
     with ctx.uow_factory() as uow:
-        found_token = uow.identity.token_with_user(secrets.digest(secret))
+        found_token = uow.identity.token_with_user(digest)
         if found_token is None:
             raise AuthenticationError("The token is not valid.")
         token, user = found_token
-        if not token.usable_at(ctx.clock.now()) or not user.active:
+        if not token.usable_at(now) or not user.active:
             raise AuthenticationError("The token is not valid.")
-        return user.principal(AuthMethod.TOKEN, token.scopes)
+        principal = user.principal(AuthMethod.TOKEN, token.scopes)
+    if cache is not None:
+        cache.put(digest, token.expires_at, principal)
+    return principal
 
 
 @dataclass(frozen=True)

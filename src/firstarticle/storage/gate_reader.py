@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from firstarticle.domain import model
+from firstarticle.domain.classification import ExportClassification
 from firstarticle.domain.holds import (
     BuildRecord,
     CoveringFai,
@@ -29,13 +30,46 @@ from firstarticle.storage import orm
 
 @dataclass(frozen=True)
 class Configuration:
-    """The ids behind the caller's site, customer, part number and revision (None: unknown)."""
+    """The ids behind the caller's site, customer, part number and revision (None: unknown),
+    with what PLM says of the revision and its export labels, read in the same statement."""
 
     site_id: str | None
     customer_id: str | None
     requires_fai: bool
     ships_on_conditional_acceptance: bool
     part_revision_id: str | None
+    revision_status: str | None = None
+    superseded: bool = False
+    labels: tuple[ExportClassification, ...] = ()
+
+    @property
+    def definition(self) -> DefinitionState:
+        """What PLM says of the revision now (meaningful when the revision is known)."""
+        return _definition(self.revision_status, self.superseded)
+
+
+def _definition(status: str | None, superseded: bool) -> DefinitionState:
+    revision_status = model.RevisionStatus(status)
+    if revision_status is model.RevisionStatus.OBSOLETE:
+        return DefinitionState.OBSOLETE
+    if revision_status is not model.RevisionStatus.RELEASED:
+        return DefinitionState.NOT_RELEASED
+    return DefinitionState.SUPERSEDED if superseded else DefinitionState.CURRENT
+
+
+def _superseded(r: sa.FromClause) -> sa.ColumnElement[bool]:
+    """True when a revision of the same part was released after ``r``."""
+    later = orm.part_revisions.alias("later")
+    return (
+        sa.exists()
+        .where(
+            later.c.part_id == r.c.part_id,
+            later.c.id != r.c.id,
+            later.c.status == model.RevisionStatus.RELEASED,
+            later.c.released_at > r.c.released_at,
+        )
+        .label("superseded")
+    )
 
 
 class SqlGateReader:
@@ -46,37 +80,32 @@ class SqlGateReader:
         """What PLM says of the revision now, in one statement: its status, and whether a
         revision of the same part was released after it."""
         r = orm.part_revisions
-        later = r.alias("later")
         row = self.session.execute(
-            sa.select(
-                r.c.status,
-                sa.exists()
-                .where(
-                    later.c.part_id == r.c.part_id,
-                    later.c.id != r.c.id,
-                    later.c.status == model.RevisionStatus.RELEASED,
-                    later.c.released_at > r.c.released_at,
-                )
-                .label("superseded"),
-            ).where(r.c.id == part_revision_id)
+            sa.select(r.c.status, _superseded(r)).where(r.c.id == part_revision_id)
         ).one()
-        status = model.RevisionStatus(row.status)
-        if status is model.RevisionStatus.OBSOLETE:
-            return DefinitionState.OBSOLETE
-        if status is not model.RevisionStatus.RELEASED:
-            return DefinitionState.NOT_RELEASED
-        return DefinitionState.SUPERSEDED if row.superseded else DefinitionState.CURRENT
+        return _definition(row.status, bool(row.superseded))
 
     def configuration(
         self, site_code: str, customer_code: str, part_number: str, revision: str
     ) -> Configuration:
+        """Everything the gate reads of the configuration itself, in one statement: the
+        site, the customer and its rules, the revision with its status, whether a later
+        one was released, and the export labels of the part and the revision."""
         s, c, p, r = orm.sites, orm.customers, orm.parts, orm.part_revisions
         site_id = sa.select(s.c.id).where(s.c.code == site_code).scalar_subquery()
-        revision_id = (
-            sa.select(r.c.id)
+        revision = (
+            sa.select(
+                r.c.id.label("revision_id"),
+                r.c.status.label("revision_status"),
+                _superseded(r),
+                p.c.export_regime.label("part_regime"),
+                p.c.export_category.label("part_category"),
+                r.c.export_regime.label("revision_regime"),
+                r.c.export_category.label("revision_category"),
+            )
             .join(p, p.c.id == r.c.part_id)
             .where(p.c.number == part_number, r.c.revision == revision)
-            .scalar_subquery()
+            .subquery()
         )
         customer = (
             sa.select(c.c.id, c.c.requires_fai, c.c.ships_on_conditional_acceptance)
@@ -86,20 +115,31 @@ class SqlGateReader:
         row = self.session.execute(
             sa.select(
                 site_id.label("site_id"),
-                revision_id.label("revision_id"),
+                revision,
                 customer.c.id,
                 customer.c.requires_fai,
                 customer.c.ships_on_conditional_acceptance,
             ).select_from(
-                sa.select(sa.literal(1).label("one")).subquery().outerjoin(customer, sa.true())
+                sa.select(sa.literal(1).label("one"))
+                .subquery()
+                .outerjoin(customer, sa.true())
+                .outerjoin(revision, sa.true())
             )
         ).one()
+        labels: tuple[ExportClassification, ...] = ()
+        if row.revision_id is not None:
+            labels = (ExportClassification(row.part_regime, row.part_category),)
+            if row.revision_regime is not None:
+                labels += (ExportClassification(row.revision_regime, row.revision_category),)
         return Configuration(
             row.site_id,
             row.id,
             bool(row.requires_fai),
             bool(row.ships_on_conditional_acceptance),
             row.revision_id,
+            row.revision_status,
+            bool(row.superseded),
+            labels,
         )
 
     def covering(

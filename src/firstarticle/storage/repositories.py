@@ -224,9 +224,18 @@ class SqlWorkOrderRepository:
             return []
         s, w = orm.serial_numbers, orm.work_orders
         rows = self.session.execute(
-            sa.select(s.c.number, s.c.lot, w.c.id, w.c.number, w.c.part_revision_id)
+            sa.select(
+                s.c.number,
+                s.c.lot,
+                w.c.id,
+                w.c.number,
+                w.c.part_revision_id,
+                w.c.router,
+                w.c.purchase_order,
+            )
             .join(w, (w.c.site_id == s.c.site_id) & (w.c.id == s.c.work_order_id))
             .where(s.c.site_id == site_id, s.c.number.in_(set(numbers)))
+            .order_by(s.c.number)
         ).all()
         return [SerialRecord(*row) for row in rows]
 
@@ -279,6 +288,8 @@ class SerialRecord:
     work_order_id: str
     work_order_number: str
     part_revision_id: str
+    router: str | None = None
+    purchase_order: str | None = None
 
 
 _FAI_CHILDREN = (
