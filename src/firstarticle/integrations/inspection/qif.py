@@ -100,7 +100,11 @@ class QifCharacteristic:
 
 @dataclass(frozen=True, slots=True)
 class QifActual:
-    """One characteristic measurement: a Form 3 result for one serial (or for the one part)."""
+    """One characteristic measurement: a Form 3 result for one serial (or for the one part).
+
+    ``units`` is the value's own unit attribute (``linearUnit``, ``angularUnit``, ...) when
+    the file states one; otherwise the value is in its characteristic's units.
+    """
 
     item_id: str
     balloon: str
@@ -110,6 +114,7 @@ class QifActual:
     nonconformance: str | None
     measured_at: datetime | None
     device: str | None
+    units: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +275,17 @@ _MODIFIER_SYMBOL: Final = {
 }
 _ZONE_PREFIX: Final = {"DiametricalZone": "⌀", "SphericalZone": "S⌀"}
 _DISPLAY_QUANTUM: Final = Decimal("0.000001")
+
+
+def own_unit(elem: etree._Element | None) -> str | None:
+    """The unit a QIF value states for itself (``linearUnit="inch"``), None without one."""
+    if elem is None:
+        return None
+    for key, raw in elem.attrib.items():
+        text = str(raw).strip()
+        if str(key).endswith("Unit") and text:
+            return text
+    return None
 
 
 def local_name(tag: object) -> str | None:
@@ -789,11 +805,9 @@ class _Reader(QifWalk):
                 status_elem, "OtherCharacteristicStatus"
             )
         # A user-defined attribute characteristic carries text ("accept"), not a number.
-        value = (
-            None
-            if tag.startswith("UserDefinedAttribute")
-            else self.decimal(child_of(elem, "Value"))
-        )
+        value_elem = None if tag.startswith("UserDefinedAttribute") else child_of(elem, "Value")
+        value = self.decimal(value_elem)
+        value_units = own_unit(value_elem)
         designator = text_of(elem, "NonConformanceDesignator")
         if designator is not None and designator.upper() in _NO_NONCONFORMANCE:
             designator = None
@@ -817,6 +831,7 @@ class _Reader(QifWalk):
                 nonconformance=self.intern(designator),
                 measured_at=self.timestamp(child_of(elem, "TimeStamp")),
                 device=device,
+                units=self.intern(value_units),
             )
         )
 

@@ -24,7 +24,9 @@ Rows, in file order, one per characteristic measured on each part:
   one deviation per point; CheckMate repeats each one with 0) becomes one row: the value
   farthest outside (or closest to leaving) the file's own limits counts, the status is FAIL
   if any repeat failed, and ``repeats`` names the other positions;
-- the value is in the file's units for the characteristic's kind (``FileUnits``);
+- the value is in its own unit attribute (``<Value linearUnit="inch">``) when it has one,
+  else in the file's units for the characteristic's kind (``FileUnits``); a value without
+  either is refused (``units_unknown``), never given a guessed unit;
 - a characteristic without a value (``UserDefinedAttribute``) gives an attribute verdict from
   its status;
 - status PASS and FAIL (REWORK counts as FAIL) are stated; BASIC_OR_TED rows are skipped (a
@@ -356,7 +358,7 @@ def _rows(results: qif.QifResults, metadata: FileMetadata) -> Iterator[IncomingR
                 )
                 continue
             attribute = "accept" if status == "PASS" else "reject"
-        elif c.units is None:
+        elif (kept.units or c.units) is None:
             yield RowProblem(
                 row,
                 "units_unknown",
@@ -368,7 +370,7 @@ def _rows(results: qif.QifResults, metadata: FileMetadata) -> Iterator[IncomingR
             balloon=c.balloon,
             serial=kept.serial or metadata.serial_number,
             value=kept.value,
-            units=c.units if kept.value is not None else None,
+            units=(kept.units or c.units) if kept.value is not None else None,
             attribute=attribute,
             status=status,
             nonconformance=nonconformance,

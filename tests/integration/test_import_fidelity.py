@@ -1,0 +1,202 @@
+"""Fidelity to the files plants send (issue 17): what a results or characteristics file states
+is carried, compared or refused, never bent.
+
+Each FAI here is built the way a plant builds it: the characteristic list imported from a QIF
+file, the results imported from a QIF file. Expected counts are read from the raw files with a
+few lines of lxml, independently of the readers under test.
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal, localcontext
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from plant import as_
+
+from firstarticle.domain import model
+from firstarticle.domain.lifecycle import FaiAction
+from firstarticle.integrations.inspection.qif import read_qif_results
+from firstarticle.services import ServiceContext, catalog, first_articles, orders
+from firstarticle.services.characteristic_import import import_characteristics
+from firstarticle.services.result_import import ResultImportRefusedError, import_results
+
+Q = "{http://qifstandards.org/xsd/qif3}"
+NS = {"q": Q[1:-1]}
+RESULTS_SAMPLE = "Results/QIF_Results_Sample.QIF"
+
+
+@pytest.fixture
+def samples(shared_data: Path) -> Path:
+    return shared_data / "qif" / "samples"
+
+
+def fai_from_file(ctx: ServiceContext, path: Path, code: str = "Q") -> str:
+    """An FAI whose characteristics were imported from ``path`` itself, in progress."""
+    qif = read_qif_results(path)
+    site = catalog.create_site(ctx, code=code, name=f"Plant {code}")
+    customer = catalog.create_customer(ctx, code=f"C{code}", name="Prime")
+    number = qif.part_number or f"P-{path.stem}"[:60]
+    part = catalog.create_part(ctx, number=number, name=qif.part_name or path.stem)
+    rev = qif.part_revision or "A"
+    revision = catalog.add_revision(
+        ctx,
+        part.id,
+        revision=rev,
+        drawings=[
+            catalog.DrawingSpec(qif.drawing_number or f"{number}-DWG", qif.drawing_revision or rev)
+        ],
+    )
+    import_characteristics(ctx, part_number=number, revision=rev, file=path)
+    serials = list(qif.serials) or [f"{code}-S1"]
+    work_order = orders.create_work_order(
+        ctx,
+        site_id=site.id,
+        number=f"WO-{code}",
+        part_revision_id=revision.id,
+        quantity=len(serials),
+        customer_id=customer.id,
+        serial_numbers=serials,
+    )
+    detail = first_articles.create_first_article(
+        ctx,
+        work_order_id=work_order.id,
+        fai_type=model.FaiType.DETAIL,
+        scope=model.FaiScope.FULL,
+        reason="New part",
+        serial_numbers=serials,
+    )
+    first_articles.transition(ctx, detail.fai.id, FaiAction.START)
+    return detail.fai.id
+
+
+def verdicts(ctx: ServiceContext, fai_id: str) -> dict[str, list[str]]:
+    """Balloon -> the computed conformance of each result on Form 3."""
+    detail = first_articles.get_first_article(ctx, fai_id)
+    return {
+        line.char_no: [r.conformance.value for r in line.results]
+        for line in detail.form3
+        if line.results
+    }
+
+
+def in_inches(path: Path) -> bytes:
+    """The mm file rewritten in inches: FileUnits says inch, every linear number / 25.4."""
+    tree = etree.parse(str(path))
+    unit = tree.find(f".//{Q}FileUnits/{Q}PrimaryUnits/{Q}LinearUnit/{Q}UnitName")
+    assert unit is not None and unit.text == "mm"
+    unit.text = "inch"
+    for tag in ("TargetValue", "MaxValue", "MinValue", "ToleranceValue", "OuterDisposition"):
+        for element in tree.iter(Q + tag):
+            element.text = _inch(element.text)
+    for element in tree.iter(Q + "Value"):
+        parent = element.getparent()
+        if parent is not None and "Angle" not in str(parent.tag):
+            element.text = _inch(element.text)
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+
+
+def _inch(text: str | None) -> str:
+    with localcontext() as context:
+        context.prec = 40
+        return format(Decimal(text or "0") / Decimal("25.4"), "f")
+
+
+# --- 1. units ----------------------------------------------------------------------------------
+
+
+def test_an_inch_results_file_gives_the_same_verdicts_as_the_mm_file(
+    ctx: ServiceContext, samples: Path
+) -> None:
+    """QIF_Results_Sample in inches against its own mm characteristics: no flip, no warning
+    about limits (the file states our limits in inches), values recorded in mm exactly."""
+    path = samples / RESULTS_SAMPLE
+    mm_fai = fai_from_file(ctx, path, "MM")
+    as_mm = import_results(as_(ctx, "cmm"), mm_fai, path)
+    ctx_in = ctx
+    in_fai = fai_from_file_again(ctx_in, path, mm_fai)
+    as_in = import_results(as_(ctx, "cmm"), in_fai, io.BytesIO(in_inches(path)), name="in.qif")
+    assert as_in.status == as_mm.status == "imported"
+    assert as_in.nonconforming == as_mm.nonconforming == 3
+    assert verdicts(ctx, in_fai) == verdicts(ctx, mm_fai)
+    assert [w.message for w in as_in.warnings if w.code == "requirement_differs"] == []
+    line = next(li for li in first_articles.get_first_article(ctx, in_fai).form3 if li.char_no == "6")
+    (result,) = line.results
+    assert result.units == "mm"  # inch to mm is exact (x 25.4): recorded in drawing units
+    mm_line = next(
+        li for li in first_articles.get_first_article(ctx, mm_fai).form3 if li.char_no == "6"
+    )
+    assert abs(result.value - mm_line.results[0].value) < Decimal("1e-30")  # type: ignore[operator]
+
+
+def fai_from_file_again(ctx: ServiceContext, path: Path, first_fai: str) -> str:
+    """A second FAI on the same revision (the first one's work order, a new serial)."""
+    fai = first_articles.get_first_article(ctx, first_fai).fai
+    work_order = orders.create_work_order(
+        ctx,
+        site_id=fai.site_id,
+        number="WO-INCH",
+        part_revision_id=fai.part_revision_id,
+        quantity=1,
+        customer_id=orders.get_work_order(ctx, fai.work_order_id).customer_id,
+        serial_numbers=["IN-S1"],
+    )
+    detail = first_articles.create_first_article(
+        ctx,
+        work_order_id=work_order.id,
+        fai_type=model.FaiType.DETAIL,
+        scope=model.FaiScope.FULL,
+        reason="Inch program",
+        serial_numbers=["IN-S1"],
+    )
+    first_articles.transition(ctx, detail.fai.id, FaiAction.START)
+    return detail.fai.id
+
+
+def test_a_value_with_its_own_unit_attribute_is_read_in_that_unit(
+    ctx: ServiceContext, samples: Path
+) -> None:
+    """A measured value written <Value linearUnit="inch"> in an mm file is an inch value."""
+    path = samples / RESULTS_SAMPLE
+    fai_id = fai_from_file(ctx, path)
+    tree = etree.parse(str(path))
+    # Balloon 6 (item 50, ⌀10 ±0.4 mm): written as 0.40 inch (10.16 mm, inside).
+    value = tree.xpath(
+        ".//q:DiameterCharacteristicMeasurement[q:CharacteristicItemId='50']/q:Value",
+        namespaces=NS,
+    )[0]
+    value.text, value.attrib["linearUnit"] = "0.40", "inch"
+    primary = tree.find(f".//{Q}FileUnits/{Q}PrimaryUnits")
+    assert primary is not None
+    primary.addnext(
+        etree.fromstring(
+            f'<OtherUnits xmlns="{Q[1:-1]}" n="1"><LinearUnit><SIUnitName>meter</SIUnitName>'
+            "<UnitName>inch</UnitName><UnitConversion><Factor>0.0254</Factor></UnitConversion>"
+            "</LinearUnit></OtherUnits>"
+        )
+    )
+    data = etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+    import_results(ctx, fai_id, io.BytesIO(data), name="attr.qif")
+    line = next(li for li in first_articles.get_first_article(ctx, fai_id).form3 if li.char_no == "6")
+    (result,) = line.results
+    assert (result.value, result.units, result.conformance.value) == (
+        Decimal("10.160"),
+        "mm",
+        "conforming",
+    )
+
+
+def test_a_value_in_a_unit_that_cannot_be_compared_is_refused_not_guessed(
+    ctx: ServiceContext, samples: Path
+) -> None:
+    """A length in furlongs is no unit firstarticle converts: units_incomparable, nothing
+    written."""
+    path = samples / RESULTS_SAMPLE
+    fai_id = fai_from_file(ctx, path)
+    data = path.read_bytes().replace(b"<UnitName>mm</UnitName>", b"<UnitName>furlong</UnitName>")
+    with pytest.raises(ResultImportRefusedError) as refused:
+        import_results(ctx, fai_id, io.BytesIO(data), name="furlong.qif")
+    assert "units_incomparable" in {i.code for i in refused.value.report.refused}
+    assert verdicts(ctx, fai_id) == {}

@@ -1,0 +1,35 @@
+"""Exact unit conversion of imported values (issue 17): converted exactly or not at all."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from firstarticle.domain.errors import UnitMismatchError
+from firstarticle.domain.values import convert_exactly, same_at_precision
+
+
+def test_inches_become_millimetres_exactly() -> None:
+    assert convert_exactly(Decimal("1.2345"), "inch", "mm") == Decimal("31.35630")
+    assert convert_exactly(Decimal("3"), "mil", "mm") == Decimal("0.0762")
+
+
+def test_millimetres_become_inches_only_where_that_is_exact() -> None:
+    assert convert_exactly(Decimal("25.4"), "mm", "in") == Decimal("1")
+    assert convert_exactly(Decimal("10"), "mm", "in") is None
+
+
+def test_units_that_are_not_both_known_lengths_are_refused() -> None:
+    with pytest.raises(UnitMismatchError):
+        convert_exactly(Decimal("1"), "furlong", "mm")
+    with pytest.raises(UnitMismatchError):
+        convert_exactly(Decimal("1"), "deg", "mm")
+
+
+def test_a_limit_written_in_other_units_to_the_files_digits_is_the_same_limit() -> None:
+    assert same_at_precision(Decimal("30.4909"), "in", Decimal("774.47"), "mm")
+    assert not same_at_precision(Decimal("30.4950"), "in", Decimal("774.47"), "mm")
+    # In the same units the numbers must be equal: 774.5 is not the drawing's 774.47.
+    assert not same_at_precision(Decimal("774.5"), "mm", Decimal("774.47"), "mm")
+    assert same_at_precision(Decimal("774.470"), "mm", Decimal("774.47"), "mm")
