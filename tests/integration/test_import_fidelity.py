@@ -200,3 +200,24 @@ def test_a_value_in_a_unit_that_cannot_be_compared_is_refused_not_guessed(
         import_results(ctx, fai_id, io.BytesIO(data), name="furlong.qif")
     assert "units_incomparable" in {i.code for i in refused.value.report.refused}
     assert verdicts(ctx, fai_id) == {}
+
+
+# --- 2. balloons ---------------------------------------------------------------------------------
+
+
+def test_a_results_files_own_results_match_its_own_characteristics(
+    ctx: ServiceContext, samples: Path
+) -> None:
+    """testPython30 gives its items no designator: both imports number them alike (1-7), so
+    each of the file's 7 measurements finds its characteristic."""
+    path = samples / "Results/testPython30.qif"
+    measured = len(
+        etree.parse(str(path)).xpath(
+            "//q:CharacteristicMeasurements/*[q:CharacteristicItemId]", namespaces=NS
+        )
+    )
+    fai_id = fai_from_file(ctx, path)
+    report = import_results(ctx, fai_id, path)
+    assert report.status == "imported"
+    assert report.results_recorded == measured == 7
+    assert sorted(verdicts(ctx, fai_id), key=int) == [str(n) for n in range(1, 8)]

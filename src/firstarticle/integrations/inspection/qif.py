@@ -12,6 +12,11 @@ as it has been turned into a small Python record, so the XML tree never grows wi
 It refuses DOCTYPE declarations, never resolves entities, never touches the network and keeps
 libxml2's size limits (no ``huge_tree``). Every number becomes a :class:`~decimal.Decimal`.
 
+Balloons: an item's ``CharacteristicDesignator``; items without one (or with ``-NONE-``) are
+numbered by :func:`number_balloons`, the rule the characteristic import applies
+(``domain.inspection_files.number_balloons``; a test keeps the two equal), so that a file's
+own results match the characteristics imported from it.
+
 This module imports nothing from the rest of firstarticle.
 """
 
@@ -218,6 +223,8 @@ DECIMAL_RE: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _DATETIME_RE: Final = re.compile(
     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?"
 )
+# Designators that stand for "no balloon number".
+NO_DESIGNATOR: Final = frozenset({"", "-NONE-", "NONE", "N/A", "NA", "-"})
 # Designators that CMM software writes when there is no nonconformance report.
 _NO_NONCONFORMANCE: Final = frozenset({"", "NA", "N/A", "NONE", "-"})
 
@@ -275,6 +282,23 @@ _MODIFIER_SYMBOL: Final = {
 }
 _ZONE_PREFIX: Final = {"DiametricalZone": "⌀", "SphericalZone": "S⌀"}
 _DISPLAY_QUANTUM: Final = Decimal("0.000001")
+
+
+def number_balloons(designators: list[str | None]) -> list[str]:
+    """Each item's balloon: its designator, else the next number 1, 2, ... that no designator
+    uses and no earlier number took (the domain's rule, which this module may not import)."""
+    used = {d for d in designators if d is not None}
+    counter = 0
+    balloons: list[str] = []
+    for designator in designators:
+        if designator is None:
+            counter += 1
+            while str(counter) in used:
+                counter += 1
+            used.add(str(counter))
+            designator = str(counter)
+        balloons.append(designator)
+    return balloons
 
 
 def own_unit(elem: etree._Element | None) -> str | None:
@@ -564,6 +588,7 @@ class _Reader(QifWalk):
         self.post_trace = _Traceability()
         self.intern = _Interner()
         self.times: dict[str, datetime] = {}
+        self.numbered = False
 
     # -- errors and values -------------------------------------------------------------------
 
@@ -774,6 +799,8 @@ class _Reader(QifWalk):
         location = child_of(elem, "LocationOnDrawing")
         name = text_of(elem, "Name")
         balloon = text_of(designator, "Designator") if designator is not None else None
+        if balloon is not None and balloon.upper() in NO_DESIGNATOR:
+            balloon = None
         if ident in self.item_by_id:
             raise self.error(f"characteristic item id {ident!r} is used twice", line_of(elem))
         self.items.append(
@@ -793,8 +820,20 @@ class _Reader(QifWalk):
             )
         )
         self.item_by_id[ident] = self.items[-1]
+        self.numbered = False
+
+    def number_items(self) -> None:
+        """Give every item its balloon: its designator, else the domain's numbering."""
+        if self.numbered:
+            return
+        for item, balloon in zip(
+            self.items, number_balloons([i.designator for i in self.items]), strict=True
+        ):
+            item.balloon = balloon
+        self.numbered = True
 
     def measurement(self, elem: etree._Element, tag: str) -> None:
+        self.number_items()
         item_id = text_of(elem, "CharacteristicItemId")
         if not item_id:
             raise self.error(f"<{tag}> has no CharacteristicItemId", line_of(elem))
@@ -855,6 +894,7 @@ class _Reader(QifWalk):
     # -- resolution, once the whole file is read ---------------------------------------------
 
     def results(self, sha256: str) -> QifResults:
+        self.number_items()
         characteristics = tuple(self.characteristic(item) for item in self.items)
         for index, actual in enumerate(self.actuals):
             late = self.unresolved.get(index)

@@ -65,6 +65,7 @@ from firstarticle.integrations.inspection.qif import (
     ANGULAR_KINDS,
     GDT_SYMBOL,
     NO_UNIT_KINDS,
+    NO_DESIGNATOR,
     NS,
     OTHER_UNIT_KINDS,
     SIZE_PREFIX,
@@ -107,7 +108,7 @@ _PRECEDENCE: Final = {"PRIMARY": 0, "SECONDARY": 1, "TERTIARY": 2}
 _DIMENSION_TYPE: Final = {"BASIC_OR_TED": "BASIC", "REFERENCE_OR_AUXILIARY": "REF"}
 _EXTENT: Final = {"ALL_AROUND": "ALL AROUND", "ALL_OVER": "ALL OVER"}
 _DIRECTION: Final = {"XAXIS": "X", "YAXIS": "Y", "ZAXIS": "Z"}
-_NO_DESIGNATOR: Final = frozenset({"", "-NONE-", "NONE", "N/A", "NA", "-"})
+_NO_DESIGNATOR: Final = NO_DESIGNATOR
 _UNIT_DISPLAY: Final = {
     "inch": "in",
     "inches": "in",

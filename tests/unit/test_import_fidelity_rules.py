@@ -1,4 +1,5 @@
-"""Exact unit conversion of imported values (issue 17): converted exactly or not at all."""
+"""Imported values and balloons (issue 17): units converted exactly or not at all; balloons
+numbered by one rule."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from decimal import Decimal
 import pytest
 
 from firstarticle.domain.errors import UnitMismatchError
+from firstarticle.domain.inspection_files import number_balloons
 from firstarticle.domain.values import convert_exactly, same_at_precision
+from firstarticle.integrations.inspection import qif
 
 
 def test_inches_become_millimetres_exactly() -> None:
@@ -33,3 +36,20 @@ def test_a_limit_written_in_other_units_to_the_files_digits_is_the_same_limit() 
     # In the same units the numbers must be equal: 774.5 is not the drawing's 774.47.
     assert not same_at_precision(Decimal("774.5"), "mm", Decimal("774.47"), "mm")
     assert same_at_precision(Decimal("774.470"), "mm", Decimal("774.47"), "mm")
+
+
+@pytest.mark.parametrize(
+    "designators",
+    [
+        [None, None, None],
+        ["1", None, "3", None, None],
+        ["A", None, "2", None, "-", None],
+        [None, "1", None, "1"],
+        [],
+    ],
+)
+def test_the_qif_reader_numbers_balloons_by_the_domains_rule(
+    designators: list[str | None],
+) -> None:
+    """Results and characteristics of one file get the same balloons (issue 17)."""
+    assert qif.number_balloons(designators) == [b for b, _ in number_balloons(designators)]
