@@ -295,7 +295,9 @@ def test_a_plan_gives_locations_designators_qpids_and_numbers_missing_balloons(
     assert chars["A"].designator is model.CharacteristicDesignator.MINOR
     assert chars["3"].designator is model.CharacteristicDesignator.MAJOR
     assert chars["4"].designator is model.CharacteristicDesignator.CRITICAL
-    assert chars["B"].designator is None  # OtherLevel REF is no Form 3 designator
+    # Item 21: an untoleranced coordinate (MEASURED) of criticality REF: a reference dimension.
+    assert chars["B"].designator is model.CharacteristicDesignator.REFERENCE
+    assert chars["1"].designator is model.CharacteristicDesignator.BASIC  # ⌀30 SET
     assert chars["A"].reference_location == "Sheet SHEET1, Zone C2"
 
 

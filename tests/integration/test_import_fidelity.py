@@ -221,3 +221,31 @@ def test_a_results_files_own_results_match_its_own_characteristics(
     assert report.status == "imported"
     assert report.results_recorded == measured == 7
     assert sorted(verdicts(ctx, fai_id), key=int) == [str(n) for n in range(1, 8)]
+
+
+# --- 3. basic and reference dimensions ----------------------------------------------------------
+
+
+def test_basic_and_reference_dimensions_are_form3_lines_that_need_no_result(
+    ctx: ServiceContext, samples: Path
+) -> None:
+    """QIF_Results_Sample: balloon 1 (a coordinate of criticality REF) and balloon 10 (⌀30 SET)
+    are on Form 3 as REF and BASIC; the file's BASIC_OR_TED rows for them are skipped and no
+    readiness finding names them."""
+    path = samples / RESULTS_SAMPLE
+    basic_rows = len(
+        etree.parse(str(path)).xpath(
+            "//q:CharacteristicMeasurements/*[q:Status/q:CharacteristicStatusEnum='BASIC_OR_TED']",
+            namespaces=NS,
+        )
+    )
+    fai_id = fai_from_file(ctx, path)
+    report = import_results(ctx, fai_id, path)
+    assert report.rows_skipped == basic_rows == 2
+    lines = {li.char_no: li for li in first_articles.get_first_article(ctx, fai_id).form3}
+    assert (lines["1"].designator, lines["1"].results) == ("ref", ())
+    assert (lines["10"].designator, lines["10"].results) == ("basic", ())
+    findings = first_articles.evaluate_readiness(ctx, fai_id)
+    named = {ref.label for f in findings for ref in f.records}
+    assert not named & {"balloon 1", "balloon 10"}
+    assert "RESULT_MISSING" not in {f.rule for f in findings}

@@ -125,12 +125,23 @@ class CharacteristicType(StrEnum):
 
 
 class CharacteristicDesignator(StrEnum):
-    """Customer designation of a characteristic (Form 3 field 7)."""
+    """Designation of a characteristic (Form 3 field 7): the customer's (key, critical, major,
+    minor), or the drawing's for a dimension that is not inspected (basic, reference)."""
 
     KEY = "key"
     CRITICAL = "critical"
     MAJOR = "major"
     MINOR = "minor"
+    BASIC = "basic"
+    REFERENCE = "ref"
+
+
+#: Designators of dimensions that Form 3 lists but nobody inspects: a basic (theoretically
+#: exact) dimension is verified through the tolerances that refer to it, a reference
+#: dimension is information only. Neither needs a result.
+NOT_INSPECTED: frozenset[CharacteristicDesignator] = frozenset(
+    {CharacteristicDesignator.BASIC, CharacteristicDesignator.REFERENCE}
+)
 
 
 class WorkOrderStatus(StrEnum):
@@ -337,6 +348,11 @@ class Characteristic:
     source_sha256: str | None = None
     source_item: str | None = None
     id: str = field(default_factory=new_id)
+
+    @property
+    def is_inspected(self) -> bool:
+        """False for a basic or reference dimension: on Form 3, needing no result."""
+        return self.designator not in NOT_INSPECTED
 
     @property
     def reference_location(self) -> str | None:

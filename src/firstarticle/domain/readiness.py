@@ -40,7 +40,10 @@ RULES: Mapping[str, str] = {
     "REV_WORK_ORDER_MISMATCH": "The work order builds the FAI's part revision.",
     "CHAR_NOT_ACCOUNTED": "Every characteristic of the drawing revision is on Form 3.",
     "CHAR_WRONG_REVISION": "Form 3 and results only name characteristics of the FAI's revision.",
-    "RESULT_MISSING": "Every characteristic has a result for each serial in scope.",
+    "RESULT_MISSING": (
+        "Every characteristic has a result for each serial in scope (basic and reference "
+        "dimensions need none)."
+    ),
     "RESULT_ATTRIBUTE_ON_VARIABLE": "Toleranced requirements have variables data.",
     "RESULT_NONCONFORMING_WITHOUT_NC": "Every nonconforming result carries an NC number.",
     "RESULT_MANUAL_UNVERIFIED": "Manually entered results are verified by a second person.",
@@ -147,6 +150,8 @@ def _characteristic_rules(fai: model.FirstArticle, ctx: ReadinessContext) -> lis
         for serial_id in serials:
             result = latest.get((c.id, serial_id))
             where = f" for serial {serial_numbers[serial_id]}" if serial_id else ""
+            if result is None and not c.is_inspected:
+                continue  # a basic or reference dimension needs no result
             if result is None:
                 out.append(
                     Finding(

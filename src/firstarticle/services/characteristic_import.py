@@ -14,7 +14,10 @@ Rules:
   results reader numbers a results file's items the same way, so that a file's own results
   match its own characteristics. A designator the file repeats refuses the whole file
   (``duplicate_balloon``): nothing is renumbered silently.
-- The Form 3 designator comes from the file's criticality: KEY, CRITICAL, MAJOR, MINOR.
+- The Form 3 designator comes from the file's criticality: KEY, CRITICAL, MAJOR, MINOR. An
+  untoleranced reference dimension (``REFERENCE_OR_AUXILIARY``, or criticality ``REF``) is
+  designated REF, an untoleranced basic one (``BASIC_OR_TED``, or ``NonTolerance`` MEASURED /
+  SET) BASIC: both stay on Form 3 and need no result.
 - Values are in the file's units. A file without FileUnits is refused unless the caller names
   the drawing's units; the file's own units always win.
 - Importing the same file (same SHA-256) into the same drawing again changes nothing and says
@@ -84,6 +87,21 @@ _DESIGNATOR = {
     "MINOR": model.CharacteristicDesignator.MINOR,
 }
 _NOTE_KINDS = frozenset({"UserDefinedAttribute"})
+
+
+# QIF NonTolerance: MEASURED is a basic dimension that can be measured, SET one that cannot.
+_BASIC_WORDS = frozenset({"BASIC", "MEASURED", "SET"})
+
+
+def _designator(c: DesignCharacteristic) -> model.CharacteristicDesignator | None:
+    """Form 3 field 7: REF / BASIC for an untoleranced reference or basic dimension (it needs
+    no result), else the file's criticality."""
+    untoleranced = c.lower_limit is None and c.upper_limit is None
+    if untoleranced and "REF" in {c.dimension_type, c.criticality}:
+        return model.CharacteristicDesignator.REFERENCE
+    if untoleranced and {c.dimension_type, c.non_tolerance} & _BASIC_WORDS:
+        return model.CharacteristicDesignator.BASIC
+    return _DESIGNATOR.get(c.criticality or "")
 
 
 class QifImportError(ValidationError):
@@ -348,7 +366,7 @@ def _plan(
             units=value_units,
             sheet=c.sheet,
             zone=c.zone,
-            designator=_DESIGNATOR.get(c.criticality or ""),
+            designator=_designator(c),
             source_document=name,
             source_sha256=document.file_sha256,
             source_item=item,

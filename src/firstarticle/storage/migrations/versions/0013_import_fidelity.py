@@ -1,0 +1,56 @@
+"""Basic and reference dimensions: two more characteristic designators (issue 17).
+
+A basic (theoretically exact) or reference dimension is listed on Form 3 with its designator
+and needs no result. The designator column is a VARCHAR checked against the enum's values;
+this widens the check to ``basic`` and ``ref`` (the column's length is unchanged).
+
+Revision ID: 0013
+Revises: 0011
+Create Date: 2026-12-05
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0013"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+_OLD = ("key", "critical", "major", "minor")
+_NEW = (*_OLD, "basic", "ref")
+_CHECK = "ck_characteristics_characteristicdesignator"
+
+
+def _enum(values: tuple[str, ...]) -> sa.Enum:
+    return sa.Enum(
+        *values,
+        name="characteristicdesignator",
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+    )
+
+
+def _switch(old: tuple[str, ...], new: tuple[str, ...]) -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite cannot alter a CHECK: the batch copies the table with the new one.
+        with op.batch_alter_table("characteristics", recreate="always") as batch_op:
+            batch_op.alter_column(
+                "designator", existing_type=_enum(old), type_=_enum(new), existing_nullable=True
+            )
+        return
+    op.drop_constraint(op.f(_CHECK), "characteristics", type_="check")
+    listed = ", ".join(f"'{v}'" for v in new)
+    op.create_check_constraint(op.f(_CHECK), "characteristics", f"designator IN ({listed})")
+
+
+def upgrade() -> None:
+    _switch(_OLD, _NEW)
+
+
+def downgrade() -> None:
+    op.execute(
+        "UPDATE characteristics SET designator = NULL WHERE designator IN ('basic', 'ref')"
+    )
+    _switch(_NEW, _OLD)
