@@ -245,6 +245,7 @@ class ResultRow(NamedTuple):
     measured_at: datetime
     recorded_by: str
     recorded_at: datetime
+    nonconformance_number: str | None = None
 
 
 class ResultImportStore(Protocol):

@@ -249,3 +249,41 @@ def test_basic_and_reference_dimensions_are_form3_lines_that_need_no_result(
     named = {ref.label for f in findings for ref in f.records}
     assert not named & {"balloon 1", "balloon 10"}
     assert "RESULT_MISSING" not in {f.rule for f in findings}
+
+
+# --- 4. NC numbers and tooling ------------------------------------------------------------------
+
+
+def stated_ncs(path: Path) -> dict[str, set[str]]:
+    """Balloon (the item's designator) -> NC numbers the file's measurements state (not NA)."""
+    tree = etree.parse(str(path))
+    balloon = {
+        item.get("id"): item.findtext("q:CharacteristicDesignator/q:Designator", namespaces=NS)
+        for item in tree.xpath("//q:CharacteristicItems/*", namespaces=NS)
+    }
+    out: dict[str, set[str]] = {}
+    for m in tree.xpath("//q:CharacteristicMeasurements/*", namespaces=NS):
+        nc = m.findtext("q:NonConformanceDesignator", namespaces=NS)
+        if nc and nc != "NA":
+            item = m.findtext("q:CharacteristicItemId", namespaces=NS)
+            out.setdefault(str(balloon[item]), set()).add(nc)
+    return out
+
+
+def test_the_nc_number_a_file_states_is_on_form3_field_11_and_the_device_is_offered(
+    ctx: ServiceContext, samples: Path
+) -> None:
+    """QIF_Results_Sample names NC 1234 for balloons 4, 6 and 9: Form 3 shows it before
+    anyone links it (readiness still asks for the link); the CMM is offered as tooling."""
+    path = samples / RESULTS_SAMPLE
+    expected = stated_ncs(path)
+    assert expected == {"4": {"1234"}, "6": {"1234"}, "9": {"1234"}}
+    fai_id = fai_from_file(ctx, path)
+    import_results(ctx, fai_id, path)
+    lines = {li.char_no: li for li in first_articles.get_first_article(ctx, fai_id).form3}
+    shown = {no: set(li.nonconformance_numbers) for no, li in lines.items() if li.nonconformance_numbers}
+    assert shown == expected
+    assert lines["6"].tooling is None  # field 10 is a person's to confirm
+    assert lines["6"].tooling_offered == ("CMM",)
+    rules = {f.rule for f in first_articles.evaluate_readiness(ctx, fai_id)}
+    assert "RESULT_NONCONFORMING_WITHOUT_NC" in rules

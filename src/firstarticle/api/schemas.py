@@ -519,6 +519,7 @@ class ResultLineOut(Out):
     recorded_by: str
     verified_by: str | None
     superseded: bool
+    nonconformance_number: str | None = None
 
 
 class Form3LineOut(Out):
@@ -536,6 +537,7 @@ class Form3LineOut(Out):
     tooling: str | None
     nonconformance_numbers: list[str]
     comments: str | None
+    tooling_offered: list[str] = []
 
 
 class DecisionOut(Out):

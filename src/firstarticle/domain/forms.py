@@ -28,11 +28,18 @@ class ResultLine:
     recorded_by: str
     verified_by: str | None
     superseded: bool
+    nonconformance_number: str | None = None
 
 
 @dataclass(frozen=True)
 class Form3Line:
-    """One characteristic's accountability line (Form 3 fields 5-12)."""
+    """One characteristic's accountability line (Form 3 fields 5-12).
+
+    ``nonconformance_numbers`` (field 11) are the NC documents linked to the characteristic,
+    then the numbers the results file states for its current results. ``tooling_offered``
+    are the measuring devices of its current results: what field 10 may name, for a person
+    to confirm as tooling.
+    """
 
     characteristic_id: str
     char_no: str
@@ -48,6 +55,7 @@ class Form3Line:
     tooling: str | None
     nonconformance_numbers: tuple[str, ...]
     comments: str | None
+    tooling_offered: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,6 +175,7 @@ def build_form3(
     for row in fai.form3:
         c = characteristics[row.characteristic_id]
         results: Sequence[model.InspectionResult] = by_characteristic.get(c.id, [])
+        current = [r for r in results if r.id in latest]
         lines.append(
             Form3Line(
                 characteristic_id=c.id,
@@ -194,12 +203,21 @@ def build_form3(
                         recorded_by=r.recorded_by,
                         verified_by=r.verified_by,
                         superseded=r.id not in latest,
+                        nonconformance_number=r.nonconformance_number,
                     )
                     for r in results
                 ),
                 tooling=row.tooling,
-                nonconformance_numbers=tuple(fai.nc_numbers_for(c.id)),
+                nonconformance_numbers=tuple(
+                    dict.fromkeys(
+                        [
+                            *fai.nc_numbers_for(c.id),
+                            *(r.nonconformance_number for r in current if r.nonconformance_number),
+                        ]
+                    )
+                ),
                 comments=row.comments,
+                tooling_offered=tuple(dict.fromkeys(r.device for r in current if r.device)),
             )
         )
     return sorted(lines, key=lambda line: natural_key(line.char_no))

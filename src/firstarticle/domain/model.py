@@ -607,6 +607,8 @@ class InspectionResult:
     source_reference: str | None = None
     verified_by: str | None = None
     verified_at: datetime | None = None
+    # The NC number the results file states for it (Form 3 field 11), as stated.
+    nonconformance_number: str | None = None
     id: str = field(default_factory=new_id)
 
     def __post_init__(self) -> None:

@@ -40,7 +40,7 @@ from firstarticle.services.result_report import ImportReport, RowIssue
 
 BATCH: Final = 5_000
 # Column sizes of inspection_results (a longer value would fail the whole transaction).
-_MAX_TEXT: Final = {"units": 32, "operator": 100, "device": 200}
+_MAX_TEXT: Final = {"units": 32, "operator": 100, "device": 200, "nonconformance": 64}
 _MAX_NAME: Final = 400
 # A converted value longer than this is kept as the file wrote it (the column holds 64).
 _MAX_DIGITS: Final = 60
@@ -397,6 +397,7 @@ class RowImporter:
             measured_at,
             self.actor,
             self.recorded_at,
+            row.nonconformance,
         )
 
     @staticmethod

@@ -362,6 +362,8 @@ inspection_results = _fai_child(
     sa.Column("recorded_at", UtcDateTime, nullable=False),
     sa.Column("verified_by", sa.String(100)),
     sa.Column("verified_at", UtcDateTime),
+    # The NC number the results file states for this result (Form 3 field 11 shows it).
+    sa.Column("nonconformance_number", sa.String(64)),
     sa.ForeignKeyConstraint(
         ["site_id", "serial_id"], ["serial_numbers.site_id", "serial_numbers.id"]
     ),

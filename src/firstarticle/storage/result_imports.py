@@ -80,6 +80,7 @@ class SqlResultImportStore:
                 when(r.measured_at),
                 r.recorded_by,
                 when(r.recorded_at),
+                r.nonconformance_number,
             )
             for r in rows
         ]

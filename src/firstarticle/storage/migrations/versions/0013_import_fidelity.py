@@ -1,8 +1,10 @@
-"""Basic and reference dimensions: two more characteristic designators (issue 17).
+"""Import fidelity (issue 17): basic and reference designators, the NC number a file states.
 
 A basic (theoretically exact) or reference dimension is listed on Form 3 with its designator
 and needs no result. The designator column is a VARCHAR checked against the enum's values;
 this widens the check to ``basic`` and ``ref`` (the column's length is unchanged).
+``inspection_results.nonconformance_number`` keeps the NC number a results file states for a
+result, so that Form 3 field 11 shows it.
 
 Revision ID: 0013
 Revises: 0011
@@ -47,9 +49,13 @@ def _switch(old: tuple[str, ...], new: tuple[str, ...]) -> None:
 
 def upgrade() -> None:
     _switch(_OLD, _NEW)
+    with op.batch_alter_table("inspection_results", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("nonconformance_number", sa.String(length=64)))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("inspection_results", schema=None) as batch_op:
+        batch_op.drop_column("nonconformance_number")
     op.execute(
         "UPDATE characteristics SET designator = NULL WHERE designator IN ('basic', 'ref')"
     )
