@@ -287,3 +287,48 @@ def test_the_nc_number_a_file_states_is_on_form3_field_11_and_the_device_is_offe
     assert lines["6"].tooling_offered == ("CMM",)
     rules = {f.rule for f in first_articles.evaluate_readiness(ctx, fai_id)}
     assert "RESULT_NONCONFORMING_WITHOUT_NC" in rules
+
+
+# --- 5. files that match nothing; whole-part verdicts -------------------------------------------
+
+
+def test_a_file_that_matches_no_characteristic_is_refused_with_a_message(
+    ctx: ServiceContext, samples: Path
+) -> None:
+    """The mitutoyo sample states only a whole-part PASS for SN#1234-56789: refused
+    (no_results_matched), its verdict reported, nothing written."""
+    path = samples / "Results/mitutoyo_results_serialized_pass_fail_sample.QIF"
+    tree = etree.parse(str(path))
+    assert tree.xpath("count(//q:CharacteristicMeasurements/*)", namespaces=NS) == 0
+    fai_id = fai_from_file(ctx, samples / RESULTS_SAMPLE)
+    with pytest.raises(ResultImportRefusedError, match="states no result for any") as refused:
+        import_results(ctx, fai_id, path)
+    report = refused.value.report
+    assert [i.code for i in report.refused] == ["no_results_matched"]
+    assert "whole-part verdict" in refused.value.message
+    verdicts_stated = [w.message for w in report.warnings if w.code == "part_verdict"]
+    assert len(verdicts_stated) == 1 and "PASS for serial SN#1234-56789" in verdicts_stated[0]
+    assert verdicts(ctx, fai_id) == {}
+
+
+def test_a_whole_part_verdict_is_reported_and_a_disagreeing_one_is_flagged(
+    ctx: ServiceContext, samples: Path
+) -> None:
+    """QIF_Results_Sample states FAIL for the part (its block and its component): reported
+    once; the same file saying PASS while three results fail is flagged as disagreeing."""
+    path = samples / RESULTS_SAMPLE
+    stated = etree.parse(str(path)).xpath("//q:InspectionStatusEnum/text()", namespaces=NS)
+    assert stated == ["FAIL", "FAIL"]
+    fai_id = fai_from_file(ctx, path)
+    as_is = import_results(ctx, fai_id, path, dry_run=True)
+    (verdict,) = [w.message for w in as_is.warnings if w.code == "part_verdict"]
+    assert "whole-part verdict FAIL for the part" in verdict
+    assert "part_verdict_disagrees" not in {w.code for w in as_is.warnings}
+    data = path.read_bytes().replace(
+        b"<InspectionStatusEnum>FAIL</InspectionStatusEnum>",
+        b"<InspectionStatusEnum>PASS</InspectionStatusEnum>",
+    )
+    report = import_results(ctx, fai_id, io.BytesIO(data), name="verdict.qif")
+    codes = [w.code for w in report.warnings]
+    assert (codes.count("part_verdict"), codes.count("part_verdict_disagrees")) == (1, 1)
+    assert report.nonconforming == 3

@@ -163,6 +163,8 @@ class FileMetadata:
     inspection_mode: str | None = None
     serials: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
+    #: Whole-part verdicts the file states: (serial or None, PASS / FAIL / ...).
+    part_verdicts: tuple[tuple[str | None, str], ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         """The fields that are set, for reports and audit entries."""
@@ -189,6 +191,10 @@ class FileMetadata:
             out["measured_at"] = self.measured_at.isoformat()
         if self.serials:
             out["serials"] = list(self.serials)
+        if self.part_verdicts:
+            out["part_verdicts"] = [
+                {"serial": serial, "verdict": verdict} for serial, verdict in self.part_verdicts
+            ]
         return out
 
 

@@ -14,6 +14,10 @@ One call imports one file into one FAI, in one transaction:
   refused, each with its row (line number; for QIF the measurement's position);
 - rows the file states are not results (a basic dimension, a helper characteristic without a
   balloon number) are skipped and listed;
+- a file that gives no result at all for the FAI (no measurement, or every row skipped) is
+  refused (``no_results_matched``), never "imported" with 0 rows;
+- a whole-part verdict the file states (QIF ``InspectionStatus``) is reported as a warning
+  (``part_verdict``, and ``part_verdict_disagrees`` when our results say otherwise);
 - a stated PASS / FAIL that disagrees with the computed conformance, a requirement in the file
   that differs from the drawing's, an NC number the FAI does not link, an attribute verdict on
   a toleranced characteristic, and measurement times the file does not give are warnings:
@@ -299,6 +303,9 @@ def import_results(
                     )
                 )
                 report.warnings_by_code["measured_at_missing"] = importer.untimed
+            _part_verdicts(result_file.metadata, report)
+            if report.results_accepted == 0 and report.rows_refused == 0:
+                report.refuse(RowIssue(None, "no_results_matched", _nothing_to_import(report)))
             if not report.accepted and (not partial or report.results_accepted == 0):
                 # Refused rows without partial, or partial with no valid row at all.
                 report.status = "refused"
@@ -319,6 +326,52 @@ def import_results(
             return report
     finally:
         close()
+
+
+def _nothing_to_import(report: ImportReport) -> str:
+    """Why a file without a refused row still gives no result (the refusal's message)."""
+    verdicts = report.metadata.get("part_verdicts")
+    only = " It states only a whole-part verdict (see the warnings)." if verdicts else ""
+    if report.rows_read == 0:
+        return (
+            f"{report.file_name} states no result for any characteristic, so none of "
+            f"{report.fair_identifier}'s characteristics can be matched; nothing was "
+            f"imported.{only}"
+        )
+    return (
+        f"Every row of {report.file_name} was skipped ({report.rows_skipped}: see why in the "
+        f"report), so no result matches a characteristic of {report.fair_identifier}; nothing "
+        f"was imported.{only}"
+    )
+
+
+def _part_verdicts(meta: FileMetadata, report: ImportReport) -> None:
+    """Report each whole-part verdict the file states, and where our results disagree."""
+    for serial, verdict in meta.part_verdicts:
+        part = f"serial {serial}" if serial else "the part"
+        report.warn(
+            RowIssue(
+                None,
+                "part_verdict",
+                f"The file states the whole-part verdict {verdict} for {part}. Form 3 judges "
+                "each characteristic; this verdict is reported, not recorded as a result.",
+                serial=serial,
+            )
+        )
+        disagrees = (verdict == "PASS" and report.nonconforming > 0) or (
+            verdict == "FAIL" and report.results_accepted > 0 and report.nonconforming == 0
+        )
+        if disagrees:
+            report.warn(
+                RowIssue(
+                    None,
+                    "part_verdict_disagrees",
+                    f"The file says {verdict} for {part}, but {report.nonconforming} of the "
+                    f"{report.results_accepted} results it gives are nonconforming against the "
+                    "drawing.",
+                    serial=serial,
+                )
+            )
 
 
 def _consume(

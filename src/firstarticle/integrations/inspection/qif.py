@@ -140,6 +140,9 @@ class QifResults:
     purchase_order_number: str | None = None
     drawing_number: str | None = None
     drawing_revision: str | None = None
+    #: The whole-part verdicts the file states (``InspectionStatus`` of a measured part or of
+    #: an actual component): (serial or None, PASS / FAIL / ...), in file order, once each.
+    part_verdicts: tuple[tuple[str | None, str], ...] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -192,6 +195,7 @@ class _Block:
 
     component_ids: tuple[str, ...] = ()
     measured_at: datetime | None = None
+    verdict: str | None = None
 
 
 @dataclass(slots=True)
@@ -299,6 +303,11 @@ def number_balloons(designators: list[str | None]) -> list[str]:
             designator = str(counter)
         balloons.append(designator)
     return balloons
+
+
+def _verdict(elem: etree._Element) -> str | None:
+    """An InspectionStatus's PASS / FAIL / ... (the enumeration, else the other status)."""
+    return text_of(elem, "InspectionStatusEnum") or text_of(elem, "OtherInspectionStatus")
 
 
 def own_unit(elem: etree._Element | None) -> str | None:
@@ -584,6 +593,7 @@ class _Reader(QifWalk):
         self.unresolved: dict[int, _Unresolved] = {}
         self.device_text: dict[tuple[str, ...], str | None] = {}
         self.components: dict[str, str | None] = {}
+        self.component_verdicts: list[tuple[str, str]] = []
         self.pre_trace = _Traceability()
         self.post_trace = _Traceability()
         self.intern = _Interner()
@@ -652,7 +662,7 @@ class _Reader(QifWalk):
         if depth == 5:
             return (
                 parent == "MeasurementResults"
-                and name in {"InspectionTraceability", "ActualComponentIds"}
+                and name in {"InspectionTraceability", "ActualComponentIds", "InspectionStatus"}
             ) or (parent == "ActualComponentSet" and name == "ActualComponent")
         return (
             depth == 7
@@ -687,6 +697,8 @@ class _Reader(QifWalk):
             self.measurement(elem, name)
         elif name == "ActualComponentIds":
             self.blocks[-1].component_ids = _ids(elem)
+        elif name == "InspectionStatus":
+            self.blocks[-1].verdict = _verdict(elem)
         elif name == "ActualComponent":
             self.component(elem)
         elif name == "InspectionTraceability":
@@ -890,6 +902,10 @@ class _Reader(QifWalk):
         ident = elem.get("id")
         if ident:
             self.components[ident] = self.intern(text_of(elem, "SerialNumber"))
+            status = child_of(elem, "Status")
+            verdict = _verdict(status) if status is not None else None
+            if verdict:
+                self.component_verdicts.append((ident, verdict))
 
     # -- resolution, once the whole file is read ---------------------------------------------
 
@@ -921,6 +937,12 @@ class _Reader(QifWalk):
                 # actual above the result's own size.
                 self.actuals[index] = replace(actual, serial=serial, measured_at=measured_at)
         serials = tuple(dict.fromkeys(s for s in self.components.values() if s))
+        verdicts: dict[tuple[str | None, str], None] = {}
+        for block in self.blocks:
+            if block.verdict:
+                verdicts[(self.serial(None, block), block.verdict)] = None
+        for ident, verdict in self.component_verdicts:
+            verdicts[(self.components.get(ident), verdict)] = None
         part_number, part_name, part_revision = self.part or (None, None, None)
         drawing_number, drawing_revision = self.drawing or (None, None)
         post, pre = self.post_trace, self.pre_trace
@@ -941,6 +963,7 @@ class _Reader(QifWalk):
             purchase_order_number=post.purchase_order_number or pre.purchase_order_number,
             drawing_number=drawing_number,
             drawing_revision=drawing_revision,
+            part_verdicts=tuple(verdicts),
         )
 
     def serial(self, component_id: str | None, block: _Block | None) -> str | None:

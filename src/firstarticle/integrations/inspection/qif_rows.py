@@ -281,6 +281,7 @@ def read_qif_rows(source: BinaryIO, name: str | None = None) -> ResultFile:
     metadata.inspection_scope = results.inspection_scope
     metadata.inspection_mode = results.inspection_mode
     metadata.serials = results.serials
+    metadata.part_verdicts = results.part_verdicts
     file = ResultFile(
         fmt="qif",
         name=label,
