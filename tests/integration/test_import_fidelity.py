@@ -332,3 +332,24 @@ def test_a_whole_part_verdict_is_reported_and_a_disagreeing_one_is_flagged(
     codes = [w.code for w in report.warnings]
     assert (codes.count("part_verdict"), codes.count("part_verdict_disagrees")) == (1, 1)
     assert report.nonconforming == 3
+
+
+# --- 6. precision --------------------------------------------------------------------------------
+
+
+def test_form3_shows_a_result_at_the_drawings_precision_and_stores_it_exactly(
+    ctx: ServiceContext, samples: Path
+) -> None:
+    """QIF_Results_Sample measures balloon 2 (Y 774.270 ±0.2 mm) as 774.30999999999995."""
+    path = samples / RESULTS_SAMPLE
+    (raw,) = etree.parse(str(path)).xpath(
+        "//q:CharacteristicMeasurements/*[q:CharacteristicItemId='29']/q:Value/text()",
+        namespaces=NS,
+    )
+    fai_id = fai_from_file(ctx, path)
+    import_results(ctx, fai_id, path)
+    line = next(li for li in first_articles.get_first_article(ctx, fai_id).form3 if li.char_no == "2")
+    assert line.requirement == "Y 774.270 ±0.2 mm"
+    (result,) = line.results
+    assert result.value == Decimal(raw) == Decimal("774.30999999999995")
+    assert result.shown_value == "774.310"

@@ -1,5 +1,5 @@
 """Imported values and balloons (issue 17): units converted exactly or not at all; balloons
-numbered by one rule."""
+numbered by one rule; results shown at the drawing's precision."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 
 from firstarticle.domain.errors import UnitMismatchError
 from firstarticle.domain.inspection_files import number_balloons
-from firstarticle.domain.values import convert_exactly, same_at_precision
+from firstarticle.domain.requirement_text import shown_value
+from firstarticle.domain.values import Requirement, convert_exactly, same_at_precision
 from firstarticle.integrations.inspection import qif
 
 
@@ -53,3 +54,30 @@ def test_the_qif_reader_numbers_balloons_by_the_domains_rule(
 ) -> None:
     """Results and characteristics of one file get the same balloons (issue 17)."""
     assert qif.number_balloons(designators) == [b for b, _ in number_balloons(designators)]
+
+
+def test_a_result_shows_at_the_requirements_precision_and_keeps_its_digits() -> None:
+    """774.30999999999995 against "Y 774.270 ±0.2 mm" reads 774.310; the stored value is
+    untouched."""
+    requirement = Requirement.toleranced(
+        Decimal("774.27"), Decimal("0.2"), Decimal("-0.2"), "mm", text="Y 774.270 ±0.2 mm"
+    )
+    value = Decimal("774.30999999999995")
+    assert shown_value(value, "mm", requirement) == "774.310"
+    assert value == Decimal("774.30999999999995")
+
+
+def test_rounding_for_display_never_hides_a_nonconformance() -> None:
+    """10.4004 against ⌀10 ±0.4: 10.400 would look conforming, so 10.4004 is shown."""
+    requirement = Requirement.toleranced(
+        Decimal("10"), Decimal("0.4"), Decimal("-0.4"), "mm", text="⌀10 ±0.4 mm"
+    )
+    assert shown_value(Decimal("10.4004"), "mm", requirement) == "10.4004"
+    assert shown_value(Decimal("10.1"), "mm", requirement) == "10.100"
+
+
+def test_inch_results_show_four_places_at_least() -> None:
+    requirement = Requirement.toleranced(
+        Decimal("0.625"), Decimal("0.005"), Decimal("-0.005"), "in", text="4X ⌀.625 ±.005 in"
+    )
+    assert shown_value(Decimal("0.62537"), "in", requirement) == "0.6254"

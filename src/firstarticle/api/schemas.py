@@ -520,6 +520,7 @@ class ResultLineOut(Out):
     verified_by: str | None
     superseded: bool
     nonconformance_number: str | None = None
+    shown_value: str | None = None
 
 
 class Form3LineOut(Out):

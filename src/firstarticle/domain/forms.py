@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from firstarticle.domain import model
+from firstarticle.domain.requirement_text import shown_value
 from firstarticle.domain.values import Conformance
 
 
@@ -29,6 +30,8 @@ class ResultLine:
     verified_by: str | None
     superseded: bool
     nonconformance_number: str | None = None
+    #: The value at the drawing's precision (requirement_text.shown_value); ``value`` is exact.
+    shown_value: str | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,11 @@ def build_form3(
                         verified_by=r.verified_by,
                         superseded=r.id not in latest,
                         nonconformance_number=r.nonconformance_number,
+                        shown_value=(
+                            shown_value(r.value, r.units, c.requirement)
+                            if r.value is not None
+                            else None
+                        ),
                     )
                     for r in results
                 ),

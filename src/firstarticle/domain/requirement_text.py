@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from firstarticle.domain.errors import ValidationError
+from firstarticle.domain.errors import UnitMismatchError, ValidationError
+from firstarticle.domain.values import Requirement, normalize_unit
 
 # Numbers as drawings write them: 25, 25.00, .250, 0,5 (decimal comma).
 _NUMBER = re.compile(r"(?<![\d.])(\d+(?:[.,]\d+)?|[.,]\d+)")
@@ -118,6 +119,48 @@ def disagreement(
     if units and mentioned and family not in mentioned:
         return f"the text {text!r} names {', '.join(sorted(mentioned))}, not {units}"
     return None
+
+
+# Places a result shows at least, by unit: a micrometre in mm, a tenth (0.0001) in inches.
+_MIN_PLACES = {"mm": 3, "in": 4}
+_MAX_PLACES = 6
+
+
+def shown_value(value: Decimal, units: str | None, requirement: Requirement) -> str:
+    """A measured value as Form 3 field 9 shows it: at the drawing's precision.
+
+    The places are the most the requirement's text writes (``774.270 ±0.2`` gives 3), at
+    least 3 in mm and 4 in inches, at most 6; the value is rounded half-even to them and
+    padded with zeros. Rounding never hides a verdict: where the rounded value would be
+    judged otherwise than the value itself (10.4004 shown as 10.400 against a 10.400 limit),
+    more places are shown, up to the value as stored. The stored value is never changed.
+    """
+    unit = normalize_unit(units) if units else ""
+    written = [-_places(n) for n in numbers_in(requirement.text)]
+    places = max([*written, _MIN_PLACES.get(unit, 0)])
+    places = min(places, _MAX_PLACES)
+    own = max(-_places(value), 0)
+    while places < own:
+        rounded = value.quantize(Decimal(1).scaleb(-places))
+        if units is None or _same_verdict(requirement, value, rounded, units):
+            return format(rounded, "f")
+        places += 1
+    # As many places as the value has, or more: padding with zeros changes nothing.
+    return format(value.quantize(Decimal(1).scaleb(-places)), "f")
+
+
+def _places(number: Decimal) -> int:
+    exponent = number.as_tuple().exponent
+    return exponent if isinstance(exponent, int) else 0
+
+
+def _same_verdict(requirement: Requirement, value: Decimal, rounded: Decimal, units: str) -> bool:
+    if not requirement.is_numeric:
+        return True
+    try:
+        return requirement.evaluate(value, units) is requirement.evaluate(rounded, units)
+    except (UnitMismatchError, ValidationError):
+        return True
 
 
 def check(
