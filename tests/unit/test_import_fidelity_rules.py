@@ -72,12 +72,18 @@ def test_rounding_for_display_never_hides_a_nonconformance() -> None:
     requirement = Requirement.toleranced(
         Decimal("10"), Decimal("0.4"), Decimal("-0.4"), "mm", text="⌀10 ±0.4 mm"
     )
-    assert shown_value(Decimal("10.4004"), "mm", requirement) == "10.4004"
-    assert shown_value(Decimal("10.1"), "mm", requirement) == "10.100"
+    assert shown_value(Decimal("10.40000000000001"), "mm", requirement) == "10.40000000000001"
+    assert shown_value(Decimal("10.16"), "mm", requirement) == "10.16"  # as the gauge says
+    assert shown_value(Decimal("10.1"), "mm", requirement) == "10.1"
 
 
-def test_inch_results_show_four_places_at_least() -> None:
+def test_a_noisy_value_on_whole_numbers_shows_micrometres_or_tenths() -> None:
+    """"⌓ 4" says nothing about places: a float-noisy value shows 3 in mm, 4 in inches."""
+    profile = Requirement("⌓ 4", nominal=Decimal(0), lower_limit=Decimal(-2),
+                          upper_limit=Decimal(2), units="mm")
+    assert shown_value(Decimal("-0.886195693015347"), "mm", profile) == "-0.886"
     requirement = Requirement.toleranced(
-        Decimal("0.625"), Decimal("0.005"), Decimal("-0.005"), "in", text="4X ⌀.625 ±.005 in"
+        Decimal("2"), Decimal("1"), Decimal("-1"), "in", text="2 ±1 in"
     )
-    assert shown_value(Decimal("0.62537"), "in", requirement) == "0.6254"
+    assert shown_value(Decimal("2.62537000000001"), "in", requirement) == "2.6254"
+    assert shown_value(Decimal("2.1"), "in", requirement) == "2.1"

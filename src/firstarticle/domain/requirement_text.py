@@ -121,7 +121,7 @@ def disagreement(
     return None
 
 
-# Places a result shows at least, by unit: a micrometre in mm, a tenth (0.0001) in inches.
+# Places a float-noisy result shows at least: a micrometre in mm, 0.0001 in.
 _MIN_PLACES = {"mm": 3, "in": 4}
 _MAX_PLACES = 6
 
@@ -129,24 +129,26 @@ _MAX_PLACES = 6
 def shown_value(value: Decimal, units: str | None, requirement: Requirement) -> str:
     """A measured value as Form 3 field 9 shows it: at the drawing's precision.
 
-    The places are the most the requirement's text writes (``774.270 ±0.2`` gives 3), at
-    least 3 in mm and 4 in inches, at most 6; the value is rounded half-even to them and
-    padded with zeros. Rounding never hides a verdict: where the rounded value would be
-    judged otherwise than the value itself (10.4004 shown as 10.400 against a 10.400 limit),
-    more places are shown, up to the value as stored. The stored value is never changed.
+    The drawing's places are the most the requirement's text writes (``774.270 ±0.2`` gives
+    3). A value as a gauge states it (up to 6 places) is shown as measured, padded with zeros
+    to those places (25.01 against ``25.00 ±0.05``). A value with more places carries binary
+    float noise from the file (774.30999999999995): it is rounded half-even to the drawing's
+    places, and to at least 3 in mm or 4 in inches (a ``⌓ 4`` writes none). Rounding never
+    hides a verdict: where the rounded value would be judged otherwise than the value itself,
+    more places are shown. The stored value is never changed.
     """
     unit = normalize_unit(units) if units else ""
-    written = [-_places(n) for n in numbers_in(requirement.text)]
-    places = max([*written, _MIN_PLACES.get(unit, 0)])
-    places = min(places, _MAX_PLACES)
+    drawing = max((-_places(n) for n in numbers_in(requirement.text)), default=0)
     own = max(-_places(value), 0)
+    if own <= _MAX_PLACES:
+        return format(value.quantize(Decimal(1).scaleb(-max(own, drawing))), "f")
+    places = min(max(drawing, _MIN_PLACES.get(unit, 0)), _MAX_PLACES)
     while places < own:
         rounded = value.quantize(Decimal(1).scaleb(-places))
         if units is None or _same_verdict(requirement, value, rounded, units):
             return format(rounded, "f")
         places += 1
-    # As many places as the value has, or more: padding with zeros changes nothing.
-    return format(value.quantize(Decimal(1).scaleb(-places)), "f")
+    return format(value, "f")
 
 
 def _places(number: Decimal) -> int:
