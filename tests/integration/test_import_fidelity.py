@@ -20,7 +20,7 @@ from firstarticle.domain import model
 from firstarticle.domain.lifecycle import FaiAction
 from firstarticle.integrations.inspection.qif import read_qif_results
 from firstarticle.services import ServiceContext, catalog, first_articles, orders
-from firstarticle.services.characteristic_import import import_characteristics
+from firstarticle.services.characteristic_import import QifImportError, import_characteristics
 from firstarticle.services.result_import import ResultImportRefusedError, import_results
 
 Q = "{http://qifstandards.org/xsd/qif3}"
@@ -33,8 +33,11 @@ def samples(shared_data: Path) -> Path:
     return shared_data / "qif" / "samples"
 
 
-def fai_from_file(ctx: ServiceContext, path: Path, code: str = "Q") -> str:
-    """An FAI whose characteristics were imported from ``path`` itself, in progress."""
+def fai_from_file(
+    ctx: ServiceContext, path: Path, code: str = "Q", *, characteristics: bool = True
+) -> str:
+    """An FAI whose characteristics were imported from ``path`` itself (with
+    ``characteristics``; else none), in progress."""
     qif = read_qif_results(path)
     site = catalog.create_site(ctx, code=code, name=f"Plant {code}")
     customer = catalog.create_customer(ctx, code=f"C{code}", name="Prime")
@@ -49,7 +52,8 @@ def fai_from_file(ctx: ServiceContext, path: Path, code: str = "Q") -> str:
             catalog.DrawingSpec(qif.drawing_number or f"{number}-DWG", qif.drawing_revision or rev)
         ],
     )
-    import_characteristics(ctx, part_number=number, revision=rev, file=path)
+    if characteristics:
+        import_characteristics(ctx, part_number=number, revision=rev, file=path)
     serials = list(qif.serials) or [f"{code}-S1"]
     work_order = orders.create_work_order(
         ctx,
@@ -353,3 +357,79 @@ def test_form3_shows_a_result_at_the_drawings_precision_and_stores_it_exactly(
     (result,) = line.results
     assert result.value == Decimal(raw) == Decimal("774.30999999999995")
     assert result.shown_value == "774.310"
+
+
+# --- 7. every sample file ------------------------------------------------------------------------
+
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "qif" / "samples"
+
+
+def _every_sample() -> list[str]:
+    if not SAMPLES.is_dir():
+        return ["(samples absent)"]
+    return sorted(str(p.relative_to(SAMPLES)) for p in SAMPLES.rglob("*") if p.suffix.lower() == ".qif")
+
+
+def characteristics_stated(tree: etree._ElementTree) -> int:
+    """Items, plus nominals no item refers to (a model has nominals only)."""
+    items = tree.xpath("//q:CharacteristicItems/*", namespaces=NS)
+    used = {i.findtext("q:CharacteristicNominalId", namespaces=NS) for i in items}
+    nominals = tree.xpath("//q:CharacteristicNominals/*/@id", namespaces=NS)
+    return len(items) + sum(1 for n in nominals if n not in used)
+
+
+def results_stated(tree: etree._ElementTree) -> tuple[int, int]:
+    """(measured (item, serial) pairs that are results, those the file says FAIL for)."""
+    serial_of = {
+        c.get("id"): (c.findtext("q:SerialNumber", namespaces=NS) or "").strip()
+        for c in tree.xpath("//q:ActualComponent", namespaces=NS)
+    }
+    pairs: dict[tuple[str, str | None], set[str]] = {}
+    for block in tree.xpath("//q:MeasurementResults", namespaces=NS):
+        ids = [i.strip() for i in block.xpath("q:ActualComponentIds/q:Id/text()", namespaces=NS)]
+        block_serial = next((serial_of[i] for i in ids if serial_of.get(i)), None)
+        for m in block.xpath("q:MeasuredCharacteristics/q:CharacteristicMeasurements/*", namespaces=NS):
+            own = (m.findtext("q:ActualComponentId", namespaces=NS) or "").strip()
+            serial = serial_of.get(own) if own else block_serial
+            item = (m.findtext("q:CharacteristicItemId", namespaces=NS) or "").strip()
+            status = m.findtext("q:Status/q:CharacteristicStatusEnum", namespaces=NS) or ""
+            pairs.setdefault((item, serial), set()).add(status.strip())
+    results = {k: v for k, v in pairs.items() if v != {"BASIC_OR_TED"}}
+    return len(results), sum("FAIL" in v for v in results.values())
+
+
+@pytest.mark.parametrize("name", _every_sample())
+def test_every_sample_file_is_imported_or_refused_as_it_states(
+    ctx: ServiceContext, name: str
+) -> None:
+    """Characteristics, then the file's own results: accepted with the counts an lxml reading
+    of the file gives, or refused with the reason."""
+    if not SAMPLES.is_dir():
+        pytest.skip("QIF samples absent (checkout without ../shared)")
+    path = SAMPLES / name
+    tree = etree.parse(str(path))
+    stated = characteristics_stated(tree)
+    has_units = bool(tree.xpath("//q:FileUnits", namespaces=NS))
+    number, rev = f"S-{path.stem}"[:60], "A"
+    part = catalog.create_part(ctx, number=number, name=path.stem)
+    catalog.add_revision(ctx, part.id, revision=rev, drawings=[catalog.DrawingSpec("D", "A")])
+    if stated == 0:
+        with pytest.raises(QifImportError, match="defines no characteristics"):
+            import_characteristics(ctx, part_number=number, revision=rev, file=path)
+    elif not has_units:
+        with pytest.raises(QifImportError, match="states no units"):
+            import_characteristics(ctx, part_number=number, revision=rev, file=path)
+    else:
+        summary = import_characteristics(ctx, part_number=number, revision=rev, file=path)
+        assert summary.created == stated
+    fai_id = fai_from_file(ctx, path, "R", characteristics=stated > 0 and has_units)
+    results, failing = results_stated(tree)
+    if results == 0:
+        with pytest.raises(ResultImportRefusedError, match="states no result for any") as e:
+            import_results(ctx, fai_id, path)
+        assert [i.code for i in e.value.report.refused] == ["no_results_matched"]
+        return
+    report = import_results(ctx, fai_id, path)
+    assert report.status == "imported"
+    assert report.results_recorded == results
+    assert report.stated_fail == failing
