@@ -90,7 +90,8 @@ def in_inches(path: Path) -> bytes:
     """The mm file rewritten in inches: FileUnits says inch, every linear number / 25.4."""
     tree = etree.parse(str(path))
     unit = tree.find(f".//{Q}FileUnits/{Q}PrimaryUnits/{Q}LinearUnit/{Q}UnitName")
-    assert unit is not None and unit.text == "mm"
+    assert unit is not None
+    assert unit.text == "mm"
     unit.text = "inch"
     for tag in ("TargetValue", "MaxValue", "MinValue", "ToleranceValue", "OuterDisposition"):
         for element in tree.iter(Q + tag):
@@ -119,14 +120,15 @@ def test_an_inch_results_file_gives_the_same_verdicts_as_the_mm_file(
     path = samples / RESULTS_SAMPLE
     mm_fai = fai_from_file(ctx, path, "MM")
     as_mm = import_results(as_(ctx, "cmm"), mm_fai, path)
-    ctx_in = ctx
-    in_fai = fai_from_file_again(ctx_in, path, mm_fai)
+    in_fai = fai_from_file_again(ctx, path, mm_fai)
     as_in = import_results(as_(ctx, "cmm"), in_fai, io.BytesIO(in_inches(path)), name="in.qif")
     assert as_in.status == as_mm.status == "imported"
     assert as_in.nonconforming == as_mm.nonconforming == 3
     assert verdicts(ctx, in_fai) == verdicts(ctx, mm_fai)
     assert [w.message for w in as_in.warnings if w.code == "requirement_differs"] == []
-    line = next(li for li in first_articles.get_first_article(ctx, in_fai).form3 if li.char_no == "6")
+    line = next(
+        li for li in first_articles.get_first_article(ctx, in_fai).form3 if li.char_no == "6"
+    )
     (result,) = line.results
     assert result.units == "mm"  # inch to mm is exact (x 25.4): recorded in drawing units
     mm_line = next(
@@ -183,7 +185,9 @@ def test_a_value_with_its_own_unit_attribute_is_read_in_that_unit(
     )
     data = etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
     import_results(ctx, fai_id, io.BytesIO(data), name="attr.qif")
-    line = next(li for li in first_articles.get_first_article(ctx, fai_id).form3 if li.char_no == "6")
+    line = next(
+        li for li in first_articles.get_first_article(ctx, fai_id).form3 if li.char_no == "6"
+    )
     (result,) = line.results
     assert (result.value, result.units, result.conformance.value) == (
         Decimal("10.160"),
@@ -285,7 +289,9 @@ def test_the_nc_number_a_file_states_is_on_form3_field_11_and_the_device_is_offe
     fai_id = fai_from_file(ctx, path)
     import_results(ctx, fai_id, path)
     lines = {li.char_no: li for li in first_articles.get_first_article(ctx, fai_id).form3}
-    shown = {no: set(li.nonconformance_numbers) for no, li in lines.items() if li.nonconformance_numbers}
+    shown = {
+        no: set(li.nonconformance_numbers) for no, li in lines.items() if li.nonconformance_numbers
+    }
     assert shown == expected
     assert lines["6"].tooling is None  # field 10 is a person's to confirm
     assert lines["6"].tooling_offered == ("CMM",)
@@ -311,7 +317,8 @@ def test_a_file_that_matches_no_characteristic_is_refused_with_a_message(
     assert [i.code for i in report.refused] == ["no_results_matched"]
     assert "whole-part verdict" in refused.value.message
     verdicts_stated = [w.message for w in report.warnings if w.code == "part_verdict"]
-    assert len(verdicts_stated) == 1 and "PASS for serial SN#1234-56789" in verdicts_stated[0]
+    (verdict,) = verdicts_stated
+    assert "PASS for serial SN#1234-56789" in verdict
     assert verdicts(ctx, fai_id) == {}
 
 
@@ -352,7 +359,9 @@ def test_form3_shows_a_result_at_the_drawings_precision_and_stores_it_exactly(
     )
     fai_id = fai_from_file(ctx, path)
     import_results(ctx, fai_id, path)
-    line = next(li for li in first_articles.get_first_article(ctx, fai_id).form3 if li.char_no == "2")
+    line = next(
+        li for li in first_articles.get_first_article(ctx, fai_id).form3 if li.char_no == "2"
+    )
     assert line.requirement == "Y 774.270 ±0.2 mm"
     (result,) = line.results
     assert result.value == Decimal(raw) == Decimal("774.30999999999995")
@@ -367,7 +376,9 @@ SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "qif" / "sam
 def _every_sample() -> list[str]:
     if not SAMPLES.is_dir():
         return ["(samples absent)"]
-    return sorted(str(p.relative_to(SAMPLES)) for p in SAMPLES.rglob("*") if p.suffix.lower() == ".qif")
+    return sorted(
+        str(p.relative_to(SAMPLES)) for p in SAMPLES.rglob("*") if p.suffix.lower() == ".qif"
+    )
 
 
 def characteristics_stated(tree: etree._ElementTree) -> int:
@@ -388,7 +399,9 @@ def results_stated(tree: etree._ElementTree) -> tuple[int, int]:
     for block in tree.xpath("//q:MeasurementResults", namespaces=NS):
         ids = [i.strip() for i in block.xpath("q:ActualComponentIds/q:Id/text()", namespaces=NS)]
         block_serial = next((serial_of[i] for i in ids if serial_of.get(i)), None)
-        for m in block.xpath("q:MeasuredCharacteristics/q:CharacteristicMeasurements/*", namespaces=NS):
+        for m in block.xpath(
+            "q:MeasuredCharacteristics/q:CharacteristicMeasurements/*", namespaces=NS
+        ):
             own = (m.findtext("q:ActualComponentId", namespaces=NS) or "").strip()
             serial = serial_of.get(own) if own else block_serial
             item = (m.findtext("q:CharacteristicItemId", namespaces=NS) or "").strip()

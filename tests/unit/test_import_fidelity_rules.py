@@ -78,9 +78,10 @@ def test_rounding_for_display_never_hides_a_nonconformance() -> None:
 
 
 def test_a_noisy_value_on_whole_numbers_shows_micrometres_or_tenths() -> None:
-    """"⌓ 4" says nothing about places: a float-noisy value shows 3 in mm, 4 in inches."""
-    profile = Requirement("⌓ 4", nominal=Decimal(0), lower_limit=Decimal(-2),
-                          upper_limit=Decimal(2), units="mm")
+    """ "⌓ 4" says nothing about places: a float-noisy value shows 3 in mm, 4 in inches."""
+    profile = Requirement(
+        "⌓ 4", nominal=Decimal(0), lower_limit=Decimal(-2), upper_limit=Decimal(2), units="mm"
+    )
     assert shown_value(Decimal("-0.886195693015347"), "mm", profile) == "-0.886"
     requirement = Requirement.toleranced(
         Decimal("2"), Decimal("1"), Decimal("-1"), "in", text="2 ±1 in"

@@ -62,8 +62,8 @@ from firstarticle.services.characteristic_review import (
 )
 
 __all__ = [
-    "ImportSummary",
     "DuplicateBalloonError",
+    "ImportSummary",
     "ImportedCharacteristic",
     "QifImportError",
     "RevisionDiff",

@@ -68,8 +68,8 @@ from lxml import etree
 from firstarticle.integrations.inspection.qif import (
     ANGULAR_KINDS,
     GDT_SYMBOL,
-    NO_UNIT_KINDS,
     NO_DESIGNATOR,
+    NO_UNIT_KINDS,
     NS,
     OTHER_UNIT_KINDS,
     SIZE_PREFIX,
@@ -88,11 +88,11 @@ from firstarticle.integrations.inspection.qif import (
 
 __all__ = [
     "MAX_CHARACTERISTICS",
+    "ZERO_TOLERANCE_FLAG",
     "MbdCharacteristic",
     "MbdDatumReference",
     "MbdDocument",
     "MbdToleranceSegment",
-    "ZERO_TOLERANCE_FLAG",
     "QifError",
     "read_qif_mbd",
 ]

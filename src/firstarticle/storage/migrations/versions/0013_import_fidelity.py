@@ -56,7 +56,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("inspection_results", schema=None) as batch_op:
         batch_op.drop_column("nonconformance_number")
-    op.execute(
-        "UPDATE characteristics SET designator = NULL WHERE designator IN ('basic', 'ref')"
-    )
+    op.execute("UPDATE characteristics SET designator = NULL WHERE designator IN ('basic', 'ref')")
     _switch(_NEW, _OLD)
