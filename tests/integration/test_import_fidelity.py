@@ -137,25 +137,32 @@ def test_an_inch_results_file_gives_the_same_verdicts_as_the_mm_file(
     assert abs(result.value - mm_line.results[0].value) < Decimal("1e-30")  # type: ignore[operator]
 
 
-def fai_from_file_again(ctx: ServiceContext, path: Path, first_fai: str) -> str:
-    """A second FAI on the same revision (the first one's work order, a new serial)."""
+def fai_from_file_again(
+    ctx: ServiceContext, path: Path, first_fai: str, site: str | None = None, **form1: str
+) -> str:
+    """A second FAI on the same revision (a new work order and serial; at a new site named
+    ``site`` if given), with the given Form 1 facts."""
     fai = first_articles.get_first_article(ctx, first_fai).fai
+    site_id = fai.site_id
+    if site is not None:
+        site_id = catalog.create_site(ctx, code="S2", name=site).id
     work_order = orders.create_work_order(
         ctx,
-        site_id=fai.site_id,
-        number="WO-INCH",
+        site_id=site_id,
+        number="WO-AGAIN",
         part_revision_id=fai.part_revision_id,
         quantity=1,
         customer_id=orders.get_work_order(ctx, fai.work_order_id).customer_id,
-        serial_numbers=["IN-S1"],
+        serial_numbers=["AGAIN-S1"],
     )
     detail = first_articles.create_first_article(
         ctx,
         work_order_id=work_order.id,
         fai_type=model.FaiType.DETAIL,
         scope=model.FaiScope.FULL,
-        reason="Inch program",
-        serial_numbers=["IN-S1"],
+        reason="Again",
+        serial_numbers=["AGAIN-S1"],
+        **form1,
     )
     first_articles.transition(ctx, detail.fai.id, FaiAction.START)
     return detail.fai.id
@@ -446,3 +453,37 @@ def test_every_sample_file_is_imported_or_refused_as_it_states(
     assert report.status == "imported"
     assert report.results_recorded == results
     assert report.stated_fail == failing
+
+
+# --- header facts ---------------------------------------------------------------------------------
+
+
+def test_the_files_header_facts_are_compared_with_form1(ctx: ServiceContext, samples: Path) -> None:
+    """QIF_Results_Sample states report QIF 1, Origin International, North_Fab, PO123456:
+    each one Form 1 does not say is a warning; an FAI that says the same gets none."""
+    path = samples / RESULTS_SAMPLE
+    tree = etree.parse(str(path))
+    header = {
+        tag: tree.xpath(f"string(//q:PreInspectionTraceability/{tag})", namespaces=NS)
+        for tag in ("q:ReportNumber", "q:InspectingOrganization/q:Name", "q:SupplierCode")
+    }
+    assert set(header.values()) == {"QIF 1", "Origin International", "North_Fab"}
+    other = fai_from_file(ctx, path, "OT")
+    differs = [
+        w.message
+        for w in import_results(ctx, other, path, dry_run=True).warnings
+        if w.code == "header_differs"
+    ]
+    assert len(differs) == 4
+    assert any("'North_Fab'" in m and "field 11" in m for m in differs)
+    same = fai_from_file_again(
+        ctx,
+        path,
+        other,
+        site="Origin International",
+        fair_identifier="QIF 1",
+        supplier_code="North_Fab",
+        purchase_order="PO123456",
+    )
+    report = import_results(ctx, same, path, dry_run=True)
+    assert "header_differs" not in {w.code for w in report.warnings}

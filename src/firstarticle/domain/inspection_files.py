@@ -165,6 +165,9 @@ class FileMetadata:
     extra: dict[str, str] = field(default_factory=dict)
     #: Whole-part verdicts the file states: (serial or None, PASS / FAIL / ...).
     part_verdicts: tuple[tuple[str | None, str], ...] = ()
+    supplier_code: str | None = None
+    purchase_order: str | None = None
+    inspecting_organization: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The fields that are set, for reports and audit entries."""
@@ -183,6 +186,9 @@ class FileMetadata:
             "report_number",
             "inspection_scope",
             "inspection_mode",
+            "supplier_code",
+            "purchase_order",
+            "inspecting_organization",
         ):
             value = getattr(self, name)
             if value is not None:

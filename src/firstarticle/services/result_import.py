@@ -16,6 +16,8 @@ One call imports one file into one FAI, in one transaction:
   balloon number) are skipped and listed;
 - a file that gives no result at all for the FAI (no measurement, or every row skipped) is
   refused (``no_results_matched``), never "imported" with 0 rows;
+- the file's report number, inspecting organization, supplier code and purchase order are
+  compared with Form 1 (fields 4, 9, 11, 12): a difference is a warning (``header_differs``);
 - a whole-part verdict the file states (QIF ``InspectionStatus``) is reported as a warning
   (``part_verdict``, and ``part_verdict_disagrees`` when our results say otherwise);
 - a stated PASS / FAIL that disagrees with the computed conformance, a requirement in the file
@@ -166,6 +168,27 @@ def _read(files: ResultFileReader, fmt: str, stream: BinaryIO, name: str) -> Res
         ) from None
 
 
+def _header_facts(t: Target, meta: FileMetadata, report: ImportReport) -> None:
+    """Warn where the file's header states other Form 1 facts than the FAI (``header_differs``):
+    report number (field 4), organization (9), supplier code (11), purchase order (12)."""
+    fai = t.fai
+    for field, label, theirs, ours in (
+        ("4", "FAI report number", meta.report_number, fai.fair_identifier),
+        ("9", "organization", meta.inspecting_organization, t.organization),
+        ("11", "supplier code", meta.supplier_code, fai.supplier_code),
+        ("12", "purchase order", meta.purchase_order, t.purchase_order),
+    ):
+        if theirs and not same_text(theirs, ours):
+            report.warn(
+                RowIssue(
+                    None,
+                    "header_differs",
+                    f"The file states {label} {theirs!r}; Form 1 field {field} of "
+                    f"{fai.fair_identifier} says {ours or 'nothing'}. Check which is right.",
+                )
+            )
+
+
 def _file_level(t: Target, meta: FileMetadata, report: ImportReport) -> None:
     """Refuse a file whose metadata names another part, revision or drawing revision."""
     if meta.part_number and not same_text(meta.part_number, t.part.number):
@@ -283,6 +306,7 @@ def import_results(
             report.metadata = result_file.metadata.as_dict()
             report.notes += result_file.notes
             _file_level(target, result_file.metadata, report)
+            _header_facts(target, result_file.metadata, report)
             if report.rows_refused:
                 # The file as a whole is for another part or revision: no row of it can be
                 # this FAI's, partial import or not.

@@ -73,6 +73,8 @@ class Target:
     built_serials: set[str]
     nc_numbers: set[str]
     plant_zone: tzinfo
+    organization: str = ""
+    purchase_order: str | None = None
 
 
 def target_of(uow: UnitOfWork, fai: model.FirstArticle) -> Target:
@@ -105,6 +107,8 @@ def target_of(uow: UnitOfWork, fai: model.FirstArticle) -> Target:
         built_serials={s.number for s in work_order.serials},
         nc_numbers={nc.number for nc in fai.nonconformances},
         plant_zone=zone,
+        organization=site.name,
+        purchase_order=fai.purchase_order or work_order.purchase_order,
     )
 
 

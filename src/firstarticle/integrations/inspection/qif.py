@@ -143,6 +143,7 @@ class QifResults:
     #: The whole-part verdicts the file states (``InspectionStatus`` of a measured part or of
     #: an actual component): (serial or None, PASS / FAIL / ...), in file order, once each.
     part_verdicts: tuple[tuple[str | None, str], ...] = ()
+    inspecting_organization: str | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -214,6 +215,7 @@ class _Traceability:
     inspection_mode: str | None = None
     supplier_code: str | None = None
     purchase_order_number: str | None = None
+    inspecting_organization: str | None = None
     measured_at: datetime | None = None
 
 
@@ -715,6 +717,10 @@ class _Reader(QifWalk):
         into.inspection_mode = text_of(elem, "InspectionMode")
         into.supplier_code = text_of(elem, "SupplierCode")
         into.purchase_order_number = text_of(elem, "PurchaseOrderNumber")
+        organization = child_of(elem, "InspectingOrganization")
+        into.inspecting_organization = (
+            text_of(organization, "Name") if organization is not None else None
+        )
         into.measured_at = self.inspection_time(elem)
 
     def inspection_time(self, elem: etree._Element) -> datetime | None:
@@ -964,6 +970,7 @@ class _Reader(QifWalk):
             drawing_number=drawing_number,
             drawing_revision=drawing_revision,
             part_verdicts=tuple(verdicts),
+            inspecting_organization=post.inspecting_organization or pre.inspecting_organization,
         )
 
     def serial(self, component_id: str | None, block: _Block | None) -> str | None:
