@@ -246,6 +246,7 @@ class ResultRow(NamedTuple):
     recorded_by: str
     recorded_at: datetime
     nonconformance_number: str | None = None
+    stated_status: str | None = None
 
 
 class ResultImportStore(Protocol):

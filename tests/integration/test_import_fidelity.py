@@ -19,7 +19,7 @@ from plant import as_
 from firstarticle.domain import model
 from firstarticle.domain.lifecycle import FaiAction
 from firstarticle.integrations.inspection.qif import read_qif_results
-from firstarticle.services import ServiceContext, catalog, first_articles, orders
+from firstarticle.services import ServiceContext, catalog, fai_results, first_articles, orders
 from firstarticle.services.characteristic_import import QifImportError, import_characteristics
 from firstarticle.services.result_import import ResultImportRefusedError, import_results
 
@@ -487,3 +487,40 @@ def test_the_files_header_facts_are_compared_with_form1(ctx: ServiceContext, sam
     )
     report = import_results(ctx, same, path, dry_run=True)
     assert "header_differs" not in {w.code for w in report.warnings}
+
+
+# --- file verdict against computed verdict -------------------------------------------------------
+
+
+def test_a_file_verdict_that_disagrees_blocks_readiness_until_a_person_resolves_it(
+    ctx: ServiceContext, samples: Path
+) -> None:
+    """Sheet metal sample 3 says PASS for a profile at -0.500113560341811 against ±0.5: the
+    computed verdict (nonconforming) counts, and readiness names the disagreement until a
+    person resolves it with a reason."""
+    path = samples / "Results/Sheet_Metal/SheetMetal_QIF_Results_sample_3.QIF"
+    (stated,) = etree.parse(str(path)).xpath(
+        "//q:CharacteristicMeasurements/*[q:Value='-0.500113560341811']"
+        "/q:Status/q:CharacteristicStatusEnum/text()",
+        namespaces=NS,
+    )
+    assert stated == "PASS"
+    fai_id = fai_from_file(ctx, path)
+    report = import_results(ctx, fai_id, path)
+    disagreeing = [w for w in report.warnings if w.code == "status_disagrees"]
+    assert len(disagreeing) == 1
+    findings = [
+        f
+        for f in first_articles.evaluate_readiness(ctx, fai_id)
+        if f.rule == "RESULT_VERDICT_DISAGREES"
+    ]
+    assert len(findings) == 1
+    assert "says PASS" in findings[0].message
+    assert "nonconforming" in findings[0].message
+    result_id = next(r.id for r in findings[0].records if r.type == "inspection_result")
+    fai_results.resolve_verdict_disagreement(
+        ctx, fai_id, result_id, "Profile point on the trimmed edge; NC raised"
+    )
+    rules = {f.rule for f in first_articles.evaluate_readiness(ctx, fai_id)}
+    assert "RESULT_VERDICT_DISAGREES" not in rules
+    assert "RESULT_NONCONFORMING_WITHOUT_NC" in rules  # the computed verdict still counts

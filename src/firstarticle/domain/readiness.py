@@ -46,6 +46,10 @@ RULES: Mapping[str, str] = {
     ),
     "RESULT_ATTRIBUTE_ON_VARIABLE": "Toleranced requirements have variables data.",
     "RESULT_NONCONFORMING_WITHOUT_NC": "Every nonconforming result carries an NC number.",
+    "RESULT_VERDICT_DISAGREES": (
+        "Where a results file's PASS / FAIL differs from the computed conformance, a person "
+        "has resolved it with a reason."
+    ),
     "RESULT_MANUAL_UNVERIFIED": "Manually entered results are verified by a second person.",
     "NC_OPEN": "No linked NC, deviation, concession or rework is open without disposition.",
     "NC_DISPOSITIONED_NOT_CLOSED": "Dispositioned NCs are closed before customer submission.",
@@ -182,6 +186,19 @@ def _characteristic_rules(fai: model.FirstArticle, ctx: ReadinessContext) -> lis
                         Severity.BLOCKING,
                         f"Balloon {c.balloon} is nonconforming{where} "
                         f"({_shown(result)} against {c.requirement.text}) and has no NC number.",
+                        refs,
+                    )
+                )
+            if result.verdict_disagrees(c.requirement):
+                computed = result.conformance(c.requirement).value
+                out.append(
+                    Finding(
+                        "RESULT_VERDICT_DISAGREES",
+                        Severity.BLOCKING,
+                        f"Balloon {c.balloon}{where}: the results file says "
+                        f"{result.stated_status}, the computed result is {computed} "
+                        f"({_shown(result)} against {c.requirement.text}); a person resolves "
+                        "the disagreement with a reason.",
                         refs,
                     )
                 )

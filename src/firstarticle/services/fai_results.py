@@ -106,6 +106,19 @@ def verify_result(ctx: ServiceContext, fai_id: str, result_id: str) -> FirstArti
         return commit_fai(uow, ctx, loaded, events)
 
 
+def resolve_verdict_disagreement(
+    ctx: ServiceContext, fai_id: str, result_id: str, reason: str
+) -> FirstArticleDetail:
+    """Settle a result whose file verdict differs from the computed conformance, with why
+    (RESULT_VERDICT_DISAGREES); the computed conformance still counts."""
+    with ctx.uow_factory() as uow:
+        loaded = load_fai(uow, ctx, fai_id, Permission.RESULT_VERIFY)
+        events = loaded.fai.resolve_verdict_disagreement(
+            result_id, reason, ctx.actor, ctx.clock.now()
+        )
+        return commit_fai(uow, ctx, loaded, events)
+
+
 def link_nonconformance(
     ctx: ServiceContext,
     fai_id: str,

@@ -402,6 +402,7 @@ class RowImporter:
             self.actor,
             self.recorded_at,
             row.nonconformance,
+            row.status if row.status in {"PASS", "FAIL"} else None,
         )
 
     @staticmethod
@@ -475,7 +476,8 @@ class RowImporter:
                     "status_disagrees",
                     f"the file says {row.status}, the computed result is "
                     f"{conformance.value} against {characteristic.requirement.text[:80]}; the "
-                    "computed one counts",
+                    "computed one counts, and readiness asks a person to resolve the "
+                    "disagreement with a reason",
                     balloon,
                     serial,
                 )

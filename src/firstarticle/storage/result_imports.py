@@ -81,6 +81,7 @@ class SqlResultImportStore:
                 r.recorded_by,
                 when(r.recorded_at),
                 r.nonconformance_number,
+                r.stated_status,
             )
             for r in rows
         ]

@@ -4,7 +4,9 @@ A basic (theoretically exact) or reference dimension is listed on Form 3 with it
 and needs no result. The designator column is a VARCHAR checked against the enum's values;
 this widens the check to ``basic`` and ``ref`` (the column's length is unchanged).
 ``inspection_results.nonconformance_number`` keeps the NC number a results file states for a
-result, so that Form 3 field 11 shows it.
+result, so that Form 3 field 11 shows it; ``stated_status`` the file's PASS / FAIL, and
+``disagreement_resolved_by`` / ``disagreement_reason`` a person's resolution where it differs
+from the computed conformance (a readiness finding until then).
 
 Revision ID: 0013
 Revises: 0011
@@ -51,10 +53,19 @@ def upgrade() -> None:
     _switch(_OLD, _NEW)
     with op.batch_alter_table("inspection_results", schema=None) as batch_op:
         batch_op.add_column(sa.Column("nonconformance_number", sa.String(length=64)))
+        batch_op.add_column(sa.Column("stated_status", sa.String(length=16)))
+        batch_op.add_column(sa.Column("disagreement_resolved_by", sa.String(length=100)))
+        batch_op.add_column(sa.Column("disagreement_reason", sa.Text()))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("inspection_results", schema=None) as batch_op:
-        batch_op.drop_column("nonconformance_number")
+        for column in (
+            "disagreement_reason",
+            "disagreement_resolved_by",
+            "stated_status",
+            "nonconformance_number",
+        ):
+            batch_op.drop_column(column)
     op.execute("UPDATE characteristics SET designator = NULL WHERE designator IN ('basic', 'ref')")
     _switch(_NEW, _OLD)
