@@ -18,9 +18,10 @@ from plant import as_
 
 from firstarticle.domain import model
 from firstarticle.domain.lifecycle import FaiAction
-from firstarticle.integrations.inspection.qif import read_qif_results
+from firstarticle.integrations.inspection.qif import read_qif_results, validate_qif
 from firstarticle.services import ServiceContext, catalog, fai_results, first_articles, orders
 from firstarticle.services.characteristic_import import QifImportError, import_characteristics
+from firstarticle.services.result_export import export_results_qif
 from firstarticle.services.result_import import ResultImportRefusedError, import_results
 
 Q = "{http://qifstandards.org/xsd/qif3}"
@@ -524,3 +525,23 @@ def test_a_file_verdict_that_disagrees_blocks_readiness_until_a_person_resolves_
     rules = {f.rule for f in first_articles.evaluate_readiness(ctx, fai_id)}
     assert "RESULT_VERDICT_DISAGREES" not in rules
     assert "RESULT_NONCONFORMING_WITHOUT_NC" in rules  # the computed verdict still counts
+
+
+def test_the_qif_export_carries_the_nc_numbers_the_file_stated_and_validates(
+    ctx: ServiceContext, samples: Path
+) -> None:
+    """QIF_Results_Sample imported then exported: schema-valid, and balloons 4, 6 and 9 carry
+    NC 1234 again, with the same values and verdicts for every result that counts."""
+    path = samples / RESULTS_SAMPLE
+    fai_id = fai_from_file(ctx, path)
+    import_results(ctx, fai_id, path)
+    data = export_results_qif(ctx, fai_id)
+    validate_qif(io.BytesIO(data))
+    again = read_qif_results(io.BytesIO(data))
+    ncs = {a.balloon: a.nonconformance for a in again.actuals if a.nonconformance}
+    assert ncs == dict.fromkeys(stated_ncs(path), "1234")
+    lines = {li.char_no: li for li in first_articles.get_first_article(ctx, fai_id).form3}
+    for actual in again.actuals:
+        (result,) = lines[actual.balloon].results
+        assert actual.value == result.value
+        assert (actual.status == "FAIL") == (result.conformance.value == "nonconforming")
