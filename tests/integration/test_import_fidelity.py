@@ -545,3 +545,26 @@ def test_the_qif_export_carries_the_nc_numbers_the_file_stated_and_validates(
         (result,) = lines[actual.balloon].results
         assert actual.value == result.value
         assert (actual.status == "FAIL") == (result.conformance.value == "nonconforming")
+
+
+def test_the_results_sample_fai_leaves_only_what_a_person_must_do(
+    ctx: ServiceContext, samples: Path
+) -> None:
+    """After importing its own characteristics and results, the QIF_Results_Sample FAI is
+    blocked only by a person's work: link the NCs of its three failing balloons and account
+    for Form 2. No finding names a basic or reference dimension or a missing result."""
+    path = samples / RESULTS_SAMPLE
+    fai_id = fai_from_file(ctx, path)
+    import_results(ctx, fai_id, path)
+    blocking = [
+        f for f in first_articles.evaluate_readiness(ctx, fai_id) if f.severity.value == "blocking"
+    ]
+    assert {f.rule for f in blocking} == {
+        "FORM2_CATEGORY_UNACCOUNTED",
+        "RESULT_NONCONFORMING_WITHOUT_NC",
+    }
+    without_nc = sorted(
+        ref.label for f in blocking if f.rule.endswith("WITHOUT_NC") for ref in f.records[:1]
+    )
+    assert without_nc == ["balloon 4", "balloon 6", "balloon 9"]
+    assert any("(-0.886 mm against ⌓ 1.5 Ⓤ 1)" in f.message for f in blocking)

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from firstarticle.domain import coverage, model, review_readiness
 from firstarticle.domain.lifecycle import FaiStatus
 from firstarticle.domain.readiness_types import Finding, RecordRef, Severity
+from firstarticle.domain.requirement_text import shown_value
 from firstarticle.domain.tasks import Task
-from firstarticle.domain.values import Conformance
+from firstarticle.domain.values import Conformance, Requirement
 
 __all__ = ["RULES", "Finding", "ReadinessContext", "RecordRef", "Severity", "blocking", "evaluate"]
 
@@ -185,7 +186,8 @@ def _characteristic_rules(fai: model.FirstArticle, ctx: ReadinessContext) -> lis
                         "RESULT_NONCONFORMING_WITHOUT_NC",
                         Severity.BLOCKING,
                         f"Balloon {c.balloon} is nonconforming{where} "
-                        f"({_shown(result)} against {c.requirement.text}) and has no NC number.",
+                        f"({_shown(result, c.requirement)} against {c.requirement.text}) and "
+                        "has no NC number.",
                         refs,
                     )
                 )
@@ -197,8 +199,8 @@ def _characteristic_rules(fai: model.FirstArticle, ctx: ReadinessContext) -> lis
                         Severity.BLOCKING,
                         f"Balloon {c.balloon}{where}: the results file says "
                         f"{result.stated_status}, the computed result is {computed} "
-                        f"({_shown(result)} against {c.requirement.text}); a person resolves "
-                        "the disagreement with a reason.",
+                        f"({_shown(result, c.requirement)} against {c.requirement.text}); "
+                        "a person resolves the disagreement with a reason.",
                         refs,
                     )
                 )
@@ -215,9 +217,10 @@ def _characteristic_rules(fai: model.FirstArticle, ctx: ReadinessContext) -> lis
     return out
 
 
-def _shown(result: model.InspectionResult) -> str:
+def _shown(result: model.InspectionResult, requirement: Requirement) -> str:
+    """The result as Form 3 shows it (at the drawing's precision)."""
     if result.value is not None:
-        return f"{result.value} {result.units}"
+        return f"{shown_value(result.value, result.units, requirement)} {result.units}"
     return str(result.attribute)
 
 
