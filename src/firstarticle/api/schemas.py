@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
     AwareDatetime,
@@ -307,6 +307,7 @@ class ResultIn(In):
     operator: Code | None = None
     device: Text | None = None
     source_reference: Annotated[str, StringConstraints(max_length=500)] | None = None
+    stated_status: Literal["PASS", "FAIL"] | None = None
 
 
 class ResultsIn(In):
@@ -323,6 +324,10 @@ class NonconformanceIn(In):
 class NonconformanceUpdateIn(In):
     status: model.NonconformanceStatus
     disposition: model.Disposition | None = None
+
+
+class ReasonIn(In):
+    reason: LongText = Field(min_length=1)
 
 
 class Form2StatementIn(In):

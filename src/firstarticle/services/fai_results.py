@@ -42,6 +42,16 @@ class ResultInput:
     operator: str | None = None
     device: str | None = None
     source_reference: str | None = None
+    # The verdict the instrument or file states (PASS / FAIL); readiness compares it.
+    stated_status: str | None = None
+
+
+def _stated(status: str | None) -> str | None:
+    if status is None:
+        return None
+    if status not in {"PASS", "FAIL"}:
+        raise ValidationError("A stated verdict is PASS or FAIL.", field="stated_status")
+    return status
 
 
 def record_results(
@@ -89,6 +99,7 @@ def record_results(
                 operator=item.operator,
                 device=item.device,
                 source_reference=item.source_reference,
+                stated_status=_stated(item.stated_status),
             )
             pairs.append((result, characteristic))
             results.append(result)
