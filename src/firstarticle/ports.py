@@ -281,6 +281,8 @@ class ResultRow(NamedTuple):
     measured_at: datetime
     recorded_by: str
     recorded_at: datetime
+    nonconformance_number: str | None = None
+    stated_status: str | None = None
 
 
 class ResultImportStore(Protocol):
@@ -478,6 +480,8 @@ class DesignCharacteristic(Protocol):
     ``item_id`` is the file's id of it, ``qpid`` its persistent id when the file gives one,
     ``designator`` the balloon the file states (None: none), ``kind`` the file's type name,
     ``text`` the requirement as drawn; limits in ``units`` (None: the file states none).
+    ``dimension_type`` is ``BASIC`` or ``REF`` for a basic or reference dimension,
+    ``non_tolerance`` the file's word for an untoleranced one (``MEASURED``, ``SET``).
     """
 
     @property
@@ -504,6 +508,10 @@ class DesignCharacteristic(Protocol):
     def upper_limit(self) -> Decimal | None: ...
     @property
     def units(self) -> str | None: ...
+    @property
+    def dimension_type(self) -> str | None: ...
+    @property
+    def non_tolerance(self) -> str | None: ...
     @property
     def text(self) -> str: ...
 

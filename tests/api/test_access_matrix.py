@@ -185,6 +185,10 @@ ROUTE_PERMISSION: dict[Route, Need] = {
         "POST",
         f"{API}/first-articles/{{fai_id}}/results/{{result_id}}/verification",
     ): P.RESULT_VERIFY,
+    (
+        "POST",
+        f"{API}/first-articles/{{fai_id}}/results/{{result_id}}/disagreement-resolution",
+    ): P.RESULT_VERIFY,
     ("POST", f"{API}/first-articles/{{fai_id}}/form2-statements"): P.FAI_EDIT,
     (
         "POST",
@@ -654,6 +658,7 @@ def _plant(
                 model.ResultSource.MANUAL_ENTRY,
                 attribute=AttributeResult.ACCEPT,
                 operator="inspector.a",
+                stated_status="FAIL",  # a disagreement the resolution route can settle
             )
         ],
     )
@@ -897,6 +902,10 @@ class Request:
 Body = Callable[[World, Plant, int], Any]
 
 BODIES: dict[Route, Body] = {
+    (
+        "POST",
+        f"{API}/first-articles/{{fai_id}}/results/{{result_id}}/disagreement-resolution",
+    ): lambda w, p, n: {"reason": f"matrix resolution {n}"},
     ("POST", f"{API}/me/password"): lambda w, p, n: {"new_password": f"matrix password {n:06d}"},
     ("POST", f"{API}/users"): lambda w, p, n: {
         "username": f"new.user{n}",

@@ -22,6 +22,7 @@ from firstarticle.domain.errors import ConflictError, NotFoundError, ValidationE
 from firstarticle.domain.values import Conformance
 from firstarticle.services import ServiceContext, catalog
 from firstarticle.services.characteristic_import import (
+    DuplicateBalloonError,
     QifImportError,
     diff_revisions,
     export_characteristics_xlsx,
@@ -294,23 +295,28 @@ def test_a_plan_gives_locations_designators_qpids_and_numbers_missing_balloons(
     assert chars["A"].designator is model.CharacteristicDesignator.MINOR
     assert chars["3"].designator is model.CharacteristicDesignator.MAJOR
     assert chars["4"].designator is model.CharacteristicDesignator.CRITICAL
-    assert chars["B"].designator is None  # OtherLevel REF is no Form 3 designator
+    # Item 21: an untoleranced coordinate (MEASURED) of criticality REF: a reference dimension.
+    assert chars["B"].designator is model.CharacteristicDesignator.REFERENCE
+    assert chars["1"].designator is model.CharacteristicDesignator.BASIC  # ⌀30 SET
     assert chars["A"].reference_location == "Sheet SHEET1, Zone C2"
 
 
-def test_a_repeated_designator_gets_a_suffix_so_balloons_stay_unique(
-    ctx: ServiceContext, samples: Path
+def test_a_repeated_designator_refuses_the_file_and_writes_nothing(
+    ctx: ServiceContext, connection: sa.Connection, samples: Path
 ) -> None:
-    """simplePlan with item 27 also ballooned 2: the second one becomes 2.2, in file order."""
+    """simplePlan with item 27 also ballooned 2: refused, naming the balloon and both items;
+    no balloon is renumbered ("2.2" is on no drawing)."""
     a_part(ctx, number="QM_X_123456")
     data = (samples / "Plans/simplePlan.QIF").read_bytes()
     data = data.replace(b"<Designator>3</Designator>", b"<Designator>2</Designator>", 1)
-    import_characteristics(
-        ctx, part_number="QM_X_123456", revision="A", file=io.BytesIO(data), file_name="p.qif"
-    )
-    chars = by_balloon(characteristics(ctx, "QM_X_123456", "A"))
-    assert (chars["2"].source_item, chars["2.2"].source_item) == ("24", "27")
-    assert "3" not in chars
+    before = row_counts(connection)
+    with pytest.raises(DuplicateBalloonError, match="balloon 2 is given to 2 characteristics") as e:
+        import_characteristics(
+            ctx, part_number="QM_X_123456", revision="A", file=io.BytesIO(data), file_name="p.qif"
+        )
+    assert e.value.code == "duplicate_balloon"
+    assert "QIF items 24, 27" in e.value.message
+    assert row_counts(connection) == before
 
 
 def test_a_file_without_units_needs_the_drawings_units(
@@ -339,7 +345,7 @@ def test_an_inch_model_keeps_inches(ctx: ServiceContext, samples: Path) -> None:
         file=samples / "NISTmodels/nist_ctc_05_asme1_ap242.qif",
     )
     diameter = by_balloon(characteristics(ctx, "CTC-05", "A"))["17"]
-    assert diameter.requirement.text == "⌀10.000 ±0.001 in"
+    assert diameter.requirement.text == "⌀10.000 ±.001 in"  # Y14.5 inch: no leading zero
     assert diameter.requirement.units == "in"
     assert diameter.requirement.evaluate(Decimal("254.03"), "mm") is Conformance.NONCONFORMING
 

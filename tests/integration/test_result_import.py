@@ -188,6 +188,14 @@ def test_every_results_sample_imports_with_the_counts_the_file_states(
     path = _sample(name)
     expected = expected_from(path)
     fai_id = fai_for_qif(ctx, path)
+    if expected.results == 0:
+        # A file without one result for the FAI is refused, not "imported" with 0 rows
+        # (issue 17; the mitutoyo sample states only a whole-part verdict).
+        with pytest.raises(ResultImportRefusedError, match="states no result") as refused:
+            import_results(as_(ctx, "cmm.link"), fai_id, path)
+        assert {i.code for i in refused.value.report.refused} == {"no_results_matched"}
+        assert count(connection, orm.inspection_results, first_article_id=fai_id) == 0
+        return
     report = import_results(as_(ctx, "cmm.link"), fai_id, path)
     assert report.status == "imported", report.refused
     assert report.format == "qif"

@@ -19,6 +19,7 @@ from lxml import etree
 import firstarticle
 from firstarticle.integrations.inspection.qif import QifError
 from firstarticle.integrations.inspection.qif_mbd import (
+    ZERO_TOLERANCE_FLAG,
     MbdCharacteristic,
     MbdDocument,
     read_qif_mbd,
@@ -210,7 +211,7 @@ def test_position_reads_as_a_feature_control_frame_with_its_zone_as_upper_limit(
 def test_position_at_mmc_shows_its_diameter_zone_and_datum_modifiers(samples: Path) -> None:
     """ctc_03 nominal 2068: ⌀0.05 MAXIMUM, DiametricalZone, datums A, B MAXIMUM, C MAXIMUM."""
     c = by_designator(nist(samples, "nist_ctc_03_asme1_ap242.qif"))["20"]
-    assert c.text == "⌖ ⌀0.05 Ⓜ | A | B Ⓜ | C Ⓜ"
+    assert c.text == "2X ⌖ ⌀0.05 Ⓜ | A | B Ⓜ | C Ⓜ"
     assert c.tolerance is not None
     assert c.tolerance.diameter_zone
     assert (c.tolerance.material_condition, c.tolerance.material_symbol) == ("MAXIMUM", "Ⓜ")
@@ -224,15 +225,15 @@ def test_position_at_mmc_shows_its_diameter_zone_and_datum_modifiers(samples: Pa
 def test_each_characteristic_keeps_the_units_its_values_state(samples: Path) -> None:
     """ctc_03 mixes units: nominal 2035 TargetValue linearUnit inch, 2055 ToleranceValue mm."""
     found = by_designator(nist(samples, "nist_ctc_03_asme1_ap242.qif"))
-    assert (found["6"].text, found["6"].units) == ("⌀0.438 ±0.005 in", "inch")
+    assert (found["6"].text, found["6"].units) == ("⌀.438 ±.005 in", "inch")
     assert (found["7"].text, found["7"].units) == ("⌖ ⌀0.02 | A | B", "mm")
 
 
 def test_a_decimal_places_hint_never_rounds_a_nominal_away(samples: Path) -> None:
-    """ctc_03 nominal 2035: TargetValue 0.438 with decimalPlaces 2 shows as 0.438, not 0.44."""
+    """ctc_03 nominal 2035: TargetValue 0.438 with decimalPlaces 2 shows as .438 (inch), not .44."""
     c = by_designator(nist(samples, "nist_ctc_03_asme1_ap242.qif"))["6"]
     assert c.nominal == Decimal("0.438")
-    assert c.text.startswith("⌀0.438 ")
+    assert c.text.startswith("⌀.438 ")
 
 
 def test_surface_profile_all_around_says_so(samples: Path) -> None:
@@ -253,13 +254,13 @@ def test_flatness_per_unit_area_reads_as_drawn(samples: Path) -> None:
 @pytest.mark.parametrize(
     ("designator", "text"),
     [
-        ("18", "⌰ 0.002 | A"),  # TotalRunoutCharacteristicDefinition 1765
-        ("2", "◎ ⌀0.03 | A"),  # ConcentricityCharacteristicDefinition 1778, DiametricalZone
-        ("8", "○ 0.002"),  # CircularityCharacteristicDefinition 1773
-        ("9", "⏤ 0.005"),  # StraightnessCharacteristicDefinition 1781
-        ("7", "↗ 0.035"),  # CircularRunoutCharacteristicDefinition 1796
-        ("6", "⟂ 0.01 | C"),  # PerpendicularityCharacteristicDefinition 1787
-        ("17", "⌀10.000 ±0.001 in"),  # DiameterCharacteristicDefinition 1814, TargetValue 10
+        ("18", "⌰ .002 | A"),  # TotalRunoutCharacteristicDefinition 1765
+        ("2", "◎ ⌀.03 | A"),  # ConcentricityCharacteristicDefinition 1778, DiametricalZone
+        ("8", "○ .002"),  # CircularityCharacteristicDefinition 1773
+        ("9", "⏤ .005"),  # StraightnessCharacteristicDefinition 1781
+        ("7", "↗ .035"),  # CircularRunoutCharacteristicDefinition 1796
+        ("6", "⟂ .01 | C"),  # PerpendicularityCharacteristicDefinition 1787
+        ("17", "⌀10.000 ±.001 in"),  # DiameterCharacteristicDefinition 1814, TargetValue 10
     ],
 )
 def test_ctc_05_form_orientation_and_runout_tolerances(
@@ -282,23 +283,23 @@ def test_basic_dimension_keeps_its_nominal_and_has_no_limits(samples: Path) -> N
 def test_statistical_tolerance_carries_the_statistical_symbol(samples: Path) -> None:
     """ctc_05 definition 6211: StatisticalCharacteristic true, Width 5 ±0.008."""
     c = by_designator(nist(samples, "nist_ctc_05_asme1_ap242.qif"))["11"]
-    assert c.text == "5.000 ±0.008 in ⟨ST⟩"
+    assert c.text == "5.000 ±.008 in ⟨ST⟩"
 
 
 def test_reference_dimension_is_shown_in_parentheses(samples: Path) -> None:
     """ftc_06 definition 2463: SphericalRadius, DimensionType REFERENCE_OR_AUXILIARY, 0.5."""
     c = by_designator(nist(samples, "nist_ftc_06_asme1_ap242.qif"))["23"]
-    assert c.text == "(SR0.500 in) REF"
+    assert c.text == "(SR.500 in) REF"
     assert c.upper_limit is None
 
 
 @pytest.mark.parametrize(
     ("designator", "text"),
     [
-        ("1", "R0.50 ±0.02 in"),  # RadiusCharacteristicDefinition 2397, TargetValue 0.5
-        ("2", "S⌀1.250 ±0.008 in"),  # SphericalDiameterCharacteristicDefinition 2403
-        ("3", "⌖ S⌀0.025 | D | B | C"),  # PositionCharacteristicDefinition 2378, SphericalZone
-        ("19", "⌖ ⌀0.025 Ⓜ | C | A | B"),  # precedence order of DRF 2384: C, A, B
+        ("1", "2X R.50 ±.02 in"),  # RadiusCharacteristicDefinition 2397, TargetValue 0.5
+        ("2", "2X S⌀1.250 ±.008 in"),  # SphericalDiameterCharacteristicDefinition 2403
+        ("3", "2X ⌖ S⌀.025 | D | B | C"),  # PositionCharacteristicDefinition 2378, SphericalZone
+        ("19", "2X ⌖ ⌀.025 Ⓜ | C | A | B"),  # precedence order of DRF 2384: C, A, B
     ],
 )
 def test_ftc_06_sizes_and_positions(samples: Path, designator: str, text: str) -> None:
@@ -310,14 +311,14 @@ def test_the_pmi_linear_unit_governs_values_without_their_own(samples: Path) -> 
     """ftc_06 FileUnits: LinearUnit mm, PMILinearUnit inch; nominal 3730 Width 12 ±0.01."""
     document = nist(samples, "nist_ftc_06_asme1_ap242.qif")
     c = by_id(document)["3730"]
-    assert (c.text, c.units) == ("12.00 ±0.01 in", "inch")
+    assert (c.text, c.units) == ("12.00 ±.01 in", "inch")
     assert document.linear_unit == "inch"
 
 
 def test_composite_profile_keeps_both_segments_and_judges_the_first(samples: Path) -> None:
     """ftc_06 definition 2425: 0.05 to D|B|C, SecondCompositeSegmentProfileDefinition 0.010|D."""
     c = by_designator(nist(samples, "nist_ftc_06_asme1_ap242.qif"))["37"]
-    assert c.text == "⌓ 0.05 | D | B | C\n0.010 | D"
+    assert c.text == "⌓ .05 | D | B | C\n.010 | D"
     assert [s.value for s in c.segments] == [Decimal("0.05"), Decimal("0.01")]
     assert c.upper_limit == Decimal("0.05")
 
@@ -325,14 +326,14 @@ def test_composite_profile_keeps_both_segments_and_judges_the_first(samples: Pat
 def test_composite_position_at_mmc(samples: Path) -> None:
     """ftc_08 definition 4072: ⌀0.04 MAXIMUM to D|B|C, second segment ⌀0.020 (3 dp)."""
     c = by_designator(nist(samples, "nist_ftc_08_asme1_ap242-1.qif"))["18"]
-    assert c.text == "⌖ ⌀0.04 Ⓜ | D | B | C\n⌀0.020 | D | B | C"
+    assert c.text == "10X ⌖ ⌀.04 Ⓜ | D | B | C\n⌀.020 | D | B | C"
     assert [s.material_condition for s in c.segments] == ["MAXIMUM", None]
 
 
 def test_compound_datum_reads_as_a_common_datum(samples: Path) -> None:
     """ftc_08 definition 4065: DRF 4063 = D, then CompoundDatum of E and F; ALL_AROUND."""
     c = by_designator(nist(samples, "nist_ftc_08_asme1_ap242-1.qif"))["16"]
-    assert c.text == "⌓ 0.04 | D | E-F ALL AROUND"
+    assert c.text == "⌓ .04 | D | E-F ALL AROUND"
     assert c.tolerance is not None
     assert [d.labels for d in c.tolerance.datums] == [("D",), ("E", "F")]
 
@@ -340,7 +341,7 @@ def test_compound_datum_reads_as_a_common_datum(samples: Path) -> None:
 def test_free_state_and_tangent_plane_modifiers_are_shown(samples: Path) -> None:
     """ftc_08 definition 4052: Parallelism 0.03, FreeState true, TangentPlane true, to A."""
     c = by_designator(nist(samples, "nist_ftc_08_asme1_ap242-1.qif"))["25"]
-    assert c.text == "∥ 0.03 Ⓕ Ⓣ | A"
+    assert c.text == "∥ .03 Ⓕ Ⓣ | A"
     assert c.tolerance is not None
     assert c.tolerance.modifiers == ("Ⓕ", "Ⓣ")
 
@@ -348,14 +349,14 @@ def test_free_state_and_tangent_plane_modifiers_are_shown(samples: Path) -> None
 def test_projected_zone_and_separate_requirement(samples: Path) -> None:
     """ftc_09 definitions 2176 (ProjectedToleranceZoneValue 0.26) and 2248 (SeparateZone)."""
     found = by_designator(nist(samples, "nist_ftc_09_asme1_ap242.qif"))
-    assert found["10"].text == "⌖ ⌀0.05 Ⓟ 0.26 | A | B | C\n⌀0.010 | A"
-    assert found["57"].text == "⌖ ⌀0.025 Ⓜ | A | D Ⓜ | E Ⓜ SEP REQT"
+    assert found["10"].text == "3X ⌖ ⌀.05 Ⓟ .26 | A | B | C\n⌀.010 | A"
+    assert found["57"].text == "2X ⌖ ⌀.025 Ⓜ | A | D Ⓜ | E Ⓜ SEP REQT"
 
 
 def test_cad_noise_is_trimmed_in_the_text_but_kept_in_the_values(samples: Path) -> None:
     """ftc_09 nominal 2138: TargetValue 0.234000000001 shows as ⌀0.234, stored verbatim."""
     c = by_designator(nist(samples, "nist_ftc_09_asme1_ap242.qif"))["12"]
-    assert c.text == "⌀0.234 ±0.008 in"
+    assert c.text == "⌀.234 ±.008 in"
     assert c.nominal == Decimal("0.234000000001")
     assert c.upper_limit == Decimal("0.242000000001032")
 
@@ -579,3 +580,40 @@ def test_the_reader_module_imports_nothing_from_firstarticle_but_the_qif_reader(
     assert {n for n in names if n.startswith("firstarticle")} == {
         "firstarticle.integrations.inspection.qif"
     }
+
+
+def test_a_callout_on_several_features_keeps_its_count(samples: Path) -> None:
+    """ctc_03 nominal 2058 applies ⌀.625 ±.005 to four features: "4X ⌀.625 ±.005 in", as
+    the drawing shows it (ASME Y14.5 inch: no zero before the point)."""
+    tree = etree.parse(str(samples / "NISTmodels" / "nist_ctc_03_asme1_ap242.qif"))
+    (ids,) = tree.xpath(
+        "//q:DiameterCharacteristicNominal[@id='2058']/q:FeatureNominalIds",
+        namespaces={"q": "http://qifstandards.org/xsd/qif3"},
+    )
+    assert len(ids) == 4
+    c = by_designator(nist(samples, "nist_ctc_03_asme1_ap242.qif"))["16"]
+    assert c.text == "4X ⌀.625 ±.005 in"
+    assert (c.lower_limit, c.upper_limit) == (Decimal("0.620"), Decimal("0.630"))
+
+
+def test_an_inch_nominal_has_the_places_of_its_tolerance(samples: Path) -> None:
+    """ctc_03 balloon 8: TargetValue 1.5 ±0.005 in reads ⌀1.500 ±.005 (Y14.5 inch)."""
+    c = by_designator(nist(samples, "nist_ctc_03_asme1_ap242.qif"))["8"]
+    assert c.text == "⌀1.500 ±.005 in"
+
+
+def test_a_zero_tolerance_is_flagged(samples: Path) -> None:
+    """ctc_01 balloon 12 (⌀25.00 ±0.15) rewritten 0/0: the text says so for a person to look."""
+    data = (samples / "NISTmodels" / "nist_ctc_01_asme1_ap242.qif").read_bytes()
+    tree = etree.fromstring(data)
+    q = "{http://qifstandards.org/xsd/qif3}"
+    definition = tree.find(f".//{q}DiameterCharacteristicDefinition[@id='1493']")
+    assert definition is not None
+    for tag in ("MaxValue", "MinValue"):
+        element = definition.find(f"{q}Tolerance/{q}{tag}")
+        assert element is not None
+        element.text = "0"
+    document = read_qif_mbd(io.BytesIO(etree.tostring(tree)), name="zero.qif")
+    c = {x.designator: x for x in document.characteristics}["12"]
+    assert c.text == f"⌀25.00 0/0 mm {ZERO_TOLERANCE_FLAG}"
+    assert c.lower_limit == c.upper_limit == Decimal("25.00")

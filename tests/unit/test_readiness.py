@@ -578,3 +578,17 @@ def test_putting_an_omitted_characteristic_on_form_3_takes_the_omission_back():
     w.fai.omit(changed, "later operation", "qe", at())
     w.fai.add_to_scope(changed)
     assert w.fai.omissions == []
+
+
+@scenario("RESULT_VERDICT_DISAGREES", BLOCKING)
+def _the_files_verdict_differs_from_the_computed_one(fixed: bool) -> Case:
+    """The file says FAIL for 10.01 against 10.00 ±0.05 (conforming); resolved with a reason."""
+    w = a_ready_world()
+    c1 = w.released.characteristics[0]
+    result = record(w.fai, c1, "10.01", serial=w.serial("SN-001"), measured_at=at(10))
+    result.stated_status = "FAIL"
+    if fixed:
+        w.fai.resolve_verdict_disagreement(
+            result.id, "CMM program used the old tolerance", INSPECTOR, at(15)
+        )
+    return Case(w, ("Balloon 1", "says FAIL", "conforming", "10.00 ±0.05 mm"), c1.id)

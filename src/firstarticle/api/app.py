@@ -321,6 +321,16 @@ def verify_result(fai_id: str, result_id: str, ctx: Ctx) -> Any:
 
 
 @router.post(
+    FAI + "/results/{result_id}/disagreement-resolution",
+    response_model=FaiOut,
+    tags=["first articles"],
+)
+def resolve_verdict_disagreement(fai_id: str, result_id: str, body: s.ReasonIn, ctx: Ctx) -> Any:
+    """Settle a result whose file verdict differs from the computed one, saying why."""
+    return fai_out(first_articles.resolve_verdict_disagreement(ctx, fai_id, result_id, body.reason))
+
+
+@router.post(
     FAI + "/form2-statements", status_code=201, response_model=FaiOut, tags=["first articles"]
 )
 def state_none_applies(fai_id: str, body: s.Form2StatementIn, ctx: Ctx) -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
     AwareDatetime,
@@ -307,6 +307,7 @@ class ResultIn(In):
     operator: Code | None = None
     device: Text | None = None
     source_reference: Annotated[str, StringConstraints(max_length=500)] | None = None
+    stated_status: Literal["PASS", "FAIL"] | None = None
 
 
 class ResultsIn(In):
@@ -323,6 +324,10 @@ class NonconformanceIn(In):
 class NonconformanceUpdateIn(In):
     status: model.NonconformanceStatus
     disposition: model.Disposition | None = None
+
+
+class ReasonIn(In):
+    reason: LongText = Field(min_length=1)
 
 
 class Form2StatementIn(In):
@@ -519,6 +524,8 @@ class ResultLineOut(Out):
     recorded_by: str
     verified_by: str | None
     superseded: bool
+    nonconformance_number: str | None = None
+    shown_value: str | None = None
 
 
 class Form3LineOut(Out):
@@ -536,6 +543,7 @@ class Form3LineOut(Out):
     tooling: str | None
     nonconformance_numbers: list[str]
     comments: str | None
+    tooling_offered: list[str] = []
 
 
 class DecisionOut(Out):

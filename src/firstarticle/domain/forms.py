@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from firstarticle.domain import model
+from firstarticle.domain.requirement_text import shown_value
 from firstarticle.domain.values import Conformance
 
 
@@ -28,11 +29,20 @@ class ResultLine:
     recorded_by: str
     verified_by: str | None
     superseded: bool
+    nonconformance_number: str | None = None
+    #: The value at the drawing's precision (requirement_text.shown_value); ``value`` is exact.
+    shown_value: str | None = None
 
 
 @dataclass(frozen=True)
 class Form3Line:
-    """One characteristic's accountability line (Form 3 fields 5-12)."""
+    """One characteristic's accountability line (Form 3 fields 5-12).
+
+    ``nonconformance_numbers`` (field 11) are the NC documents linked to the characteristic,
+    then the numbers the results file states for its current results. ``tooling_offered``
+    are the measuring devices of its current results: what field 10 may name, for a person
+    to confirm as tooling.
+    """
 
     characteristic_id: str
     char_no: str
@@ -48,6 +58,7 @@ class Form3Line:
     tooling: str | None
     nonconformance_numbers: tuple[str, ...]
     comments: str | None
+    tooling_offered: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,6 +178,7 @@ def build_form3(
     for row in fai.form3:
         c = characteristics[row.characteristic_id]
         results: Sequence[model.InspectionResult] = by_characteristic.get(c.id, [])
+        current = [r for r in results if r.id in latest]
         lines.append(
             Form3Line(
                 characteristic_id=c.id,
@@ -194,12 +206,26 @@ def build_form3(
                         recorded_by=r.recorded_by,
                         verified_by=r.verified_by,
                         superseded=r.id not in latest,
+                        nonconformance_number=r.nonconformance_number,
+                        shown_value=(
+                            shown_value(r.value, r.units, c.requirement)
+                            if r.value is not None
+                            else None
+                        ),
                     )
                     for r in results
                 ),
                 tooling=row.tooling,
-                nonconformance_numbers=tuple(fai.nc_numbers_for(c.id)),
+                nonconformance_numbers=tuple(
+                    dict.fromkeys(
+                        [
+                            *fai.nc_numbers_for(c.id),
+                            *(r.nonconformance_number for r in current if r.nonconformance_number),
+                        ]
+                    )
+                ),
                 comments=row.comments,
+                tooling_offered=tuple(dict.fromkeys(r.device for r in current if r.device)),
             )
         )
     return sorted(lines, key=lambda line: natural_key(line.char_no))

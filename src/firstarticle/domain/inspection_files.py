@@ -17,7 +17,7 @@ Matching rows to characteristics and every judgement against the FAI happen in t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -55,6 +55,43 @@ class UnsupportedResultFormatError(ValidationError):
     """The file is none of the formats this service reads."""
 
     code = "unsupported_result_format"
+
+
+# --- balloon numbers ----------------------------------------------------------------------
+
+
+def number_balloons(designators: Sequence[str | None]) -> list[tuple[str, bool]]:
+    """(balloon, numbered by firstarticle) for each characteristic of a file, in file order.
+
+    A characteristic keeps the designator the file gives it; one without gets the next number
+    1, 2, ... that no designator of the file uses and no earlier number took. Characteristics
+    and results read from the same file are numbered alike, so a file's own results match its
+    own characteristics. Repeated designators are left repeated: refusing them is the
+    caller's decision (:func:`repeated_balloons`).
+    """
+    used = {d for d in designators if d is not None}
+    taken: set[str] = set()
+    counter = 0
+    result: list[tuple[str, bool]] = []
+    for designator in designators:
+        if designator is not None:
+            result.append((designator, False))
+            continue
+        counter += 1
+        while str(counter) in used or str(counter) in taken:
+            counter += 1
+        taken.add(str(counter))
+        result.append((str(counter), True))
+    return result
+
+
+def repeated_balloons(designators: Sequence[str | None]) -> dict[str, list[int]]:
+    """Designators given more than once, each with the positions (0-based) that give it."""
+    seen: dict[str, list[int]] = {}
+    for position, designator in enumerate(designators):
+        if designator is not None:
+            seen.setdefault(designator, []).append(position)
+    return {d: positions for d, positions in seen.items() if len(positions) > 1}
 
 
 # --- a results file, read ------------------------------------------------------------------
@@ -126,6 +163,11 @@ class FileMetadata:
     inspection_mode: str | None = None
     serials: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
+    #: Whole-part verdicts the file states: (serial or None, PASS / FAIL / ...).
+    part_verdicts: tuple[tuple[str | None, str], ...] = ()
+    supplier_code: str | None = None
+    purchase_order: str | None = None
+    inspecting_organization: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The fields that are set, for reports and audit entries."""
@@ -144,6 +186,9 @@ class FileMetadata:
             "report_number",
             "inspection_scope",
             "inspection_mode",
+            "supplier_code",
+            "purchase_order",
+            "inspecting_organization",
         ):
             value = getattr(self, name)
             if value is not None:
@@ -152,6 +197,10 @@ class FileMetadata:
             out["measured_at"] = self.measured_at.isoformat()
         if self.serials:
             out["serials"] = list(self.serials)
+        if self.part_verdicts:
+            out["part_verdicts"] = [
+                {"serial": serial, "verdict": verdict} for serial, verdict in self.part_verdicts
+            ]
         return out
 
 

@@ -125,12 +125,23 @@ class CharacteristicType(StrEnum):
 
 
 class CharacteristicDesignator(StrEnum):
-    """Customer designation of a characteristic (Form 3 field 7)."""
+    """Designation of a characteristic (Form 3 field 7): the customer's (key, critical, major,
+    minor), or the drawing's for a dimension that is not inspected (basic, reference)."""
 
     KEY = "key"
     CRITICAL = "critical"
     MAJOR = "major"
     MINOR = "minor"
+    BASIC = "basic"
+    REFERENCE = "ref"
+
+
+#: Designators of dimensions that Form 3 lists but nobody inspects: a basic (theoretically
+#: exact) dimension is verified through the tolerances that refer to it, a reference
+#: dimension is information only. Neither needs a result.
+NOT_INSPECTED: frozenset[CharacteristicDesignator] = frozenset(
+    {CharacteristicDesignator.BASIC, CharacteristicDesignator.REFERENCE}
+)
 
 
 class WorkOrderStatus(StrEnum):
@@ -337,6 +348,11 @@ class Characteristic:
     source_sha256: str | None = None
     source_item: str | None = None
     id: str = field(default_factory=new_id)
+
+    @property
+    def is_inspected(self) -> bool:
+        """False for a basic or reference dimension: on Form 3, needing no result."""
+        return self.designator not in NOT_INSPECTED
 
     @property
     def reference_location(self) -> str | None:
@@ -591,6 +607,13 @@ class InspectionResult:
     source_reference: str | None = None
     verified_by: str | None = None
     verified_at: datetime | None = None
+    # The NC number the results file states for it (Form 3 field 11), as stated.
+    nonconformance_number: str | None = None
+    # The verdict the results file states (PASS / FAIL), and who resolved a disagreement
+    # between it and the computed conformance, with why.
+    stated_status: str | None = None
+    disagreement_resolved_by: str | None = None
+    disagreement_reason: str | None = None
     id: str = field(default_factory=new_id)
 
     def __post_init__(self) -> None:
@@ -606,6 +629,14 @@ class InspectionResult:
     def is_variables_data(self) -> bool:
         """True for a measured value, False for an attribute verdict."""
         return self.value is not None
+
+    def verdict_disagrees(self, requirement: Requirement) -> bool:
+        """True while the file's stated PASS / FAIL differs from the computed conformance and
+        nobody has resolved it."""
+        if self.stated_status not in {"PASS", "FAIL"} or self.disagreement_reason is not None:
+            return False
+        failing = self.conformance(requirement) is Conformance.NONCONFORMING
+        return (self.stated_status == "FAIL") != failing
 
     def conformance(self, requirement: Requirement) -> Conformance:
         """Judge this result against ``requirement``; computed, never stored."""
@@ -1029,6 +1060,35 @@ class FirstArticle:
         result.verified_by, result.verified_at = verifier, at
         self.touch(at)
         return [self._event("result.verified", verifier, at, {"verified_by": (None, verifier)})]
+
+    def resolve_verdict_disagreement(
+        self, result_id: str, reason: str, by: str, at: datetime
+    ) -> list[Event]:
+        """A person settles a result whose file verdict differs from the computed one, saying
+        why (the computed conformance still counts; an out-of-tolerance result still needs
+        its NC)."""
+        self.ensure_editable()
+        result = next((r for r in self.results if r.id == result_id), None)
+        if result is None:
+            raise NotFoundError("No such result on this FAI.", record="result", key=result_id)
+        if result.stated_status is None:
+            raise ValidationError("The result's file stated no verdict.", field="result_id")
+        if result.disagreement_reason is not None:
+            raise ConflictError(
+                "The disagreement is already resolved.", resolved_by=result.disagreement_resolved_by
+            )
+        text = require_text(reason, "reason")
+        result.disagreement_resolved_by, result.disagreement_reason = by, text
+        self.touch(at)
+        return [
+            self._event(
+                "result.verdict_disagreement_resolved",
+                by,
+                at,
+                {"disagreement_reason": (None, text)},
+                reason=text,
+            )
+        ]
 
     def latest_results(self) -> dict[tuple[str, str | None], InspectionResult]:
         """The result that counts for each (characteristic, serial): the latest measured."""

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from firstarticle.domain import coverage, model, review_readiness
 from firstarticle.domain.lifecycle import FaiStatus
 from firstarticle.domain.readiness_types import Finding, RecordRef, Severity
+from firstarticle.domain.requirement_text import shown_value
 from firstarticle.domain.tasks import Task
-from firstarticle.domain.values import Conformance
+from firstarticle.domain.values import Conformance, Requirement
 
 __all__ = ["RULES", "Finding", "ReadinessContext", "RecordRef", "Severity", "blocking", "evaluate"]
 
@@ -40,9 +41,16 @@ RULES: Mapping[str, str] = {
     "REV_WORK_ORDER_MISMATCH": "The work order builds the FAI's part revision.",
     "CHAR_NOT_ACCOUNTED": "Every characteristic of the drawing revision is on Form 3.",
     "CHAR_WRONG_REVISION": "Form 3 and results only name characteristics of the FAI's revision.",
-    "RESULT_MISSING": "Every characteristic has a result for each serial in scope.",
+    "RESULT_MISSING": (
+        "Every characteristic has a result for each serial in scope (basic and reference "
+        "dimensions need none)."
+    ),
     "RESULT_ATTRIBUTE_ON_VARIABLE": "Toleranced requirements have variables data.",
     "RESULT_NONCONFORMING_WITHOUT_NC": "Every nonconforming result carries an NC number.",
+    "RESULT_VERDICT_DISAGREES": (
+        "Where a results file's PASS / FAIL differs from the computed conformance, a person "
+        "has resolved it with a reason."
+    ),
     "RESULT_MANUAL_UNVERIFIED": "Manually entered results are verified by a second person.",
     "NC_OPEN": "No linked NC, deviation, concession or rework is open without disposition.",
     "NC_DISPOSITIONED_NOT_CLOSED": "Dispositioned NCs are closed before customer submission.",
@@ -147,6 +155,8 @@ def _characteristic_rules(fai: model.FirstArticle, ctx: ReadinessContext) -> lis
         for serial_id in serials:
             result = latest.get((c.id, serial_id))
             where = f" for serial {serial_numbers[serial_id]}" if serial_id else ""
+            if result is None and not c.is_inspected:
+                continue  # a basic or reference dimension needs no result
             if result is None:
                 out.append(
                     Finding(
@@ -176,7 +186,21 @@ def _characteristic_rules(fai: model.FirstArticle, ctx: ReadinessContext) -> lis
                         "RESULT_NONCONFORMING_WITHOUT_NC",
                         Severity.BLOCKING,
                         f"Balloon {c.balloon} is nonconforming{where} "
-                        f"({_shown(result)} against {c.requirement.text}) and has no NC number.",
+                        f"({_shown(result, c.requirement)} against {c.requirement.text}) and "
+                        "has no NC number.",
+                        refs,
+                    )
+                )
+            if result.verdict_disagrees(c.requirement):
+                computed = result.conformance(c.requirement).value
+                out.append(
+                    Finding(
+                        "RESULT_VERDICT_DISAGREES",
+                        Severity.BLOCKING,
+                        f"Balloon {c.balloon}{where}: the results file says "
+                        f"{result.stated_status}, the computed result is {computed} "
+                        f"({_shown(result, c.requirement)} against {c.requirement.text}); "
+                        "a person resolves the disagreement with a reason.",
                         refs,
                     )
                 )
@@ -193,9 +217,10 @@ def _characteristic_rules(fai: model.FirstArticle, ctx: ReadinessContext) -> lis
     return out
 
 
-def _shown(result: model.InspectionResult) -> str:
+def _shown(result: model.InspectionResult, requirement: Requirement) -> str:
+    """The result as Form 3 shows it (at the drawing's precision)."""
     if result.value is not None:
-        return f"{result.value} {result.units}"
+        return f"{shown_value(result.value, result.units, requirement)} {result.units}"
     return str(result.attribute)
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from firstarticle.domain.errors import ValidationError
+from firstarticle.domain.errors import UnitMismatchError, ValidationError
+from firstarticle.domain.values import Requirement, normalize_unit
 
 # Numbers as drawings write them: 25, 25.00, .250, 0,5 (decimal comma).
 _NUMBER = re.compile(r"(?<![\d.])(\d+(?:[.,]\d+)?|[.,]\d+)")
@@ -118,6 +119,50 @@ def disagreement(
     if units and mentioned and family not in mentioned:
         return f"the text {text!r} names {', '.join(sorted(mentioned))}, not {units}"
     return None
+
+
+# Places a float-noisy result shows at least: a micrometre in mm, 0.0001 in.
+_MIN_PLACES = {"mm": 3, "in": 4}
+_MAX_PLACES = 6
+
+
+def shown_value(value: Decimal, units: str | None, requirement: Requirement) -> str:
+    """A measured value as Form 3 field 9 shows it: at the drawing's precision.
+
+    The drawing's places are the most the requirement's text writes (``774.270 ±0.2`` gives
+    3). A value as a gauge states it (up to 6 places) is shown as measured, padded with zeros
+    to those places (25.01 against ``25.00 ±0.05``). A value with more places carries binary
+    float noise from the file (774.30999999999995): it is rounded half-even to the drawing's
+    places, and to at least 3 in mm or 4 in inches (a ``⌓ 4`` writes none). Rounding never
+    hides a verdict: where the rounded value would be judged otherwise than the value itself,
+    more places are shown. The stored value is never changed.
+    """
+    unit = normalize_unit(units) if units else ""
+    drawing = max((-_places(n) for n in numbers_in(requirement.text)), default=0)
+    own = max(-_places(value), 0)
+    if own <= _MAX_PLACES:
+        return format(value.quantize(Decimal(1).scaleb(-max(own, drawing))), "f")
+    places = min(max(drawing, _MIN_PLACES.get(unit, 0)), _MAX_PLACES)
+    while places < own:
+        rounded = value.quantize(Decimal(1).scaleb(-places))
+        if units is None or _same_verdict(requirement, value, rounded, units):
+            return format(rounded, "f")
+        places += 1
+    return format(value, "f")
+
+
+def _places(number: Decimal) -> int:
+    exponent = number.as_tuple().exponent
+    return exponent if isinstance(exponent, int) else 0
+
+
+def _same_verdict(requirement: Requirement, value: Decimal, rounded: Decimal, units: str) -> bool:
+    if not requirement.is_numeric:
+        return True
+    try:
+        return requirement.evaluate(value, units) is requirement.evaluate(rounded, units)
+    except (UnitMismatchError, ValidationError):
+        return True
 
 
 def check(

@@ -20,6 +20,8 @@ _LENGTH_TO_MM: dict[str, Decimal] = {
     "um": Decimal("0.001"),
     "µm": Decimal("0.001"),
     "in": Decimal("25.4"),
+    "mil": Decimal("0.0254"),
+    "ft": Decimal("304.8"),
     "µin": Decimal("0.0000254"),
     "uin": Decimal("0.0000254"),
 }
@@ -85,6 +87,47 @@ def convert(value: Decimal, from_unit: str, to_unit: str) -> Decimal:
         return value
     with decimal.localcontext(decimal.Context(prec=50)):
         return value * _LENGTH_TO_MM[source] / _LENGTH_TO_MM[target]
+
+
+def convert_exactly(value: Decimal, from_unit: str, to_unit: str) -> Decimal | None:
+    """``value`` in ``to_unit`` when the conversion is exact, None when it would round.
+
+    Inch to millimetre (a multiplication by 25.4) is always exact; millimetre to inch is
+    exact only for values that happen to be multiples of 0.0254 mm. Raises UnitMismatchError
+    for units that are not both known lengths (or the same unit).
+    """
+    source, target = _comparable(from_unit, to_unit)
+    if source == target:
+        return value
+    try:
+        with decimal.localcontext(exact()):
+            return value * _LENGTH_TO_MM[source] / _LENGTH_TO_MM[target]
+    except decimal.Inexact:
+        return None
+
+
+def same_at_precision(
+    stated: Decimal, stated_units: str, exact_value: Decimal, exact_units: str
+) -> bool:
+    """True when ``stated`` is ``exact_value`` written to ``stated``'s own decimal places
+    (within one unit of its last place).
+
+    A file that states our limit of 774.47 mm in inches writes 30.4909... to the digits it
+    keeps: it states the same limit, not another one. Units that cannot be compared give False.
+    """
+    try:
+        if normalize_unit(stated_units) == normalize_unit(exact_units):
+            return stated == exact_value
+        converted = convert(exact_value, exact_units, stated_units)
+    except (UnitMismatchError, ValidationError):
+        return False
+    exponent = stated.as_tuple().exponent
+    if not isinstance(exponent, int):
+        return False
+    # One unit in the file's last place: a limit the file derives (nominal + tolerance) from
+    # numbers it rounded may be off by that much.
+    with decimal.localcontext(decimal.Context(prec=100)):
+        return abs(converted - stated) <= Decimal(1).scaleb(exponent)
 
 
 def compare(value: Decimal, value_units: str, limit: Decimal, limit_units: str) -> int:

@@ -136,7 +136,8 @@ def result_text(result: ResultLine) -> str:
     """Field 9 for one result: the measured value with units, or the attribute verdict, and
     "NONCONFORMING" when it does not meet the requirement."""
     if result.value is not None:
-        shown = _text(result.value) + (f" {result.units}" if result.units else "")
+        value = result.shown_value or _text(result.value)
+        shown = value + (f" {result.units}" if result.units else "")
     else:
         shown = (result.attribute or "").upper()
     if result.conformance is Conformance.NONCONFORMING:

@@ -10,9 +10,14 @@ item and nobody types a requirement.
 Rules:
 
 - Balloons are the file's designators; characteristics without one are numbered 1, 2, ... in
-  file order, skipping numbers the file already uses (the plant may renumber them once). A
-  designator the file repeats gets a suffix (``5``, ``5.2``) so that balloons stay unique.
-- The Form 3 designator comes from the file's criticality: KEY, CRITICAL, MAJOR, MINOR.
+  file order, skipping numbers the file already uses (the plant may renumber them once); the
+  results reader numbers a results file's items the same way, so that a file's own results
+  match its own characteristics. A designator the file repeats refuses the whole file
+  (``duplicate_balloon``): nothing is renumbered silently.
+- The Form 3 designator comes from the file's criticality: KEY, CRITICAL, MAJOR, MINOR. An
+  untoleranced reference dimension (``REFERENCE_OR_AUXILIARY``, or criticality ``REF``) is
+  designated REF, an untoleranced basic one (``BASIC_OR_TED``, or ``NonTolerance`` MEASURED /
+  SET) BASIC: both stay on Form 3 and need no result.
 - Values are in the file's units. A file without FileUnits is refused unless the caller names
   the drawing's units; the file's own units always win.
 - Importing the same file (same SHA-256) into the same drawing again changes nothing and says
@@ -34,7 +39,11 @@ from firstarticle.domain import model
 from firstarticle.domain.access import Permission
 from firstarticle.domain.errors import ConflictError, ValidationError
 from firstarticle.domain.events import Event
-from firstarticle.domain.inspection_files import InspectionFileError
+from firstarticle.domain.inspection_files import (
+    InspectionFileError,
+    number_balloons,
+    repeated_balloons,
+)
 from firstarticle.domain.records import CharacteristicSpec
 from firstarticle.domain.values import Requirement
 from firstarticle.ports import CharacteristicDocument, DesignCharacteristic, UnitOfWork
@@ -53,6 +62,7 @@ from firstarticle.services.characteristic_review import (
 )
 
 __all__ = [
+    "DuplicateBalloonError",
     "ImportSummary",
     "ImportedCharacteristic",
     "QifImportError",
@@ -79,10 +89,31 @@ _DESIGNATOR = {
 _NOTE_KINDS = frozenset({"UserDefinedAttribute"})
 
 
+# QIF NonTolerance: MEASURED is a basic dimension that can be measured, SET one that cannot.
+_BASIC_WORDS = frozenset({"BASIC", "MEASURED", "SET"})
+
+
+def _designator(c: DesignCharacteristic) -> model.CharacteristicDesignator | None:
+    """Form 3 field 7: REF / BASIC for an untoleranced reference or basic dimension (it needs
+    no result), else the file's criticality."""
+    untoleranced = c.lower_limit is None and c.upper_limit is None
+    if untoleranced and "REF" in {c.dimension_type, c.criticality}:
+        return model.CharacteristicDesignator.REFERENCE
+    if untoleranced and {c.dimension_type, c.non_tolerance} & _BASIC_WORDS:
+        return model.CharacteristicDesignator.BASIC
+    return _DESIGNATOR.get(c.criticality or "")
+
+
 class QifImportError(ValidationError):
     """The file cannot be imported: unreadable, invalid or hostile QIF, or unusable values."""
 
     code = "invalid_qif_file"
+
+
+class DuplicateBalloonError(QifImportError):
+    """The file gives one balloon number to several characteristics."""
+
+    code = "duplicate_balloon"
 
 
 Source = str | os.PathLike[str] | BinaryIO
@@ -335,7 +366,7 @@ def _plan(
             units=value_units,
             sheet=c.sheet,
             zone=c.zone,
-            designator=_DESIGNATOR.get(c.criticality or ""),
+            designator=_designator(c),
             source_document=name,
             source_sha256=document.file_sha256,
             source_item=item,
@@ -368,37 +399,28 @@ def _requirement(spec: CharacteristicSpec, where: str) -> Requirement:
 
 
 def _balloons(characteristics: Sequence[DesignCharacteristic], name: str) -> list[tuple[str, bool]]:
-    """(balloon, numbered by firstarticle) for each characteristic, unique, in file order."""
-    used: set[str] = set()
+    """(balloon, numbered by firstarticle) for each characteristic, unique, in file order.
+
+    A designator the file repeats is refused (DuplicateBalloonError): renumbering it would
+    give one of the two a balloon that is on no drawing.
+    """
+    designators = [c.designator for c in characteristics]
     for c in characteristics:
-        if c.designator is not None:
-            if len(c.designator) > MAX_BALLOON:
-                raise QifImportError(
-                    f"{name}: the designator {c.designator[:40]!r} of QIF item {c.item_id} is "
-                    f"longer than {MAX_BALLOON} characters.",
-                    file=name,
-                )
-            used.add(c.designator)
-    result: list[tuple[str, bool]] = []
-    taken: set[str] = set()
-    counter = 0
-    for c in characteristics:
-        if c.designator is not None:
-            balloon = c.designator
-            suffix = 1
-            while balloon in taken:
-                suffix += 1
-                balloon = f"{c.designator}.{suffix}"
-            if len(balloon) > MAX_BALLOON:
-                raise QifImportError(
-                    f"{name}: designator {c.designator!r} repeats too often.", file=name
-                )
-            taken.add(balloon)
-            result.append((balloon, False))
-            continue
-        counter += 1
-        while str(counter) in used or str(counter) in taken:
-            counter += 1
-        taken.add(str(counter))
-        result.append((str(counter), True))
-    return result
+        if c.designator is not None and len(c.designator) > MAX_BALLOON:
+            raise QifImportError(
+                f"{name}: the designator {c.designator[:40]!r} of QIF item {c.item_id} is "
+                f"longer than {MAX_BALLOON} characters.",
+                file=name,
+            )
+    repeated = repeated_balloons(designators)
+    if repeated:
+        balloon, positions = next(iter(repeated.items()))
+        items = ", ".join(characteristics[p].item_id for p in positions)
+        raise DuplicateBalloonError(
+            f"{name}: balloon {balloon} is given to {len(positions)} characteristics (QIF items "
+            f"{items}); a balloon number names one characteristic of the drawing. Correct the "
+            "file's designators and import it again.",
+            file=name,
+            balloons=sorted(repeated),
+        )
+    return number_balloons(designators)

@@ -42,6 +42,16 @@ class ResultInput:
     operator: str | None = None
     device: str | None = None
     source_reference: str | None = None
+    # The verdict the instrument or file states (PASS / FAIL); readiness compares it.
+    stated_status: str | None = None
+
+
+def _stated(status: str | None) -> str | None:
+    if status is None:
+        return None
+    if status not in {"PASS", "FAIL"}:
+        raise ValidationError("A stated verdict is PASS or FAIL.", field="stated_status")
+    return status
 
 
 def record_results(
@@ -89,6 +99,7 @@ def record_results(
                 operator=item.operator,
                 device=item.device,
                 source_reference=item.source_reference,
+                stated_status=_stated(item.stated_status),
             )
             pairs.append((result, characteristic))
             results.append(result)
@@ -103,6 +114,19 @@ def verify_result(ctx: ServiceContext, fai_id: str, result_id: str) -> FirstArti
     with ctx.uow_factory() as uow:
         loaded = load_fai(uow, ctx, fai_id, Permission.RESULT_VERIFY)
         events = loaded.fai.verify_result(result_id, ctx.actor, ctx.clock.now())
+        return commit_fai(uow, ctx, loaded, events)
+
+
+def resolve_verdict_disagreement(
+    ctx: ServiceContext, fai_id: str, result_id: str, reason: str
+) -> FirstArticleDetail:
+    """Settle a result whose file verdict differs from the computed conformance, with why
+    (RESULT_VERDICT_DISAGREES); the computed conformance still counts."""
+    with ctx.uow_factory() as uow:
+        loaded = load_fai(uow, ctx, fai_id, Permission.RESULT_VERIFY)
+        events = loaded.fai.resolve_verdict_disagreement(
+            result_id, reason, ctx.actor, ctx.clock.now()
+        )
         return commit_fai(uow, ctx, loaded, events)
 
 

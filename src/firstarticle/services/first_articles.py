@@ -66,6 +66,7 @@ from firstarticle.services.fai_results import (
     ResultInput,
     link_nonconformance,
     record_results,
+    resolve_verdict_disagreement,
     update_nonconformance,
     verify_result,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "link_nonconformance",
     "list_first_articles",
     "record_results",
+    "resolve_verdict_disagreement",
     "status_counts",
     "transition",
     "update_first_article",

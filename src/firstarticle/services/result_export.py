@@ -100,7 +100,10 @@ def export_results_qif_file(ctx: ServiceContext, fai_id: str) -> tuple[str, byte
                     value=value,
                     attribute=result.attribute,
                     passed=result.conformance is Conformance.CONFORMING,
-                    nonconformance=" ".join(line.nonconformance_numbers) or None,
+                    # The NC the file stated for this very result, else the line's (field 11).
+                    nonconformance=result.nonconformance_number
+                    or " ".join(line.nonconformance_numbers)
+                    or None,
                     measured_at=result.measured_at,
                     device=result.device,
                 )

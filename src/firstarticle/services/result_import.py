@@ -14,6 +14,12 @@ One call imports one file into one FAI, in one transaction:
   refused, each with its row (line number; for QIF the measurement's position);
 - rows the file states are not results (a basic dimension, a helper characteristic without a
   balloon number) are skipped and listed;
+- a file that gives no result at all for the FAI (no measurement, or every row skipped) is
+  refused (``no_results_matched``), never "imported" with 0 rows;
+- the file's report number, inspecting organization, supplier code and purchase order are
+  compared with Form 1 (fields 4, 9, 11, 12): a difference is a warning (``header_differs``);
+- a whole-part verdict the file states (QIF ``InspectionStatus``) is reported as a warning
+  (``part_verdict``, and ``part_verdict_disagrees`` when our results say otherwise);
 - a stated PASS / FAIL that disagrees with the computed conformance, a requirement in the file
   that differs from the drawing's, an NC number the FAI does not link, an attribute verdict on
   a toleranced characteristic, and measurement times the file does not give are warnings:
@@ -162,6 +168,27 @@ def _read(files: ResultFileReader, fmt: str, stream: BinaryIO, name: str) -> Res
         ) from None
 
 
+def _header_facts(t: Target, meta: FileMetadata, report: ImportReport) -> None:
+    """Warn where the file's header states other Form 1 facts than the FAI (``header_differs``):
+    report number (field 4), organization (9), supplier code (11), purchase order (12)."""
+    fai = t.fai
+    for field, label, theirs, ours in (
+        ("4", "FAI report number", meta.report_number, fai.fair_identifier),
+        ("9", "organization", meta.inspecting_organization, t.organization),
+        ("11", "supplier code", meta.supplier_code, fai.supplier_code),
+        ("12", "purchase order", meta.purchase_order, t.purchase_order),
+    ):
+        if theirs and not same_text(theirs, ours):
+            report.warn(
+                RowIssue(
+                    None,
+                    "header_differs",
+                    f"The file states {label} {theirs!r}; Form 1 field {field} of "
+                    f"{fai.fair_identifier} says {ours or 'nothing'}. Check which is right.",
+                )
+            )
+
+
 def _file_level(t: Target, meta: FileMetadata, report: ImportReport) -> None:
     """Refuse a file whose metadata names another part, revision or drawing revision."""
     if meta.part_number and not same_text(meta.part_number, t.part.number):
@@ -279,6 +306,7 @@ def import_results(
             report.metadata = result_file.metadata.as_dict()
             report.notes += result_file.notes
             _file_level(target, result_file.metadata, report)
+            _header_facts(target, result_file.metadata, report)
             if report.rows_refused:
                 # The file as a whole is for another part or revision: no row of it can be
                 # this FAI's, partial import or not.
@@ -299,6 +327,9 @@ def import_results(
                     )
                 )
                 report.warnings_by_code["measured_at_missing"] = importer.untimed
+            _part_verdicts(result_file.metadata, report)
+            if report.results_accepted == 0 and report.rows_refused == 0:
+                report.refuse(RowIssue(None, "no_results_matched", _nothing_to_import(report)))
             if not report.accepted and (not partial or report.results_accepted == 0):
                 # Refused rows without partial, or partial with no valid row at all.
                 report.status = "refused"
@@ -319,6 +350,52 @@ def import_results(
             return report
     finally:
         close()
+
+
+def _nothing_to_import(report: ImportReport) -> str:
+    """Why a file without a refused row still gives no result (the refusal's message)."""
+    verdicts = report.metadata.get("part_verdicts")
+    only = " It states only a whole-part verdict (see the warnings)." if verdicts else ""
+    if report.rows_read == 0:
+        return (
+            f"{report.file_name} states no result for any characteristic, so none of "
+            f"{report.fair_identifier}'s characteristics can be matched; nothing was "
+            f"imported.{only}"
+        )
+    return (
+        f"Every row of {report.file_name} was skipped ({report.rows_skipped}: see why in the "
+        f"report), so no result matches a characteristic of {report.fair_identifier}; nothing "
+        f"was imported.{only}"
+    )
+
+
+def _part_verdicts(meta: FileMetadata, report: ImportReport) -> None:
+    """Report each whole-part verdict the file states, and where our results disagree."""
+    for serial, verdict in meta.part_verdicts:
+        part = f"serial {serial}" if serial else "the part"
+        report.warn(
+            RowIssue(
+                None,
+                "part_verdict",
+                f"The file states the whole-part verdict {verdict} for {part}. Form 3 judges "
+                "each characteristic; this verdict is reported, not recorded as a result.",
+                serial=serial,
+            )
+        )
+        disagrees = (verdict == "PASS" and report.nonconforming > 0) or (
+            verdict == "FAIL" and report.results_accepted > 0 and report.nonconforming == 0
+        )
+        if disagrees:
+            report.warn(
+                RowIssue(
+                    None,
+                    "part_verdict_disagrees",
+                    f"The file says {verdict} for {part}, but {report.nonconforming} of the "
+                    f"{report.results_accepted} results it gives are nonconforming against the "
+                    "drawing.",
+                    serial=serial,
+                )
+            )
 
 
 def _consume(

@@ -23,8 +23,11 @@ class ResultImportRefusedError(ValidationError):
     code = "result_import_refused"
 
     def __init__(self, report: ImportReport) -> None:
+        whole_file = [issue.message for issue in report.refused if issue.row is None]
         super().__init__(
-            f"{report.rows_refused} of {report.rows_read} rows of {report.file_name} were "
+            " ".join(whole_file)
+            if whole_file and report.results_accepted == 0
+            else f"{report.rows_refused} of {report.rows_read} rows of {report.file_name} were "
             "refused; nothing was recorded (fix them, or import the valid rows with partial)",
             report=report.as_dict(),
         )

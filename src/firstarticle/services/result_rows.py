@@ -27,8 +27,9 @@ from firstarticle.domain.values import (
     AttributeResult,
     Conformance,
     Requirement,
-    compare,
+    convert_exactly,
     normalize_unit,
+    same_at_precision,
 )
 from firstarticle.ports import ResultRow, UnitOfWork
 from firstarticle.services import (
@@ -39,8 +40,10 @@ from firstarticle.services.result_report import ImportReport, RowIssue
 
 BATCH: Final = 5_000
 # Column sizes of inspection_results (a longer value would fail the whole transaction).
-_MAX_TEXT: Final = {"units": 32, "operator": 100, "device": 200}
+_MAX_TEXT: Final = {"units": 32, "operator": 100, "device": 200, "nonconformance": 64}
 _MAX_NAME: Final = 400
+# A converted value longer than this is kept as the file wrote it (the column holds 64).
+_MAX_DIGITS: Final = 60
 
 
 # --- matching against the FAI ---------------------------------------------------------------
@@ -70,6 +73,8 @@ class Target:
     built_serials: set[str]
     nc_numbers: set[str]
     plant_zone: tzinfo
+    organization: str = ""
+    purchase_order: str | None = None
 
 
 def target_of(uow: UnitOfWork, fai: model.FirstArticle) -> Target:
@@ -102,6 +107,8 @@ def target_of(uow: UnitOfWork, fai: model.FirstArticle) -> Target:
         built_serials={s.number for s in work_order.serials},
         nc_numbers={nc.number for nc in fai.nonconformances},
         plant_zone=zone,
+        organization=site.name,
+        purchase_order=fai.purchase_order or work_order.purchase_order,
     )
 
 
@@ -307,6 +314,7 @@ class RowImporter:
                 self.refuse(row, "too_long", f"{column} is longer than {limit} characters", column)
                 return None
         units = None
+        value = row.value
         conformance: Conformance
         attribute = None
         if row.value is not None:
@@ -334,6 +342,7 @@ class RowImporter:
                     "value",
                 )
                 return None
+            value, units = self.in_requirement_units(row.value, units, requirement)
         else:
             attribute = AttributeResult(row.attribute or "")
             conformance = (
@@ -382,7 +391,7 @@ class RowImporter:
             self.fai_id,
             characteristic.id,
             t.serial_ids.get(serial) if serial else None,
-            row.value,
+            value,
             units,
             attribute.value if attribute is not None else None,
             source.value,
@@ -392,7 +401,22 @@ class RowImporter:
             measured_at,
             self.actor,
             self.recorded_at,
+            row.nonconformance,
+            row.status if row.status in {"PASS", "FAIL"} else None,
         )
+
+    @staticmethod
+    def in_requirement_units(
+        value: Decimal, units: str, requirement: Requirement
+    ) -> tuple[Decimal, str]:
+        """The value in the drawing's units where the conversion is exact (in to mm always
+        is), else as the file states it; the verdict was judged exactly either way."""
+        if requirement.units is None or units == requirement.units:
+            return value, units
+        converted = convert_exactly(value, units, requirement.units)
+        if converted is None or len(str(converted)) > _MAX_DIGITS:
+            return value, units
+        return converted, requirement.units
 
     def unit(self, raw: str) -> str:
         """The canonical spelling of a unit, remembered per spelling met in the file."""
@@ -452,7 +476,8 @@ class RowImporter:
                     "status_disagrees",
                     f"the file says {row.status}, the computed result is "
                     f"{conformance.value} against {characteristic.requirement.text[:80]}; the "
-                    "computed one counts",
+                    "computed one counts, and readiness asks a person to resolve the "
+                    "disagreement with a reason",
                     balloon,
                     serial,
                 )
@@ -484,10 +509,10 @@ class RowImporter:
             ):
                 if mine is None or theirs is None:
                     continue
-                try:
-                    differs = compare(theirs, units, mine, requirement.units) != 0
-                except (UnitMismatchError, ValidationError):
-                    differs = True
+                # The file writes our limit in its own units, to its own digits.
+                differs = not same_at_precision(
+                    theirs, self.unit(row.units or units), mine, requirement.units
+                )
                 if differs:
                     self.warn_once(
                         ("requirement", characteristic.id),

@@ -366,6 +366,12 @@ inspection_results = _fai_child(
     sa.Column("recorded_at", UtcDateTime, nullable=False),
     sa.Column("verified_by", sa.String(100)),
     sa.Column("verified_at", UtcDateTime),
+    # The NC number the results file states for this result (Form 3 field 11 shows it).
+    sa.Column("nonconformance_number", sa.String(64)),
+    # The PASS / FAIL the file states, and a person's resolution where it disagrees.
+    sa.Column("stated_status", sa.String(16)),
+    sa.Column("disagreement_resolved_by", sa.String(100)),
+    sa.Column("disagreement_reason", sa.Text),
     sa.ForeignKeyConstraint(
         ["site_id", "serial_id"], ["serial_numbers.site_id", "serial_numbers.id"]
     ),

@@ -80,6 +80,8 @@ class SqlResultImportStore:
                 when(r.measured_at),
                 r.recorded_by,
                 when(r.recorded_at),
+                r.nonconformance_number,
+                r.stated_status,
             )
             for r in rows
         ]

@@ -12,6 +12,11 @@ as it has been turned into a small Python record, so the XML tree never grows wi
 It refuses DOCTYPE declarations, never resolves entities, never touches the network and keeps
 libxml2's size limits (no ``huge_tree``). Every number becomes a :class:`~decimal.Decimal`.
 
+Balloons: an item's ``CharacteristicDesignator``; items without one (or with ``-NONE-``) are
+numbered by :func:`number_balloons`, the rule the characteristic import applies
+(``domain.inspection_files.number_balloons``; a test keeps the two equal), so that a file's
+own results match the characteristics imported from it.
+
 This module imports nothing from the rest of firstarticle.
 """
 
@@ -100,7 +105,11 @@ class QifCharacteristic:
 
 @dataclass(frozen=True, slots=True)
 class QifActual:
-    """One characteristic measurement: a Form 3 result for one serial (or for the one part)."""
+    """One characteristic measurement: a Form 3 result for one serial (or for the one part).
+
+    ``units`` is the value's own unit attribute (``linearUnit``, ``angularUnit``, ...) when
+    the file states one; otherwise the value is in its characteristic's units.
+    """
 
     item_id: str
     balloon: str
@@ -110,6 +119,7 @@ class QifActual:
     nonconformance: str | None
     measured_at: datetime | None
     device: str | None
+    units: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +140,10 @@ class QifResults:
     purchase_order_number: str | None = None
     drawing_number: str | None = None
     drawing_revision: str | None = None
+    #: The whole-part verdicts the file states (``InspectionStatus`` of a measured part or of
+    #: an actual component): (serial or None, PASS / FAIL / ...), in file order, once each.
+    part_verdicts: tuple[tuple[str | None, str], ...] = ()
+    inspecting_organization: str | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -182,6 +196,7 @@ class _Block:
 
     component_ids: tuple[str, ...] = ()
     measured_at: datetime | None = None
+    verdict: str | None = None
 
 
 @dataclass(slots=True)
@@ -200,6 +215,7 @@ class _Traceability:
     inspection_mode: str | None = None
     supplier_code: str | None = None
     purchase_order_number: str | None = None
+    inspecting_organization: str | None = None
     measured_at: datetime | None = None
 
 
@@ -213,6 +229,8 @@ DECIMAL_RE: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _DATETIME_RE: Final = re.compile(
     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?"
 )
+# Designators that stand for "no balloon number".
+NO_DESIGNATOR: Final = frozenset({"", "-NONE-", "NONE", "N/A", "NA", "-"})
 # Designators that CMM software writes when there is no nonconformance report.
 _NO_NONCONFORMANCE: Final = frozenset({"", "NA", "N/A", "NONE", "-"})
 
@@ -270,6 +288,39 @@ _MODIFIER_SYMBOL: Final = {
 }
 _ZONE_PREFIX: Final = {"DiametricalZone": "⌀", "SphericalZone": "S⌀"}
 _DISPLAY_QUANTUM: Final = Decimal("0.000001")
+
+
+def number_balloons(designators: list[str | None]) -> list[str]:
+    """Each item's balloon: its designator, else the next number 1, 2, ... that no designator
+    uses and no earlier number took (the domain's rule, which this module may not import)."""
+    used = {d for d in designators if d is not None}
+    counter = 0
+    balloons: list[str] = []
+    for designator in designators:
+        if designator is None:
+            counter += 1
+            while str(counter) in used:
+                counter += 1
+            used.add(str(counter))
+            designator = str(counter)
+        balloons.append(designator)
+    return balloons
+
+
+def _verdict(elem: etree._Element) -> str | None:
+    """An InspectionStatus's PASS / FAIL / ... (the enumeration, else the other status)."""
+    return text_of(elem, "InspectionStatusEnum") or text_of(elem, "OtherInspectionStatus")
+
+
+def own_unit(elem: etree._Element | None) -> str | None:
+    """The unit a QIF value states for itself (``linearUnit="inch"``), None without one."""
+    if elem is None:
+        return None
+    for key, raw in elem.attrib.items():
+        text = str(raw).strip()
+        if str(key).endswith("Unit") and text:
+            return text
+    return None
 
 
 def local_name(tag: object) -> str | None:
@@ -544,10 +595,12 @@ class _Reader(QifWalk):
         self.unresolved: dict[int, _Unresolved] = {}
         self.device_text: dict[tuple[str, ...], str | None] = {}
         self.components: dict[str, str | None] = {}
+        self.component_verdicts: list[tuple[str, str]] = []
         self.pre_trace = _Traceability()
         self.post_trace = _Traceability()
         self.intern = _Interner()
         self.times: dict[str, datetime] = {}
+        self.numbered = False
 
     # -- errors and values -------------------------------------------------------------------
 
@@ -611,7 +664,7 @@ class _Reader(QifWalk):
         if depth == 5:
             return (
                 parent == "MeasurementResults"
-                and name in {"InspectionTraceability", "ActualComponentIds"}
+                and name in {"InspectionTraceability", "ActualComponentIds", "InspectionStatus"}
             ) or (parent == "ActualComponentSet" and name == "ActualComponent")
         return (
             depth == 7
@@ -646,6 +699,8 @@ class _Reader(QifWalk):
             self.measurement(elem, name)
         elif name == "ActualComponentIds":
             self.blocks[-1].component_ids = _ids(elem)
+        elif name == "InspectionStatus":
+            self.blocks[-1].verdict = _verdict(elem)
         elif name == "ActualComponent":
             self.component(elem)
         elif name == "InspectionTraceability":
@@ -662,6 +717,10 @@ class _Reader(QifWalk):
         into.inspection_mode = text_of(elem, "InspectionMode")
         into.supplier_code = text_of(elem, "SupplierCode")
         into.purchase_order_number = text_of(elem, "PurchaseOrderNumber")
+        organization = child_of(elem, "InspectingOrganization")
+        into.inspecting_organization = (
+            text_of(organization, "Name") if organization is not None else None
+        )
         into.measured_at = self.inspection_time(elem)
 
     def inspection_time(self, elem: etree._Element) -> datetime | None:
@@ -758,6 +817,8 @@ class _Reader(QifWalk):
         location = child_of(elem, "LocationOnDrawing")
         name = text_of(elem, "Name")
         balloon = text_of(designator, "Designator") if designator is not None else None
+        if balloon is not None and balloon.upper() in NO_DESIGNATOR:
+            balloon = None
         if ident in self.item_by_id:
             raise self.error(f"characteristic item id {ident!r} is used twice", line_of(elem))
         self.items.append(
@@ -777,8 +838,20 @@ class _Reader(QifWalk):
             )
         )
         self.item_by_id[ident] = self.items[-1]
+        self.numbered = False
+
+    def number_items(self) -> None:
+        """Give every item its balloon: its designator, else the domain's numbering."""
+        if self.numbered:
+            return
+        for item, balloon in zip(
+            self.items, number_balloons([i.designator for i in self.items]), strict=True
+        ):
+            item.balloon = balloon
+        self.numbered = True
 
     def measurement(self, elem: etree._Element, tag: str) -> None:
+        self.number_items()
         item_id = text_of(elem, "CharacteristicItemId")
         if not item_id:
             raise self.error(f"<{tag}> has no CharacteristicItemId", line_of(elem))
@@ -789,11 +862,9 @@ class _Reader(QifWalk):
                 status_elem, "OtherCharacteristicStatus"
             )
         # A user-defined attribute characteristic carries text ("accept"), not a number.
-        value = (
-            None
-            if tag.startswith("UserDefinedAttribute")
-            else self.decimal(child_of(elem, "Value"))
-        )
+        value_elem = None if tag.startswith("UserDefinedAttribute") else child_of(elem, "Value")
+        value = self.decimal(value_elem)
+        value_units = own_unit(value_elem)
         designator = text_of(elem, "NonConformanceDesignator")
         if designator is not None and designator.upper() in _NO_NONCONFORMANCE:
             designator = None
@@ -817,6 +888,7 @@ class _Reader(QifWalk):
                 nonconformance=self.intern(designator),
                 measured_at=self.timestamp(child_of(elem, "TimeStamp")),
                 device=device,
+                units=self.intern(value_units),
             )
         )
 
@@ -836,10 +908,15 @@ class _Reader(QifWalk):
         ident = elem.get("id")
         if ident:
             self.components[ident] = self.intern(text_of(elem, "SerialNumber"))
+            status = child_of(elem, "Status")
+            verdict = _verdict(status) if status is not None else None
+            if verdict:
+                self.component_verdicts.append((ident, verdict))
 
     # -- resolution, once the whole file is read ---------------------------------------------
 
     def results(self, sha256: str) -> QifResults:
+        self.number_items()
         characteristics = tuple(self.characteristic(item) for item in self.items)
         for index, actual in enumerate(self.actuals):
             late = self.unresolved.get(index)
@@ -866,6 +943,12 @@ class _Reader(QifWalk):
                 # actual above the result's own size.
                 self.actuals[index] = replace(actual, serial=serial, measured_at=measured_at)
         serials = tuple(dict.fromkeys(s for s in self.components.values() if s))
+        verdicts: dict[tuple[str | None, str], None] = {}
+        for block in self.blocks:
+            if block.verdict:
+                verdicts[(self.serial(None, block), block.verdict)] = None
+        for ident, verdict in self.component_verdicts:
+            verdicts[(self.components.get(ident), verdict)] = None
         part_number, part_name, part_revision = self.part or (None, None, None)
         drawing_number, drawing_revision = self.drawing or (None, None)
         post, pre = self.post_trace, self.pre_trace
@@ -886,6 +969,8 @@ class _Reader(QifWalk):
             purchase_order_number=post.purchase_order_number or pre.purchase_order_number,
             drawing_number=drawing_number,
             drawing_revision=drawing_revision,
+            part_verdicts=tuple(verdicts),
+            inspecting_organization=post.inspecting_organization or pre.inspecting_organization,
         )
 
     def serial(self, component_id: str | None, block: _Block | None) -> str | None:

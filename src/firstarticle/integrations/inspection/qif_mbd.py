@@ -34,10 +34,13 @@ shown, never applied: the stored zone is the stated one, without bonus tolerance
 
 **Text.** ``text`` is the requirement as an engineer reads it on the drawing: sizes with their
 tolerance or limits and units (``⌀35.00 ±0.15 mm``, ``⌀34.80 – 35.20 mm``, ``60.00° ±0.5°``,
-``2.000 in BASIC``, ``(0.500 in) REF``), geometric tolerances as feature control frames with
+``2.000 in BASIC``, ``(.500 in) REF``), geometric tolerances as feature control frames with
 symbol, diameter zone, tolerance, modifiers and datum references (``⌖ ⌀0.25 Ⓜ | A | B Ⓜ |
 C``), the second segment of a composite frame on its own line. Numbers are shown with the
-``decimalPlaces`` the file gives, else with the file's digits trimmed of CAD noise.
+``decimalPlaces`` the file gives, else with the file's digits trimmed of CAD noise. A callout
+on n features (an nX pattern) starts with ``nX``; inch requirements follow ASME Y14.5's inch
+conventions (no zero before the point, ``.625``; a nominal with as many places as its
+tolerance, ``⌀1.500 ±.005``); a size toleranced 0/0 ends with ``[zero tolerance]``.
 
 **Hardening** is that of :mod:`firstarticle.integrations.inspection.qif`: ``lxml`` iterparse
 with every element dropped once turned into a small record, DOCTYPE and entity declarations
@@ -51,6 +54,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -64,6 +68,7 @@ from lxml import etree
 from firstarticle.integrations.inspection.qif import (
     ANGULAR_KINDS,
     GDT_SYMBOL,
+    NO_DESIGNATOR,
     NO_UNIT_KINDS,
     NS,
     OTHER_UNIT_KINDS,
@@ -83,6 +88,7 @@ from firstarticle.integrations.inspection.qif import (
 
 __all__ = [
     "MAX_CHARACTERISTICS",
+    "ZERO_TOLERANCE_FLAG",
     "MbdCharacteristic",
     "MbdDatumReference",
     "MbdDocument",
@@ -107,7 +113,7 @@ _PRECEDENCE: Final = {"PRIMARY": 0, "SECONDARY": 1, "TERTIARY": 2}
 _DIMENSION_TYPE: Final = {"BASIC_OR_TED": "BASIC", "REFERENCE_OR_AUXILIARY": "REF"}
 _EXTENT: Final = {"ALL_AROUND": "ALL AROUND", "ALL_OVER": "ALL OVER"}
 _DIRECTION: Final = {"XAXIS": "X", "YAXIS": "Y", "ZAXIS": "Z"}
-_NO_DESIGNATOR: Final = frozenset({"", "-NONE-", "NONE", "N/A", "NA", "-"})
+_NO_DESIGNATOR: Final = NO_DESIGNATOR
 _UNIT_DISPLAY: Final = {
     "inch": "in",
     "inches": "in",
@@ -285,6 +291,7 @@ class _Nominal:
     designation: _Designation | None
     direction: str | None
     line: int | None
+    features: int = 1
 
 
 @dataclass(slots=True)
@@ -297,11 +304,48 @@ class _Item:
     sheet: str | None
     zone: str | None
     line: int | None
+    features: int = 1
 
 
 # --------------------------------------------------------------------------------------------
 # Formatting
 # --------------------------------------------------------------------------------------------
+
+
+#: Appended to a requirement whose tolerance is 0/0 (or whose limits are equal): a drawing
+#: states that by mistake more often than on purpose, and a person should look.
+ZERO_TOLERANCE_FLAG: Final = "[zero tolerance]"
+# Characteristics between or from features: their features are the relation, not a count.
+_RELATION_KINDS: Final = ("Between", "From", "Coordinate")
+_INCH: Final = frozenset({"in", "inch", "inches"})
+# A decimal below one inch: ASME Y14.5 writes it without the leading zero (".625").
+_LEADING_ZERO: Final = re.compile(r"(?<![\d.])0(?=\.\d)")
+
+
+def _count(ids: etree._Element | None) -> int:
+    """How many features a FeatureNominalIds / FeatureItemIds lists (1 without the list)."""
+    if ids is None:
+        return 1
+    return max(1, sum(1 for child in ids if isinstance(child.tag, str)))
+
+
+def _is_inch(unit: str | None) -> bool:
+    return unit is not None and unit.lower() in _INCH
+
+
+def _inch_style(text: str) -> str:
+    """An inch requirement as Y14.5 writes it: no zero before the point below one inch."""
+    return _LEADING_ZERO.sub("", text)
+
+
+def _zero_tolerance(d: _Definition, geometric: bool) -> bool:
+    """True for a size toleranced 0/0 (or limits that are equal); geometric zones of 0 are
+    left alone (zero at MMC is a legitimate design)."""
+    if geometric or not d.has_tolerance or d.max_value is None or d.min_value is None:
+        return False
+    if d.defined_as_limit:
+        return d.max_value.number == d.min_value.number
+    return d.max_value.number.is_zero() and d.min_value.number.is_zero()
 
 
 def _shown_places(value: _Value, cap: int | None = None) -> int:
@@ -587,6 +631,7 @@ class _MbdReader(QifWalk):
             designation=self.designation(elem),
             direction=text_of(elem, "Direction"),
             line=line_of(elem),
+            features=_count(child_of(elem, "FeatureNominalIds")),
         )
         self.nominal_order.append(ident)
         self.check_count()
@@ -608,6 +653,7 @@ class _MbdReader(QifWalk):
                 sheet=text_of(location, "SheetNumber") if location is not None else None,
                 zone=text_of(location, "DrawingZone") if location is not None else None,
                 line=line_of(elem),
+                features=_count(child_of(elem, "FeatureItemIds")),
             )
         )
         self.item_ids.add(ident)
@@ -697,6 +743,13 @@ class _MbdReader(QifWalk):
         )
         if not text:
             text = _humanize(kind) + (f" {nominal.name}" if nominal.name else "")
+        elif _is_inch(units):
+            text = _inch_style(text)
+        features = max(item.features if item is not None else 1, nominal.features)
+        if features > 1 and not kind.endswith(_RELATION_KINDS):
+            text = f"{features}X {text}"  # one callout on n features: "4X ⌀.625"
+        if _zero_tolerance(definition, is_geometric):
+            text += f" {ZERO_TOLERANCE_FLAG}"
         return MbdCharacteristic(
             item_id=item.item_id if item is not None else nominal.nominal_id,
             source="item" if item is not None else "nominal",
@@ -878,6 +931,10 @@ class _MbdReader(QifWalk):
         elif d.has_tolerance:
             places = max((_shown_places(v) for v in (hi, lo) if v is not None), default=0)
             nominal = f"{prefix}{_number(target, cap)}{each}" if target is not None else prefix
+            if target is not None and unit == "in":
+                # Y14.5 inch: the dimension and its tolerance have the same decimal places.
+                shown = max(places, _shown_places(target, cap))
+                nominal = f"{prefix}{format_decimal(target.number, shown)}{each}"
             if hi is not None and lo is not None and hi.number == -lo.number and hi.number > 0:
                 text = f"{nominal} ±{format_decimal(hi.number, places)}{each}{tail}"
             elif hi is not None and lo is not None:

@@ -24,7 +24,9 @@ Rows, in file order, one per characteristic measured on each part:
   one deviation per point; CheckMate repeats each one with 0) becomes one row: the value
   farthest outside (or closest to leaving) the file's own limits counts, the status is FAIL
   if any repeat failed, and ``repeats`` names the other positions;
-- the value is in the file's units for the characteristic's kind (``FileUnits``);
+- the value is in its own unit attribute (``<Value linearUnit="inch">``) when it has one,
+  else in the file's units for the characteristic's kind (``FileUnits``); a value without
+  either is refused (``units_unknown``), never given a guessed unit;
 - a characteristic without a value (``UserDefinedAttribute``) gives an attribute verdict from
   its status;
 - status PASS and FAIL (REWORK counts as FAIL) are stated; BASIC_OR_TED rows are skipped (a
@@ -279,6 +281,10 @@ def read_qif_rows(source: BinaryIO, name: str | None = None) -> ResultFile:
     metadata.inspection_scope = results.inspection_scope
     metadata.inspection_mode = results.inspection_mode
     metadata.serials = results.serials
+    metadata.part_verdicts = results.part_verdicts
+    metadata.supplier_code = results.supplier_code
+    metadata.purchase_order = results.purchase_order_number
+    metadata.inspecting_organization = results.inspecting_organization
     file = ResultFile(
         fmt="qif",
         name=label,
@@ -356,7 +362,7 @@ def _rows(results: qif.QifResults, metadata: FileMetadata) -> Iterator[IncomingR
                 )
                 continue
             attribute = "accept" if status == "PASS" else "reject"
-        elif c.units is None:
+        elif (kept.units or c.units) is None:
             yield RowProblem(
                 row,
                 "units_unknown",
@@ -368,7 +374,7 @@ def _rows(results: qif.QifResults, metadata: FileMetadata) -> Iterator[IncomingR
             balloon=c.balloon,
             serial=kept.serial or metadata.serial_number,
             value=kept.value,
-            units=c.units if kept.value is not None else None,
+            units=(kept.units or c.units) if kept.value is not None else None,
             attribute=attribute,
             status=status,
             nonconformance=nonconformance,
