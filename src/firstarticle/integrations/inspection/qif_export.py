@@ -52,6 +52,8 @@ _NS: Final = "http://qifstandards.org/xsd/qif3"
 LINEAR_UNITS: Final = {"mm": ("mm", "0.001"), "in": ("inch", "0.0254")}
 _ANGULAR: Final = frozenset({"deg"})
 _CRITICALITY: Final = frozenset({"KEY", "CRITICAL", "MAJOR", "MINOR"})
+# Form 3 designators of untoleranced lines -> QIF DimensionType (the import reads it back).
+_NOT_TOLERANCED: Final = {"BASIC": "BASIC_OR_TED", "REF": "REFERENCE_OR_AUXILIARY"}
 # Characters XML 1.0 does not allow, even escaped.
 _NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -102,7 +104,11 @@ class _Writer:
 
 
 def _kind(c: ExportCharacteristic) -> str:
-    numeric = c.lower_limit is not None or c.upper_limit is not None
+    numeric = (
+        c.lower_limit is not None
+        or c.upper_limit is not None
+        or (c.nominal is not None and c.criticality in _NOT_TOLERANCED)
+    )
     if numeric and c.units in LINEAR_UNITS:
         return "UserDefinedLinear"
     if numeric and c.units in _ANGULAR:
@@ -287,7 +293,10 @@ def _characteristics(
     w(f'<CharacteristicDefinitions n="{n}">')
     for def_id, _nom_id, _item_id, kind, c in keys.values():
         w(f'<{kind}CharacteristicDefinition id="{def_id}">')
-        if kind != "UserDefinedAttribute":
+        if kind != "UserDefinedAttribute" and c.criticality in _NOT_TOLERANCED:
+            w(f"<DimensionType>{_NOT_TOLERANCED[c.criticality]}</DimensionType>")
+            w("<NonTolerance>MEASURED</NonTolerance>")
+        elif kind != "UserDefinedAttribute":
             w("<Tolerance>")
             if c.upper_limit is not None:
                 w(f"<MaxValue>{_num(c.upper_limit)}</MaxValue>")
