@@ -719,3 +719,54 @@ def test_the_qif_export_of_a_partial_fai_with_a_note_validates(ctx: ServiceConte
     assert "<BaselineProductVersion>B</BaselineProductVersion>" in text
     (actual,) = read_qif_results(io.BytesIO(data)).actuals
     assert (actual.balloon, actual.serial, actual.status) == ("2", "SN0001", "PASS")
+
+
+def test_the_qif_export_carries_every_re_measurement_with_the_one_that_counts_last(
+    ctx: ServiceContext,
+) -> None:
+    """Balloon 4 of serial 1002 measured again after the Calypso run: the export holds one
+    measurement record per result recorded (17, not 16), the earlier FAIL and then the later
+    PASS of balloon 4 for 1002, and still validates."""
+    from firstarticle.services import fai_results
+
+    fai_id = fai_for_calypso(ctx)
+    import_results(ctx, fai_id, CALYPSO)
+    line = {li.char_no: li for li in first_articles.get_first_article(ctx, fai_id).form3}["4"]
+    assert line.upper_limit is not None
+    assert line.units is not None
+    within = ((line.lower_limit or Decimal(0)) + line.upper_limit) / 2
+    fai_results.record_results(
+        ctx,
+        fai_id,
+        [
+            fai_results.ResultInput(
+                balloon="4",
+                serial_number="1002",
+                measured_at=ctx.clock.now(),
+                source=model.ResultSource.MANUAL_ENTRY,
+                value=within,
+                units=line.units,
+            )
+        ],
+    )
+    data = export_results_qif(ctx, fai_id)
+    validate_qif(io.BytesIO(data))
+    tree = etree.parse(io.BytesIO(data))
+    records = tree.xpath("//q:CharacteristicMeasurements/*", namespaces=Q)
+    assert len(records) == 17
+    items = {
+        i.get("id"): i.findtext("q:Name", namespaces=Q)
+        for i in tree.xpath("//q:CharacteristicItems/*", namespaces=Q)
+    }
+    serial_of = {
+        c.get("id"): c.findtext("q:SerialNumber", namespaces=Q)
+        for c in tree.xpath("//q:ActualComponent", namespaces=Q)
+    }
+    balloon_4_of_1002 = [
+        m.findtext("q:Status/q:CharacteristicStatusEnum", namespaces=Q)
+        for m in records
+        if items[m.findtext("q:CharacteristicItemId", namespaces=Q)] == "4"
+        and serial_of[m.xpath("string(../../../q:ActualComponentIds/q:Id)", namespaces=Q)]
+        == "1002"
+    ]
+    assert balloon_4_of_1002 == ["FAIL", "PASS"]

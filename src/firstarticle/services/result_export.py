@@ -87,7 +87,7 @@ def export_results_qif_file(ctx: ServiceContext, fai_id: str) -> tuple[str, byte
     for line in detail.form3:
         out_units = export_units[line.characteristic_id]
         for result in line.results:
-            if result.superseded or result.serial_number not in per_serial:
+            if result.serial_number not in per_serial:
                 continue
             value = result.value
             if value is not None and result.units and out_units and result.units != out_units:
