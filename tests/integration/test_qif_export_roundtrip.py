@@ -49,8 +49,13 @@ def form3(ctx: ServiceContext, fai_id: str) -> dict[str, tuple[str, str | None, 
         c = by_id[line.characteristic_id]
         results = sorted(
             (
-                (r.serial_number or "", r.value, r.attribute, r.conformance.value,
-                 r.nonconformance_number or "")
+                (
+                    r.serial_number or "",
+                    r.value,
+                    r.attribute,
+                    r.conformance.value,
+                    r.nonconformance_number or "",
+                )
                 for r in line.results
             ),
             key=repr,

@@ -766,7 +766,6 @@ def test_the_qif_export_carries_every_re_measurement_with_the_one_that_counts_la
         m.findtext("q:Status/q:CharacteristicStatusEnum", namespaces=Q)
         for m in records
         if items[m.findtext("q:CharacteristicItemId", namespaces=Q)] == "4"
-        and serial_of[m.xpath("string(../../../q:ActualComponentIds/q:Id)", namespaces=Q)]
-        == "1002"
+        and serial_of[m.xpath("string(../../../q:ActualComponentIds/q:Id)", namespaces=Q)] == "1002"
     ]
     assert balloon_4_of_1002 == ["FAIL", "PASS"]

@@ -10,11 +10,14 @@ The document carries what AS9102 Form 3 and the QIF traceability hooks need:
   first drawing and its revision (``PrintedDrawing``);
 - ``Characteristics``: one definition, nominal and item per Form 3 line. Toleranced lengths
   are ``UserDefinedLinearCharacteristic`` (the limits, ``DefinedAsLimit``), angles
-  ``UserDefinedAngularCharacteristic``; notes, specifications and anything judged by an
+  ``UserDefinedAngularCharacteristic``; an untoleranced BASIC or REF line (passed as its
+  ``criticality``) is one of these with ``DimensionType`` BASIC_OR_TED /
+  REFERENCE_OR_AUXILIARY and ``NonTolerance``; notes, specifications and anything judged by an
   attribute verdict are ``UserDefinedAttributeCharacteristic``. The drawing's requirement text
   is ``WhatToMeasure``; the balloon number is the item's ``CharacteristicDesignator``, with
   the drawing sheet and zone and the criticality (KEY, CRITICAL, MAJOR, MINOR);
-- ``Results``: one ``MeasurementResults`` per serial, with a measurement per result: its
+- ``Results``: one ``MeasurementResults`` per serial, with a measurement per result given
+  (re-measurements included, in the order given): its
   status PASS / FAIL as computed, its value (or the attribute verdict), its time stamp and
   the ``NonConformanceDesignator`` of a nonconforming result; the serials as
   ``ActualComponent`` elements; measuring devices as ``MeasurementDevices``.
