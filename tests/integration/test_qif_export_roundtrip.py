@@ -1,6 +1,6 @@
 """The QIF Results export gives back what the import read (issue 17): every results sample
 imported into an FAI, exported, and the export imported into a fresh FAI on a fresh part shows
-the same characteristics, types, values, verdicts and NC numbers, with one measurement record
+the same characteristics, types, requirement texts, values, verdicts and NC numbers, with one measurement record
 per recorded result. Counts come from a few lines of lxml over the export, not from the writer.
 """
 
@@ -40,7 +40,7 @@ def measurement_records(tree: etree._ElementTree) -> int:
 
 
 def form3(ctx: ServiceContext, fai_id: str) -> dict[str, tuple[str, str | None, list[tuple]]]:
-    """Balloon -> (type, designator, sorted (serial, value, attribute, verdict, NC) of every
+    """Balloon -> (type, designator, requirement text, sorted (serial, value, attribute, verdict, NC) of every
     result, superseded ones included)."""
     detail = first_articles.get_first_article(ctx, fai_id)
     by_id = {c.id: c for c in detail.revision.characteristics}
@@ -60,7 +60,7 @@ def form3(ctx: ServiceContext, fai_id: str) -> dict[str, tuple[str, str | None, 
             ),
             key=repr,
         )
-        shown[line.char_no] = (c.ctype.value, line.designator, results)
+        shown[line.char_no] = (c.ctype.value, line.designator, line.requirement, results)
     return shown
 
 
@@ -68,7 +68,7 @@ def form3(ctx: ServiceContext, fai_id: str) -> dict[str, tuple[str, str | None, 
 def test_a_results_sample_exported_and_imported_again_is_the_same_fai(
     ctx: ServiceContext, name: str, tmp_path: Path
 ) -> None:
-    """Same balloons, types, designators, values, verdicts and NC numbers; as many
+    """Same balloons, types, designators, requirement texts, values, verdicts and NC numbers; as many
     measurement records as results recorded; schema-valid."""
     if not SAMPLES.is_dir():
         pytest.skip("QIF samples absent (checkout without ../shared)")
@@ -82,7 +82,7 @@ def test_a_results_sample_exported_and_imported_again_is_the_same_fai(
     report = import_results(ctx, first, path)
     data = export_results_qif(ctx, first)
     validate_qif(io.BytesIO(data))
-    recorded = sum(len(v[2]) for v in form3(ctx, first).values())
+    recorded = sum(len(v[-1]) for v in form3(ctx, first).values())
     assert recorded == report.results_recorded
     assert measurement_records(etree.parse(io.BytesIO(data))) == recorded
 

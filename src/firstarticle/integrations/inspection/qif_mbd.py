@@ -272,6 +272,9 @@ class _Definition:
     tangent_plane: bool = False
     separate_zone: bool = False
     extent: str | None = None
+    # A user-defined characteristic's own description (firstarticle's export writes the
+    # drawing's requirement text there): its requirement text as written.
+    what_to_measure: str | None = None
 
 
 @dataclass(slots=True)
@@ -594,6 +597,8 @@ class _MbdReader(QifWalk):
         record.outer_disposition = self.value(child_of(elem, "OuterDisposition"))
         record.non_tolerance = text_of(elem, "NonTolerance")
         record.dimension_type = text_of(elem, "DimensionType")
+        if record.kind.startswith("UserDefined"):
+            record.what_to_measure = text_of(elem, "WhatToMeasure")
         record.statistical = text_of(elem, "StatisticalCharacteristic") in {"true", "1"}
         record.free_state = text_of(elem, "FreeState") in {"true", "1"}
         record.tangent_plane = text_of(elem, "TangentPlane") in {"true", "1"}
@@ -741,15 +746,18 @@ class _MbdReader(QifWalk):
             if is_geometric
             else self.size_text(kind, definition, nominal, units)
         )
-        if not text:
-            text = _humanize(kind) + (f" {nominal.name}" if nominal.name else "")
-        elif _is_inch(units):
-            text = _inch_style(text)
         features = max(item.features if item is not None else 1, nominal.features)
-        if features > 1 and not kind.endswith(_RELATION_KINDS):
-            text = f"{features}X {text}"  # one callout on n features: "4X ⌀.625"
-        if _zero_tolerance(definition, is_geometric):
-            text += f" {ZERO_TOLERANCE_FLAG}"
+        if definition.what_to_measure:
+            text = definition.what_to_measure  # already the whole Form 3 text
+        else:
+            if not text:
+                text = _humanize(kind) + (f" {nominal.name}" if nominal.name else "")
+            elif _is_inch(units):
+                text = _inch_style(text)
+            if features > 1 and not kind.endswith(_RELATION_KINDS):
+                text = f"{features}X {text}"  # one callout on n features: "4X ⌀.625"
+            if _zero_tolerance(definition, is_geometric):
+                text += f" {ZERO_TOLERANCE_FLAG}"
         return MbdCharacteristic(
             item_id=item.item_id if item is not None else nominal.nominal_id,
             source="item" if item is not None else "nominal",
