@@ -1,7 +1,8 @@
 """The QIF Results export gives back what the import read (issue 17): every results sample
 imported into an FAI, exported, and the export imported into a fresh FAI on a fresh part shows
-the same characteristics, types, requirement texts, values, verdicts and NC numbers, with one measurement record
-per recorded result. Counts come from a few lines of lxml over the export, not from the writer.
+the same characteristics, types, requirement texts, values, verdicts and NC numbers, with one
+measurement record per recorded result. Counts come from a few lines of lxml over the export,
+not from the writer.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ def measurement_records(tree: etree._ElementTree) -> int:
 
 
 def form3(ctx: ServiceContext, fai_id: str) -> dict[str, tuple[str, str | None, list[tuple]]]:
-    """Balloon -> (type, designator, requirement text, sorted (serial, value, attribute, verdict, NC) of every
-    result, superseded ones included)."""
+    """Balloon -> (type, designator, requirement text, sorted (serial, value, attribute,
+    verdict, NC) of every result, superseded ones included)."""
     detail = first_articles.get_first_article(ctx, fai_id)
     by_id = {c.id: c for c in detail.revision.characteristics}
     shown = {}
@@ -68,8 +69,8 @@ def form3(ctx: ServiceContext, fai_id: str) -> dict[str, tuple[str, str | None, 
 def test_a_results_sample_exported_and_imported_again_is_the_same_fai(
     ctx: ServiceContext, name: str, tmp_path: Path
 ) -> None:
-    """Same balloons, types, designators, requirement texts, values, verdicts and NC numbers; as many
-    measurement records as results recorded; schema-valid."""
+    """Same balloons, types, designators, requirement texts, values, verdicts and NC
+    numbers; as many measurement records as results recorded; schema-valid."""
     if not SAMPLES.is_dir():
         pytest.skip("QIF samples absent (checkout without ../shared)")
     path = SAMPLES / name
