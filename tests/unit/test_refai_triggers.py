@@ -102,7 +102,7 @@ def test_an_evaluation_is_decided_once_with_a_reason() -> None:
 
 def test_the_team_defaults_to_quality_manufacturing_and_engineering() -> None:
     """No roles named: the default team; named roles keep their order, once each."""
-    assert team_of(None) == ["quality", "manufacturing", "engineering"]
+    assert team_of(None) == ["quality_engineer", "manufacturing_engineer", "design_engineer"]
     assert team_of(["quality", "special_process", "quality"]) == ["quality", "special_process"]
 
 

@@ -18,12 +18,18 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from firstarticle.domain.access import Role
 from firstarticle.domain.characteristic_diff import CharacteristicDiff, CharacteristicSnapshot
 from firstarticle.domain.errors import TransitionNotAllowedError, ValidationError
 from firstarticle.domain.model import new_id, require_text
 
 LAPSE_YEARS = 2
-DEFAULT_TEAM: tuple[str, ...] = ("quality", "manufacturing", "engineering")
+# Quality, manufacturing and engineering: the team when the customer's workflow names none.
+DEFAULT_TEAM: tuple[str, ...] = (
+    Role.QUALITY_ENGINEER.value,
+    Role.MANUFACTURING_ENGINEER.value,
+    Role.DESIGN_ENGINEER.value,
+)
 
 
 class ReFaiTrigger(StrEnum):
@@ -108,17 +114,32 @@ class TriggerEvidence:
 
 
 def fingerprint(
-    kind: ReFaiTrigger, site_id: str, part_revision_id: str, evidence: TriggerEvidence
+    kind: ReFaiTrigger,
+    site_id: str,
+    part_revision_id: str,
+    evidence: TriggerEvidence,
+    customer_id: str | None = None,
+    identity: str | None = None,
 ) -> str:
-    """A stable digest of the change: equal for the same change however often it is seen."""
+    """A stable digest of the change: equal for the same change however often it is seen.
+
+    ``identity`` replaces the evidence where the same change shows in several records (a
+    production lapse is one lapse whatever work order restarts it).
+    """
     payload = {
         "kind": kind.value,
         "site": site_id,
         "revision": part_revision_id,
-        "what": evidence.what,
-        "before": evidence.before,
-        "after": evidence.after,
-        "record": [evidence.source_record_type, evidence.source_record_id],
+        "customer": customer_id,
+        "change": identity
+        if identity is not None
+        else [
+            evidence.what,
+            evidence.before,
+            evidence.after,
+            evidence.source_record_type,
+            evidence.source_record_id,
+        ],
     }
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -155,8 +176,9 @@ class Trigger:
         at: datetime,
         customer_id: str | None = None,
         baseline_first_article_id: str | None = None,
+        identity: str | None = None,
     ) -> Trigger:
-        """A new trigger with its evidence and fingerprint."""
+        """A new trigger with its evidence and fingerprint (see :func:`fingerprint`)."""
         return cls(
             site_id=site_id,
             kind=kind,
@@ -166,7 +188,9 @@ class Trigger:
             after=evidence.after,
             source_record_type=evidence.source_record_type,
             source_record_id=evidence.source_record_id,
-            fingerprint=fingerprint(kind, site_id, part_revision_id, evidence),
+            fingerprint=fingerprint(
+                kind, site_id, part_revision_id, evidence, customer_id, identity
+            ),
             raised_by=by,
             raised_at=at,
             customer_id=customer_id,

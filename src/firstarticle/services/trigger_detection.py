@@ -1,0 +1,100 @@
+"""Detection of re-FAI triggers in records as they arrive (mirrored or keyed in).
+
+Each function runs inside the caller's unit of work and returns the events to record with
+the change that caused them: none when there is nothing to detect, so the record's own
+use case never fails for want of a trigger. Detection is idempotent (see
+:func:`firstarticle.services.triggers.raise_trigger`).
+"""
+
+from __future__ import annotations
+
+from firstarticle.domain import model
+from firstarticle.domain.events import Event
+from firstarticle.domain.lifecycle import FaiStatus
+from firstarticle.domain.triggers import LAPSE_YEARS, ReFaiTrigger, TriggerEvidence, is_lapsed
+from firstarticle.ports import UnitOfWork
+from firstarticle.services import ServiceContext
+from firstarticle.services.triggers import raise_trigger
+
+
+def on_revision_released(
+    uow: UnitOfWork, ctx: ServiceContext, part: model.Part, revision: model.PartRevision
+) -> list[Event]:
+    """A design-change trigger for each site and customer with an approved FAI of another
+    revision of the part (its newest is the baseline), on the new revision's configuration.
+
+    Sites the caller does not work at are left to callers who do.
+    """
+    if revision.status is not model.RevisionStatus.RELEASED:
+        return []
+    newest: dict[tuple[str, str | None], model.FirstArticle] = {}
+    for fai in uow.triggers.approved_of_part(part.id, revision.id):  # oldest first
+        newest[(fai.site_id, fai.customer_id)] = fai
+    source = revision.provenance.external_id if revision.provenance else revision.id
+    events: list[Event] = []
+    for (site_id, customer_id), baseline in newest.items():
+        if not ctx.principal.sees_site(site_id):
+            continue
+        baseline_revision = uow.parts.revision(baseline.part_revision_id)
+        before = baseline_revision.revision if baseline_revision else None
+        _trigger, raised = raise_trigger(
+            uow,
+            ctx,
+            site_id=site_id,
+            kind=ReFaiTrigger.DESIGN_CHANGE,
+            part_revision_id=revision.id,
+            evidence=TriggerEvidence(
+                f"{part.number} rev {revision.revision} released",
+                before,
+                revision.revision,
+                "part_revision",
+                source,
+            ),
+            customer_id=customer_id,
+            baseline=baseline,
+            identity=f"released {revision.id}",
+        )
+        events += raised
+    return events
+
+
+def on_work_order(uow: UnitOfWork, ctx: ServiceContext, work_order: model.WorkOrder) -> list[Event]:
+    """A production-lapse trigger when the work order starts two years or more (site
+    calendar) after the configuration's last completed production operation, and an approved
+    FAI of the configuration exists to re-evaluate."""
+    if work_order.starts_at is None or not ctx.principal.sees_site(work_order.site_id):
+        return []
+    last = uow.triggers.last_production(
+        work_order.site_id, work_order.part_revision_id, work_order.id
+    )
+    site = uow.sites.get(work_order.site_id)
+    if last is None or site is None or not is_lapsed(last, work_order.starts_at, site.timezone):
+        return []
+    approved = [
+        f
+        for f in uow.first_articles.covering(
+            work_order.site_id, work_order.part_revision_id, work_order.customer_id
+        )
+        if f.status is FaiStatus.APPROVED
+    ]
+    if not approved:
+        return []  # nothing approved to re-evaluate: the FAI-required hold applies already
+    _trigger, raised = raise_trigger(
+        uow,
+        ctx,
+        site_id=work_order.site_id,
+        kind=ReFaiTrigger.PRODUCTION_LAPSE,
+        part_revision_id=work_order.part_revision_id,
+        evidence=TriggerEvidence(
+            f"No production for {LAPSE_YEARS} years before work order {work_order.number}",
+            last.isoformat(),
+            work_order.starts_at.isoformat(),
+            "work_order",
+            work_order.id,
+        ),
+        customer_id=work_order.customer_id,
+        baseline=approved[-1],
+        # One lapse, whatever work order ends it: keyed by the last production it measures.
+        identity=f"lapse since {last.isoformat()}",
+    )
+    return raised
