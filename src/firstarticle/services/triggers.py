@@ -248,6 +248,7 @@ def decide_evaluation(
     """Sign the team's decision; release the production hold; for ``partial`` pre-build a
     partial FAI on the baseline with exactly the affected characteristics (for ``full``, a
     full FAI), recording the trigger kind on it. All in one transaction."""
+    allowed(ctx, Permission.REFAI_DECIDE)
     with ctx.uow_factory() as uow:
         trigger = _visible_trigger(uow, ctx, trigger_id)
         allowed(ctx, Permission.REFAI_DECIDE, trigger.site_id)

@@ -66,9 +66,7 @@ class SqlTriggerStore:
                 revision_label_condition(visible, _t.c.part_revision_id),
             )
             if visible.customer_ids is not None:
-                stmt = stmt.where(
-                    _t.c.customer_id.is_(None) | _t.c.customer_id.in_(sorted(visible.customer_ids))
-                )
+                stmt = stmt.where(_t.c.customer_id.in_(sorted(visible.customer_ids)))
         if site_id is not None:
             stmt = stmt.where(_t.c.site_id == site_id)
         if status is not None:
