@@ -57,8 +57,8 @@ def test_an_event_raises_a_trigger_listed_with_its_open_evaluation(client, world
     assert again.json()["id"] == body["id"]
     listed = client.get(f"{API}/refai-triggers", params={"status": "open"}).json()
     assert [t["id"] for t in listed["items"]] == [body["id"]]
-    assert client.get(f"{API}/refai-triggers/{body['id']}").json()["what"].startswith(
-        "man-made event"
+    assert (
+        client.get(f"{API}/refai-triggers/{body['id']}").json()["what"].startswith("man-made event")
     )
 
 
@@ -116,9 +116,7 @@ def test_a_bad_decision_is_refused_with_a_stable_code_and_writes_nothing(
     assert problem_code(response) == code
 
 
-def test_partial_without_a_baseline_is_refused_as_baseline_missing(
-    client, application, connection
-):
+def test_partial_without_a_baseline_is_refused_as_baseline_missing(client, application, connection):
     """An event on a configuration nobody approved has no baseline for a partial FAI."""
     unapproved = plant.a_plant(application.context("q.engineer"))
     body = an_event(unapproved)

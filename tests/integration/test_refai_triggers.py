@@ -90,9 +90,7 @@ def design_triggers(ctx: ServiceContext) -> list[triggers.TriggerView]:
     return [v for v in page.items if v.trigger.kind is ReFaiTrigger.DESIGN_CHANGE]
 
 
-def test_a_plm_release_raises_a_trigger_with_evaluation_and_hold_then_a_partial_fai(
-    ctx, approved
-):
+def test_a_plm_release_raises_a_trigger_with_evaluation_and_hold_then_a_partial_fai(ctx, approved):
     """Journey 3 end to end: release -> trigger -> evaluation for the default team -> a
     production hold on rev D -> 'partial' -> hold released -> a partial FAI on the baseline
     holding exactly the added and changed characteristics, naming the trigger."""
@@ -175,7 +173,6 @@ def test_a_plm_release_raises_a_trigger_with_evaluation_and_hold_then_a_partial_
 
 def test_an_evaluation_is_decided_once(ctx, approved):
     """A second decision is refused with evaluation_decided and changes nothing."""
-    plant, _ = approved
     mirror.apply(ctx, "part-revisions", [rev_d()])
     [view] = design_triggers(ctx)
     triggers.decide_evaluation(
@@ -297,7 +294,6 @@ def test_an_event_without_an_approved_baseline_cannot_be_decided_partial(ctx):
 
 def test_a_trigger_of_another_site_is_not_found(ctx, approved):
     """A caller of another site neither sees nor decides it."""
-    plant, _ = approved
     mirror.apply(ctx, "part-revisions", [rev_d()])
     [view] = design_triggers(ctx)
     outsider = ctx.as_principal(

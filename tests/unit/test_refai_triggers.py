@@ -176,9 +176,7 @@ def test_naive_times_and_unknown_zones_are_refused() -> None:
 
 
 def a_char(balloon: str, nominal: int) -> Characteristic:
-    requirement = Requirement.toleranced(
-        Decimal(nominal), Decimal("0.1"), Decimal("-0.1"), "mm"
-    )
+    requirement = Requirement.toleranced(Decimal(nominal), Decimal("0.1"), Decimal("-0.1"), "mm")
     return Characteristic("D1", balloon, CharacteristicType.DIMENSIONAL, requirement)
 
 

@@ -944,7 +944,8 @@ refai_evaluations = sa.Table(
     ),
     sa.UniqueConstraint("site_id", "trigger_id"),
     sa.CheckConstraint(
-        "status = 'open' OR (outcome IS NOT NULL AND reason IS NOT NULL AND decided_at IS NOT NULL)",
+        "status = 'open' OR (outcome IS NOT NULL AND reason IS NOT NULL "
+        "AND decided_at IS NOT NULL)",
         name="decided_fully",
     ),
     sa.Index("ix_refai_evaluations_status", "site_id", "status"),

@@ -45,40 +45,6 @@ class SqlTriggerStore:
         stmt = sa.select(Evaluation).where(_e.c.site_id == site_id, _e.c.trigger_id == trigger_id)
         return self.session.scalars(stmt).one_or_none()
 
-    def list(
-        self,
-        *,
-        site_id: str | None,
-        status: EvaluationStatus | None,
-        part_revision_id: str | None,
-        limit: int,
-        offset: int,
-        visible: Visibility | None = None,
-    ) -> Page[tuple[Trigger, Evaluation]]:
-        stmt = (
-            sa.select(Trigger, Evaluation)
-            .join(_e, (_e.c.site_id == _t.c.site_id) & (_e.c.trigger_id == _t.c.id))
-            .order_by(_t.c.raised_at.desc(), _t.c.id)
-        )
-        if visible is not None:
-            stmt = stmt.where(
-                site_condition(visible, _t.c.site_id),
-                revision_label_condition(visible, _t.c.part_revision_id),
-            )
-            if visible.customer_ids is not None:
-                stmt = stmt.where(_t.c.customer_id.in_(sorted(visible.customer_ids)))
-        if site_id is not None:
-            stmt = stmt.where(_t.c.site_id == site_id)
-        if status is not None:
-            stmt = stmt.where(_e.c.status == status)
-        if part_revision_id is not None:
-            stmt = stmt.where(_t.c.part_revision_id == part_revision_id)
-        total = self.session.scalar(
-            sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
-        )
-        rows = [(t, e) for t, e in self.session.execute(stmt.limit(limit).offset(offset))]
-        return Page(items=list(rows), total=int(total or 0), limit=limit, offset=offset)
-
     def approved_of_part(self, part_id: str, other_than: str) -> list[model.FirstArticle]:
         """Approved FAIs of the part's revisions other than ``other_than``, oldest first."""
         f, r = orm.first_articles, orm.part_revisions
@@ -131,3 +97,37 @@ class SqlTriggerStore:
         # MAX keeps the column's type, so the value comes back aware UTC on every database.
         last: datetime | None = self.session.scalar(stmt)
         return last
+
+    def list(
+        self,
+        *,
+        site_id: str | None,
+        status: EvaluationStatus | None,
+        part_revision_id: str | None,
+        limit: int,
+        offset: int,
+        visible: Visibility | None = None,
+    ) -> Page[tuple[Trigger, Evaluation]]:
+        stmt = (
+            sa.select(Trigger, Evaluation)
+            .join(_e, (_e.c.site_id == _t.c.site_id) & (_e.c.trigger_id == _t.c.id))
+            .order_by(_t.c.raised_at.desc(), _t.c.id)
+        )
+        if visible is not None:
+            stmt = stmt.where(
+                site_condition(visible, _t.c.site_id),
+                revision_label_condition(visible, _t.c.part_revision_id),
+            )
+            if visible.customer_ids is not None:
+                stmt = stmt.where(_t.c.customer_id.in_(sorted(visible.customer_ids)))
+        if site_id is not None:
+            stmt = stmt.where(_t.c.site_id == site_id)
+        if status is not None:
+            stmt = stmt.where(_e.c.status == status)
+        if part_revision_id is not None:
+            stmt = stmt.where(_t.c.part_revision_id == part_revision_id)
+        total = self.session.scalar(
+            sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+        )
+        rows = [(t, e) for t, e in self.session.execute(stmt.limit(limit).offset(offset))]
+        return Page(items=list(rows), total=int(total or 0), limit=limit, offset=offset)

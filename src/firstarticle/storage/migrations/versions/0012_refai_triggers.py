@@ -93,9 +93,7 @@ def upgrade() -> None:
         ),
     )
     op.create_index(op.f("ix_refai_triggers_id"), "refai_triggers", ["id"])
-    op.create_index(
-        "ix_refai_triggers_revision", "refai_triggers", ["site_id", "part_revision_id"]
-    )
+    op.create_index("ix_refai_triggers_revision", "refai_triggers", ["site_id", "part_revision_id"])
     op.create_table(
         "refai_evaluations",
         sa.Column("site_id", sa.String(length=36), nullable=False),
@@ -147,9 +145,7 @@ def upgrade() -> None:
     with op.batch_alter_table("work_orders", schema=None) as batch_op:
         batch_op.add_column(sa.Column("starts_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("routing_operations", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True))
     _hold_sources(HOLD_SOURCES)
 
 
