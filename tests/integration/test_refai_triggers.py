@@ -407,3 +407,47 @@ def test_detection_with_nothing_to_detect_returns_no_events(ctx):
         revision = part.revisions[0]
         revision.status = model.RevisionStatus.IN_WORK
         assert trigger_detection.on_revision_released(uow, ctx, part, revision) == []
+
+
+# --- routing changes (journey 4, the moved heat treat) ---------------------------------------
+
+
+def routed_order(ctx: ServiceContext, plant: Plant, number: str, heat_treater: str) -> str:
+    return orders.create_work_order(
+        ctx,
+        site_id=plant.site.id,
+        number=number,
+        part_revision_id=plant.revision.id,
+        quantity=2,
+        customer_id=plant.customer.id,
+        router="R-1",
+        serial_numbers=[f"{number}-1"],
+        operations=[
+            OperationSpec(10, "Mill", "HMC-4"),
+            OperationSpec(40, "Heat treat", None, True, heat_treater),
+        ],
+    ).id
+
+
+def test_a_heat_treat_moved_to_another_supplier_raises_one_source_change(ctx):
+    """The approved FAI was built with heat treat at Therm Inc.; the next work orders send it
+    to Hot Works Ltd.: one source-change trigger, whatever the number of such orders."""
+    plant = a_plant(ctx)
+    built_on = routed_order(ctx, plant, "WO-WCH-R1", "Therm Inc.")
+    fai = first_articles.create_first_article(
+        ctx,
+        work_order_id=built_on,
+        fai_type=model.FaiType.DETAIL,
+        scope=model.FaiScope.FULL,
+        reason="New part",
+        serial_numbers=["WO-WCH-R1-1"],
+    )
+    approve(ctx, fai.fai.id)
+    routed_order(ctx, plant, "WO-WCH-R2", "Hot Works Ltd.")
+    routed_order(ctx, plant, "WO-WCH-R3", "Hot Works Ltd.")
+    routed_order(ctx, plant, "WO-WCH-R4", "Therm Inc.")  # as approved: nothing
+    changes = [v for v in triggers.list_triggers(ctx).items]
+    assert [(v.trigger.kind, v.trigger.before, v.trigger.after) for v in changes] == [
+        (ReFaiTrigger.SOURCE_CHANGE, "Therm Inc.", "Hot Works Ltd.")
+    ]
+    assert changes[0].trigger.baseline_first_article_id == fai.fai.id

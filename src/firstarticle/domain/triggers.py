@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from firstarticle.domain.access import Role
 from firstarticle.domain.characteristic_diff import CharacteristicDiff, CharacteristicSnapshot
 from firstarticle.domain.errors import TransitionNotAllowedError, ValidationError
-from firstarticle.domain.model import new_id, require_text
+from firstarticle.domain.model import RoutingOperation, new_id, require_text
 
 LAPSE_YEARS = 2
 # Quality, manufacturing and engineering: the team when the customer's workflow names none.
@@ -276,6 +276,70 @@ def is_lapsed(last_production: datetime, start: datetime, timezone: str) -> bool
     if start.tzinfo is None:
         raise ValidationError("The work order's start needs a time zone.", field="starts_at")
     return start.astimezone(UTC) >= lapse_ends(last_production, timezone)
+
+
+# --- routing changes ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoutingChange:
+    """One difference between the routing an approved FAI was built to and a newer one."""
+
+    kind: ReFaiTrigger
+    sequence: int
+    what: str
+    before: str | None
+    after: str | None
+
+
+def routing_changes(
+    before: Sequence[RoutingOperation], after: Sequence[RoutingOperation]
+) -> list[RoutingChange]:
+    """What changed, operation by operation (matched by sequence), in sequence order: a new
+    supplier is a source change; a renamed, added or removed operation or another work centre
+    is a process change."""
+    old = {op.sequence: op for op in before}
+    new = {op.sequence: op for op in after}
+    found: list[RoutingChange] = []
+    for sequence in sorted(old.keys() | new.keys()):
+        a, b = old.get(sequence), new.get(sequence)
+        if a is None or b is None:
+            found.append(
+                RoutingChange(
+                    ReFaiTrigger.PROCESS_CHANGE,
+                    sequence,
+                    f"Operation {sequence} {'added' if a is None else 'removed'}",
+                    a.name if a else None,
+                    b.name if b else None,
+                )
+            )
+            continue
+        label = f"Operation {sequence} {b.name}"
+        if a.name != b.name:
+            found.append(
+                RoutingChange(ReFaiTrigger.PROCESS_CHANGE, sequence, label, a.name, b.name)
+            )
+        if a.work_center != b.work_center:
+            found.append(
+                RoutingChange(
+                    ReFaiTrigger.PROCESS_CHANGE,
+                    sequence,
+                    f"{label}: work centre",
+                    a.work_center,
+                    b.work_center,
+                )
+            )
+        if a.supplier != b.supplier:
+            found.append(
+                RoutingChange(
+                    ReFaiTrigger.SOURCE_CHANGE,
+                    sequence,
+                    f"{label}: supplier",
+                    a.supplier,
+                    b.supplier,
+                )
+            )
+    return found
 
 
 # --- the characteristics a partial FAI starts with ---------------------------------------------

@@ -11,7 +11,13 @@ from __future__ import annotations
 from firstarticle.domain import model
 from firstarticle.domain.events import Event
 from firstarticle.domain.lifecycle import FaiStatus
-from firstarticle.domain.triggers import LAPSE_YEARS, ReFaiTrigger, TriggerEvidence, is_lapsed
+from firstarticle.domain.triggers import (
+    LAPSE_YEARS,
+    ReFaiTrigger,
+    TriggerEvidence,
+    is_lapsed,
+    routing_changes,
+)
 from firstarticle.ports import UnitOfWork
 from firstarticle.services import ServiceContext
 from firstarticle.services.triggers import raise_trigger
@@ -59,16 +65,10 @@ def on_revision_released(
 
 
 def on_work_order(uow: UnitOfWork, ctx: ServiceContext, work_order: model.WorkOrder) -> list[Event]:
-    """A production-lapse trigger when the work order starts two years or more (site
-    calendar) after the configuration's last completed production operation, and an approved
-    FAI of the configuration exists to re-evaluate."""
-    if work_order.starts_at is None or not ctx.principal.sees_site(work_order.site_id):
-        return []
-    last = uow.triggers.last_production(
-        work_order.site_id, work_order.part_revision_id, work_order.id
-    )
-    site = uow.sites.get(work_order.site_id)
-    if last is None or site is None or not is_lapsed(last, work_order.starts_at, site.timezone):
+    """Triggers a new or changed work order raises against the configuration's newest
+    approved FAI (none without one: the FAI-required hold applies already): a production
+    lapse, and each change of its routing from the one that FAI was built to."""
+    if not ctx.principal.sees_site(work_order.site_id):
         return []
     approved = [
         f
@@ -78,7 +78,26 @@ def on_work_order(uow: UnitOfWork, ctx: ServiceContext, work_order: model.WorkOr
         if f.status is FaiStatus.APPROVED
     ]
     if not approved:
-        return []  # nothing approved to re-evaluate: the FAI-required hold applies already
+        return []
+    return _lapse(uow, ctx, work_order, approved[-1]) + _routing(uow, ctx, work_order, approved[-1])
+
+
+def _lapse(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    work_order: model.WorkOrder,
+    baseline: model.FirstArticle,
+) -> list[Event]:
+    """A production-lapse trigger when the work order starts two years or more (site
+    calendar) after the configuration's last completed production operation."""
+    if work_order.starts_at is None:
+        return []
+    last = uow.triggers.last_production(
+        work_order.site_id, work_order.part_revision_id, work_order.id
+    )
+    site = uow.sites.get(work_order.site_id)
+    if last is None or site is None or not is_lapsed(last, work_order.starts_at, site.timezone):
+        return []
     _trigger, raised = raise_trigger(
         uow,
         ctx,
@@ -93,8 +112,42 @@ def on_work_order(uow: UnitOfWork, ctx: ServiceContext, work_order: model.WorkOr
             work_order.id,
         ),
         customer_id=work_order.customer_id,
-        baseline=approved[-1],
+        baseline=baseline,
         # One lapse, whatever work order ends it: keyed by the last production it measures.
         identity=f"lapse since {last.isoformat()}",
     )
     return raised
+
+
+def _routing(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    work_order: model.WorkOrder,
+    baseline: model.FirstArticle,
+) -> list[Event]:
+    """Source and process changes of the work order's routing from the baseline's work
+    order's; a work order without a routing (or a baseline without one) says nothing."""
+    if baseline.work_order_id == work_order.id or not work_order.operations:
+        return []
+    built_to = uow.work_orders.get(baseline.work_order_id)
+    if built_to is None or not built_to.operations:
+        return []
+    events: list[Event] = []
+    for change in routing_changes(built_to.operations, work_order.operations):
+        _trigger, raised = raise_trigger(
+            uow,
+            ctx,
+            site_id=work_order.site_id,
+            kind=change.kind,
+            part_revision_id=work_order.part_revision_id,
+            evidence=TriggerEvidence(
+                change.what, change.before, change.after, "work_order", work_order.id
+            ),
+            customer_id=work_order.customer_id,
+            baseline=baseline,
+            # The same change seen on the next work order is the same change.
+            identity=f"{baseline.id}|{change.sequence}|{change.what}|{change.before}"
+            f"|{change.after}",
+        )
+        events += raised
+    return events

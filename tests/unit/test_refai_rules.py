@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from firstarticle.domain.characteristic_diff import diff_characteristics
 from firstarticle.domain.errors import ValidationError
-from firstarticle.domain.model import Characteristic, CharacteristicType
+from firstarticle.domain.model import Characteristic, CharacteristicType, RoutingOperation
 from firstarticle.domain.triggers import (
     DEFAULT_TEAM,
     EVALUATION_TRANSITIONS,
@@ -28,6 +28,7 @@ from firstarticle.domain.triggers import (
     fingerprint,
     is_lapsed,
     lapse_ends,
+    routing_changes,
     team_of,
 )
 from firstarticle.domain.values import Requirement
@@ -217,3 +218,39 @@ def test_the_delta_is_exactly_the_changed_set(
     assert len(delta.affected) == len(expected_affected)
     assert {s.balloon for s in delta.removed} == expected_removed
     assert delta.affected_ids <= {c.id for c in after}
+
+
+# --- routing changes -----------------------------------------------------------------------
+
+
+def op(
+    sequence: int, name: str, work_center: str | None = None, supplier: str | None = None
+) -> RoutingOperation:
+    return RoutingOperation("s", "wo", sequence, name, work_center, False, supplier)
+
+
+def test_a_heat_treat_moved_to_another_supplier_is_a_source_change() -> None:
+    """Journey 4: operation 40 goes to another supplier: one source change naming both."""
+    before = [op(10, "Mill", "HMC-4"), op(40, "Heat treat", None, "Therm Inc.")]
+    after = [op(10, "Mill", "HMC-4"), op(40, "Heat treat", None, "Hot Works Ltd.")]
+    [change] = routing_changes(before, after)
+    assert (change.kind, change.sequence, change.before, change.after) == (
+        ReFaiTrigger.SOURCE_CHANGE,
+        40,
+        "Therm Inc.",
+        "Hot Works Ltd.",
+    )
+
+
+def test_work_centre_names_and_added_or_removed_operations_are_process_changes() -> None:
+    """Another machine, a renamed step, a new step and a dropped one: four process changes."""
+    before = [op(10, "Mill", "HMC-4"), op(20, "Deburr"), op(30, "Wash")]
+    after = [op(10, "Mill", "HMC-7"), op(20, "Tumble deburr"), op(50, "Passivate")]
+    changes = routing_changes(before, after)
+    assert [(c.kind, c.sequence) for c in changes] == [
+        (ReFaiTrigger.PROCESS_CHANGE, 10),
+        (ReFaiTrigger.PROCESS_CHANGE, 20),
+        (ReFaiTrigger.PROCESS_CHANGE, 30),
+        (ReFaiTrigger.PROCESS_CHANGE, 50),
+    ]
+    assert routing_changes(before, before) == []
