@@ -446,7 +446,7 @@ def test_a_heat_treat_moved_to_another_supplier_raises_one_source_change(ctx):
     routed_order(ctx, plant, "WO-WCH-R2", "Hot Works Ltd.")
     routed_order(ctx, plant, "WO-WCH-R3", "Hot Works Ltd.")
     routed_order(ctx, plant, "WO-WCH-R4", "Therm Inc.")  # as approved: nothing
-    changes = [v for v in triggers.list_triggers(ctx).items]
+    changes = list(triggers.list_triggers(ctx).items)
     assert [(v.trigger.kind, v.trigger.before, v.trigger.after) for v in changes] == [
         (ReFaiTrigger.SOURCE_CHANGE, "Therm Inc.", "Hot Works Ltd.")
     ]
