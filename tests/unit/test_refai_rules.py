@@ -13,7 +13,12 @@ from hypothesis import strategies as st
 
 from firstarticle.domain.characteristic_diff import diff_characteristics
 from firstarticle.domain.errors import ValidationError
-from firstarticle.domain.model import Characteristic, CharacteristicType, RoutingOperation
+from firstarticle.domain.model import (
+    Characteristic,
+    CharacteristicDesignator,
+    CharacteristicType,
+    RoutingOperation,
+)
 from firstarticle.domain.triggers import (
     DEFAULT_TEAM,
     EVALUATION_TRANSITIONS,
@@ -176,13 +181,25 @@ def test_naive_times_and_unknown_zones_are_refused() -> None:
 # --- the delta -----------------------------------------------------------------------------
 
 
-def a_char(balloon: str, nominal: int) -> Characteristic:
+def a_char(
+    balloon: str, nominal: int, zone: str | None = None, key: bool = False
+) -> Characteristic:
     requirement = Requirement.toleranced(Decimal(nominal), Decimal("0.1"), Decimal("-0.1"), "mm")
-    return Characteristic("D1", balloon, CharacteristicType.DIMENSIONAL, requirement)
+    return Characteristic(
+        "D1",
+        balloon,
+        CharacteristicType.DIMENSIONAL,
+        requirement,
+        sheet="1" if zone else None,
+        zone=zone,
+        designator=CharacteristicDesignator.KEY if key else None,
+    )
 
 
-# Each balloon of an older list is kept, redefined or removed; new balloons are added.
-FATE = st.sampled_from(["kept", "changed", "removed"])
+# Each balloon of an older list is kept, moved on the drawing (a label, not the design),
+# retoleranced or made key (the design), or removed; new balloons are added.
+FATE = st.sampled_from(["kept", "moved", "retoleranced", "made_key", "removed"])
+DESIGN_FATES = {"retoleranced", "made_key"}
 
 
 @settings(max_examples=150, deadline=None)
@@ -194,8 +211,8 @@ FATE = st.sampled_from(["kept", "changed", "removed"])
 def test_the_delta_is_exactly_the_changed_set(
     fates: list[str], nominals: list[int], added: int
 ) -> None:
-    """For random pairs of lists: affected = added + redefined, removed listed apart, and
-    nothing kept appears in either."""
+    """For random pairs of lists: affected = added + redefined, removed listed apart; nothing
+    kept or only moved on the drawing appears in either."""
     before = [a_char(str(i + 1), nominals[i]) for i in range(len(fates))]
     after: list[Characteristic] = []
     expected_affected: set[str] = set()
@@ -205,9 +222,15 @@ def test_the_delta_is_exactly_the_changed_set(
         if fate == "removed":
             expected_removed.add(balloon)
             continue
-        nominal = nominals[i] + (1 if fate == "changed" else 0)
-        after.append(a_char(balloon, nominal))
-        if fate == "changed":
+        after.append(
+            a_char(
+                balloon,
+                nominals[i] + (1 if fate == "retoleranced" else 0),
+                zone="C4" if fate == "moved" else None,
+                key=fate == "made_key",
+            )
+        )
+        if fate in DESIGN_FATES:
             expected_affected.add(balloon)
     for j in range(added):
         balloon = f"N{j + 1}"
