@@ -17,7 +17,12 @@ from firstarticle.domain.access import Principal, Role
 from firstarticle.domain.errors import NotFoundError
 from firstarticle.domain.holds import Decision, GateKind, HoldKind, HoldSource, HoldStatus
 from firstarticle.domain.lifecycle import FaiStatus
-from firstarticle.domain.records import DrawingRecord, OperationSpec, PartRevisionRecord
+from firstarticle.domain.records import (
+    DrawingRecord,
+    NonconformanceRecord,
+    OperationSpec,
+    PartRevisionRecord,
+)
 from firstarticle.domain.triggers import (
     EvaluationDecidedError,
     EvaluationOutcome,
@@ -451,3 +456,41 @@ def test_a_heat_treat_moved_to_another_supplier_raises_one_source_change(ctx):
         (ReFaiTrigger.SOURCE_CHANGE, "Therm Inc.", "Hot Works Ltd.")
     ]
     assert changes[0].trigger.baseline_first_article_id == fai.fai.id
+
+
+# --- corrective action (QMS) ------------------------------------------------------------------
+
+
+def test_a_corrective_action_from_the_qms_raises_one_trigger_on_the_fai(ctx, approved):
+    """The QMS names CAR-0077 on an NC of the approved FAI: a corrective-action trigger with
+    that FAI as baseline; the next versions of the same NC raise nothing new."""
+    plant, baseline = approved
+    nc = NonconformanceRecord(
+        "QMS-40001",
+        1,
+        plant.site.code,
+        baseline.fai.fair_identifier,
+        "NC-40001",
+        balloons=("1",),
+        corrective_action="CAR-0077",
+    )
+    mirror.apply(ctx, "nonconformances", [nc])
+    mirror.apply(ctx, "nonconformances", [dataclasses.replace(nc, source_version=2)])
+    [view] = [
+        v
+        for v in triggers.list_triggers(ctx).items
+        if v.trigger.kind is ReFaiTrigger.CORRECTIVE_ACTION
+    ]
+    assert (view.trigger.after, view.trigger.source_record_id) == ("CAR-0077", "QMS-40001")
+    assert view.trigger.baseline_first_article_id == baseline.fai.id
+    assert view.trigger.part_revision_id == plant.revision.id
+
+
+def test_an_nc_without_a_corrective_action_raises_nothing(ctx, approved):
+    """Most NCs are dispositioned without a corrective action: no trigger."""
+    plant, baseline = approved
+    nc = NonconformanceRecord(
+        "QMS-40002", 1, plant.site.code, baseline.fai.fair_identifier, "NC-40002"
+    )
+    mirror.apply(ctx, "nonconformances", [nc])
+    assert triggers.list_triggers(ctx).total == 0

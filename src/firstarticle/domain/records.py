@@ -206,6 +206,8 @@ class NonconformanceRecord:
     disposition: model.Disposition | None = None
     title: str | None = None
     balloons: tuple[str, ...] = ()
+    # The corrective action (CAR number) the QMS opened to complete the FAI, if any.
+    corrective_action: str | None = None
 
 
 MirrorRecord = PartRevisionRecord | CustomerRecord | WorkOrderRecord | NonconformanceRecord

@@ -141,6 +141,7 @@ class NonconformanceIn(In):
     disposition: model.Disposition | None = None
     title: Annotated[str, StringConstraints(max_length=500)] | None = None
     balloons: list[Code] = Field(default_factory=list, max_length=500)
+    corrective_action: Code | None = None
 
     def record(self) -> mirror.NonconformanceRecord:
         data = self.model_dump(exclude={"balloons"})

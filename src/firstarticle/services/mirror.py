@@ -84,7 +84,7 @@ def provenance_of(rec: MirrorRecord, source: SourceSystem, at: datetime) -> Prov
     payload = dataclasses.asdict(rec)
     payload.pop("source_version")
     # Fields added later hash only when sent, so records stored before keep their hash.
-    for added_later, holder in [("starts_at", payload)] + [
+    for added_later, holder in [("starts_at", payload), ("corrective_action", payload)] + [
         ("completed_at", op) for op in payload.get("operations", ())
     ]:
         if holder.get(added_later, "") is None:
@@ -507,6 +507,10 @@ def _upsert_nonconformance(
     target.touch(prov.received_at)
     # Field 19 and Form 3 field 11 may have changed under field 20 and 22 signatures.
     rechecked = signatures.recheck_signatures(uow, ctx, target)
+    # A corrective action to complete the FAI raises a re-FAI trigger on its configuration.
+    rechecked += trigger_detection.on_corrective_action(
+        uow, ctx, target, rec.number, rec.corrective_action, prov.external_id
+    )
     return (
         outcome,
         nc.id,

@@ -151,3 +151,42 @@ def _routing(
         )
         events += raised
     return events
+
+
+def on_corrective_action(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    fai: model.FirstArticle,
+    number: str,
+    corrective_action: str | None,
+    source_id: str,
+) -> list[Event]:
+    """A corrective-action trigger when the QMS names a corrective action on a nonconformance
+    of an FAI (Rev C 4.6 item 5), on that FAI's configuration; the FAI itself is the baseline
+    when approved, else the configuration's newest approved FAI, if any."""
+    if not corrective_action or not ctx.principal.sees_site(fai.site_id):
+        return []
+    approved = [
+        f
+        for f in uow.first_articles.covering(fai.site_id, fai.part_revision_id, fai.customer_id)
+        if f.status is FaiStatus.APPROVED
+    ]
+    baseline = fai if fai.status is FaiStatus.APPROVED else (approved[-1] if approved else None)
+    _trigger, raised = raise_trigger(
+        uow,
+        ctx,
+        site_id=fai.site_id,
+        kind=ReFaiTrigger.CORRECTIVE_ACTION,
+        part_revision_id=fai.part_revision_id,
+        evidence=TriggerEvidence(
+            f"Corrective action on {number} of {fai.fair_identifier}",
+            None,
+            corrective_action,
+            "nonconformance",
+            source_id,
+        ),
+        customer_id=fai.customer_id,
+        baseline=baseline,
+        identity=f"{source_id}|{corrective_action}",
+    )
+    return raised
