@@ -142,6 +142,7 @@ def test_a_partial_decision_opens_the_partial_fai_on_the_baseline(client, world)
     assert response.status_code == 200, response.text
     fai_id = response.json()["evaluation"]["first_article_id"]
     fai = client.get(f"{API}/first-articles/{fai_id}").json()
+    assert fai["refai_trigger"] == "event"
     form1 = fai["form1"]
     assert form1["scope"] == "partial"
     assert "C" in form1["baseline"]
