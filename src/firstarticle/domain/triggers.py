@@ -96,6 +96,26 @@ class EvaluationOutcome(StrEnum):
     FULL = "full"
 
 
+class ResultBeforeChangeError(ValidationError):
+    """A result of an FAI a re-FAI trigger opened was measured before the change: it cannot
+    come from product made after it."""
+
+    code = "result_before_change"
+
+
+def require_after_change(measured_at: datetime, changed_at: datetime | None) -> None:
+    """Refuse a measurement older than the change that opened the FAI, naming both times."""
+    if changed_at is not None and measured_at < changed_at:
+        raise ResultBeforeChangeError(
+            f"Measured {measured_at.isoformat()}, before the change of "
+            f"{changed_at.isoformat()} that opened this FAI: results come from product made "
+            "after the change.",
+            field="measured_at",
+            measured_at=measured_at.isoformat(),
+            changed_at=changed_at.isoformat(),
+        )
+
+
 class EvaluationDecidedError(TransitionNotAllowedError):
     """The evaluation is decided already; a decision is never changed."""
 
@@ -163,6 +183,8 @@ class Trigger:
     customer_id: str | None = None
     baseline_first_article_id: str | None = None
     id: str = field(default_factory=new_id)
+    # When the change took effect: results of an FAI it opens must be measured after it.
+    changed_at: datetime | None = None
 
     @classmethod
     def raise_(
@@ -177,6 +199,7 @@ class Trigger:
         customer_id: str | None = None,
         baseline_first_article_id: str | None = None,
         identity: str | None = None,
+        changed_at: datetime | None = None,
     ) -> Trigger:
         """A new trigger with its evidence and fingerprint (see :func:`fingerprint`)."""
         return cls(
@@ -195,6 +218,7 @@ class Trigger:
             raised_at=at,
             customer_id=customer_id,
             baseline_first_article_id=baseline_first_article_id,
+            changed_at=changed_at or at,
         )
 
     @property

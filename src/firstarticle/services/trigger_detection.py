@@ -59,6 +59,7 @@ def on_revision_released(
             customer_id=customer_id,
             baseline=baseline,
             identity=f"released {revision.id}",
+            changed_at=revision.released_at,
         )
         events += raised
     return events
@@ -115,6 +116,7 @@ def _lapse(
         baseline=baseline,
         # One lapse, whatever work order ends it: keyed by the last production it measures.
         identity=f"lapse since {last.isoformat()}",
+        changed_at=work_order.starts_at,
     )
     return raised
 

@@ -91,6 +91,7 @@ def raise_trigger(
     baseline: model.FirstArticle | None = None,
     identity: str | None = None,
     team: list[str] | None = None,
+    changed_at: datetime | None = None,
 ) -> tuple[Trigger, list[Event]]:
     """Raise a trigger, open its evaluation and hold production of the configuration, in the
     caller's unit of work. The same change (same fingerprint) raises nothing the second time:
@@ -105,6 +106,7 @@ def raise_trigger(
         customer_id=customer_id,
         baseline_first_article_id=baseline.id if baseline else None,
         identity=identity,
+        changed_at=changed_at,
     )
     existing = uow.triggers.by_fingerprint(site_id, trigger.fingerprint)
     if existing is not None:
@@ -184,6 +186,7 @@ def record_event(
             customer_id=customer_id,
             baseline=approved[-1] if approved else None,
             identity=f"{nature.value}|{description}|{occurred_at.isoformat()}",
+            changed_at=occurred_at,
         )
         record(uow, ctx, events)
         uow.commit()

@@ -913,6 +913,7 @@ refai_triggers = sa.Table(
     sa.Column("fingerprint", sa.String(64), nullable=False),
     sa.Column("raised_by", sa.String(100), nullable=False),
     sa.Column("raised_at", UtcDateTime, nullable=False),
+    sa.Column("changed_at", UtcDateTime, nullable=False),
     sa.ForeignKeyConstraint(
         ["site_id", "baseline_first_article_id"],
         ["first_articles.site_id", "first_articles.id"],

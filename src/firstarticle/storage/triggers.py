@@ -60,6 +60,16 @@ class SqlTriggerStore:
         )
         return list(self.session.scalars(stmt))
 
+    def changed_at(self, site_id: str, first_article_id: str) -> datetime | None:
+        """When the change took effect whose evaluation opened the FAI (None: none did)."""
+        stmt = (
+            sa.select(_t.c.changed_at)
+            .join(_e, (_e.c.site_id == _t.c.site_id) & (_e.c.trigger_id == _t.c.id))
+            .where(_e.c.site_id == site_id, _e.c.first_article_id == first_article_id)
+        )
+        changed: datetime | None = self.session.scalar(stmt)
+        return changed
+
     def work_order_for(
         self, site_id: str, part_revision_id: str, customer_id: str | None
     ) -> model.WorkOrder | None:
