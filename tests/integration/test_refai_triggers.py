@@ -16,7 +16,7 @@ from firstarticle.domain import model
 from firstarticle.domain.access import Principal, Role
 from firstarticle.domain.errors import NotFoundError
 from firstarticle.domain.holds import Decision, GateKind, HoldKind, HoldSource, HoldStatus
-from firstarticle.domain.lifecycle import FaiStatus
+from firstarticle.domain.lifecycle import FaiAction, FaiStatus
 from firstarticle.domain.records import (
     DrawingRecord,
     NonconformanceRecord,
@@ -29,6 +29,7 @@ from firstarticle.domain.triggers import (
     EvaluationStatus,
     EventNature,
     ReFaiTrigger,
+    ResultBeforeChangeError,
 )
 from firstarticle.services import (
     ServiceContext,
@@ -41,6 +42,7 @@ from firstarticle.services import (
     triggers,
 )
 from firstarticle.services.catalog import CharacteristicSpec as Spec
+from firstarticle.services.result_import import ResultImportRefusedError, import_results
 from firstarticle.services.triggers import BaselineMissingError, WorkOrderMissingError
 from firstarticle.storage import orm
 
@@ -494,3 +496,52 @@ def test_an_nc_without_a_corrective_action_raises_nothing(ctx, approved):
     )
     mirror.apply(ctx, "nonconformances", [nc])
     assert triggers.list_triggers(ctx).total == 0
+
+
+# --- results come from product made after the change -----------------------------------------
+
+
+def test_a_result_measured_before_the_change_is_refused_with_the_dates(ctx, approved):
+    """The partial FAI an event opened takes results measured after the event only: an older
+    one is refused with result_before_change naming both times (an imported row with
+    measured_before_change), a newer one is recorded."""
+    plant, _ = approved
+    occurred = datetime(2026, 11, 19, 8, 0, tzinfo=UTC)
+    view = triggers.record_event(
+        ctx,
+        site_id=plant.site.id,
+        part_revision_id=plant.revision.id,
+        customer_id=plant.customer.id,
+        nature=EventNature.NATURAL,
+        description="Earthquake; machines re-levelled",
+        occurred_at=occurred,
+    )
+    decided = triggers.decide_evaluation(
+        ctx, view.trigger.id, outcome=EvaluationOutcome.PARTIAL, reason="Re-check the bore."
+    )
+    fai_id = decided.evaluation.first_article_id or ""
+    first_articles.add_to_scope(ctx, fai_id, ["1"])
+    first_articles.transition(ctx, fai_id, FaiAction.START)
+
+    def result(at: datetime) -> first_articles.ResultInput:
+        return first_articles.ResultInput(
+            "1",
+            at,
+            model.ResultSource.DEVICE_IMPORT,
+            value=Decimal("25.01"),
+            units="mm",
+            device="CMM-1",
+        )
+
+    with pytest.raises(ResultBeforeChangeError) as refused:
+        first_articles.record_results(ctx, fai_id, [result(occurred - timedelta(minutes=1))])
+    assert refused.value.code == "result_before_change"
+    assert refused.value.details["changed_at"] == occurred.isoformat()
+    [recorded] = first_articles.record_results(ctx, fai_id, [result(occurred)])
+    assert recorded.measured_at == occurred
+
+    header = "balloon,serial_number,value,units,attribute,status,measured_at,operator,device\n"
+    early = header + "1,SN0001,25.02,mm,,,2026-11-19T07:59:00Z,,CMM-1\n"
+    with pytest.raises(ResultImportRefusedError) as import_refused:
+        import_results(ctx, fai_id, early.encode(), name="early.csv")
+    assert [i.code for i in import_refused.value.report.refused] == ["measured_before_change"]
