@@ -33,6 +33,7 @@ from firstarticle.domain.triggers import (
 )
 from firstarticle.services import (
     ServiceContext,
+    fai_export,
     first_articles,
     gate,
     holds,
@@ -545,3 +546,55 @@ def test_a_result_measured_before_the_change_is_refused_with_the_dates(ctx, appr
     with pytest.raises(ResultImportRefusedError) as import_refused:
         import_results(ctx, fai_id, early.encode(), name="early.csv")
     assert [i.code for i in import_refused.value.report.refused] == ["measured_before_change"]
+
+
+def test_field_14_must_keep_naming_the_trigger_that_opened_the_fai(ctx, approved):
+    """The pre-built partial names its trigger, so field 14 passes; reworded so that it no
+    longer says why, it blocks the package until it does again."""
+    plant, _ = approved
+    rev_d_id = mirror.apply(ctx, "part-revisions", [rev_d()]).lines[0].record_id
+    orders.create_work_order(
+        ctx,
+        site_id=plant.site.id,
+        number="WO-WCH-D2",
+        part_revision_id=rev_d_id,
+        quantity=1,
+        customer_id=plant.customer.id,
+        serial_numbers=["SN0201"],
+    )
+    [view] = design_triggers(ctx)
+    decided = triggers.decide_evaluation(
+        ctx, view.trigger.id, outcome=EvaluationOutcome.PARTIAL, reason="Balloon 1 tightened."
+    )
+    fai_id = decided.evaluation.first_article_id or ""
+
+    def field14_rules() -> set[str]:
+        return {f.rule for f in fai_export.presubmission_check(ctx, fai_id)} & {
+            "FIELD14_TRIGGER_NOT_NAMED",
+            "FIELD14_PARTIAL_WITHOUT_TRIGGER",
+            "FIELD14_BASELINE_MISSING",
+        }
+
+    assert field14_rules() == set()
+    first_articles.update_first_article(ctx, fai_id, {"reason": "Customer asked for it"})
+    assert field14_rules() == {"FIELD14_TRIGGER_NOT_NAMED"}
+    first_articles.update_first_article(
+        ctx, fai_id, {"reason": "Design change: rev D, balloon 1 tightened"}
+    )
+    assert field14_rules() == set()
+
+
+def test_a_partial_fai_no_evaluation_opened_is_flagged_for_a_person(ctx, approved):
+    plant, _ = approved
+    partial = first_articles.create_first_article(
+        ctx,
+        work_order_id=plant.work_order.id,
+        fai_type=model.FaiType.DETAIL,
+        scope=model.FaiScope.PARTIAL,
+        reason="Some change",
+        balloons=["1"],
+        baseline_part_number=plant.part.number,
+        baseline_part_revision="C",
+    )
+    findings = {f.rule: f for f in fai_export.presubmission_check(ctx, partial.fai.id)}
+    assert not findings["FIELD14_PARTIAL_WITHOUT_TRIGGER"].blocking
