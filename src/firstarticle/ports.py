@@ -38,6 +38,7 @@ from firstarticle.domain.packages import SubmissionPackage
 from firstarticle.domain.review_templates import ReviewTemplate
 from firstarticle.domain.signatures import Signature
 from firstarticle.domain.tasks import Task, TaskStatus
+from firstarticle.domain.triggers import Evaluation, EvaluationStatus, Trigger
 
 T = TypeVar("T")
 
@@ -411,6 +412,35 @@ class ReviewStore(Protocol):
     def leads(self, site_id: str) -> dict[str, str]: ...
 
 
+class TriggerStore(Protocol):
+    """Re-FAI triggers with their evaluations (storage/triggers.py), and the facts detection
+    reads: approved FAIs of a part's other revisions, a configuration's last production."""
+
+    def add(self, trigger: Trigger, evaluation: Evaluation) -> None: ...
+    def by_fingerprint(self, site_id: str, fingerprint: str) -> Trigger | None: ...
+    def trigger(self, trigger_id: str) -> Trigger | None: ...
+    def evaluation(self, evaluation_id: str, *, for_update: bool = False) -> Evaluation | None: ...
+    def evaluation_of(self, site_id: str, trigger_id: str) -> Evaluation | None: ...
+    def approved_of_part(self, part_id: str, other_than: str) -> list[model.FirstArticle]: ...
+    def changed_at(self, site_id: str, first_article_id: str) -> datetime | None: ...
+    def work_order_for(
+        self, site_id: str, part_revision_id: str, customer_id: str | None
+    ) -> model.WorkOrder | None: ...
+    def last_production(
+        self, site_id: str, part_revision_id: str, other_than: str
+    ) -> datetime | None: ...
+    def list(
+        self,
+        *,
+        site_id: str | None,
+        status: EvaluationStatus | None,
+        part_revision_id: str | None,
+        limit: int,
+        offset: int,
+        visible: Visibility | None = None,
+    ) -> Page[tuple[Trigger, Evaluation]]: ...
+
+
 class ChannelStore(Protocol):
     """Customer channel configurations, submissions' versions, decisions and evidence."""
 
@@ -672,6 +702,7 @@ class UnitOfWork(Protocol):
     review: ReviewStore
     channels: ChannelStore
     outbox: OutboxRepository
+    triggers: TriggerStore
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc_info: object) -> None: ...

@@ -53,6 +53,7 @@ from firstarticle.domain.holds import GateKind, HoldKind
 from firstarticle.domain.lifecycle import FaiAction
 from firstarticle.domain.notifications import Topic
 from firstarticle.domain.signatures import SignatureMeaning
+from firstarticle.domain.triggers import EventNature
 from firstarticle.domain.values import AttributeResult
 from firstarticle.services import (
     ServiceContext,
@@ -66,6 +67,7 @@ from firstarticle.services import (
     identity,
     revision_orders,
     tasks,
+    triggers,
 )
 from firstarticle.services import notifications as notifications_service
 from firstarticle.services import orders as orders_service
@@ -278,6 +280,11 @@ ROUTE_PERMISSION: dict[Route, Need] = {
     ("PUT", f"{API}/sites/{{site_id}}/role-leads/{{role}}"): P.SITE_MANAGE,
     # notifications (api/notifications.py)
     **dict.fromkeys(NOTIFICATION_ROUTES, P.NOTIFICATION_MANAGE),
+    # re-FAI triggers (api/triggers.py)
+    ("GET", f"{API}/refai-triggers"): P.READ,
+    ("GET", f"{API}/refai-triggers/{{trigger_id}}"): P.READ,
+    ("POST", f"{API}/refai-events"): P.REFAI_EVENT_RECORD,
+    ("POST", f"{API}/refai-triggers/{{trigger_id}}/decision"): P.REFAI_DECIDE,
 }
 TASK_ROUTES_SHARED = (
     ("GET", f"{API}/customers/{{customer_id}}/review-template"),
@@ -344,6 +351,7 @@ NOT_SITE_BOUND: frozenset[Route] = frozenset(
         # Only an administrator of every site creates sites (refused to site-bound ones).
         ("POST", f"{API}/sites"),
         ("GET", f"{API}/tasks"),
+        ("GET", f"{API}/refai-triggers"),
         *TASK_ROUTES_SHARED,
         *(set(NOTIFICATION_ROUTES) - NOTIFICATION_SITE_BOUND),
     }
@@ -393,6 +401,7 @@ NOT_TECHNICAL: frozenset[Route] = frozenset(
         ("GET", f"{API}/holds"),
         ("GET", f"{API}/gate/decisions"),
         ("GET", f"{API}/tasks"),
+        ("GET", f"{API}/refai-triggers"),
         *TASK_ROUTES_SHARED,
         ("GET", f"{API}/sites/{{site_id}}/role-leads"),
         ("PUT", f"{API}/sites/{{site_id}}/role-leads/{{role}}"),
@@ -433,6 +442,7 @@ LIST_ROUTES: frozenset[Route] = frozenset(
         ("GET", f"{API}/gate/decisions"),
         ("GET", f"{API}/users"),
         ("GET", f"{API}/tasks"),
+        ("GET", f"{API}/refai-triggers"),
         *NOTIFICATION_LISTS,
     }
 )
@@ -559,6 +569,7 @@ class Plant:
     refusable_decision_id: str
     conditional_fai_id: str  # conditionally accepted with two open conditions
     conditional_decision_id: str
+    trigger_id: str  # an event's re-FAI trigger with its open evaluation
 
     @property
     def revision_ids(self) -> frozenset[str]:
@@ -787,6 +798,15 @@ def _plant(
         refusable_decision_id=pending_views[1].decision.id,
         conditional_fai_id=conditional,
         conditional_decision_id=accepted.decision.id,
+        trigger_id=triggers.record_event(
+            ctx,
+            site_id=site.id,
+            part_revision_id=revision.id,
+            customer_id=customer.id,
+            nature=EventNature.MAN_MADE,
+            description=f"Power cut in the machining cell {secret}",
+            occurred_at=ctx.clock.now(),
+        ).trigger.id,
     )
 
 
@@ -1135,6 +1155,17 @@ BODIES: dict[Route, Body] = {
         "email": f"n{n}@plant-a.example",
     },
     ("POST", f"{API}/webhooks"): lambda w, p, n: {"url": f"https://hooks.example/{n}"},
+    ("POST", f"{API}/refai-events"): lambda w, p, n: {
+        "site_id": w.site_a,
+        "part_revision_id": p.revision_id,
+        "nature": "natural",
+        "description": f"Hail storm {n}",
+        "occurred_at": MEASURED_AT,
+    },
+    ("POST", f"{API}/refai-triggers/{{trigger_id}}/decision"): lambda w, p, n: {
+        "outcome": "none",
+        "reason": "The cell was requalified after the power cut.",
+    },
 }
 
 QUERIES: dict[Route, Callable[[World], dict[str, Any]]] = {
@@ -1250,6 +1281,7 @@ def path_values(world: World, plant: Plant, route: Route) -> dict[str, str]:
         "subscription_id": world.subscription_id,
         "webhook_id": world.webhook_id,
         "event_id": world.event_id,
+        "trigger_id": plant.trigger_id,
     }
     for name, attribute in OWN_RECORDS.get(route, {}).items():
         values[name] = getattr(plant, attribute, None) or getattr(world, attribute)

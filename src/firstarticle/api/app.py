@@ -25,6 +25,7 @@ from firstarticle.api import revision_orders as revision_orders_api
 from firstarticle.api import schemas as s
 from firstarticle.api import signatures as signatures_api
 from firstarticle.api import tasks as tasks_api
+from firstarticle.api import triggers as triggers_api
 from firstarticle.api.deps import Ctx, Limit, Offset
 from firstarticle.bootstrap import Application
 from firstarticle.domain import model
@@ -475,6 +476,7 @@ def create_app(application: Application) -> FastAPI:
     app.include_router(tasks_api.router)
     app.include_router(decisions_api.router)
     app.include_router(notifications_api.router)
+    app.include_router(triggers_api.router)
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     openapi.install_docs(app)
     web.install(app)  # the pages for people under /web

@@ -622,6 +622,8 @@ class FirstArticleSummaryOut(Out):
     created_at: datetime | None
     updated_at: datetime | None
     version: int
+    # The re-FAI trigger kind whose evaluation opened this FAI, if one did.
+    refai_trigger: str | None = None
 
 
 class FirstArticleOut(FirstArticleSummaryOut):

@@ -26,6 +26,7 @@ from firstarticle.cli import (
     revision_orders,
     sites,
     tasks,
+    triggers,
     users,
 )
 
@@ -87,6 +88,7 @@ for name, sub in (
     ("notifications", notifications.notifications_app),
     ("webhooks", notifications.webhooks_app),
     ("outbox", notifications.outbox_app),
+    ("trigger", triggers.trigger_app),
 ):
     app.add_typer(sub, name=name)
 imports.import_app.command("form3-sheet")(forms.import_form3_sheet)

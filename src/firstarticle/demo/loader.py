@@ -26,6 +26,7 @@ from firstarticle.domain.holds import HoldStatus
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus, actions_from
 from firstarticle.domain.records import NonconformanceRecord
 from firstarticle.domain.signatures import SignatureMeaning
+from firstarticle.domain.triggers import EvaluationOutcome, EvaluationStatus
 from firstarticle.domain.values import AttributeResult
 from firstarticle.integrations.inspection.qif import QifResults, read_qif_results
 from firstarticle.services import (
@@ -38,6 +39,7 @@ from firstarticle.services import (
     mirror,
     orders,
     signatures,
+    triggers,
 )
 from firstarticle.services.catalog import CharacteristicSpec as Spec
 from firstarticle.services.first_articles import SIGNED_ACTIONS, ResultInput
@@ -769,6 +771,8 @@ def load(ctx: ServiceContext, progress: Progress | None = None) -> DemoSummary:
         reason="Rev B FAI approved",
         superseded_by=_fair(ctx, newer),
     )
+    # Releasing rev B raised a design-change trigger; the team found the full FAI enough.
+    _decide_covered(ctx, newer)
     summary.parts += 1
     summary.characteristics += 16
     summary.results += 16
@@ -869,6 +873,21 @@ def _override_urgent_shipment(
     signer = _person(ctx, PROGRAM_MANAGER)
     nonce, _ = identity.issue_signing_nonce(signer)
     signatures.sign_override(signer, hold.id, override.id, nonce=nonce, password=DEMO_PASSWORD)
+
+
+def _decide_covered(ctx: ServiceContext, fai_id: str) -> None:
+    """Decide the open re-FAI evaluations of the FAI's revision: a new FAI covers them."""
+    fai = first_articles.get_first_article(ctx, fai_id).fai
+    page = triggers.list_triggers(
+        ctx, part_revision_id=fai.part_revision_id, status=EvaluationStatus.OPEN
+    )
+    for view in page.items:
+        triggers.decide_evaluation(
+            _as(ctx, QUALITY_MANAGER),
+            view.trigger.id,
+            outcome=EvaluationOutcome.NONE,
+            reason=f"Covered by the full FAI {fai.fair_identifier} of this revision.",
+        )
 
 
 def _fair(ctx: ServiceContext, fai_id: str) -> str:

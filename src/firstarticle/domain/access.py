@@ -103,6 +103,8 @@ class Permission(StrEnum):
     AUDIT_ADMIN = "audit.admin"
     USER_MANAGE = "user.manage"
     NOTIFICATION_MANAGE = "notification.manage"
+    REFAI_EVENT_RECORD = "refai.event_record"
+    REFAI_DECIDE = "refai.decide"
 
 
 _P = Permission
@@ -127,6 +129,8 @@ _QUALITY = frozenset(
         _P.OVERRIDE_REVOKE,
         _P.GATE_READ,
         _P.AUDIT_READ,
+        _P.REFAI_EVENT_RECORD,
+        _P.REFAI_DECIDE,
     }
 )
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
@@ -136,7 +140,14 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     ),
     Role.QUALITY_ENGINEER: _QUALITY,
     Role.MANUFACTURING_ENGINEER: frozenset(
-        {_P.READ, _P.FAI_CREATE, _P.FAI_EDIT, _P.RESULT_RECORD, _P.WORK_ORDER_MANAGE}
+        {
+            _P.READ,
+            _P.FAI_CREATE,
+            _P.FAI_EDIT,
+            _P.RESULT_RECORD,
+            _P.WORK_ORDER_MANAGE,
+            _P.REFAI_EVENT_RECORD,
+        }
     ),
     Role.DESIGN_ENGINEER: frozenset({_P.READ, _P.PART_MANAGE, _P.PART_CLASSIFY}),
     Role.PROGRAM_MANAGER: frozenset(

@@ -39,6 +39,7 @@ class HoldSource(StrEnum):
     FAI_REQUIRED = "fai_required"
     CUSTOMER_CONTAINMENT = "customer_containment"
     MANUAL = "manual"
+    REFAI_EVALUATION = "refai_evaluation"  # a re-FAI trigger's evaluation is not yet decided
 
 
 class HoldStatus(StrEnum):

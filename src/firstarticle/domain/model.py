@@ -449,6 +449,7 @@ class RoutingOperation:
     special_process: bool = False
     supplier: str | None = None
     id: str = field(default_factory=new_id)
+    completed_at: datetime | None = None  # when MES completed it (last production)
 
 
 @dataclass(eq=False)
@@ -480,6 +481,7 @@ class WorkOrder:
     provenance: Provenance | None = None
     id: str = field(default_factory=new_id)
     program: str | None = None  # the customer's program, where channels differ by program
+    starts_at: datetime | None = None  # ERP's planned start of production
 
     def __post_init__(self) -> None:
         if self.quantity < 1:
@@ -832,6 +834,8 @@ class FirstArticle:
     id: str = field(default_factory=new_id)
     form2_statements: list[Form2Statement] = field(default_factory=list)
     omissions: list[Form3Omission] = field(default_factory=list)
+    # The re-FAI trigger kind (domain/triggers.py ReFaiTrigger) whose evaluation opened it.
+    refai_trigger: str | None = None
 
     def __post_init__(self) -> None:
         self.fair_identifier = require_text(self.fair_identifier, "fair_identifier")

@@ -11,12 +11,19 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from firstarticle.domain import model
 from firstarticle.domain.readiness import Finding, RecordRef, Severity
+from firstarticle.domain.triggers import ReFaiTrigger
 
 RULES: Mapping[str, str] = {
     "SIGNATURE_MISSING": "Fields 20 and 22 carry a valid signature.",
     "SIGNATURE_STALE": "Fields 20 and 22 were signed on the FAI's current content.",
     "FORM2_ITEM_ON_FORM1": "Materials and special processes are on Form 2, not in the Form 1 "
     "index.",
+    "FIELD14_REASON_MISSING": "Field 14 states why the FAI was done.",
+    "FIELD14_TRIGGER_NOT_NAMED": "An FAI opened by a re-FAI trigger names that trigger in "
+    "field 14.",
+    "FIELD14_BASELINE_MISSING": "A partial FAI names its baseline (part number and revision) "
+    "in field 14.",
+    "FIELD14_PARTIAL_WITHOUT_TRIGGER": "A partial FAI says which change it covers.",
 }
 
 SIGNED_FIELDS = {"20/21": "Field 20 (FAIR verified by)", "22/23": "Field 22 (reviewed/approved)"}
@@ -60,6 +67,49 @@ def paperwork_findings(
                     f"{entry.part_number} is a Form 2 material or process; remove it from "
                     "the Form 1 index.",
                     (RecordRef("index_entry", entry.id, entry.part_number),),
+                )
+            )
+    return out + field14_findings(fai)
+
+
+def field14_findings(fai: model.FirstArticle) -> list[Finding]:
+    """Form 1 field 14 as a customer's inspector reads it: a reason, consistent with what
+    opened the FAI. A re-FAI trigger must be named (its words, e.g. "Design change"); a
+    partial FAI names its baseline, and one without a recorded trigger is flagged so that a
+    person states the change it covers."""
+    out: list[Finding] = []
+    reason = " ".join((fai.reason or "").split())
+    if not reason:
+        out.append(
+            Finding("FIELD14_REASON_MISSING", Severity.BLOCKING, "Field 14 gives no reason.")
+        )
+    if fai.refai_trigger is not None:
+        trigger = ReFaiTrigger(fai.refai_trigger)
+        if trigger.label.lower() not in reason.lower():
+            out.append(
+                Finding(
+                    "FIELD14_TRIGGER_NOT_NAMED",
+                    Severity.BLOCKING,
+                    f"This FAI was opened by a re-FAI evaluation ({trigger.label.lower()}); "
+                    f'field 14 must say so: "{trigger.label}: ...".',
+                )
+            )
+    if fai.scope is model.FaiScope.PARTIAL:
+        if not (fai.baseline_part_number and fai.baseline_part_revision):
+            out.append(
+                Finding(
+                    "FIELD14_BASELINE_MISSING",
+                    Severity.BLOCKING,
+                    "A partial FAI names the part number and revision of its baseline.",
+                )
+            )
+        if fai.refai_trigger is None:
+            out.append(
+                Finding(
+                    "FIELD14_PARTIAL_WITHOUT_TRIGGER",
+                    Severity.WARNING,
+                    "No re-FAI evaluation opened this partial FAI: check that field 14 "
+                    "names the change it covers.",
                 )
             )
     return out

@@ -10,6 +10,7 @@ record adapters and the faces all build these; they check nothing but a requirem
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from firstarticle.domain import model, requirement_text
@@ -125,6 +126,7 @@ class OperationSpec:
     work_center: str | None = None
     special_process: bool = False
     supplier: str | None = None
+    completed_at: datetime | None = None  # when the operation was completed (last production)
 
 
 # --- mirrored records, as their owners send them ---------------------------------------------
@@ -187,6 +189,7 @@ class WorkOrderRecord:
     operations: tuple[OperationSpec, ...] = ()
     program: str | None = None
     serial_numbers: tuple[str, ...] = ()
+    starts_at: datetime | None = None  # planned start of production
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,8 @@ class NonconformanceRecord:
     disposition: model.Disposition | None = None
     title: str | None = None
     balloons: tuple[str, ...] = ()
+    # The corrective action (CAR number) the QMS opened to complete the FAI, if any.
+    corrective_action: str | None = None
 
 
 MirrorRecord = PartRevisionRecord | CustomerRecord | WorkOrderRecord | NonconformanceRecord

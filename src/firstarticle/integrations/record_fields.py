@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from firstarticle.domain import model
 from firstarticle.domain.text import text_problem
@@ -77,6 +77,7 @@ class OperationIn(In):
     work_center: Code | None = None
     special_process: bool = False
     supplier: Text | None = None
+    completed_at: AwareDatetime | None = None  # MES: when the operation was completed
 
 
 class CharacteristicFields(In):

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Annotated, Any, BinaryIO
 
-from pydantic import Field, StringConstraints, ValidationError
+from pydantic import AwareDatetime, Field, StringConstraints, ValidationError
 
 from firstarticle.domain import model
 from firstarticle.domain import records as mirror
@@ -117,6 +117,7 @@ class WorkOrderIn(In):
     operations: list[OperationIn] = Field(default_factory=list, max_length=500)
     program: Code | None = None
     serial_numbers: list[Code] = Field(default_factory=list, max_length=10_000)
+    starts_at: AwareDatetime | None = None
 
     def record(self) -> mirror.WorkOrderRecord:
         data = self.model_dump(exclude={"operations", "serial_numbers"})
@@ -140,6 +141,7 @@ class NonconformanceIn(In):
     disposition: model.Disposition | None = None
     title: Annotated[str, StringConstraints(max_length=500)] | None = None
     balloons: list[Code] = Field(default_factory=list, max_length=500)
+    corrective_action: Code | None = None
 
     def record(self) -> mirror.NonconformanceRecord:
         data = self.model_dump(exclude={"balloons"})

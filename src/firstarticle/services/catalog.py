@@ -20,6 +20,7 @@ from firstarticle.services import (
     found,
     record,
     require_technical,
+    trigger_detection,
     visible,
 )
 
@@ -325,6 +326,8 @@ def add_revision(
                 )
             )
         part.revisions.append(rev)
+        # Releasing a revision of a part with an approved FAI raises a design-change trigger.
+        events += trigger_detection.on_revision_released(uow, ctx, part, rev)
         events.insert(
             0,
             created(

@@ -13,6 +13,7 @@ from firstarticle.domain import model
 from firstarticle.domain.access import Permission
 from firstarticle.domain.errors import ConflictError, ValidationError
 from firstarticle.domain.mirror import refuse_manual_change
+from firstarticle.domain.triggers import require_after_change
 from firstarticle.domain.values import AttributeResult, normalize_unit
 from firstarticle.services import (
     ServiceContext,
@@ -63,6 +64,8 @@ def record_results(
         loaded = load_fai(uow, ctx, fai_id, Permission.RESULT_RECORD)
         fai = loaded.fai
         serials = {u.serial_number: u.serial_id for u in fai.units}
+        # An FAI a re-FAI trigger opened takes results of product made after the change.
+        changed_at = uow.triggers.changed_at(fai.site_id, fai.id) if fai.refai_trigger else None
         results: list[model.InspectionResult] = []
         pairs: list[tuple[model.InspectionResult, model.Characteristic]] = []
         for item in inputs:
@@ -70,6 +73,7 @@ def record_results(
                 raise ValidationError("measured_at needs a time zone.", field="measured_at")
             if item.measured_at > now:
                 raise ValidationError("measured_at is in the future.", field="measured_at")
+            require_after_change(item.measured_at, changed_at)
             characteristic = characteristic_of(loaded, item.balloon)
             serial_id = None
             if item.serial_number is not None:

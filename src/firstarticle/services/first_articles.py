@@ -21,11 +21,12 @@ from typing import Any
 from firstarticle.domain import coverage, model, readiness
 from firstarticle.domain.access import Permission
 from firstarticle.domain.errors import ConflictError, ValidationError
+from firstarticle.domain.events import Event
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus
 from firstarticle.domain.signatures import (
     SignatureRequiredError,
 )
-from firstarticle.ports import FaiFilter, FaiSort, Page, StatusCount
+from firstarticle.ports import FaiFilter, FaiSort, Page, StatusCount, UnitOfWork
 from firstarticle.services import (
     ServiceContext,
     allowed,
@@ -128,126 +129,165 @@ def create_first_article(
     balloons given. Serials default to the first serial built on the work order.
     """
     allowed(ctx, Permission.FAI_CREATE)
-    now = ctx.clock.now()
     with ctx.uow_factory() as uow:
-        work_order = found(uow.work_orders.get(work_order_id), "Work order", work_order_id)
-        ctx.principal.require_site(work_order.site_id, "work order")
-        site = found(uow.sites.get(work_order.site_id), "Site", work_order.site_id)
-        revision = found(
-            uow.parts.revision(work_order.part_revision_id),
-            "Part revision",
-            work_order.part_revision_id,
-        )
-        require_technical(
+        loaded, event = open_first_article(
+            uow,
             ctx,
-            found(uow.parts.header(revision.part_id), "Part", revision.part_id),
-            revision,
-            "work order",
-        )
-        customer = uow.customers.get(work_order.customer_id) if work_order.customer_id else None
-        if fair_identifier is None:
-            # Identifiers given explicitly (imports, a customer's numbering) may already hold
-            # a number of the sequence: skip those rather than fail the creation.
-            while True:
-                number = uow.first_articles.next_fair_number(site.id, now.year)
-                fair_identifier = f"FAIR-{site.code}-{now.year}-{number:04d}"
-                if uow.first_articles.by_fair_identifier(fair_identifier) is None:
-                    break
-        elif uow.first_articles.by_fair_identifier(fair_identifier.strip()):
-            raise ConflictError(
-                f"{fair_identifier} already exists.", fair_identifier=fair_identifier
-            )
-        if scope is model.FaiScope.PARTIAL and not balloons:
-            raise ValidationError(
-                "A partial FAI lists the changed and affected balloons.", field="balloons"
-            )
-        fai = model.FirstArticle(
-            site_id=site.id,
-            fair_identifier=fair_identifier,
-            part_revision_id=revision.id,
-            work_order_id=work_order.id,
+            work_order_id=work_order_id,
             fai_type=fai_type,
             scope=scope,
             reason=reason,
-            customer_id=work_order.customer_id,
+            balloons=balloons,
+            serial_numbers=serial_numbers,
+            fair_identifier=fair_identifier,
             baseline_part_number=baseline_part_number,
             baseline_part_revision=baseline_part_revision,
             baseline_fair_identifier=baseline_fair_identifier,
             additional_changes=additional_changes,
-            supplier_code=supplier_code or (customer.vendor_code if customer else None),
-            purchase_order=purchase_order or work_order.purchase_order,
+            supplier_code=supplier_code,
+            purchase_order=purchase_order,
             comments=comments,
-            created_at=now,
-            updated_at=now,
         )
-        baseline = baseline_of(uow, fai)
-        loaded = LoadedFai(
-            fai,
-            readiness.ReadinessContext(
-                found(uow.parts.get(revision.part_id), "Part", revision.part_id),
-                revision,
-                work_order,
-                {c.id: c for c in revision.characteristics},
-                baseline=baseline,
-                drawing_numbers={
-                    d.id: d.number
-                    for d in revision.drawings + (baseline.drawings if baseline else [])
-                },
-            ),
-            site,
-            customer,
-        )
-        if scope is model.FaiScope.FULL and balloons:
-            raise ValidationError(
-                "A full FAI covers every characteristic; do not list balloons.", field="balloons"
-            )
-        if balloons:
-            chosen = [characteristic_of(loaded, b) for b in balloons]
-        elif scope is model.FaiScope.PARTIAL and baseline is not None:
-            # A partial FAI starts with exactly what changed since its baseline.
-            delta = {
-                snapshot.characteristic_id
-                for snapshot, _how in coverage.partial_delta(
-                    baseline, revision, loaded.context.drawing_numbers
-                )
-            }
-            chosen = [c for c in revision.characteristics if c.id in delta]
-        else:
-            chosen = revision.characteristics
-        fai.add_many_to_scope(chosen)
-        wanted = (
-            list(serial_numbers)
-            if serial_numbers is not None
-            else ([work_order.serials[0].number] if work_order.serials else [])
-        )
-        for wanted_number in wanted:
-            serial = next((s for s in work_order.serials if s.number == wanted_number), None)
-            fai.add_unit(found(serial, "Serial", f"{wanted_number} on {work_order.number}"))
-        uow.first_articles.add(fai)
-        record(
-            uow,
-            ctx,
-            [
-                created(
-                    ctx,
-                    "first_article",
-                    fai.id,
-                    site.id,
-                    {
-                        "fair_identifier": fai.fair_identifier,
-                        "work_order": work_order.number,
-                        "part_revision_id": revision.id,
-                        "fai_type": fai_type.value,
-                        "scope": scope.value,
-                        "reason": reason,
-                        "balloons": [c.balloon for c in chosen],
-                        "serials": [u.serial_number for u in fai.units],
-                    },
-                )
-            ],
-        )
+        record(uow, ctx, [event])
         uow.commit()
         return detail_of(loaded)
+
+
+def open_first_article(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    *,
+    work_order_id: str,
+    fai_type: model.FaiType,
+    scope: model.FaiScope,
+    reason: str,
+    balloons: Sequence[str] | None = None,
+    serial_numbers: Sequence[str] | None = None,
+    fair_identifier: str | None = None,
+    baseline_part_number: str | None = None,
+    baseline_part_revision: str | None = None,
+    baseline_fair_identifier: str | None = None,
+    additional_changes: str | None = None,
+    supplier_code: str | None = None,
+    purchase_order: str | None = None,
+    comments: str | None = None,
+    refai_trigger: str | None = None,
+) -> tuple[LoadedFai, Event]:
+    """Build and add the FAI :func:`create_first_article` describes in the caller's unit of
+    work (the caller checks the permission, records the event and commits)."""
+    now = ctx.clock.now()
+    work_order = found(uow.work_orders.get(work_order_id), "Work order", work_order_id)
+    ctx.principal.require_site(work_order.site_id, "work order")
+    site = found(uow.sites.get(work_order.site_id), "Site", work_order.site_id)
+    revision = found(
+        uow.parts.revision(work_order.part_revision_id),
+        "Part revision",
+        work_order.part_revision_id,
+    )
+    require_technical(
+        ctx,
+        found(uow.parts.header(revision.part_id), "Part", revision.part_id),
+        revision,
+        "work order",
+    )
+    customer = uow.customers.get(work_order.customer_id) if work_order.customer_id else None
+    if fair_identifier is None:
+        # Identifiers given explicitly (imports, a customer's numbering) may already hold
+        # a number of the sequence: skip those rather than fail the creation.
+        while True:
+            number = uow.first_articles.next_fair_number(site.id, now.year)
+            fair_identifier = f"FAIR-{site.code}-{now.year}-{number:04d}"
+            if uow.first_articles.by_fair_identifier(fair_identifier) is None:
+                break
+    elif uow.first_articles.by_fair_identifier(fair_identifier.strip()):
+        raise ConflictError(f"{fair_identifier} already exists.", fair_identifier=fair_identifier)
+    fai = model.FirstArticle(
+        site_id=site.id,
+        fair_identifier=fair_identifier,
+        part_revision_id=revision.id,
+        work_order_id=work_order.id,
+        fai_type=fai_type,
+        scope=scope,
+        reason=reason,
+        customer_id=work_order.customer_id,
+        baseline_part_number=baseline_part_number,
+        baseline_part_revision=baseline_part_revision,
+        baseline_fair_identifier=baseline_fair_identifier,
+        additional_changes=additional_changes,
+        supplier_code=supplier_code or (customer.vendor_code if customer else None),
+        purchase_order=purchase_order or work_order.purchase_order,
+        comments=comments,
+        created_at=now,
+        updated_at=now,
+        refai_trigger=refai_trigger,
+    )
+    baseline = baseline_of(uow, fai)
+    loaded = LoadedFai(
+        fai,
+        readiness.ReadinessContext(
+            found(uow.parts.get(revision.part_id), "Part", revision.part_id),
+            revision,
+            work_order,
+            {c.id: c for c in revision.characteristics},
+            baseline=baseline,
+            drawing_numbers={
+                d.id: d.number for d in revision.drawings + (baseline.drawings if baseline else [])
+            },
+        ),
+        site,
+        customer,
+    )
+    if scope is model.FaiScope.PARTIAL and not balloons and baseline is None:
+        raise ValidationError(
+            "A partial FAI lists the changed and affected balloons, or names a known baseline "
+            "revision to take them from.",
+            field="balloons",
+        )
+    if scope is model.FaiScope.FULL and balloons:
+        raise ValidationError(
+            "A full FAI covers every characteristic; do not list balloons.", field="balloons"
+        )
+    if balloons:
+        chosen = [characteristic_of(loaded, b) for b in balloons]
+    elif scope is model.FaiScope.PARTIAL and baseline is not None:
+        # A partial FAI starts with exactly what changed since its baseline.
+        delta = {
+            snapshot.characteristic_id
+            for snapshot, _how in coverage.partial_delta(
+                baseline, revision, loaded.context.drawing_numbers
+            )
+        }
+        chosen = [c for c in revision.characteristics if c.id in delta]
+    else:
+        chosen = revision.characteristics
+    fai.add_many_to_scope(chosen)
+    wanted = (
+        list(serial_numbers)
+        if serial_numbers is not None
+        else ([work_order.serials[0].number] if work_order.serials else [])
+    )
+    for wanted_number in wanted:
+        serial = next((s for s in work_order.serials if s.number == wanted_number), None)
+        fai.add_unit(found(serial, "Serial", f"{wanted_number} on {work_order.number}"))
+    uow.first_articles.add(fai)
+    event = created(
+        ctx,
+        "first_article",
+        fai.id,
+        site.id,
+        {
+            "fair_identifier": fai.fair_identifier,
+            "work_order": work_order.number,
+            "part_revision_id": revision.id,
+            "fai_type": fai_type.value,
+            "scope": scope.value,
+            "reason": reason,
+            "balloons": [c.balloon for c in chosen],
+            "serials": [u.serial_number for u in fai.units],
+            "refai_trigger": refai_trigger,
+        },
+    )
+    return loaded, event
 
 
 def get_first_article(ctx: ServiceContext, fai_id: str) -> FirstArticleDetail:

@@ -166,6 +166,46 @@ def release_by_lifecycle(
     return events
 
 
+def place_evaluation_hold(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    *,
+    site_id: str,
+    part_revision_id: str,
+    customer_id: str | None,
+    reason: str,
+) -> tuple[Hold, list[Event]]:
+    """Hold production of a configuration while a re-FAI evaluation is open (in the caller's
+    unit of work); only :func:`release_evaluation_hold` or an override lifts it."""
+    hold = Hold(
+        site_id=site_id,
+        kind=HoldKind.PRODUCTION,
+        source=HoldSource.REFAI_EVALUATION,
+        part_revision_id=part_revision_id,
+        customer_id=customer_id,
+        reason=reason,
+        placed_by=ctx.actor,
+        placed_at=ctx.clock.now(),
+    )
+    uow.holds.add(hold)
+    return hold, [_placed(ctx, hold)]
+
+
+def release_evaluation_hold(
+    uow: UnitOfWork, ctx: ServiceContext, hold_id: str, reason: str
+) -> list[Event]:
+    """Release the hold an evaluation placed, now that it is decided (nothing if it is
+    released already)."""
+    hold = found(uow.holds.get(hold_id, for_update=True), "Hold", hold_id)
+    if hold.source is not HoldSource.REFAI_EVALUATION:
+        raise ValidationError("The hold was not placed by an evaluation.", field="hold_id")
+    if not hold.is_active:
+        return []
+    now = ctx.clock.now()
+    hold.release(ctx.actor, now, reason)
+    return [hold_event(ctx, hold, "hold.released", {"status": ("active", "released")}, reason, now)]
+
+
 def place_containment(
     uow: UnitOfWork,
     ctx: ServiceContext,

@@ -33,7 +33,15 @@ from firstarticle.domain.records import (
     WorkOrderRecord,
 )
 from firstarticle.ports import Progress, UnitOfWork
-from firstarticle.services import ServiceContext, allowed, found, holds, record, signatures
+from firstarticle.services import (
+    ServiceContext,
+    allowed,
+    found,
+    holds,
+    record,
+    signatures,
+    trigger_detection,
+)
 
 KINDS: dict[str, tuple[type[Any], SourceSystem]] = {
     "part-revisions": (PartRevisionRecord, SourceSystem.PLM),
@@ -75,6 +83,12 @@ def provenance_of(rec: MirrorRecord, source: SourceSystem, at: datetime) -> Prov
     """Provenance of an incoming record; the hash covers everything but the version."""
     payload = dataclasses.asdict(rec)
     payload.pop("source_version")
+    # Fields added later hash only when sent, so records stored before keep their hash.
+    for added_later, holder in [("starts_at", payload), ("corrective_action", payload)] + [
+        ("completed_at", op) for op in payload.get("operations", ())
+    ]:
+        if holder.get(added_later, "") is None:
+            holder.pop(added_later)
     return Provenance(source.value, rec.external_id, rec.source_version, at, content_hash(payload))
 
 
@@ -206,6 +220,8 @@ def _upsert_part_revision(
     revision.status = rec.status
     revision.provenance = prov
     changed = _sync_drawings(uow, revision, rec.drawings)
+    # A newly released revision of a part with an approved FAI raises a design-change trigger.
+    detected = trigger_detection.on_revision_released(uow, ctx, part, revision)
     return (
         outcome,
         revision.id,
@@ -223,7 +239,8 @@ def _upsert_part_revision(
                     "status": revision.status.value,
                     "characteristics": changed,
                 },
-            )
+            ),
+            *detected,
         ],
     )
 
@@ -379,15 +396,17 @@ def _upsert_work_order(
     work_order.router, work_order.lot = rec.router, rec.lot
     work_order.purchase_order, work_order.status = rec.purchase_order, rec.status
     work_order.program = rec.program
+    work_order.starts_at = rec.starts_at
     for op in rec.operations:
         existing = next((o for o in work_order.operations if o.sequence == op.sequence), None)
         if existing is None:
-            work_order.add_operation(
+            existing = work_order.add_operation(
                 op.sequence, op.name, op.work_center, op.special_process, op.supplier
             )
         else:
             existing.name, existing.work_center = op.name, op.work_center
             existing.special_process, existing.supplier = op.special_process, op.supplier
+        existing.completed_at = op.completed_at
     known = {s.number for s in work_order.serials}
     for number in rec.serial_numbers:
         if number not in known:
@@ -410,6 +429,7 @@ def _upsert_work_order(
     ]
     if created:
         events += holds.hold_if_fai_required(uow, ctx, work_order)
+    events += trigger_detection.on_work_order(uow, ctx, work_order)
     return outcome, work_order.id, events
 
 
@@ -487,6 +507,10 @@ def _upsert_nonconformance(
     target.touch(prov.received_at)
     # Field 19 and Form 3 field 11 may have changed under field 20 and 22 signatures.
     rechecked = signatures.recheck_signatures(uow, ctx, target)
+    # A corrective action to complete the FAI raises a re-FAI trigger on its configuration.
+    rechecked += trigger_detection.on_corrective_action(
+        uow, ctx, target, rec.number, rec.corrective_action, prov.external_id
+    )
     return (
         outcome,
         nc.id,

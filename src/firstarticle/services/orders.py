@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from firstarticle.domain import model
 from firstarticle.domain.access import Permission
-from firstarticle.domain.errors import ConflictError, NotFoundError
+from firstarticle.domain.errors import ConflictError, NotFoundError, ValidationError
 from firstarticle.domain.mirror import refuse_manual_change
 from firstarticle.domain.records import OperationSpec as OperationSpec
 from firstarticle.ports import Page, UnitOfWork
@@ -18,6 +19,7 @@ from firstarticle.services import (
     holds,
     record,
     require_revision_data,
+    trigger_detection,
     visible,
 )
 
@@ -36,6 +38,7 @@ def create_work_order(
     operations: Sequence[OperationSpec] = (),
     serial_numbers: Sequence[str] = (),
     program: str | None = None,
+    starts_at: datetime | None = None,
 ) -> model.WorkOrder:
     """Create a work order at a site for one part revision, with routing and serials (and the
     customer's program, where its channel configuration differs by program)."""
@@ -54,14 +57,19 @@ def create_work_order(
             site.id, number, part_revision_id, quantity, customer_id, router, lot, purchase_order
         )
         work_order.program = program
+        if starts_at is not None and starts_at.tzinfo is None:
+            raise ValidationError("starts_at needs a time zone.", field="starts_at")
+        work_order.starts_at = starts_at
         for op in operations:
-            work_order.add_operation(
+            added = work_order.add_operation(
                 op.sequence, op.name, op.work_center, op.special_process, op.supplier
             )
+            added.completed_at = op.completed_at
         for serial in serial_numbers:
             work_order.add_serial(serial)
         uow.work_orders.add(work_order)
         events = holds.hold_if_fai_required(uow, ctx, work_order)
+        events += trigger_detection.on_work_order(uow, ctx, work_order)
         record(
             uow,
             ctx,

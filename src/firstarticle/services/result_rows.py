@@ -184,6 +184,11 @@ class RowImporter:
         self.write = write
         self.partial = partial
         self.now = ctx.clock.now()
+        # An FAI a re-FAI trigger opened takes results of product made after the change.
+        fai = target.fai
+        self.changed_at = (
+            uow.triggers.changed_at(fai.site_id, fai.id) if fai.refai_trigger else None
+        )
         self.batch: list[ResultRow] = []
         self.first_rows = _FirstRows(len(target.revision.characteristics), len(target.serial_index))
         self.site_id, self.fai_id, self.actor = target.fai.site_id, target.fai.id, ctx.actor
@@ -442,6 +447,15 @@ class RowImporter:
                 row,
                 "measured_in_future",
                 f"measured at {utc.isoformat()}, after the import ({self.now.isoformat()})",
+                "measured_at",
+            )
+            return None
+        if self.changed_at is not None and utc < self.changed_at:
+            self.refuse(
+                row,
+                "measured_before_change",
+                f"measured at {utc.isoformat()}, before the change of "
+                f"{self.changed_at.isoformat()} that opened this FAI",
                 "measured_at",
             )
             return None

@@ -11,6 +11,7 @@ from sqlalchemy.orm import composite, registry, relationship
 
 from firstarticle.domain import access, channels, decisions, model
 from firstarticle.domain import holds as holds_domain
+from firstarticle.domain import triggers as triggers_domain
 from firstarticle.domain.classification import ExportClassification, ExportRegime
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus
 from firstarticle.domain.mirror import Provenance
@@ -239,6 +240,8 @@ work_orders = sa.Table(
     sa.Column("status", enum_column_type(model.WorkOrderStatus), nullable=False),
     *_mirror_columns(),
     sa.Column("program", sa.String(64)),
+    # When ERP plans production to start: the production-lapse rule measures up to it.
+    sa.Column("starts_at", UtcDateTime),
     sa.UniqueConstraint("site_id", "number"),
     sa.UniqueConstraint("site_id", "mirror_source", "mirror_external_id"),
     sa.CheckConstraint("quantity >= 1", name="quantity_positive"),
@@ -254,6 +257,8 @@ routing_operations = sa.Table(
     sa.Column("work_center", sa.String(64)),
     sa.Column("special_process", sa.Boolean, nullable=False),
     sa.Column("supplier", sa.String(200)),
+    # When the operation was completed (MES): the last one is the last production.
+    sa.Column("completed_at", UtcDateTime),
     sa.ForeignKeyConstraint(
         ["site_id", "work_order_id"], ["work_orders.site_id", "work_orders.id"]
     ),
@@ -298,6 +303,8 @@ first_articles = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
+    # The re-FAI trigger whose evaluation opened this FAI (field 14 names it), if any.
+    sa.Column("refai_trigger", enum_column_type(triggers_domain.ReFaiTrigger)),
     sa.ForeignKeyConstraint(
         ["site_id", "work_order_id"], ["work_orders.site_id", "work_orders.id"]
     ),
@@ -898,6 +905,63 @@ outbox_messages = sa.Table(
     sa.Index("ix_outbox_messages_due", "status", "next_attempt_at"),
 )
 
+# Re-FAI triggers: one row per change seen, keyed by the fingerprint of its evidence so the
+# same change seen again raises nothing new.
+refai_triggers = sa.Table(
+    "refai_triggers",
+    metadata,
+    *_site_key(),
+    sa.Column("kind", enum_column_type(triggers_domain.ReFaiTrigger), nullable=False),
+    sa.Column("part_revision_id", ID, sa.ForeignKey("part_revisions.id"), nullable=False),
+    sa.Column("customer_id", ID, sa.ForeignKey("customers.id")),
+    sa.Column("baseline_first_article_id", ID),
+    sa.Column("what", sa.Text, nullable=False),
+    sa.Column("before", sa.String(200)),
+    sa.Column("after", sa.String(200)),
+    sa.Column("source_record_type", sa.String(32), nullable=False),
+    sa.Column("source_record_id", sa.String(200), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("raised_by", sa.String(100), nullable=False),
+    sa.Column("raised_at", UtcDateTime, nullable=False),
+    sa.Column("changed_at", UtcDateTime, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["site_id", "baseline_first_article_id"],
+        ["first_articles.site_id", "first_articles.id"],
+    ),
+    sa.UniqueConstraint("site_id", "fingerprint"),
+    sa.Index("ix_refai_triggers_revision", "site_id", "part_revision_id"),
+)
+
+refai_evaluations = sa.Table(
+    "refai_evaluations",
+    metadata,
+    *_site_key(),
+    sa.Column("trigger_id", ID, nullable=False),
+    sa.Column("team", sa.JSON, nullable=False),
+    sa.Column("opened_at", UtcDateTime, nullable=False),
+    sa.Column("hold_id", ID),
+    sa.Column("status", enum_column_type(triggers_domain.EvaluationStatus), nullable=False),
+    sa.Column("outcome", enum_column_type(triggers_domain.EvaluationOutcome)),
+    sa.Column("reason", sa.Text),
+    sa.Column("decided_by", sa.String(100)),
+    sa.Column("decided_at", UtcDateTime),
+    sa.Column("first_article_id", ID),
+    sa.ForeignKeyConstraint(
+        ["site_id", "trigger_id"], ["refai_triggers.site_id", "refai_triggers.id"]
+    ),
+    sa.ForeignKeyConstraint(["site_id", "hold_id"], ["holds.site_id", "holds.id"]),
+    sa.ForeignKeyConstraint(
+        ["site_id", "first_article_id"], ["first_articles.site_id", "first_articles.id"]
+    ),
+    sa.UniqueConstraint("site_id", "trigger_id"),
+    sa.CheckConstraint(
+        "status = 'open' OR (outcome IS NOT NULL AND reason IS NOT NULL "
+        "AND decided_at IS NOT NULL)",
+        name="decided_fully",
+    ),
+    sa.Index("ix_refai_evaluations_status", "site_id", "status"),
+)
+
 
 def _children(cls: type, table: sa.Table) -> object:
     return relationship(
@@ -1014,6 +1078,8 @@ def start_mappers() -> None:
     m(model.CustomerDecision, customer_decisions)
     m(model.Form2Statement, form2_statements)
     m(model.Form3Omission, form3_omissions)
+    m(triggers_domain.Trigger, refai_triggers)
+    m(triggers_domain.Evaluation, refai_evaluations)
     m(
         model.FirstArticle,
         first_articles,

@@ -19,6 +19,7 @@ from firstarticle.storage.outbox import SqlOutbox
 from firstarticle.storage.packages import SqlSubmissionPackages
 from firstarticle.storage.result_imports import SqlResultImportStore
 from firstarticle.storage.review import SqlReviewStore
+from firstarticle.storage.triggers import SqlTriggerStore
 
 
 def translate(error: Exception) -> DomainError | None:
@@ -66,6 +67,7 @@ class SqlUnitOfWork:
         self.review = SqlReviewStore(self.session)
         self.channels = SqlChannelStore(self.session)
         self.outbox = SqlOutbox(self.session)
+        self.triggers = SqlTriggerStore(self.session)
         return self
 
     def __exit__(self, exc_type: object, error: object, tb: object) -> None:

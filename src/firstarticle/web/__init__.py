@@ -24,6 +24,7 @@ from firstarticle.web import (
     pages,
     parts,
     tasks,
+    triggers,
     uploads,
 )
 from firstarticle.web.session import HERE, SignInRequiredError, render, to_sign_in
@@ -32,7 +33,7 @@ from firstarticle.web.session import HERE, SignInRequiredError, render, to_sign_
 def _pages(api: FastAPI) -> FastAPI:
     web = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     web.state.application = api.state.application
-    for module in (pages, fai, content, uploads, holds, parts, tasks, customers, admin):
+    for module in (pages, fai, content, uploads, holds, parts, tasks, triggers, customers, admin):
         web.include_router(module.router)
     web.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

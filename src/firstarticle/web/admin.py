@@ -14,7 +14,7 @@ from firstarticle.domain.access import AuthorizationKind, Role
 from firstarticle.domain.classification import ExportRegime
 from firstarticle.domain.errors import DomainError
 from firstarticle.services import catalog, identity
-from firstarticle.web.forms import FieldError, choice_of, items_of
+from firstarticle.web.forms import FieldError, choice_of, items_of, posted_lists
 from firstarticle.web.session import (
     NOTHING_REFUSED,
     CurrentPage,
@@ -50,16 +50,6 @@ def _roles(values: list[str], name: str) -> list[Role]:
     return [choice_of(Role, v, name) for v in values]
 
 
-async def _form_lists(request: Request) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """The posted form: single values, and every value of repeated fields (checkboxes)."""
-    form = await request.form()
-    lists: dict[str, list[str]] = {}
-    for key, value in form.multi_items():
-        if isinstance(value, str):
-            lists.setdefault(key, []).append(value)
-    return {k: v[-1] for k, v in lists.items()}, lists
-
-
 # --- people --------------------------------------------------------------------------------
 
 
@@ -87,7 +77,7 @@ def users(page: CurrentPage, number: Annotated[int, Query(ge=1, le=100_000)] = 1
 
 @router.post("/users")
 async def create_user(request: Request, page: CurrentPage) -> Response:
-    form, lists = await _form_lists(request)
+    form, lists = await posted_lists(request)
     username = form.get("username", "").strip().lower()
     return submit(
         page,
@@ -147,7 +137,7 @@ async def _user_post(
     done: str,
     act: Callable[[dict[str, str], dict[str, list[str]]], object],
 ) -> Response:
-    form, lists = await _form_lists(request)
+    form, lists = await posted_lists(request)
     return submit(
         page,
         form,
@@ -208,7 +198,7 @@ async def revoke_authorization(
 @router.post("/users/{username}/tokens")
 async def create_token(request: Request, page: CurrentPage, username: str) -> Response:
     """Issue a token and show its secret this once (never again, never stored)."""
-    form, _ = await _form_lists(request)
+    form, _ = await posted_lists(request)
     issued: list[identity.IssuedToken] = []
 
     def act() -> None:

@@ -15,8 +15,7 @@ from firstarticle.domain.access import Permission
 from firstarticle.domain.errors import DomainError
 from firstarticle.domain.model import FormRevision
 from firstarticle.services import catalog, channels, review_admin
-from firstarticle.web.admin import _form_lists
-from firstarticle.web.forms import FieldError, choice_of
+from firstarticle.web.forms import FieldError, choice_of, posted_lists
 from firstarticle.web.session import (
     NOTHING_REFUSED,
     CurrentPage,
@@ -110,7 +109,7 @@ def customer_page(page: CurrentPage, customer_id: str) -> Response:
 @router.post("/{customer_id}/channel")
 async def set_channel(request: Request, page: CurrentPage, customer_id: str) -> Response:
     """Write the next channel configuration version from the form."""
-    form, lists = await _form_lists(request)
+    form, lists = await posted_lists(request)
 
     def act() -> None:
         channels.set_channel(
@@ -146,7 +145,7 @@ async def set_channel(request: Request, page: CurrentPage, customer_id: str) -> 
 @router.post("/{customer_id}/template")
 async def set_template(request: Request, page: CurrentPage, customer_id: str) -> Response:
     """Store the posted JSON document as the customer's next review template version."""
-    form, _ = await _form_lists(request)
+    form, _ = await posted_lists(request)
 
     def act() -> None:
         try:

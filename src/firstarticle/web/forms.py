@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from fastapi import Request
+
 from firstarticle.domain.errors import DomainError, ValidationError
 
 
@@ -51,3 +53,13 @@ def field_errors(error: DomainError, form: dict[str, str], default: str) -> dict
     this form)."""
     name = str(error.details.get("field") or "")
     return {name if name in form else default: error.message}
+
+
+async def posted_lists(request: Request) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The posted form: single values, and every value of repeated fields (checkboxes)."""
+    form = await request.form()
+    lists: dict[str, list[str]] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            lists.setdefault(key, []).append(value)
+    return {k: v[-1] for k, v in lists.items()}, lists

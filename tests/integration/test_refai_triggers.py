@@ -1,0 +1,600 @@
+"""Re-FAI triggers on a real database: from the mirrored PLM release to the evaluation, the
+production hold, the team's decision and the partial FAI it pre-builds (journey 3); events
+recorded by people; the two-year production lapse (journey 4)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from plant import Plant, a_plant, an_fai, approve, as_
+
+from firstarticle.domain import model
+from firstarticle.domain.access import Principal, Role
+from firstarticle.domain.errors import NotFoundError
+from firstarticle.domain.holds import Decision, GateKind, HoldKind, HoldSource, HoldStatus
+from firstarticle.domain.lifecycle import FaiAction, FaiStatus
+from firstarticle.domain.records import (
+    DrawingRecord,
+    NonconformanceRecord,
+    OperationSpec,
+    PartRevisionRecord,
+)
+from firstarticle.domain.triggers import (
+    EvaluationDecidedError,
+    EvaluationOutcome,
+    EvaluationStatus,
+    EventNature,
+    ReFaiTrigger,
+    ResultBeforeChangeError,
+)
+from firstarticle.services import (
+    ServiceContext,
+    fai_export,
+    first_articles,
+    gate,
+    holds,
+    mirror,
+    orders,
+    trigger_detection,
+    triggers,
+)
+from firstarticle.services.catalog import CharacteristicSpec as Spec
+from firstarticle.services.result_import import ResultImportRefusedError, import_results
+from firstarticle.services.triggers import BaselineMissingError, WorkOrderMissingError
+from firstarticle.storage import orm
+
+DIM = model.CharacteristicType.DIMENSIONAL
+
+
+def rev_d(version: int = 1) -> PartRevisionRecord:
+    """PLM releases rev D of the plant's bracket: balloon 1's tolerance tightens, the note
+    (balloon 2) is removed and a hole (balloon 3) is added."""
+    specs = (
+        Spec(
+            "1",
+            DIM,
+            nominal=Decimal("25.00"),
+            upper_tolerance=Decimal("0.03"),
+            lower_tolerance=Decimal("-0.03"),
+            units="mm",
+            designator=model.CharacteristicDesignator.KEY,
+            sheet="1",
+            zone="B2",
+        ),
+        Spec(
+            "3",
+            DIM,
+            nominal=Decimal("6.00"),
+            upper_tolerance=Decimal("0.1"),
+            lower_tolerance=Decimal("-0.1"),
+            units="mm",
+        ),
+    )
+    return PartRevisionRecord(
+        "PLM-7A1234-101-D",
+        version,
+        "7A1234-101",
+        "Bracket",
+        "D",
+        model.RevisionStatus.RELEASED,
+        (DrawingRecord("7A1234", "D", characteristics=specs),),
+    )
+
+
+@pytest.fixture
+def approved(ctx: ServiceContext) -> tuple[Plant, first_articles.FirstArticleDetail]:
+    """The plant of journey 1 with its rev C FAI approved by the customer."""
+    plant = a_plant(ctx)
+    fai = an_fai(ctx, plant)
+    return plant, approve(ctx, fai.fai.id)
+
+
+def design_triggers(ctx: ServiceContext) -> list[triggers.TriggerView]:
+    page = triggers.list_triggers(ctx)
+    return [v for v in page.items if v.trigger.kind is ReFaiTrigger.DESIGN_CHANGE]
+
+
+def test_a_plm_release_raises_a_trigger_with_evaluation_and_hold_then_a_partial_fai(ctx, approved):
+    """Journey 3 end to end: release -> trigger -> evaluation for the default team -> a
+    production hold on rev D -> 'partial' -> hold released -> a partial FAI on the baseline
+    holding exactly the added and changed characteristics, naming the trigger."""
+    plant, baseline = approved
+    report = mirror.apply(ctx, "part-revisions", [rev_d()])
+    rev_d_id = report.lines[0].record_id
+    [view] = design_triggers(ctx)
+    trigger, evaluation = view.trigger, view.evaluation
+    assert (trigger.site_id, trigger.part_revision_id, trigger.customer_id) == (
+        plant.site.id,
+        rev_d_id,
+        plant.customer.id,
+    )
+    assert (trigger.before, trigger.after, trigger.source_record_id) == (
+        "C",
+        "D",
+        "PLM-7A1234-101-D",
+    )
+    assert trigger.baseline_first_article_id == baseline.fai.id
+    assert evaluation.status is EvaluationStatus.OPEN
+    assert evaluation.team == ["quality_engineer", "manufacturing_engineer", "design_engineer"]
+    hold = holds.get_hold(ctx, evaluation.hold_id or "")
+    assert (hold.kind, hold.source, hold.status, hold.part_revision_id) == (
+        HoldKind.PRODUCTION,
+        HoldSource.REFAI_EVALUATION,
+        HoldStatus.ACTIVE,
+        rev_d_id,
+    )
+
+    work_order = orders.create_work_order(
+        ctx,
+        site_id=plant.site.id,
+        number="WO-WCH-D1",
+        part_revision_id=rev_d_id,
+        quantity=2,
+        customer_id=plant.customer.id,
+        router="R-1",
+        serial_numbers=["SN0101"],
+    )
+    production = gate.check(
+        ctx,
+        gate.GateRequest(
+            site=plant.site.code,
+            customer=plant.customer.code,
+            part_number=plant.part.number,
+            part_revision="D",
+            kind=GateKind.PRODUCTION,
+            serial_numbers=("SN0101",),
+        ),
+    )
+    assert production.decision is Decision.DENY
+    assert "hold_active" in {r.code for r in production.reasons}
+
+    decided = triggers.decide_evaluation(
+        as_(ctx, "q.manager"),
+        trigger.id,
+        outcome=EvaluationOutcome.PARTIAL,
+        reason="Balloon 1 tightened and a hole added; the rest is unaffected.",
+    )
+    assert decided.evaluation.status is EvaluationStatus.DECIDED
+    assert (decided.evaluation.outcome, decided.evaluation.decided_by) == (
+        EvaluationOutcome.PARTIAL,
+        "q.manager",
+    )
+    assert holds.get_hold(ctx, hold.id).status is HoldStatus.RELEASED
+
+    partial = first_articles.get_first_article(ctx, decided.evaluation.first_article_id or "")
+    fai = partial.fai
+    assert (fai.scope, fai.status, fai.work_order_id) == (
+        model.FaiScope.PARTIAL,
+        FaiStatus.DRAFT,
+        work_order.id,
+    )
+    assert (fai.baseline_part_number, fai.baseline_part_revision) == ("7A1234-101", "C")
+    assert fai.baseline_fair_identifier == baseline.fai.fair_identifier
+    assert fai.refai_trigger == ReFaiTrigger.DESIGN_CHANGE
+    assert fai.reason.startswith("Design change: 7A1234-101 rev D released")
+    assert sorted(line.char_no for line in partial.form3) == ["1", "3"]
+
+
+def test_an_evaluation_is_decided_once(ctx, approved):
+    """A second decision is refused with evaluation_decided and changes nothing."""
+    mirror.apply(ctx, "part-revisions", [rev_d()])
+    [view] = design_triggers(ctx)
+    triggers.decide_evaluation(
+        ctx, view.trigger.id, outcome=EvaluationOutcome.NONE, reason="Label change only."
+    )
+    with pytest.raises(EvaluationDecidedError):
+        triggers.decide_evaluation(
+            ctx, view.trigger.id, outcome=EvaluationOutcome.FULL, reason="Second thoughts."
+        )
+    again = triggers.get_trigger(ctx, view.trigger.id)
+    assert (again.evaluation.outcome, again.evaluation.first_article_id) == (
+        EvaluationOutcome.NONE,
+        None,
+    )
+
+
+def test_a_partial_needs_an_open_work_order_and_refusing_writes_nothing(ctx, approved):
+    """No work order builds rev D yet: work_order_missing, the evaluation stays open and the
+    hold stays on."""
+    mirror.apply(ctx, "part-revisions", [rev_d()])
+    [view] = design_triggers(ctx)
+    with pytest.raises(WorkOrderMissingError) as refused:
+        triggers.decide_evaluation(
+            ctx, view.trigger.id, outcome=EvaluationOutcome.PARTIAL, reason="Delta needed."
+        )
+    assert refused.value.code == "work_order_missing"
+    again = triggers.get_trigger(ctx, view.trigger.id)
+    assert again.evaluation.status is EvaluationStatus.OPEN
+    assert holds.get_hold(ctx, again.evaluation.hold_id or "").status is HoldStatus.ACTIVE
+
+
+def test_the_same_plm_change_fed_a_thousand_times_raises_one_trigger(ctx, approved, connection):
+    """The same release, resent under a thousand new source versions (each applied as an
+    update) and detected again each time, raises one trigger, one evaluation, one hold."""
+    for version in range(1, 1001):
+        mirror.apply(ctx, "part-revisions", [rev_d(version)])
+    count = connection.execute(sa.select(sa.func.count()).select_from(orm.refai_triggers))
+    assert count.scalar_one() == 1
+    evaluations = connection.execute(
+        sa.select(sa.func.count()).select_from(orm.refai_evaluations)
+    ).scalar_one()
+    held = connection.execute(
+        sa.select(sa.func.count())
+        .select_from(orm.holds)
+        .where(orm.holds.c.source == HoldSource.REFAI_EVALUATION)
+    ).scalar_one()
+    assert (evaluations, held) == (1, 1)
+
+
+def test_a_release_of_a_part_without_an_approved_fai_raises_nothing(ctx):
+    """Nothing approved to re-evaluate: the mirror applies the release and detects nothing."""
+    a_plant(ctx)
+    report = mirror.apply(ctx, "part-revisions", [rev_d()])
+    assert report.counts["created"] == 1
+    assert triggers.list_triggers(ctx).total == 0
+
+
+def test_a_plm_account_of_one_site_raises_nothing_at_another(ctx, approved):
+    """Detection stays within the sites the mirroring account works at; the release applies."""
+    plm = ctx.as_principal(
+        dataclasses.replace(
+            Principal.trusted("plm-bot"), roles=frozenset({Role.SYSTEM_PLM}), site_ids=frozenset()
+        )
+    )
+    report = mirror.apply(plm, "part-revisions", [rev_d()])
+    assert report.counts["created"] == 1
+    assert triggers.list_triggers(ctx).total == 0
+
+
+# --- events recorded by people ---------------------------------------------------------------
+
+
+def test_an_event_raises_one_trigger_however_often_it_is_recorded(ctx, approved):
+    """A flood in the heat-treat bay, recorded twice: one 'event' trigger on rev C with the
+    approved FAI as baseline; deciding 'partial' for it needs that baseline only."""
+    plant, baseline = approved
+    when = datetime(2026, 11, 18, 6, 30, tzinfo=UTC)
+    first = triggers.record_event(
+        ctx,
+        site_id=plant.site.id,
+        part_revision_id=plant.revision.id,
+        customer_id=plant.customer.id,
+        nature=EventNature.NATURAL,
+        description="Flood in the heat-treat bay",
+        occurred_at=when,
+    )
+    second = triggers.record_event(
+        ctx,
+        site_id=plant.site.id,
+        part_revision_id=plant.revision.id,
+        customer_id=plant.customer.id,
+        nature=EventNature.NATURAL,
+        description="Flood in the heat-treat bay",
+        occurred_at=when,
+    )
+    assert first.trigger.id == second.trigger.id
+    assert first.trigger.kind is ReFaiTrigger.EVENT
+    assert first.trigger.baseline_first_article_id == baseline.fai.id
+    assert triggers.list_triggers(ctx).total == 1
+
+
+def test_an_event_without_an_approved_baseline_cannot_be_decided_partial(ctx):
+    """No approved FAI of the configuration: 'partial' is refused with baseline_missing."""
+    plant = a_plant(ctx)
+    view = triggers.record_event(
+        ctx,
+        site_id=plant.site.id,
+        part_revision_id=plant.revision.id,
+        nature=EventNature.MAN_MADE,
+        description="Fire in the paint shop",
+        occurred_at=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+    with pytest.raises(BaselineMissingError) as refused:
+        triggers.decide_evaluation(
+            ctx, view.trigger.id, outcome=EvaluationOutcome.PARTIAL, reason="Re-check paint."
+        )
+    assert refused.value.code == "baseline_missing"
+
+
+def test_a_trigger_of_another_site_is_not_found(ctx, approved):
+    """A caller of another site neither sees nor decides it."""
+    mirror.apply(ctx, "part-revisions", [rev_d()])
+    [view] = design_triggers(ctx)
+    outsider = ctx.as_principal(
+        dataclasses.replace(Principal.trusted("elsewhere"), site_ids=frozenset({"other"}))
+    )
+    with pytest.raises(NotFoundError):
+        triggers.get_trigger(outsider, view.trigger.id)
+    assert triggers.list_triggers(outsider).total == 0
+
+
+# --- the two-year production lapse (journey 4) ----------------------------------------------
+
+
+def last_run(ctx: ServiceContext, plant: Plant, completed_at: datetime) -> None:
+    orders.create_work_order(
+        ctx,
+        site_id=plant.site.id,
+        number="WO-WCH-OLD",
+        part_revision_id=plant.revision.id,
+        quantity=1,
+        customer_id=plant.customer.id,
+        operations=[OperationSpec(10, "Mill", "HMC-4", completed_at=completed_at)],
+    )
+
+
+def restart(ctx: ServiceContext, plant: Plant, number: str, starts_at: datetime) -> None:
+    orders.create_work_order(
+        ctx,
+        site_id=plant.site.id,
+        number=number,
+        part_revision_id=plant.revision.id,
+        quantity=1,
+        customer_id=plant.customer.id,
+        starts_at=starts_at,
+    )
+
+
+def lapses(ctx: ServiceContext) -> list[triggers.TriggerView]:
+    return [
+        v
+        for v in triggers.list_triggers(ctx).items
+        if v.trigger.kind is ReFaiTrigger.PRODUCTION_LAPSE
+    ]
+
+
+def test_a_work_order_26_months_after_the_last_production_raises_a_lapse(ctx, approved):
+    """Journey 4: the lapse trigger names the last production and the restart; a second
+    restarting work order of the same lapse raises nothing new."""
+    plant, baseline = approved
+    last = datetime(2024, 9, 1, 12, 0, tzinfo=UTC)
+    last_run(ctx, plant, last)
+    restart(ctx, plant, "WO-WCH-NEW", last + timedelta(days=790))
+    restart(ctx, plant, "WO-WCH-NEW2", last + timedelta(days=791))
+    [view] = lapses(ctx)
+    assert view.trigger.before == last.isoformat()
+    assert view.trigger.baseline_first_article_id == baseline.fai.id
+
+
+@pytest.mark.parametrize(
+    ("offset", "raised"),
+    [(-timedelta(minutes=1), False), (timedelta(0), True), (timedelta(minutes=1), True)],
+)
+def test_the_lapse_boundary_on_the_site_clock(ctx, approved, offset, raised):
+    """Wichita is on US Central time; last production Feb 29 2024 16:00 local: the restart at
+    Feb 28 2026 16:00 local (22:00 UTC) is exactly two years."""
+    plant, _ = approved
+    with ctx.uow_factory() as uow:
+        site = uow.sites.get(plant.site.id)
+        assert site is not None
+        site.timezone = "America/Chicago"
+        uow.commit()
+    last_run(ctx, plant, datetime(2024, 2, 29, 22, 0, tzinfo=UTC))
+    restart(ctx, plant, "WO-WCH-NEW", datetime(2026, 2, 28, 22, 0, tzinfo=UTC) + offset)
+    assert bool(lapses(ctx)) is raised
+
+
+def test_a_mirrored_work_order_with_its_start_raises_the_lapse(ctx, approved):
+    """ERP's work order carries its planned start; MES completion times come on operations."""
+    plant, _ = approved
+    last_run(ctx, plant, datetime(2023, 1, 10, 8, 0, tzinfo=UTC))
+    mirror.apply(
+        ctx,
+        "work-orders",
+        [
+            mirror.WorkOrderRecord(
+                "ERP-WO-9",
+                1,
+                plant.site.code,
+                "WO-58899",
+                plant.part.number,
+                "C",
+                3,
+                customer=plant.customer.code,
+                starts_at=datetime(2026, 12, 1, 6, 0, tzinfo=UTC),
+            )
+        ],
+    )
+    [view] = lapses(ctx)
+    assert view.trigger.after == "2026-12-01T06:00:00+00:00"
+
+
+def test_detection_with_nothing_to_detect_returns_no_events(ctx):
+    """A work order without a start, a revision in work: nothing detected, nothing fails."""
+    plant = a_plant(ctx)
+    with ctx.uow_factory() as uow:
+        work_order = uow.work_orders.get(plant.work_order.id)
+        assert work_order is not None
+        assert trigger_detection.on_work_order(uow, ctx, work_order) == []
+        part = uow.parts.get(plant.part.id)
+        assert part is not None
+        revision = part.revisions[0]
+        revision.status = model.RevisionStatus.IN_WORK
+        assert trigger_detection.on_revision_released(uow, ctx, part, revision) == []
+
+
+# --- routing changes (journey 4, the moved heat treat) ---------------------------------------
+
+
+def routed_order(ctx: ServiceContext, plant: Plant, number: str, heat_treater: str) -> str:
+    return orders.create_work_order(
+        ctx,
+        site_id=plant.site.id,
+        number=number,
+        part_revision_id=plant.revision.id,
+        quantity=2,
+        customer_id=plant.customer.id,
+        router="R-1",
+        serial_numbers=[f"{number}-1"],
+        operations=[
+            OperationSpec(10, "Mill", "HMC-4"),
+            OperationSpec(40, "Heat treat", None, True, heat_treater),
+        ],
+    ).id
+
+
+def test_a_heat_treat_moved_to_another_supplier_raises_one_source_change(ctx):
+    """The approved FAI was built with heat treat at Therm Inc.; the next work orders send it
+    to Hot Works Ltd.: one source-change trigger, whatever the number of such orders."""
+    plant = a_plant(ctx)
+    built_on = routed_order(ctx, plant, "WO-WCH-R1", "Therm Inc.")
+    fai = first_articles.create_first_article(
+        ctx,
+        work_order_id=built_on,
+        fai_type=model.FaiType.DETAIL,
+        scope=model.FaiScope.FULL,
+        reason="New part",
+        serial_numbers=["WO-WCH-R1-1"],
+    )
+    approve(ctx, fai.fai.id)
+    routed_order(ctx, plant, "WO-WCH-R2", "Hot Works Ltd.")
+    routed_order(ctx, plant, "WO-WCH-R3", "Hot Works Ltd.")
+    routed_order(ctx, plant, "WO-WCH-R4", "Therm Inc.")  # as approved: nothing
+    changes = list(triggers.list_triggers(ctx).items)
+    assert [(v.trigger.kind, v.trigger.before, v.trigger.after) for v in changes] == [
+        (ReFaiTrigger.SOURCE_CHANGE, "Therm Inc.", "Hot Works Ltd.")
+    ]
+    assert changes[0].trigger.baseline_first_article_id == fai.fai.id
+
+
+# --- corrective action (QMS) ------------------------------------------------------------------
+
+
+def test_a_corrective_action_from_the_qms_raises_one_trigger_on_the_fai(ctx, approved):
+    """The QMS names CAR-0077 on an NC of the approved FAI: a corrective-action trigger with
+    that FAI as baseline; the next versions of the same NC raise nothing new."""
+    plant, baseline = approved
+    nc = NonconformanceRecord(
+        "QMS-40001",
+        1,
+        plant.site.code,
+        baseline.fai.fair_identifier,
+        "NC-40001",
+        balloons=("1",),
+        corrective_action="CAR-0077",
+    )
+    mirror.apply(ctx, "nonconformances", [nc])
+    mirror.apply(ctx, "nonconformances", [dataclasses.replace(nc, source_version=2)])
+    [view] = [
+        v
+        for v in triggers.list_triggers(ctx).items
+        if v.trigger.kind is ReFaiTrigger.CORRECTIVE_ACTION
+    ]
+    assert (view.trigger.after, view.trigger.source_record_id) == ("CAR-0077", "QMS-40001")
+    assert view.trigger.baseline_first_article_id == baseline.fai.id
+    assert view.trigger.part_revision_id == plant.revision.id
+
+
+def test_an_nc_without_a_corrective_action_raises_nothing(ctx, approved):
+    """Most NCs are dispositioned without a corrective action: no trigger."""
+    plant, baseline = approved
+    nc = NonconformanceRecord(
+        "QMS-40002", 1, plant.site.code, baseline.fai.fair_identifier, "NC-40002"
+    )
+    mirror.apply(ctx, "nonconformances", [nc])
+    assert triggers.list_triggers(ctx).total == 0
+
+
+# --- results come from product made after the change -----------------------------------------
+
+
+def test_a_result_measured_before_the_change_is_refused_with_the_dates(ctx, approved):
+    """The partial FAI an event opened takes results measured after the event only: an older
+    one is refused with result_before_change naming both times (an imported row with
+    measured_before_change), a newer one is recorded."""
+    plant, _ = approved
+    occurred = datetime(2026, 11, 19, 8, 0, tzinfo=UTC)
+    view = triggers.record_event(
+        ctx,
+        site_id=plant.site.id,
+        part_revision_id=plant.revision.id,
+        customer_id=plant.customer.id,
+        nature=EventNature.NATURAL,
+        description="Earthquake; machines re-levelled",
+        occurred_at=occurred,
+    )
+    decided = triggers.decide_evaluation(
+        ctx, view.trigger.id, outcome=EvaluationOutcome.PARTIAL, reason="Re-check the bore."
+    )
+    fai_id = decided.evaluation.first_article_id or ""
+    first_articles.add_to_scope(ctx, fai_id, ["1"])
+    first_articles.transition(ctx, fai_id, FaiAction.START)
+
+    def result(at: datetime) -> first_articles.ResultInput:
+        return first_articles.ResultInput(
+            "1",
+            at,
+            model.ResultSource.DEVICE_IMPORT,
+            value=Decimal("25.01"),
+            units="mm",
+            device="CMM-1",
+        )
+
+    with pytest.raises(ResultBeforeChangeError) as refused:
+        first_articles.record_results(ctx, fai_id, [result(occurred - timedelta(minutes=1))])
+    assert refused.value.code == "result_before_change"
+    assert refused.value.details["changed_at"] == occurred.isoformat()
+    [recorded] = first_articles.record_results(ctx, fai_id, [result(occurred)])
+    assert recorded.measured_at == occurred
+
+    header = "balloon,serial_number,value,units,attribute,status,measured_at,operator,device\n"
+    early = header + "1,SN0001,25.02,mm,,,2026-11-19T07:59:00Z,,CMM-1\n"
+    with pytest.raises(ResultImportRefusedError) as import_refused:
+        import_results(ctx, fai_id, early.encode(), name="early.csv")
+    assert [i.code for i in import_refused.value.report.refused] == ["measured_before_change"]
+
+
+def test_field_14_must_keep_naming_the_trigger_that_opened_the_fai(ctx, approved):
+    """The pre-built partial names its trigger, so field 14 passes; reworded so that it no
+    longer says why, it blocks the package until it does again."""
+    plant, _ = approved
+    rev_d_id = mirror.apply(ctx, "part-revisions", [rev_d()]).lines[0].record_id
+    orders.create_work_order(
+        ctx,
+        site_id=plant.site.id,
+        number="WO-WCH-D2",
+        part_revision_id=rev_d_id,
+        quantity=1,
+        customer_id=plant.customer.id,
+        serial_numbers=["SN0201"],
+    )
+    [view] = design_triggers(ctx)
+    decided = triggers.decide_evaluation(
+        ctx, view.trigger.id, outcome=EvaluationOutcome.PARTIAL, reason="Balloon 1 tightened."
+    )
+    fai_id = decided.evaluation.first_article_id or ""
+
+    def field14_rules() -> set[str]:
+        return {f.rule for f in fai_export.presubmission_check(ctx, fai_id)} & {
+            "FIELD14_TRIGGER_NOT_NAMED",
+            "FIELD14_PARTIAL_WITHOUT_TRIGGER",
+            "FIELD14_BASELINE_MISSING",
+        }
+
+    assert field14_rules() == set()
+    first_articles.update_first_article(ctx, fai_id, {"reason": "Customer asked for it"})
+    assert field14_rules() == {"FIELD14_TRIGGER_NOT_NAMED"}
+    first_articles.update_first_article(
+        ctx, fai_id, {"reason": "Design change: rev D, balloon 1 tightened"}
+    )
+    assert field14_rules() == set()
+
+
+def test_a_partial_fai_no_evaluation_opened_is_flagged_for_a_person(ctx, approved):
+    plant, _ = approved
+    partial = first_articles.create_first_article(
+        ctx,
+        work_order_id=plant.work_order.id,
+        fai_type=model.FaiType.DETAIL,
+        scope=model.FaiScope.PARTIAL,
+        reason="Some change",
+        balloons=["1"],
+        baseline_part_number=plant.part.number,
+        baseline_part_revision="C",
+    )
+    findings = {f.rule: f for f in fai_export.presubmission_check(ctx, partial.fai.id)}
+    assert not findings["FIELD14_PARTIAL_WITHOUT_TRIGGER"].blocking

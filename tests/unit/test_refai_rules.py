@@ -1,0 +1,279 @@
+"""Re-FAI triggers: evidence and fingerprints, the evaluation's one decision, the two-year
+lapse on the site's calendar, and the delta a partial FAI starts with."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from firstarticle.domain.characteristic_diff import diff_characteristics
+from firstarticle.domain.errors import ValidationError
+from firstarticle.domain.model import (
+    Characteristic,
+    CharacteristicDesignator,
+    CharacteristicType,
+    RoutingOperation,
+)
+from firstarticle.domain.triggers import (
+    DEFAULT_TEAM,
+    EVALUATION_TRANSITIONS,
+    Evaluation,
+    EvaluationDecidedError,
+    EvaluationOutcome,
+    EvaluationStatus,
+    ReFaiTrigger,
+    Trigger,
+    TriggerEvidence,
+    delta_of,
+    fingerprint,
+    is_lapsed,
+    lapse_ends,
+    routing_changes,
+    team_of,
+)
+from firstarticle.domain.values import Requirement
+
+AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+MINUTE = timedelta(minutes=1)
+
+
+def evidence(after: str = "D") -> TriggerEvidence:
+    return TriggerEvidence("part revision released", "C", after, "part_revision", "rev-1")
+
+
+def test_every_trigger_kind_of_as9102_is_named() -> None:
+    """The eleven kinds of Rev C 4.6, each with a label for field 14."""
+    assert {k.value for k in ReFaiTrigger} == {
+        "design_change",
+        "source_change",
+        "process_change",
+        "inspection_method_change",
+        "tooling_change",
+        "material_change",
+        "location_change",
+        "nc_program_change",
+        "event",
+        "corrective_action",
+        "production_lapse",
+    }
+    assert all(k.label for k in ReFaiTrigger)
+
+
+def test_the_same_change_has_the_same_fingerprint_and_another_change_another() -> None:
+    """The fingerprint depends on the change only: kind, configuration and evidence."""
+    kind = ReFaiTrigger.DESIGN_CHANGE
+    first = fingerprint(kind, "site", "rev", evidence())
+    assert first == fingerprint(kind, "site", "rev", evidence())
+    assert first != fingerprint(kind, "site", "rev", evidence("E"))
+    assert first != fingerprint(kind, "other-site", "rev", evidence())
+    assert first != fingerprint(ReFaiTrigger.SOURCE_CHANGE, "site", "rev", evidence())
+
+
+def test_a_trigger_keeps_its_evidence_and_names_it_in_field_14() -> None:
+    """The reason a partial FAI states names the trigger kind and the change."""
+    trigger = Trigger.raise_(
+        site_id="s",
+        kind=ReFaiTrigger.DESIGN_CHANGE,
+        part_revision_id="r",
+        evidence=evidence(),
+        by="plm",
+        at=AT,
+    )
+    assert trigger.evidence == evidence()
+    assert trigger.field14_reason == "Design change: part revision released (C -> D)"
+
+
+def test_an_evaluation_is_decided_once_with_a_reason() -> None:
+    """open -> decided; a second decision is refused with a stable code."""
+    assert EVALUATION_TRANSITIONS[EvaluationStatus.DECIDED] == frozenset()
+    evaluation = Evaluation("s", "t", list(DEFAULT_TEAM), AT)
+    with pytest.raises(ValidationError):
+        evaluation.decide(EvaluationOutcome.PARTIAL, "  ", "q.manager", AT)
+    assert evaluation.status is EvaluationStatus.OPEN
+    evaluation.decide(EvaluationOutcome.PARTIAL, "Two tolerances changed", "q.manager", AT)
+    assert (evaluation.status, evaluation.outcome, evaluation.decided_by) == (
+        EvaluationStatus.DECIDED,
+        EvaluationOutcome.PARTIAL,
+        "q.manager",
+    )
+    with pytest.raises(EvaluationDecidedError) as refused:
+        evaluation.decide(EvaluationOutcome.NONE, "changed my mind", "q.other", AT)
+    assert refused.value.code == "evaluation_decided"
+
+
+def test_the_team_defaults_to_quality_manufacturing_and_engineering() -> None:
+    """No roles named: the default team; named roles keep their order, once each."""
+    assert team_of(None) == ["quality_engineer", "manufacturing_engineer", "design_engineer"]
+    assert team_of(["quality", "special_process", "quality"]) == ["quality", "special_process"]
+
+
+# --- the two-year lapse --------------------------------------------------------------------
+
+
+ZONES = ["America/New_York", "Europe/Berlin", "Asia/Tokyo", "Australia/Sydney"]
+
+
+@pytest.mark.parametrize("zone", ZONES)
+@pytest.mark.parametrize(
+    "last_local",
+    [
+        datetime(2024, 1, 15, 10, 0),  # winter to winter
+        datetime(2024, 7, 1, 23, 30),  # summer to summer, late evening (UTC date differs)
+        datetime(2024, 2, 29, 8, 0),  # a leap day
+    ],
+)
+def test_the_lapse_boundary_is_two_calendar_years_on_the_site_clock(
+    zone: str, last_local: datetime
+) -> None:
+    """2 years minus a minute: no lapse; exactly and a minute later: lapsed."""
+    tz = ZoneInfo(zone)
+    last = last_local.replace(tzinfo=tz)
+    day = 28 if (last_local.month, last_local.day) == (2, 29) else last_local.day
+    exactly = last_local.replace(year=last_local.year + 2, day=day, tzinfo=tz)
+    assert lapse_ends(last, zone) == exactly.astimezone(UTC)
+    assert not is_lapsed(last, exactly - MINUTE, zone)
+    assert is_lapsed(last, exactly, zone)
+    assert is_lapsed(last, exactly + MINUTE, zone)
+
+
+def test_a_leap_day_lapses_on_february_28_two_years_later() -> None:
+    """Feb 29 2024 10:00 in Berlin: the two years end Feb 28 2026 10:00 local (09:00 UTC)."""
+    last = datetime(2024, 2, 29, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert lapse_ends(last, "Europe/Berlin") == datetime(2026, 2, 28, 9, 0, tzinfo=UTC)
+    assert not is_lapsed(last, datetime(2026, 2, 28, 8, 59, tzinfo=UTC), "Europe/Berlin")
+    assert is_lapsed(last, datetime(2026, 2, 28, 9, 0, tzinfo=UTC), "Europe/Berlin")
+
+
+def test_a_daylight_saving_difference_does_not_move_the_boundary() -> None:
+    """New York, Mar 9 2024 10:00 EST (UTC-5); DST began Mar 8 in 2026, so the boundary is
+    Mar 9 2026 10:00 EDT (14:00 UTC): 730 days minus one hour of elapsed time, not 730 days."""
+    zone = "America/New_York"
+    last = datetime(2024, 3, 9, 15, 0, tzinfo=UTC)  # 10:00 EST
+    ends = lapse_ends(last, zone)
+    assert ends == datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
+    assert is_lapsed(last, datetime(2026, 3, 9, 14, 0, tzinfo=UTC), zone)
+    assert not is_lapsed(last, datetime(2026, 3, 9, 13, 59, tzinfo=UTC), zone)
+
+
+def test_the_same_instants_lapse_differently_in_different_site_zones() -> None:
+    """23:30 UTC on Jan 15 is Jan 16 in Tokyo and Jan 15 in New York; the local calendars
+    agree on the elapsed time here, so both boundaries are the same instant two years on."""
+    last = datetime(2024, 1, 15, 23, 30, tzinfo=UTC)
+    for zone in ("Asia/Tokyo", "America/New_York"):
+        assert lapse_ends(last, zone) == datetime(2026, 1, 15, 23, 30, tzinfo=UTC)
+
+
+def test_naive_times_and_unknown_zones_are_refused() -> None:
+    """A lapse needs real instants and a real zone."""
+    with pytest.raises(ValidationError):
+        lapse_ends(datetime(2024, 1, 1), "UTC")
+    with pytest.raises(ValidationError):
+        lapse_ends(AT, "Mars/Olympus_Mons")
+    with pytest.raises(ValidationError):
+        is_lapsed(AT, datetime(2027, 1, 1), "UTC")
+
+
+# --- the delta -----------------------------------------------------------------------------
+
+
+def a_char(
+    balloon: str, nominal: int, zone: str | None = None, key: bool = False
+) -> Characteristic:
+    requirement = Requirement.toleranced(Decimal(nominal), Decimal("0.1"), Decimal("-0.1"), "mm")
+    return Characteristic(
+        "D1",
+        balloon,
+        CharacteristicType.DIMENSIONAL,
+        requirement,
+        sheet="1" if zone else None,
+        zone=zone,
+        designator=CharacteristicDesignator.KEY if key else None,
+    )
+
+
+# Each balloon of an older list is kept, moved on the drawing (a label, not the design),
+# retoleranced or made key (the design), or removed; new balloons are added.
+FATE = st.sampled_from(["kept", "moved", "retoleranced", "made_key", "removed"])
+DESIGN_FATES = {"retoleranced", "made_key"}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    fates=st.lists(FATE, max_size=12),
+    nominals=st.lists(st.integers(1, 500), min_size=12, max_size=12),
+    added=st.integers(0, 5),
+)
+def test_the_delta_is_exactly_the_changed_set(
+    fates: list[str], nominals: list[int], added: int
+) -> None:
+    """For random pairs of lists: affected = added + redefined, removed listed apart; nothing
+    kept or only moved on the drawing appears in either."""
+    before = [a_char(str(i + 1), nominals[i]) for i in range(len(fates))]
+    after: list[Characteristic] = []
+    expected_affected: set[str] = set()
+    expected_removed: set[str] = set()
+    for i, fate in enumerate(fates):
+        balloon = str(i + 1)
+        if fate == "removed":
+            expected_removed.add(balloon)
+            continue
+        after.append(
+            a_char(
+                balloon,
+                nominals[i] + (1 if fate == "retoleranced" else 0),
+                zone="C4" if fate == "moved" else None,
+                key=fate == "made_key",
+            )
+        )
+        if fate in DESIGN_FATES:
+            expected_affected.add(balloon)
+    for j in range(added):
+        balloon = f"N{j + 1}"
+        after.append(a_char(balloon, 7))
+        expected_affected.add(balloon)
+    delta = delta_of(diff_characteristics(before, after))
+    assert {s.balloon for s in delta.affected} == expected_affected
+    assert len(delta.affected) == len(expected_affected)
+    assert {s.balloon for s in delta.removed} == expected_removed
+    assert delta.affected_ids <= {c.id for c in after}
+
+
+# --- routing changes -----------------------------------------------------------------------
+
+
+def op(
+    sequence: int, name: str, work_center: str | None = None, supplier: str | None = None
+) -> RoutingOperation:
+    return RoutingOperation("s", "wo", sequence, name, work_center, False, supplier)
+
+
+def test_a_heat_treat_moved_to_another_supplier_is_a_source_change() -> None:
+    """Journey 4: operation 40 goes to another supplier: one source change naming both."""
+    before = [op(10, "Mill", "HMC-4"), op(40, "Heat treat", None, "Therm Inc.")]
+    after = [op(10, "Mill", "HMC-4"), op(40, "Heat treat", None, "Hot Works Ltd.")]
+    [change] = routing_changes(before, after)
+    assert (change.kind, change.sequence, change.before, change.after) == (
+        ReFaiTrigger.SOURCE_CHANGE,
+        40,
+        "Therm Inc.",
+        "Hot Works Ltd.",
+    )
+
+
+def test_work_centre_names_and_added_or_removed_operations_are_process_changes() -> None:
+    """Another machine, a renamed step, a new step and a dropped one: four process changes."""
+    before = [op(10, "Mill", "HMC-4"), op(20, "Deburr"), op(30, "Wash")]
+    after = [op(10, "Mill", "HMC-7"), op(20, "Tumble deburr"), op(50, "Passivate")]
+    changes = routing_changes(before, after)
+    assert [(c.kind, c.sequence) for c in changes] == [
+        (ReFaiTrigger.PROCESS_CHANGE, 10),
+        (ReFaiTrigger.PROCESS_CHANGE, 20),
+        (ReFaiTrigger.PROCESS_CHANGE, 30),
+        (ReFaiTrigger.PROCESS_CHANGE, 50),
+    ]
+    assert routing_changes(before, before) == []

@@ -1,0 +1,79 @@
+"""Re-FAI triggers from the web: the open evaluations, the evidence, and the team's decision
+signed with a reason (refused without one, keeping what was typed)."""
+
+from __future__ import annotations
+
+import plant
+from fastapi.testclient import TestClient
+from webtools import a_person, sign_in, token_in
+
+from firstarticle import bootstrap
+from firstarticle.domain.access import Role
+from firstarticle.domain.holds import HoldStatus
+from firstarticle.domain.triggers import EventNature
+from firstarticle.services import ServiceContext, holds, triggers
+
+
+def _flood(ctx: ServiceContext) -> str:
+    shop = plant.a_plant(ctx)
+    plant.approve(ctx, plant.an_fai(ctx, shop).fai.id)
+    return triggers.record_event(
+        ctx,
+        site_id=shop.site.id,
+        part_revision_id=shop.revision.id,
+        nature=EventNature.NATURAL,
+        description="Flood in the machining hall; spindles re-qualified",
+        occurred_at=ctx.clock.now(),
+        customer_id=shop.customer.id,
+    ).trigger.id
+
+
+def test_an_open_evaluation_is_listed_and_decided_with_a_reason(
+    web: TestClient, application: bootstrap.Application, ctx: ServiceContext
+) -> None:
+    a_person(application, "j.ortiz")
+    trigger_id = _flood(ctx)
+    sign_in(web, "j.ortiz")
+    listed = web.get("/web/triggers").text
+    assert f"/web/triggers/{trigger_id}" in listed
+    page = web.get(f"/web/triggers/{trigger_id}").text
+    assert "Flood in the machining hall" in page
+    assert "holding production" in page
+    refused = web.post(
+        f"/web/triggers/{trigger_id}/decision",
+        data={"csrf_token": token_in(page), "outcome": "none", "reason": ""},
+    )
+    assert refused.status_code == 422
+    assert 'id="decision-reason-error"' in refused.text
+    decided = web.post(
+        f"/web/triggers/{trigger_id}/decision",
+        data={
+            "csrf_token": token_in(page),
+            "outcome": "none",
+            "reason": "Spindles re-qualified; no characteristic affected.",
+        },
+        follow_redirects=False,
+    )
+    assert decided.status_code == 303
+    shown = web.get(decided.headers["location"]).text
+    assert "The evaluation is decided" in shown
+    view = triggers.get_trigger(ctx, trigger_id)
+    assert view.evaluation.decided_by == "j.ortiz"
+    assert holds.get_hold(ctx, view.evaluation.hold_id or "").status is HoldStatus.RELEASED
+    assert f"/web/triggers/{trigger_id}" not in web.get("/web/triggers").text
+
+
+def test_an_operator_sees_the_evaluation_but_may_not_decide(
+    web: TestClient, application: bootstrap.Application, ctx: ServiceContext
+) -> None:
+    a_person(application, "op.one", Role.OPERATOR)
+    trigger_id = _flood(ctx)
+    csrf = sign_in(web, "op.one")
+    page = web.get(f"/web/triggers/{trigger_id}").text
+    assert "Sign the decision" not in page
+    refused = web.post(
+        f"/web/triggers/{trigger_id}/decision",
+        data={"csrf_token": csrf, "outcome": "none", "reason": "Not mine to say."},
+    )
+    assert refused.status_code == 403
+    assert triggers.get_trigger(ctx, trigger_id).evaluation.outcome is None
