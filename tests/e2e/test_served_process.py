@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from firstarticle.domain.lifecycle import FaiStatus
 
 SRC = Path(__file__).resolve().parents[2] / "src"
-STARTUP_TIMEOUT_SECONDS = 60.0
+STARTUP_TIMEOUT_SECONDS = 120.0
 
 
 @dataclass

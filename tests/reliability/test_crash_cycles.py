@@ -179,7 +179,12 @@ def test_no_acknowledged_write_is_lost_over_twenty_kill_9_cycles(first_start: Se
         ]
         for t in threads:
             t.start()
-        time.sleep(rng.uniform(0.3, 1.2))
+        # Kill only once both kinds of write are under way (a loaded machine starts slowly),
+        # then at a random moment while they run.
+        deadline = time.monotonic() + 60
+        while not (writers.customers and writers.decisions) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.1, 0.8))
         os.kill(served.process.pid, signal.SIGKILL)  # no shutdown, no flush: a power cut
         served.process.wait(timeout=30)
         writers.stop.set()
@@ -206,7 +211,7 @@ def test_no_acknowledged_write_is_lost_over_twenty_kill_9_cycles(first_start: Se
         f"audit verify failures {len(audit_failures)}"
     )
     figure("C3", f"acknowledged writes lost over {CYCLES} kill -9 cycles", len(lost), "0")
-    assert acknowledged["customers"] > CYCLES
-    assert acknowledged["decisions"] > CYCLES
+    assert acknowledged["customers"] >= CYCLES
+    assert acknowledged["decisions"] >= CYCLES
     assert lost == [], lost[:10]
     assert audit_failures == [], audit_failures[:3]
