@@ -111,7 +111,9 @@ def test_approval_releases_the_fai_required_hold_and_audits_it(ctx, connection):
     assert "approved" in (released.release_reason or "")
     actions = (
         connection.execute(
-            sa.select(orm.audit_entries.c.action).where(orm.audit_entries.c.record_id == hold.id)
+            sa.select(orm.audit_entries.c.action)
+            .where(orm.audit_entries.c.record_id == hold.id)
+            .order_by(orm.audit_entries.c.position)
         )
         .scalars()
         .all()
