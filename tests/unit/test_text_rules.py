@@ -44,3 +44,31 @@ def test_every_text_either_passes_or_names_its_rule(text: str) -> None:
     from firstarticle.domain.text import text_problem
 
     assert text_problem(text, multiline=True) in (None, "control_character", "bidi_control")
+
+
+def _one_by_one(text: str, multiline: bool) -> str | None:
+    """The rule read character by character, as it is written in the standard's words."""
+    for ch in text:
+        if ch in "\t\n\r":
+            if not multiline:
+                return "line_break"
+        elif ord(ch) < 32 or 127 <= ord(ch) < 160:
+            return "control_character"
+        elif "\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069":
+            return "bidi_control"
+    return None
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from("ab 1\t\n\r\x00\x07\x1b\x7f\x85\x9f\u202a\u202e\u2066\u2069é")
+    ),
+    st.booleans(),
+)
+def test_the_fast_scan_agrees_with_the_rule_read_one_character_at_a_time(
+    text: str, multiline: bool
+) -> None:
+    """The regex shortcut never lets through, nor names differently, what the rule refuses."""
+    from firstarticle.domain.text import text_problem
+
+    assert text_problem(text, multiline=multiline) == _one_by_one(text, multiline)

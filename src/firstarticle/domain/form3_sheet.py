@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from firstarticle.domain import model
+from firstarticle.domain.text import WHY, text_problem
 
 MAX_TEXT = 2000
 MAX_BALLOON = 32
@@ -119,6 +120,10 @@ def parse_requirement(text: str) -> dict[str, object]:
 def _characteristic(
     row: int, char_no: str, location: str, designator: str, requirement: str
 ) -> SheetCharacteristic | RowIssue:
+    for number, text in (("5", char_no), ("6", location), ("7", designator), ("8", requirement)):
+        problem = text_problem(text, multiline=number == "8")
+        if problem is not None:
+            return RowIssue(row, problem, f"Field {number}: {WHY[problem]}.", char_no)
     if len(char_no) > MAX_BALLOON:
         return RowIssue(row, "char_no_too_long", f"Char No. longer than {MAX_BALLOON}.", char_no)
     if not requirement:

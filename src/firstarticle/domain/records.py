@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from firstarticle.domain import model, requirement_text
 from firstarticle.domain.errors import ValidationError
+from firstarticle.domain.text import check_text
 from firstarticle.domain.values import Requirement, normalize_unit
 
 
@@ -44,7 +45,9 @@ class CharacteristicSpec:
 
     def build_requirement(self) -> Requirement:
         """The requirement these fields describe, or ValidationError; a drawing text given
-        with numbers must name them (RequirementTextMismatchError otherwise)."""
+        with numbers must name them (RequirementTextMismatchError otherwise); a text breaking
+        the plant's text rule is refused (TextNotAllowedError), whichever way it came in."""
+        self._check_texts()
         requirement = self._requirement()
         if self.requirement is not None and requirement.is_numeric:
             requirement_text.check(
@@ -55,6 +58,12 @@ class CharacteristicSpec:
                 requirement.units,
             )
         return requirement
+
+    def _check_texts(self) -> None:
+        check_text(self.balloon, "balloon")
+        check_text(self.requirement, "requirement", multiline=True)
+        for name in ("units", "sheet", "zone", "source_document", "source_item"):
+            check_text(getattr(self, name), name)
 
     def _requirement(self) -> Requirement:
         tolerances = (self.upper_tolerance, self.lower_tolerance)

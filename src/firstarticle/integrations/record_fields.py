@@ -12,13 +12,8 @@ from typing import Annotated
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from firstarticle.domain import model
+from firstarticle.domain.text import WHY as _WHY
 from firstarticle.domain.text import text_problem
-
-_WHY = {
-    "control_character": "control characters are not allowed",
-    "bidi_control": "bidirectional override characters are not allowed",
-    "line_break": "must be a single line",
-}
 
 
 def _no_control_characters(value: str) -> str:

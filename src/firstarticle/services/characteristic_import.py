@@ -45,6 +45,7 @@ from firstarticle.domain.inspection_files import (
     repeated_balloons,
 )
 from firstarticle.domain.records import CharacteristicSpec
+from firstarticle.domain.text import TextNotAllowedError
 from firstarticle.domain.values import Requirement
 from firstarticle.ports import CharacteristicDocument, DesignCharacteristic, UnitOfWork
 from firstarticle.services import (
@@ -394,6 +395,8 @@ def _plan(
 def _requirement(spec: CharacteristicSpec, where: str) -> Requirement:
     try:
         return spec.build_requirement()
+    except TextNotAllowedError as error:
+        raise TextNotAllowedError(f"{where}: {error.message}", **error.details) from None
     except ValidationError as error:
         raise QifImportError(f"{where}: {error.message}", **error.details) from None
 

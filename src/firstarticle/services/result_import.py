@@ -61,6 +61,7 @@ from firstarticle.domain.inspection_files import (
     RowProblem,
     UnsupportedResultFormatError,
 )
+from firstarticle.domain.text import WHY, text_problem
 from firstarticle.ports import ResultFileReader
 from firstarticle.services import (
     ServiceContext,
@@ -190,7 +191,15 @@ def _header_facts(t: Target, meta: FileMetadata, report: ImportReport) -> None:
 
 
 def _file_level(t: Target, meta: FileMetadata, report: ImportReport) -> None:
-    """Refuse a file whose metadata names another part, revision or drawing revision."""
+    """Refuse a file whose metadata names another part, revision or drawing revision, or
+    breaks the plant's text rule (its texts reach the audit trail and Form 1)."""
+    texts = [(k, v) for k, v in meta.as_dict().items() if isinstance(v, str)]
+    texts += [("serial", serial) for serial in meta.serials]
+    texts += [(f"tag {k}", v) for k, v in meta.extra.items()]
+    for name, value in texts:
+        problem = text_problem(value, multiline=True)
+        if problem is not None:
+            report.refuse(RowIssue(None, problem, f"The file's {name}: {WHY[problem]}."))
     if meta.part_number and not same_text(meta.part_number, t.part.number):
         report.refuse(
             RowIssue(

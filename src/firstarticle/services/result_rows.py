@@ -23,6 +23,7 @@ from firstarticle.domain.inspection_files import (
     RowProblem,
 )
 from firstarticle.domain.model import new_ids
+from firstarticle.domain.text import WHY, text_problem
 from firstarticle.domain.values import (
     AttributeResult,
     Conformance,
@@ -42,6 +43,9 @@ BATCH: Final = 5_000
 # Column sizes of inspection_results (a longer value would fail the whole transaction).
 _MAX_TEXT: Final = {"units": 32, "operator": 100, "device": 200, "nonconformance": 64}
 _MAX_NAME: Final = 400
+# Every text of a row that is stored or shown: the plant's text rule (domain/text.py) applies
+# to a file's cells as to the API's fields, whichever reader (CSV, Calypso, QIF) read them.
+_TEXTS: Final = ("serial", "units", "attribute", "nonconformance", "device", "operator", "program")
 # A converted value longer than this is kept as the file wrote it (the column holds 64).
 _MAX_DIGITS: Final = 60
 
@@ -242,6 +246,14 @@ class RowImporter:
 
     def check(self, row: IncomingResult) -> ResultRow | None:
         t = self.t
+        for column in _TEXTS:
+            text = getattr(row, column)
+            problem = text_problem(text) if text else None
+            if problem is not None:
+                # Named before any matching: a hidden character would otherwise surface as a
+                # puzzling "serial not in scope".
+                self.refuse(row, problem, f"{column}: {WHY[problem]}", column)
+                return None
         balloon = (row.balloon or "").strip()
         if row.part_number and not same_text(row.part_number, t.part.number):
             self.refuse(

@@ -31,6 +31,7 @@ from firstarticle.domain.inspection_files import (
     ResultFileError,
     RowProblem,
 )
+from firstarticle.domain.text import FORMULA_LEADS
 
 __all__ = [
     "FORMULA_PREFIXES",
@@ -55,9 +56,8 @@ __all__ = [
 # that accepted any length could be made to hold a whole file as one line.
 MAX_LINE_BYTES: Final = 64 * 1024
 
-# Cells that a spreadsheet would evaluate as a formula (OWASP "CSV injection"); tab and
-# carriage return are listed there too, as prefixes that some spreadsheets strip first.
-FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
+# Cells that a spreadsheet would evaluate as a formula: the plant's one list (domain/text.py).
+FORMULA_PREFIXES: Final = FORMULA_LEADS
 
 _TAG_RE: Final = re.compile(r"<\s*([A-Za-z][A-Za-z0-9_]*)\s*=\s*([^<>]*?)\s*>")
 _DATETIME_RE: Final = re.compile(
