@@ -297,3 +297,35 @@ def test_every_error_answer_is_declared_as_problem_json(client: TestClient) -> N
                     assert "application/problem+json" in answer.get("content", {}), (
                         f"{method.upper()} {path} {status}"
                     )
+
+
+def test_the_document_states_the_username_rule_and_the_configured_lifetimes(
+    client: TestClient, application: bootstrap.Application
+) -> None:
+    """A generated client knows which usernames a new user may take, how long a token may
+    live and when a session ends, as this server is configured."""
+    document = client.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    username = schemas["UserIn"]["properties"]["username"]
+    assert re.fullmatch(username["pattern"], "j.ortiz@plant-2")
+    assert not re.fullmatch(username["pattern"], "j ortiz")
+    assert username["maxLength"] == 100
+    days = schemas["TokenIn"]["properties"]["days"]
+    settings = application.settings
+    (integer,) = [o for o in days["anyOf"] if o.get("type") == "integer"]
+    assert (integer["minimum"], integer["maximum"]) == (1, settings.token_days_max)
+    assert str(settings.token_days_default) in days["description"]
+    session = document["components"]["securitySchemes"]["session"]["description"]
+    assert f"{settings.session_idle_minutes} minutes" in session
+    assert f"{settings.session_absolute_hours} hours" in session
+
+
+def test_a_token_longer_than_the_configured_lifetime_is_refused_as_documented(
+    client: TestClient, application: bootstrap.Application
+) -> None:
+    """The documented maximum is the enforced one: one day more is a 422 problem."""
+    plant.person(application.context("test-admin"), "svc.erp")
+    too_long = application.settings.token_days_max + 1
+    answer = client.post("/api/v1/users/svc.erp/tokens", json={"name": "ERP", "days": too_long})
+    assert answer.status_code == 422
+    assert answer.headers["content-type"].startswith("application/problem+json")

@@ -28,6 +28,14 @@ from firstarticle.services import ServiceContext, catalog, identity
 router = APIRouter(prefix="/api/v1")
 
 Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
+# The stored form is lower case (domain/access.check_username); the schema says which names a
+# new user may take, so that a generated client refuses the others before asking.
+NewUsername = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=2, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]+$"
+    ),
+]
 Password = Annotated[SecretStr, Field(min_length=1, max_length=1024)]
 Totp = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10)]
 
@@ -90,7 +98,7 @@ class UserOut(Out):
 
 
 class UserIn(In):
-    username: Username
+    username: NewUsername
     printed_name: Text
     roles: list[Role] = Field(min_length=1, max_length=len(Role))
     sites: list[Annotated[str, StringConstraints(max_length=32)]] = Field(
@@ -135,7 +143,11 @@ class ReasonIn(In):
 class TokenIn(In):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     scopes: list[Permission] = Field(default_factory=list, max_length=len(Permission))
-    days: int | None = Field(default=None, ge=1, le=3650)
+    # The bound the server enforces is configured (token_days_max); the OpenAPI document
+    # states the configured one (api/openapi.py), this is only the largest it can be.
+    days: int | None = Field(
+        default=None, ge=1, le=3650, description="Lifetime in days; the default is configured."
+    )
 
 
 class TokenOut(Out):

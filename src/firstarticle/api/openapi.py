@@ -3,6 +3,7 @@ problem+json schema, so a client generated from it (and Schemathesis) sees no dr
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,7 @@ def document(app: FastAPI) -> dict[str, Any]:
         )
         components = schema.setdefault("components", {})
         components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-        components["securitySchemes"] = SECURITY_SCHEMES
+        components["securitySchemes"] = copy.deepcopy(SECURITY_SCHEMES)
         schema["security"] = [{"bearer": []}, {"session": []}]
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
@@ -96,6 +97,7 @@ def document(app: FastAPI) -> dict[str, Any]:
                         },
                     }
                 _declare_page_limit(operation, app)
+        _declare_lifetimes(schema, app)
         app.openapi_schema = schema
     return app.openapi_schema
 
@@ -109,6 +111,26 @@ def _declare_page_limit(operation: dict[str, Any], app: FastAPI) -> None:
             for option in schema.get("anyOf", [schema]):
                 if option.get("type") == "integer":
                     option["maximum"] = largest
+
+
+def _declare_lifetimes(schema: dict[str, Any], app: FastAPI) -> None:
+    """The token and session lifetimes this server enforces, from its settings."""
+    settings = app.state.application.settings
+    days = schema["components"]["schemas"].get("TokenIn", {}).get("properties", {}).get("days")
+    if days is not None:
+        for option in days.get("anyOf", [days]):
+            if option.get("type") == "integer":
+                option["maximum"] = settings.token_days_max
+        days["description"] = (
+            f"Lifetime in days, 1 to {settings.token_days_max}; "
+            f"{settings.token_days_default} when not given."
+        )
+    session = schema["components"]["securitySchemes"]["session"]
+    session["description"] = (
+        SECURITY_SCHEMES["session"]["description"]
+        + f" A session ends after {settings.session_idle_minutes} minutes without a request"
+        f" and {settings.session_absolute_hours} hours after sign-in."
+    )
 
 
 def _errors(path: str, method: str, operation: dict[str, Any]) -> list[str]:
