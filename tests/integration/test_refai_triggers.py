@@ -17,11 +17,13 @@ from firstarticle.domain.access import Principal, Role
 from firstarticle.domain.errors import NotFoundError
 from firstarticle.domain.holds import Decision, GateKind, HoldKind, HoldSource, HoldStatus
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus
+from firstarticle.domain.notifications import Topic
 from firstarticle.domain.records import (
     DrawingRecord,
     NonconformanceRecord,
     OperationSpec,
     PartRevisionRecord,
+    WorkOrderRecord,
 )
 from firstarticle.domain.triggers import (
     EvaluationDecidedError,
@@ -37,8 +39,11 @@ from firstarticle.services import (
     first_articles,
     gate,
     holds,
+    identity,
     mirror,
+    notifications,
     orders,
+    outbox,
     trigger_detection,
     triggers,
 )
@@ -598,3 +603,106 @@ def test_a_partial_fai_no_evaluation_opened_is_flagged_for_a_person(ctx, approve
     )
     findings = {f.rule: f for f in fai_export.presubmission_check(ctx, partial.fai.id)}
     assert not findings["FIELD14_PARTIAL_WITHOUT_TRIGGER"].blocking
+
+
+# --- what a routing operation is made with (ERP/MES routing mirror) ---------------------------
+
+
+def mirrored_order(plant: Plant, number: str, version: int, **made_with: str) -> WorkOrderRecord:
+    """ERP's work order for the plant's configuration with a 5-axis mill operation."""
+    mill = {"tooling": "FIX-0042", "material": "AL 7075-T7351", "nc_program": "P7A1234_r3.nc"}
+    mill |= {"inspection_method": "CMM program CMM-7A1234 rev B"} | made_with
+    return WorkOrderRecord(
+        f"ERP-{number}",
+        version,
+        plant.site.code,
+        number,
+        plant.part.number,
+        plant.revision.revision,
+        2,
+        customer=plant.customer.code,
+        serial_numbers=(f"{number}-1",),
+        operations=(OperationSpec(20, "5-axis mill", "HMC-4", **mill),),
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "after", "kind"),
+    [
+        ("tooling", "FIX-0043", ReFaiTrigger.TOOLING_CHANGE),
+        ("material", "AL 7050-T7451", ReFaiTrigger.MATERIAL_CHANGE),
+        ("nc_program", "P7A1234_r4.nc", ReFaiTrigger.NC_PROGRAM_CHANGE),
+        ("inspection_method", "Height gauge", ReFaiTrigger.INSPECTION_METHOD_CHANGE),
+    ],
+)
+def test_a_mirrored_routing_change_of_what_an_operation_is_made_with_raises_its_trigger(
+    ctx, field, after, kind
+):
+    """The approved FAI was built to one fixture, material, NC program and inspection method;
+    ERP's next work order changes one of them (and sends it again and again): one trigger of
+    that kind with before and after, an evaluation, and a production hold; the gate denies
+    production of the configuration until the evaluation is signed."""
+    plant = a_plant(ctx)
+    mirror.apply(ctx, "work-orders", [mirrored_order(plant, "WO-MW-1", 1)])
+    built_on = orders.work_order_by_number(ctx, plant.site.id, "WO-MW-1")
+    assert built_on.operations[0].nc_program == "P7A1234_r3.nc"
+    fai = first_articles.create_first_article(
+        ctx,
+        work_order_id=built_on.id,
+        fai_type=model.FaiType.DETAIL,
+        scope=model.FaiScope.FULL,
+        reason="New part",
+        serial_numbers=["WO-MW-1-1"],
+    )
+    approve(ctx, fai.fai.id)
+    changed = mirrored_order(plant, "WO-MW-2", 1, **{field: after})
+    for version in range(1, 6):
+        mirror.apply(ctx, "work-orders", [dataclasses.replace(changed, source_version=version)])
+    [view] = triggers.list_triggers(ctx).items
+    before = mirrored_order(plant, "x", 1).operations[0].made_with()[field]
+    assert (view.trigger.kind, view.trigger.before, view.trigger.after) == (kind, before, after)
+    assert view.evaluation.status is EvaluationStatus.OPEN
+    assert holds.get_hold(ctx, view.evaluation.hold_id).status is HoldStatus.ACTIVE
+    asked = gate.GateRequest(
+        site=plant.site.code,
+        customer=plant.customer.code,
+        part_number=plant.part.number,
+        part_revision=plant.revision.revision,
+        kind=GateKind.PRODUCTION,
+        serial_numbers=("WO-MW-2-1",),
+    )
+    denied = gate.check(ctx, asked)
+    assert "hold_active" in {r.code for r in denied.reasons}
+    triggers.decide_evaluation(
+        ctx, view.trigger.id, outcome=EvaluationOutcome.NONE, reason="Equivalent, see ER-12"
+    )
+    assert holds.get_hold(ctx, view.evaluation.hold_id).status is HoldStatus.RELEASED
+    assert "hold_active" not in {r.code for r in gate.check(ctx, asked).reasons}
+
+
+def test_an_opened_evaluation_is_announced_to_its_team_only(ctx, approved):
+    """Quality engineers subscribed to opened evaluations hear of one (they are on the default
+    team); shipping clerks subscribed to the same topic do not (they are not); the message
+    carries ids and the trigger kind, never the evidence's texts."""
+    plant, _ = approved
+    for username, role in (("qe.team", Role.QUALITY_ENGINEER), ("ship.clerk", Role.SHIPPING)):
+        identity.create_user(
+            ctx,
+            username=username,
+            printed_name=username,
+            roles=[role],
+            sites=[plant.site.code],
+            email=f"{username}@plant.example",
+        )
+        notifications.subscribe(
+            ctx, site_id=plant.site.id, topic=Topic.EVALUATION_OPENED, role=role.value
+        )
+    mirror.apply(ctx, "part-revisions", [rev_d()])
+    [view] = design_triggers(ctx)
+    sent = [m for m in outbox.list_messages(ctx, limit=200).items if m.record_id == view.trigger.id]
+    assert [m.destination for m in sent] == ["qe.team@plant.example"]
+    data = sent[0].payload["data"]
+    assert data["kind"] == "design_change"
+    assert data["evaluation_id"] == view.evaluation.id
+    assert sent[0].payload["link"].endswith(f"/web/triggers/{view.trigger.id}")
+    assert "what" not in data and "before" not in data

@@ -58,9 +58,7 @@ def test_a_model_whose_designator_hides_an_override_is_refused_whole(
     """A QIF MBD balloon with an override would print on Form 3 as another number."""
     a_part(ctx, number="QM_X_123456")
     data = (shared_data / "qif/samples/Plans/simplePlan.QIF").read_bytes()
-    data = data.replace(
-        b"<Designator>3</Designator>", "<Designator>3&#x202E;1</Designator>".encode()
-    )
+    data = data.replace(b"<Designator>3</Designator>", b"<Designator>3&#x202E;1</Designator>")
     before = row_counts(connection)
     with pytest.raises(TextNotAllowedError) as refused:
         import_characteristics(

@@ -277,3 +277,34 @@ def test_work_centre_names_and_added_or_removed_operations_are_process_changes()
         (ReFaiTrigger.PROCESS_CHANGE, 50),
     ]
     assert routing_changes(before, before) == []
+
+
+_MADE_WITH_KINDS = {
+    "tooling": ReFaiTrigger.TOOLING_CHANGE,
+    "material": ReFaiTrigger.MATERIAL_CHANGE,
+    "nc_program": ReFaiTrigger.NC_PROGRAM_CHANGE,
+    "inspection_method": ReFaiTrigger.INSPECTION_METHOD_CHANGE,
+}
+_VALUES = st.one_of(st.none(), st.sampled_from(["A", "B"]))
+
+
+@given(
+    before=st.fixed_dictionaries({name: _VALUES for name in _MADE_WITH_KINDS}),
+    after=st.fixed_dictionaries({name: _VALUES for name in _MADE_WITH_KINDS}),
+)
+def test_each_changed_tool_material_program_or_method_is_exactly_one_change_of_its_kind(
+    before: dict[str, str | None], after: dict[str, str | None]
+) -> None:
+    """Whatever changes between two runs of operation 20, each field that differs raises one
+    change of its own kind with both values, and nothing else is raised."""
+    was = RoutingOperation("s", "wo", 20, "5-axis mill", "HMC-4", **before)
+    now = RoutingOperation("s", "wo", 20, "5-axis mill", "HMC-4", **after)
+    changes = routing_changes([was], [now])
+    expected = {
+        (kind, before[name], after[name])
+        for name, kind in _MADE_WITH_KINDS.items()
+        if before[name] != after[name]
+    }
+    assert {(c.kind, c.before, c.after) for c in changes} == expected
+    assert len(changes) == len(expected)
+    assert all(c.sequence == 20 for c in changes)

@@ -33,7 +33,10 @@ Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2,
 NewUsername = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, min_length=2, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]+$"
+        strip_whitespace=True,
+        min_length=2,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]+$",
     ),
 ]
 Password = Annotated[SecretStr, Field(min_length=1, max_length=1024)]

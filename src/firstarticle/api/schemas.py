@@ -207,6 +207,10 @@ class OperationOut(Out):
     work_center: str | None
     special_process: bool
     supplier: str | None
+    tooling: str | None
+    material: str | None
+    nc_program: str | None
+    inspection_method: str | None
 
 
 class SerialOut(Out):

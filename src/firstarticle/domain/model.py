@@ -450,6 +450,12 @@ class RoutingOperation:
     supplier: str | None = None
     id: str = field(default_factory=new_id)
     completed_at: datetime | None = None  # when MES completed it (last production)
+    # What the operation is made with and checked by (ERP/MES routing): a change of any of
+    # them after an approved FAI is a re-FAI trigger (AS9102 Rev C 4.6).
+    tooling: str | None = None
+    material: str | None = None
+    nc_program: str | None = None
+    inspection_method: str | None = None
 
 
 @dataclass(eq=False)
@@ -494,8 +500,10 @@ class WorkOrder:
         work_center: str | None = None,
         special_process: bool = False,
         supplier: str | None = None,
+        **made_with: str | None,
     ) -> RoutingOperation:
-        """Add a routing operation; sequence numbers are unique within the work order."""
+        """Add a routing operation; sequence numbers are unique within the work order.
+        ``made_with`` gives its tooling, material, nc_program and inspection_method."""
         if any(op.sequence == sequence for op in self.operations):
             raise ConflictError(
                 f"Operation {sequence} already exists on {self.number}.", sequence=sequence
@@ -508,6 +516,7 @@ class WorkOrder:
             work_center,
             special_process,
             supplier,
+            **made_with,  # type: ignore[arg-type]
         )
         self.operations.append(operation)
         return operation

@@ -32,6 +32,7 @@ class Topic(StrEnum):
     HOLD_RELEASED = "hold_released"
     OVERRIDE_REQUESTED = "override_requested"
     OVERRIDE_SIGNED = "override_signed"
+    EVALUATION_OPENED = "evaluation_opened"  # a re-FAI trigger asks its team to evaluate
 
 
 DECISION = "fai.customer_decision_recorded"
@@ -48,6 +49,7 @@ ROUTES: Mapping[tuple[str, str | None, str | None], Topic] = {
     ("hold.released", None, None): Topic.HOLD_RELEASED,
     ("hold.override_requested", None, None): Topic.OVERRIDE_REQUESTED,
     ("hold.override_signed", None, None): Topic.OVERRIDE_SIGNED,
+    ("refai_trigger.raised", None, None): Topic.EVALUATION_OPENED,
 }
 ROUTED_ACTIONS = frozenset(action for action, _, _ in ROUTES)
 
@@ -127,6 +129,13 @@ WHITELIST: Mapping[Topic, tuple[Field, ...]] = {
         Field("override_id", "override", sub="id"),
         Field("expires_at", "override", Kind.TIME, sub="expires_at"),
     ),
+    Topic.EVALUATION_OPENED: (
+        Field("kind", "kind"),
+        Field("evaluation_id", "evaluation_id"),
+        Field("part_revision_id", "part_revision_id"),
+        Field("customer_id", "customer_id"),
+        Field("hold_id", "hold_id"),
+    ),
     Topic.OVERRIDE_SIGNED: (
         Field("override_id", "override", old=True),
         Field("second_signer", "override", sub="second_signer"),
@@ -136,7 +145,11 @@ WHITELIST: Mapping[Topic, tuple[Field, ...]] = {
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$")
 # Web pages a link may lead to, by the record the event is about.
-_PAGES = {"hold": "/web/holds/{id}", "first_article": "/web/fai/{id}"}
+_PAGES = {
+    "hold": "/web/holds/{id}",
+    "first_article": "/web/fai/{id}",
+    "refai_trigger": "/web/triggers/{id}",
+}
 
 
 def _new(event: Event, key: str) -> Any:

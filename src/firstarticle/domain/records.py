@@ -136,6 +136,18 @@ class OperationSpec:
     special_process: bool = False
     supplier: str | None = None
     completed_at: datetime | None = None  # when the operation was completed (last production)
+    tooling: str | None = None
+    material: str | None = None
+    nc_program: str | None = None
+    inspection_method: str | None = None
+
+    def made_with(self) -> dict[str, str | None]:
+        """Tooling, material, NC program and inspection method, by name."""
+        return {name: getattr(self, name) for name in MADE_WITH}
+
+
+# What a routing operation is made with and checked by: a change of one is a re-FAI trigger.
+MADE_WITH = ("tooling", "material", "nc_program", "inspection_method")
 
 
 # --- mirrored records, as their owners send them ---------------------------------------------

@@ -321,7 +321,8 @@ def routing_changes(
 ) -> list[RoutingChange]:
     """What changed, operation by operation (matched by sequence), in sequence order: a new
     supplier is a source change; a renamed, added or removed operation or another work centre
-    is a process change."""
+    is a process change; another tooling, material, NC program or inspection method is a
+    change of that kind."""
     old = {op.sequence: op for op in before}
     new = {op.sequence: op for op in after}
     found: list[RoutingChange] = []
@@ -363,7 +364,20 @@ def routing_changes(
                     b.supplier,
                 )
             )
+        for name, (kind, words) in MADE_WITH_TRIGGERS.items():
+            was, now = getattr(a, name), getattr(b, name)
+            if was != now:
+                found.append(RoutingChange(kind, sequence, f"{label}: {words}", was, now))
     return found
+
+
+# A routing operation's field -> the trigger its change raises, and the field in words.
+MADE_WITH_TRIGGERS: Mapping[str, tuple[ReFaiTrigger, str]] = {
+    "tooling": (ReFaiTrigger.TOOLING_CHANGE, "tooling"),
+    "material": (ReFaiTrigger.MATERIAL_CHANGE, "material"),
+    "nc_program": (ReFaiTrigger.NC_PROGRAM_CHANGE, "NC program"),
+    "inspection_method": (ReFaiTrigger.INSPECTION_METHOD_CHANGE, "inspection method"),
+}
 
 
 # --- the characteristics a partial FAI starts with ---------------------------------------------

@@ -73,6 +73,10 @@ class OperationIn(In):
     special_process: bool = False
     supplier: Text | None = None
     completed_at: AwareDatetime | None = None  # MES: when the operation was completed
+    tooling: Text | None = None
+    material: Text | None = None
+    nc_program: Text | None = None
+    inspection_method: Text | None = None
 
 
 class CharacteristicFields(In):

@@ -62,7 +62,12 @@ def create_work_order(
         work_order.starts_at = starts_at
         for op in operations:
             added = work_order.add_operation(
-                op.sequence, op.name, op.work_center, op.special_process, op.supplier
+                op.sequence,
+                op.name,
+                op.work_center,
+                op.special_process,
+                op.supplier,
+                **op.made_with(),
             )
             added.completed_at = op.completed_at
         for serial in serial_numbers:

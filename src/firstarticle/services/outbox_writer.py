@@ -50,6 +50,8 @@ def _destinations(
         if sub.customer_id is not None and sub.customer_id != customer:
             continue
         if sub.role is not None:
+            if not _in_team(event, sub.role):
+                continue
             who = customer if isinstance(customer, str) else None
             for address in uow.outbox.role_addresses(event.site_id or "", sub.role, who):
                 found.add((Channel.EMAIL, address))
@@ -60,6 +62,13 @@ def _destinations(
             if endpoint is not None and endpoint.active:
                 found.add((Channel.WEBHOOK, endpoint.id))
     return found
+
+
+def _in_team(event: Event, role: str) -> bool:
+    """A role hears of an event that names a team (a re-FAI evaluation) only as its member."""
+    team = event.changes.get("team")
+    members = team[1] if isinstance(team, tuple | list) and len(team) == 2 else None
+    return not isinstance(members, list | tuple) or role in members
 
 
 def _customer(uow: UnitOfWork, event: Event) -> str | None:

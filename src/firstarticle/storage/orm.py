@@ -259,6 +259,10 @@ routing_operations = sa.Table(
     sa.Column("supplier", sa.String(200)),
     # When the operation was completed (MES): the last one is the last production.
     sa.Column("completed_at", UtcDateTime),
+    sa.Column("tooling", sa.String(200)),
+    sa.Column("material", sa.String(200)),
+    sa.Column("nc_program", sa.String(200)),
+    sa.Column("inspection_method", sa.String(200)),
     sa.ForeignKeyConstraint(
         ["site_id", "work_order_id"], ["work_orders.site_id", "work_orders.id"]
     ),

@@ -131,7 +131,11 @@ class SqlOutbox:
         return sorted(found)
 
     def customer_of(self, record_type: str, record_id: str) -> str | None:
-        table = {"hold": orm.holds, "first_article": orm.first_articles}.get(record_type)
+        table = {
+            "hold": orm.holds,
+            "first_article": orm.first_articles,
+            "refai_trigger": orm.refai_triggers,
+        }.get(record_type)
         if table is None:
             return None
         return self.session.scalar(sa.select(table.c.customer_id).where(table.c.id == record_id))
