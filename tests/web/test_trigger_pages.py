@@ -77,3 +77,25 @@ def test_an_operator_sees_the_evaluation_but_may_not_decide(
     )
     assert refused.status_code == 403
     assert triggers.get_trigger(ctx, trigger_id).evaluation.outcome is None
+
+
+def test_the_inbox_lists_the_open_evaluations_of_my_team_only(
+    web: TestClient, application: bootstrap.Application, ctx: ServiceContext
+) -> None:
+    """A shipping clerk (on no team) finds no evaluation in the task inbox; a quality
+    engineer (on the default team) finds the flood's there, until it is decided."""
+    a_person(application, "j.ortiz")
+    a_person(application, "s.clerk", Role.SHIPPING)
+    trigger_id = _flood(ctx)
+    sign_in(web, "s.clerk")
+    inbox = web.get("/web/tasks")
+    assert inbox.status_code == 200
+    assert f'href="/web/triggers/{trigger_id}"' not in inbox.text
+    assert "No open evaluation names a role you hold." in inbox.text
+    web.post("/web/sign-out", data={"csrf_token": token_in(inbox.text)})
+    sign_in(web, "j.ortiz")
+    assert f'href="/web/triggers/{trigger_id}"' in web.get("/web/tasks").text
+    triggers.decide_evaluation(
+        ctx, trigger_id, outcome=triggers.EvaluationOutcome.NONE, reason="Spindles re-qualified"
+    )
+    assert f'href="/web/triggers/{trigger_id}"' not in web.get("/web/tasks").text

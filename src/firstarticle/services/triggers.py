@@ -240,6 +240,22 @@ def list_triggers(
         return Page([TriggerView(t, e) for t, e in page.items], page.total, size, start)
 
 
+def awaiting_my_team(ctx: ServiceContext) -> list[TriggerView]:
+    """The open evaluations whose team names a role the caller holds, oldest first (the
+    inbox's share of re-FAI work); open evaluations are few, so they are read whole."""
+    roles = {str(r) for r in ctx.principal.roles}
+    found: list[TriggerView] = []
+    start = 0
+    while True:
+        page = list_triggers(
+            ctx, status=EvaluationStatus.OPEN, limit=ctx.page_size_max, offset=start
+        )
+        found += [v for v in page.items if roles & set(v.evaluation.team)]
+        start += len(page.items)
+        if not page.items or start >= page.total:
+            return found[::-1]
+
+
 def decide_evaluation(
     ctx: ServiceContext,
     trigger_id: str,

@@ -1,5 +1,6 @@
 """The task inbox for people: the review, rework, resubmission and containment tasks assigned
-to the signed-in person or waiting for a role they hold, oldest due first, and completing one
+to the signed-in person or waiting for a role they hold, oldest due first, the re-FAI
+evaluations their team is asked to decide, and completing a task
 with its checklist answered (stages that need a signature are completed from the command line
 or the API, which re-authenticate)."""
 
@@ -13,7 +14,7 @@ from fastapi.responses import Response
 from firstarticle.domain.errors import DomainError
 from firstarticle.domain.review_templates import ROLE_HOLDERS
 from firstarticle.domain.tasks import Answer, ChecklistAnswer
-from firstarticle.services import tasks
+from firstarticle.services import tasks, triggers
 from firstarticle.web.forms import choice_of
 from firstarticle.web.session import (
     NOTHING_REFUSED,
@@ -36,6 +37,7 @@ def _inbox(page: Page, refusal: Refusal = NOTHING_REFUSED) -> Response:
         waiting = {
             role: list(tasks.inbox(ctx, role=role, limit=ctx.page_size_max).items) for role in roles
         }
+        evaluations = triggers.awaiting_my_team(ctx)
     except DomainError as error:
         return error_page(page, error)
     return page.render_form(
@@ -44,6 +46,7 @@ def _inbox(page: Page, refusal: Refusal = NOTHING_REFUSED) -> Response:
         DONE,
         mine=mine,
         waiting=waiting,
+        evaluations=evaluations,
         answers=list(Answer),
         now=datetime.now(UTC),
     )
