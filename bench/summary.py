@@ -143,13 +143,15 @@ def w3(f: dict[str, Any]) -> list[Row]:
                 _at_most(m["ratio"], 3.0),
             )
         )
-    if "scaling" in f:
+    sizes = sorted((k for k in f if k.isdigit()), key=int)
+    if "scaling" in f and len(sizes) == 2:
+        small, large = sizes
         rows.append(
             Row(
                 "W3 readiness",
-                "scaling 50,000 / 5,000",
-                "",
-                "",
+                f"scaling {int(large):,} / {int(small):,} characteristics",
+                f"{f[large]['service_s'] * 1000:.1f} ms",
+                f"{f[small]['service_s'] * 1000:.1f} ms (the {int(small):,} readiness)",
                 f["scaling"],
                 "<= 12x",
                 _at_most(f["scaling"], 12.0),

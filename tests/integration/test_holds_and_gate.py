@@ -260,6 +260,61 @@ def test_a_superseded_fai_no_longer_covers_its_configuration(ctx):
     assert ask(ctx, plant).decision is Decision.DENY
 
 
+def a_partial_on(ctx, plant, baseline: str):
+    """A partial FAI of the plant's configuration that builds on ``baseline``."""
+    return first_articles.create_first_article(
+        ctx,
+        work_order_id=plant.work_order.id,
+        fai_type=model.FaiType.DETAIL,
+        scope=model.FaiScope.PARTIAL,
+        reason="Change of NC program on operation 20",
+        balloons=["1", "2"],
+        baseline_part_number=plant.part.number,
+        baseline_part_revision="C",
+        baseline_fair_identifier=baseline,
+    ).fai
+
+
+@pytest.mark.requirement("G1")
+def test_a_partial_fai_covers_with_its_baseline_and_never_alone(ctx):
+    """Baseline and approved partial: allow. The baseline superseded by the partial: deny,
+    naming both (the partial inspected only what changed). A full FAI approved: allow again."""
+    plant = a_plant(ctx)
+    baseline = an_fai(ctx, plant).fai
+    approve(ctx, baseline.id)
+    partial = a_partial_on(ctx, plant, baseline.fair_identifier)
+    approve(ctx, partial.id)
+    assert ask(ctx, plant).decision is Decision.ALLOW
+    first_articles.transition(
+        ctx,
+        baseline.id,
+        FaiAction.SUPERSEDE,
+        reason="Folded into the delta",
+        superseded_by=partial.fair_identifier,
+    )
+    alone = ask(ctx, plant)
+    assert alone.decision is Decision.DENY
+    assert codes(alone) == {"partial_without_baseline"}
+    (reason,) = alone.reasons
+    assert partial.fair_identifier in reason.message and baseline.fair_identifier in reason.message
+    full = an_fai(ctx, plant).fai
+    approve(ctx, full.id)
+    again = ask(ctx, plant)
+    assert again.decision is Decision.ALLOW
+    assert codes(again) == {"fai_approved"}
+
+
+@pytest.mark.requirement("G1")
+def test_a_partial_fai_whose_baseline_is_not_found_does_not_cover(ctx):
+    """A partial naming a FAIR that does not exist at the site covers nothing."""
+    plant = a_plant(ctx)
+    partial = a_partial_on(ctx, plant, "FAIR-NOWHERE-0001")
+    approve(ctx, partial.id)
+    answer = ask(ctx, plant)
+    assert answer.decision is Decision.DENY
+    assert "partial_without_baseline" in codes(answer)
+
+
 def test_a_manual_hold_stops_shipment_of_its_serials_only(ctx):
     """A hold narrowed to serials leaves the others free."""
     plant = a_plant(ctx, serials=("SN0001", "SN0002"))

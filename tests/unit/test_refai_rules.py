@@ -289,8 +289,8 @@ _VALUES = st.one_of(st.none(), st.sampled_from(["A", "B"]))
 
 
 @given(
-    before=st.fixed_dictionaries({name: _VALUES for name in _MADE_WITH_KINDS}),
-    after=st.fixed_dictionaries({name: _VALUES for name in _MADE_WITH_KINDS}),
+    before=st.fixed_dictionaries(dict.fromkeys(_MADE_WITH_KINDS, _VALUES)),
+    after=st.fixed_dictionaries(dict.fromkeys(_MADE_WITH_KINDS, _VALUES)),
 )
 def test_each_changed_tool_material_program_or_method_is_exactly_one_change_of_its_kind(
     before: dict[str, str | None], after: dict[str, str | None]

@@ -285,6 +285,10 @@ class CoveringFai:
     open_nonconformances: tuple[str, ...] = ()
     router: str | None = None
     customer_approved: bool = True
+    #: For a partial (delta) FAI: the FAIR it builds on, and that FAIR's status (None when
+    #: it is not found). A partial covers only together with a baseline that still covers.
+    baseline: str | None = None
+    baseline_status: FaiStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -379,9 +383,12 @@ def decide(
         )
     if requires_fai:
         statuses = covering_statuses(ships_on_conditional)
-        covering = [f for f in fais if f.status in statuses and f.customer_approved]
+        approved = [f for f in fais if f.status in statuses and f.customer_approved]
+        # A partial FAI inspected only what changed: it covers with its baseline, never alone.
+        covering = [f for f in approved if f.baseline is None or f.baseline_status in statuses]
         if not covering and not fai_waived:
-            reasons.append(_no_covering_fai(fais, statuses))
+            orphans = [f for f in approved if f not in covering]
+            reasons.append(_baseline_gone(orphans) if orphans else _no_covering_fai(fais, statuses))
         for fai in covering:
             for number in fai.open_nonconformances:
                 reasons.append(
@@ -460,6 +467,22 @@ def _no_covering_fai(fais: Sequence[CoveringFai], statuses: frozenset[FaiStatus]
         "fai_not_approved",
         "No approved FAI covers this part revision for this customer at this site"
         + (f"; FAIs: {pending}." if pending else "."),
+    )
+
+
+def _baseline_gone(partials: Sequence[CoveringFai]) -> Reason:
+    """Why approved partial FAIs do not cover: the FAIs they build on no longer do."""
+    names = ", ".join(
+        f"{f.fair_identifier} builds on {f.baseline} "
+        f"({f.baseline_status.value if f.baseline_status else 'not found'})"
+        for f in partials
+    )
+    return Reason(
+        "partial_without_baseline",
+        f"A partial FAI covers only with the approved FAI it builds on: {names}. "
+        "A full FAI replaces them.",
+        "first_article",
+        partials[0].id,
     )
 
 

@@ -7,6 +7,7 @@ active holds with their overrides in one.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -163,6 +164,7 @@ class SqlGateReader:
             )
             .label("customer_approved")
         )
+        b = f.alias("baseline")
         rows = self.session.execute(
             sa.select(
                 f.c.id,
@@ -172,8 +174,18 @@ class SqlGateReader:
                 w.c.router,
                 approved,
                 n.c.number,
+                f.c.scope,
+                f.c.baseline_fair_identifier,
+                b.c.status,
             )
             .join(w, (w.c.site_id == f.c.site_id) & (w.c.id == f.c.work_order_id))
+            # A partial FAI's baseline, at the same site (unique there by FAIR identifier).
+            .outerjoin(
+                b,
+                (f.c.scope == model.FaiScope.PARTIAL)
+                & (b.c.site_id == f.c.site_id)
+                & (b.c.fair_identifier == f.c.baseline_fair_identifier),
+            )
             .outerjoin(
                 n,
                 (n.c.site_id == f.c.site_id)
@@ -188,14 +200,26 @@ class SqlGateReader:
             )
             .order_by(f.c.created_at, f.c.id)
         ).all()
-        by_id: dict[str, tuple[str, FaiStatus, int, str | None, bool, list[str]]] = {}
-        for fai_id, fair, status, version, router, ok, nc in rows:
-            entry = by_id.setdefault(fai_id, (fair, FaiStatus(status), version, router, ok, []))
+        by_id: dict[str, tuple[CoveringFai, int, list[str]]] = {}
+        for fai_id, fair, status, version, router, ok, nc, scope, base, base_status in rows:
+            if fai_id not in by_id:
+                partial = scope == model.FaiScope.PARTIAL
+                fai = CoveringFai(
+                    fai_id,
+                    fair,
+                    FaiStatus(status),
+                    (),
+                    router,
+                    bool(ok),
+                    (base or "(none named)") if partial else None,
+                    FaiStatus(base_status) if base_status is not None else None,
+                )
+                by_id[fai_id] = (fai, version, [])
             if nc is not None:
-                entry[5].append(nc)
+                by_id[fai_id][2].append(nc)
         return [
-            (CoveringFai(fai_id, fair, status, tuple(ncs), router, bool(ok)), version)
-            for fai_id, (fair, status, version, router, ok, ncs) in by_id.items()
+            (dataclasses.replace(fai, open_nonconformances=tuple(ncs)), version)
+            for fai, version, ncs in by_id.values()
         ]
 
     def built_on(
