@@ -8,8 +8,10 @@ active holds with their overrides in one.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -92,40 +94,14 @@ class SqlGateReader:
         """Everything the gate reads of the configuration itself, in one statement: the
         site, the customer and its rules, the revision with its status, whether a later
         one was released, and the export labels of the part and the revision."""
-        s, c, p, r = orm.sites, orm.customers, orm.parts, orm.part_revisions
-        site_id = sa.select(s.c.id).where(s.c.code == site_code).scalar_subquery()
-        revision = (
-            sa.select(
-                r.c.id.label("revision_id"),
-                r.c.status.label("revision_status"),
-                _superseded(r),
-                p.c.export_regime.label("part_regime"),
-                p.c.export_category.label("part_category"),
-                r.c.export_regime.label("revision_regime"),
-                r.c.export_category.label("revision_category"),
-            )
-            .join(p, p.c.id == r.c.part_id)
-            .where(p.c.number == part_number, r.c.revision == revision)
-            .subquery()
-        )
-        customer = (
-            sa.select(c.c.id, c.c.requires_fai, c.c.ships_on_conditional_acceptance)
-            .where(c.c.code == customer_code)
-            .subquery()
-        )
         row = self.session.execute(
-            sa.select(
-                site_id.label("site_id"),
-                revision,
-                customer.c.id,
-                customer.c.requires_fai,
-                customer.c.ships_on_conditional_acceptance,
-            ).select_from(
-                sa.select(sa.literal(1).label("one"))
-                .subquery()
-                .outerjoin(customer, sa.true())
-                .outerjoin(revision, sa.true())
-            )
+            _configuration_statement(),
+            {
+                "site_code": site_code,
+                "customer_code": customer_code,
+                "part_number": part_number,
+                "revision": revision,
+            },
         ).one()
         labels: tuple[ExportClassification, ...] = ()
         if row.revision_id is not None:
@@ -146,59 +122,9 @@ class SqlGateReader:
     def covering(
         self, site_id: str, part_revision_id: str, customer_id: str
     ) -> list[tuple[CoveringFai, int]]:
-        f, n, w, d = (
-            orm.first_articles,
-            orm.nonconformance_links,
-            orm.work_orders,
-            orm.customer_decisions,
-        )
-        approved = (
-            sa.exists()
-            .where(
-                d.c.site_id == f.c.site_id,
-                d.c.first_article_id == f.c.id,
-                d.c.attempt == f.c.submission_attempt,
-                d.c.outcome.in_(
-                    [model.DecisionOutcome.APPROVED, model.DecisionOutcome.CONDITIONALLY_ACCEPTED]
-                ),
-            )
-            .label("customer_approved")
-        )
-        b = f.alias("baseline")
         rows = self.session.execute(
-            sa.select(
-                f.c.id,
-                f.c.fair_identifier,
-                f.c.status,
-                f.c.version,
-                w.c.router,
-                approved,
-                n.c.number,
-                f.c.scope,
-                f.c.baseline_fair_identifier,
-                b.c.status,
-            )
-            .join(w, (w.c.site_id == f.c.site_id) & (w.c.id == f.c.work_order_id))
-            # A partial FAI's baseline, at the same site (unique there by FAIR identifier).
-            .outerjoin(
-                b,
-                (f.c.scope == model.FaiScope.PARTIAL)
-                & (b.c.site_id == f.c.site_id)
-                & (b.c.fair_identifier == f.c.baseline_fair_identifier),
-            )
-            .outerjoin(
-                n,
-                (n.c.site_id == f.c.site_id)
-                & (n.c.first_article_id == f.c.id)
-                & (n.c.status == "open"),
-            )
-            .where(
-                f.c.site_id == site_id,
-                f.c.part_revision_id == part_revision_id,
-                f.c.customer_id == customer_id,
-                f.c.status.not_in([FaiStatus.CANCELLED, FaiStatus.SUPERSEDED]),
-            )
-            .order_by(f.c.created_at, f.c.id)
+            _covering_statement(),
+            {"site_id": site_id, "part_revision_id": part_revision_id, "customer_id": customer_id},
         ).all()
         by_id: dict[str, tuple[CoveringFai, int, list[str]]] = {}
         for fai_id, fair, status, version, router, ok, nc, scope, base, base_status in rows:
@@ -276,30 +202,10 @@ class SqlGateReader:
         )
 
     def active_holds(self, site_id: str, part_revision_id: str) -> list[Hold]:
-        h, o = orm.holds, orm.hold_overrides
         rows = (
             self.session.execute(
-                sa.select(
-                    h,
-                    o.c.id.label("o_id"),
-                    o.c.reason.label("o_reason"),
-                    o.c.expires_at.label("o_expires_at"),
-                    o.c.requested_by.label("o_requested_by"),
-                    o.c.requested_at.label("o_requested_at"),
-                    o.c.serial_numbers.label("o_serial_numbers"),
-                    o.c.lots.label("o_lots"),
-                    o.c.second_signer.label("o_second_signer"),
-                    o.c.second_signed_at.label("o_second_signed_at"),
-                    o.c.revoked_by.label("o_revoked_by"),
-                    o.c.revoked_at.label("o_revoked_at"),
-                )
-                .outerjoin(o, (o.c.site_id == h.c.site_id) & (o.c.hold_id == h.c.id))
-                .where(
-                    h.c.site_id == site_id,
-                    h.c.part_revision_id == part_revision_id,
-                    h.c.status == "active",
-                )
-                .order_by(h.c.id, o.c.id)
+                _active_holds_statement(),
+                {"site_id": site_id, "part_revision_id": part_revision_id},
             )
             .mappings()
             .all()
@@ -343,3 +249,128 @@ class SqlGateReader:
                     )
                 )
         return list(holds.values())
+
+
+# The gate's statements are built once and executed with parameters: building a statement
+# with its subqueries and aliases cost more than running it (profile of W1).
+@functools.cache
+def _configuration_statement() -> sa.Select[Any]:
+    s, c, p, r = orm.sites, orm.customers, orm.parts, orm.part_revisions
+    site_id = sa.select(s.c.id).where(s.c.code == sa.bindparam("site_code")).scalar_subquery()
+    revision = (
+        sa.select(
+            r.c.id.label("revision_id"),
+            r.c.status.label("revision_status"),
+            _superseded(r),
+            p.c.export_regime.label("part_regime"),
+            p.c.export_category.label("part_category"),
+            r.c.export_regime.label("revision_regime"),
+            r.c.export_category.label("revision_category"),
+        )
+        .join(p, p.c.id == r.c.part_id)
+        .where(p.c.number == sa.bindparam("part_number"), r.c.revision == sa.bindparam("revision"))
+        .subquery()
+    )
+    customer = (
+        sa.select(c.c.id, c.c.requires_fai, c.c.ships_on_conditional_acceptance)
+        .where(c.c.code == sa.bindparam("customer_code"))
+        .subquery()
+    )
+    return sa.select(
+        site_id.label("site_id"),
+        revision,
+        customer.c.id,
+        customer.c.requires_fai,
+        customer.c.ships_on_conditional_acceptance,
+    ).select_from(
+        sa.select(sa.literal(1).label("one"))
+        .subquery()
+        .outerjoin(customer, sa.true())
+        .outerjoin(revision, sa.true())
+    )
+
+
+@functools.cache
+def _covering_statement() -> sa.Select[Any]:
+    f, n, w, d = (
+        orm.first_articles,
+        orm.nonconformance_links,
+        orm.work_orders,
+        orm.customer_decisions,
+    )
+    approved = (
+        sa.exists()
+        .where(
+            d.c.site_id == f.c.site_id,
+            d.c.first_article_id == f.c.id,
+            d.c.attempt == f.c.submission_attempt,
+            d.c.outcome.in_(
+                [model.DecisionOutcome.APPROVED, model.DecisionOutcome.CONDITIONALLY_ACCEPTED]
+            ),
+        )
+        .label("customer_approved")
+    )
+    b = f.alias("baseline")
+    return (
+        sa.select(
+            f.c.id,
+            f.c.fair_identifier,
+            f.c.status,
+            f.c.version,
+            w.c.router,
+            approved,
+            n.c.number,
+            f.c.scope,
+            f.c.baseline_fair_identifier,
+            b.c.status,
+        )
+        .join(w, (w.c.site_id == f.c.site_id) & (w.c.id == f.c.work_order_id))
+        # A partial FAI's baseline, at the same site (unique there by FAIR identifier).
+        .outerjoin(
+            b,
+            (f.c.scope == model.FaiScope.PARTIAL)
+            & (b.c.site_id == f.c.site_id)
+            & (b.c.fair_identifier == f.c.baseline_fair_identifier),
+        )
+        .outerjoin(
+            n,
+            (n.c.site_id == f.c.site_id)
+            & (n.c.first_article_id == f.c.id)
+            & (n.c.status == "open"),
+        )
+        .where(
+            f.c.site_id == sa.bindparam("site_id"),
+            f.c.part_revision_id == sa.bindparam("part_revision_id"),
+            f.c.customer_id == sa.bindparam("customer_id"),
+            f.c.status.not_in([FaiStatus.CANCELLED, FaiStatus.SUPERSEDED]),
+        )
+        .order_by(f.c.created_at, f.c.id)
+    )
+
+
+@functools.cache
+def _active_holds_statement() -> sa.Select[Any]:
+    h, o = orm.holds, orm.hold_overrides
+    return (
+        sa.select(
+            h,
+            o.c.id.label("o_id"),
+            o.c.reason.label("o_reason"),
+            o.c.expires_at.label("o_expires_at"),
+            o.c.requested_by.label("o_requested_by"),
+            o.c.requested_at.label("o_requested_at"),
+            o.c.serial_numbers.label("o_serial_numbers"),
+            o.c.lots.label("o_lots"),
+            o.c.second_signer.label("o_second_signer"),
+            o.c.second_signed_at.label("o_second_signed_at"),
+            o.c.revoked_by.label("o_revoked_by"),
+            o.c.revoked_at.label("o_revoked_at"),
+        )
+        .outerjoin(o, (o.c.site_id == h.c.site_id) & (o.c.hold_id == h.c.id))
+        .where(
+            h.c.site_id == sa.bindparam("site_id"),
+            h.c.part_revision_id == sa.bindparam("part_revision_id"),
+            h.c.status == "active",
+        )
+        .order_by(h.c.id, o.c.id)
+    )

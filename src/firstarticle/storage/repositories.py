@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -222,20 +223,8 @@ class SqlWorkOrderRepository:
         """The serials with these numbers at the site, with their work order's revision."""
         if not numbers:
             return []
-        s, w = orm.serial_numbers, orm.work_orders
         rows = self.session.execute(
-            sa.select(
-                s.c.number,
-                s.c.lot,
-                w.c.id,
-                w.c.number,
-                w.c.part_revision_id,
-                w.c.router,
-                w.c.purchase_order,
-            )
-            .join(w, (w.c.site_id == s.c.site_id) & (w.c.id == s.c.work_order_id))
-            .where(s.c.site_id == site_id, s.c.number.in_(set(numbers)))
-            .order_by(s.c.number)
+            _serials_statement(), {"site_id": site_id, "numbers": sorted(set(numbers))}
         ).all()
         return [SerialRecord(*row) for row in rows]
 
@@ -704,3 +693,26 @@ class SqlAuditLog:
         names = (*LEDGER_FIELDS, "entry_hash")
         for row in result:
             yield dict(zip(names, row, strict=True))
+
+
+@functools.cache
+def _serials_statement() -> sa.Select[Any]:
+    """Serials by number at a site with their work order (built once: the gate asks often)."""
+    s, w = orm.serial_numbers, orm.work_orders
+    return (
+        sa.select(
+            s.c.number,
+            s.c.lot,
+            w.c.id,
+            w.c.number,
+            w.c.part_revision_id,
+            w.c.router,
+            w.c.purchase_order,
+        )
+        .join(w, (w.c.site_id == s.c.site_id) & (w.c.id == s.c.work_order_id))
+        .where(
+            s.c.site_id == sa.bindparam("site_id"),
+            s.c.number.in_(sa.bindparam("numbers", expanding=True)),
+        )
+        .order_by(s.c.number)
+    )
