@@ -23,6 +23,7 @@ from firstarticle.domain.holds import (
     Hold,
     HoldOverride,
     HoldStatus,
+    OpenNonconformance,
     RevisionOrder,
 )
 from firstarticle.domain.inspection_files import (
@@ -340,6 +341,9 @@ class GateReader(Protocol):
         lot: str | None,
     ) -> Sequence[BuildRecord]: ...
     def revision_orders(self, customer_id: str, part_revision_id: str) -> frozenset[str]: ...
+    def nonconformance_coverage(
+        self, site_id: str, nc_holders: Sequence[str], partials: Sequence[str]
+    ) -> tuple[list[OpenNonconformance], dict[str, frozenset[str]]]: ...
 
 
 class IdentityStore(Protocol):

@@ -130,30 +130,31 @@ def account_form2(ctx: ServiceContext, fai_id: str) -> None:
 
 
 def complete_results(ctx: ServiceContext, fai_id: str, value: str = "25.01") -> None:
-    """Results for both characteristics, the manual one verified by a second person, and
-    Form 2 accounted for."""
+    """Results for both characteristics (those on the FAI's Form 3), the manual one verified
+    by a second person, and Form 2 accounted for."""
     account_form2(ctx, fai_id)
     now = ctx.clock.now()
+    on_form3 = {line.char_no for line in first_articles.get_first_article(ctx, fai_id).form3}
+    results = [
+        ResultInput(
+            "1",
+            now,
+            model.ResultSource.DEVICE_IMPORT,
+            value=Decimal(value),
+            units="mm",
+            device="CMM-1",
+        ),
+        ResultInput(
+            "2",
+            now,
+            model.ResultSource.MANUAL_ENTRY,
+            attribute=AttributeResult.ACCEPT,
+            operator="inspector.a",
+        ),
+    ]
+    # A partial FAI's Form 3 may list one of the two: results only for what it lists.
     first_articles.record_results(
-        as_(ctx, "inspector.a"),
-        fai_id,
-        [
-            ResultInput(
-                "1",
-                now,
-                model.ResultSource.DEVICE_IMPORT,
-                value=Decimal(value),
-                units="mm",
-                device="CMM-1",
-            ),
-            ResultInput(
-                "2",
-                now,
-                model.ResultSource.MANUAL_ENTRY,
-                attribute=AttributeResult.ACCEPT,
-                operator="inspector.a",
-            ),
-        ],
+        as_(ctx, "inspector.a"), fai_id, [r for r in results if r.balloon in on_form3]
     )
     detail = first_articles.get_first_article(ctx, fai_id)
     for line in detail.form3:

@@ -705,4 +705,106 @@ def test_an_opened_evaluation_is_announced_to_its_team_only(ctx, approved):
     assert data["kind"] == "design_change"
     assert data["evaluation_id"] == view.evaluation.id
     assert sent[0].payload["link"].endswith(f"/web/triggers/{view.trigger.id}")
-    assert "what" not in data and "before" not in data
+    assert "what" not in data
+    assert "before" not in data
+
+
+# --- a corrective-action partial clears its baseline's NC at the gate ---------------------
+
+
+def shipment_of(plant: Plant, serial: str) -> gate.GateRequest:
+    return gate.GateRequest(
+        site=plant.site.code,
+        customer=plant.customer.code,
+        part_number=plant.part.number,
+        part_revision=plant.revision.revision,
+        kind=GateKind.SHIPMENT,
+        serial_numbers=(serial,),
+    )
+
+
+def corrective_action_on(plant: Plant, fair: str, number: str, balloons: tuple[str, ...]):
+    return NonconformanceRecord(
+        f"QMS-{number}",
+        1,
+        plant.site.code,
+        fair,
+        number,
+        balloons=balloons,
+        corrective_action=f"CAR-{number}",
+    )
+
+
+def corrective_trigger(ctx: ServiceContext) -> triggers.TriggerView:
+    [view] = [
+        v
+        for v in triggers.list_triggers(ctx).items
+        if v.trigger.kind is ReFaiTrigger.CORRECTIVE_ACTION
+    ]
+    return view
+
+
+@pytest.mark.parametrize(("other_nc", "cleared"), [(None, True), ("2", False)])
+def test_an_approved_corrective_action_partial_clears_the_nc_it_re_inspected(
+    ctx, approved, other_nc, cleared
+):
+    """The QMS names a corrective action on NC-40003 of the approved FAI (balloon 1): the
+    gate denies on the open NC; the team decides a partial, which starts with balloon 1
+    only, is re-inspected and approved; NC-40003 no longer stops the product and the allow
+    says which partial cleared it. Another open NC on balloon 2, which the partial did not
+    re-inspect, still stops it."""
+    plant, baseline = approved
+    fair = baseline.fai.fair_identifier
+    mirror.apply(ctx, "nonconformances", [corrective_action_on(plant, fair, "NC-40003", ("1",))])
+    if other_nc:
+        mirror.apply(
+            ctx,
+            "nonconformances",
+            [
+                NonconformanceRecord(
+                    "QMS-40004", 1, plant.site.code, fair, "NC-40004", balloons=(other_nc,)
+                )
+            ],
+        )
+    assert "open_nonconformance" in {
+        r.code for r in gate.check(ctx, shipment_of(plant, "SN0001")).reasons
+    }
+    decided = triggers.decide_evaluation(
+        ctx,
+        corrective_trigger(ctx).trigger.id,
+        outcome=EvaluationOutcome.PARTIAL,
+        reason="Re-inspect balloon 1 on product made after the corrective action.",
+    )
+    partial_id = decided.evaluation.first_article_id or ""
+    on_form3 = {
+        row.characteristic_id for row in first_articles.get_first_article(ctx, partial_id).fai.form3
+    }
+    assert on_form3 == {c.id for c in plant.revision.characteristics if c.balloon == "1"}
+    partial = approve(ctx, partial_id).fai
+    answer = gate.check(ctx, shipment_of(plant, "SN0001"))
+    codes = {r.code: r for r in answer.reasons}
+    if cleared:
+        assert answer.decision is Decision.ALLOW
+        assert partial.fair_identifier in codes["nonconformance_cleared"].message
+    else:
+        assert answer.decision is Decision.DENY
+        assert "NC-40004" in codes["open_nonconformance"].message
+
+
+def test_a_corrective_action_on_an_nc_naming_no_characteristic_cannot_be_decided_partial(
+    ctx, approved
+):
+    """Nothing says what to re-inspect: refused with its code, the evaluation stays open."""
+    plant, baseline = approved
+    mirror.apply(
+        ctx,
+        "nonconformances",
+        [corrective_action_on(plant, baseline.fai.fair_identifier, "NC-40005", ())],
+    )
+    view = corrective_trigger(ctx)
+    with pytest.raises(triggers.NothingToReinspectError) as refused:
+        triggers.decide_evaluation(
+            ctx, view.trigger.id, outcome=EvaluationOutcome.PARTIAL, reason="Re-inspect"
+        )
+    assert refused.value.code == "nothing_to_reinspect"
+    assert triggers.get_trigger(ctx, view.trigger.id).evaluation.status is EvaluationStatus.OPEN

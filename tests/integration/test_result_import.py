@@ -396,6 +396,22 @@ def test_each_kind_of_bad_row_is_refused_with_its_row_and_reason(
     assert formula.column == "operator"
 
 
+@pytest.mark.parametrize(
+    ("cell", "code"),
+    [("j.ortiz\x1b[2J", "control_character"), ("j.\u202eztiro", "bidi_control")],
+)
+def test_a_csv_operator_with_escape_or_override_refuses_its_row(
+    ctx: ServiceContext, bracket: str, connection: sa.Connection, cell: str, code: str
+) -> None:
+    """The row is named with its column; nothing of the file is written."""
+    data = csv_file(f"1,SN0001,25.01,mm,,,2026-11-20T09:00:00Z,{cell},CMM-1")
+    with pytest.raises(ResultImportRefusedError) as refused:
+        import_results(ctx, bracket, io.BytesIO(data), name="results.csv")
+    (issue,) = refused.value.report.refused
+    assert (issue.row, issue.code, issue.column) == (2, code, "operator")
+    assert count(connection, orm.inspection_results, first_article_id=bracket) == 0
+
+
 def test_stated_status_that_disagrees_is_a_warning_and_the_computed_one_counts(
     ctx: ServiceContext, bracket: str
 ) -> None:

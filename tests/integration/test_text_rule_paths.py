@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from test_characteristic_import import a_part, row_counts
 from test_form3_import import an_empty_revision, sheet
-from test_result_import import RESULTS_SAMPLES, bracket, count, csv_file, fai_for_qif  # noqa: F401
+from test_result_import import RESULTS_SAMPLES, count, fai_for_qif
 
 from firstarticle.domain.text import TextNotAllowedError
 from firstarticle.services import ServiceContext, form3_import
@@ -34,22 +34,6 @@ def test_a_qif_results_file_whose_serial_hides_an_override_is_refused(
     codes = {issue.code for issue in refused.value.report.refused}
     assert "bidi_control" in codes
     assert count(connection, orm.inspection_results, first_article_id=fai_id) == 0
-
-
-@pytest.mark.parametrize(
-    ("cell", "code"),
-    [("j.ortiz\x1b[2J", "control_character"), (f"j.{RLO}ztiro", "bidi_control")],
-)
-def test_a_csv_operator_with_escape_or_override_refuses_its_row(
-    ctx: ServiceContext, bracket: str, connection: sa.Connection, cell: str, code: str
-) -> None:
-    """The row is named with its column; nothing of the file is written."""
-    data = csv_file(f"1,SN0001,25.01,mm,,,2026-11-20T09:00:00Z,{cell},CMM-1")
-    with pytest.raises(ResultImportRefusedError) as refused:
-        import_results(ctx, bracket, io.BytesIO(data), name="results.csv")
-    (issue,) = refused.value.report.refused
-    assert (issue.row, issue.code, issue.column) == (2, code, "operator")
-    assert count(connection, orm.inspection_results, first_article_id=bracket) == 0
 
 
 def test_a_model_whose_designator_hides_an_override_is_refused_whole(

@@ -6,7 +6,7 @@ answers given the facts the service read. Anything the gate cannot establish is 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -289,6 +289,48 @@ class CoveringFai:
     #: it is not found). A partial covers only together with a baseline that still covers.
     baseline: str | None = None
     baseline_status: FaiStatus | None = None
+    #: The re-FAI trigger that opened the FAI (``corrective_action``, ...), if one did.
+    refai_trigger: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenNonconformance:
+    """An open NC of an FAI, with the characteristics it concerns."""
+
+    first_article_id: str
+    number: str
+    characteristic_ids: frozenset[str]
+
+
+def cleared_by_corrective_partials(
+    fais: Sequence[CoveringFai],
+    ncs: Sequence[OpenNonconformance],
+    form3: Mapping[str, frozenset[str]],
+) -> dict[tuple[str, str], str]:
+    """The open NCs of covering FAIs that an approved corrective-action partial FAI cleared:
+    (FAI id, NC number) -> the partial's FAIR identifier.
+
+    A partial opened by a corrective action re-inspects the characteristics the NC named on
+    product made after the correction; once it covers (approved, its baseline still covering),
+    an NC of its baseline whose every characteristic is on the partial's Form 3 no longer stops
+    the product. An NC naming no characteristic is never cleared this way: nothing says what
+    the partial would have to re-inspect. The partial's own NCs count as any FAI's.
+    """
+    by_fair = {f.fair_identifier: f for f in fais}
+    cleared: dict[tuple[str, str], str] = {}
+    for partial in fais:
+        if partial.refai_trigger != "corrective_action" or partial.baseline not in by_fair:
+            continue
+        baseline = by_fair[partial.baseline]
+        covered = form3.get(partial.id, frozenset())
+        for nc in ncs:
+            if (
+                nc.first_article_id == baseline.id
+                and nc.characteristic_ids
+                and nc.characteristic_ids <= covered
+            ):
+                cleared[(baseline.id, nc.number)] = partial.fair_identifier
+    return cleared
 
 
 @dataclass(frozen=True)
@@ -341,6 +383,7 @@ def decide(
     definition: DefinitionState = DefinitionState.CURRENT,
     built_on: Sequence[BuildRecord] = (),
     revision_orders: frozenset[str] = frozenset(),
+    cleared: Mapping[tuple[str, str], str] | None = None,
 ) -> tuple[Decision, list[Reason]]:
     """Allow only when the engineering definition still allows the revision, an FAI the
     customer approved covers the configuration the product was built to, and no hold or open
@@ -348,7 +391,8 @@ def decide(
 
     A superseded or obsolete revision is a deny for production; for shipment it is a deny
     unless every asked serial or lot was built against a customer order (``revision_orders``,
-    purchase order numbers) that the customer recorded as calling for this revision.
+    purchase order numbers) that the customer recorded as calling for this revision. An open
+    NC in ``cleared`` (see :func:`cleared_by_corrective_partials`) does not stop the product.
     """
     reasons: list[Reason] = []
     allow_reasons: list[Reason] = []
@@ -391,6 +435,18 @@ def decide(
             reasons.append(_baseline_gone(orphans) if orphans else _no_covering_fai(fais, statuses))
         for fai in covering:
             for number in fai.open_nonconformances:
+                by = (cleared or {}).get((fai.id, number))
+                if by is not None:
+                    allow_reasons.append(
+                        Reason(
+                            "nonconformance_cleared",
+                            f"Nonconformance {number} on {fai.fair_identifier} is cleared by "
+                            f"the corrective-action partial FAI {by}.",
+                            "first_article",
+                            fai.id,
+                        )
+                    )
+                    continue
                 reasons.append(
                     Reason(
                         "open_nonconformance",

@@ -17,15 +17,17 @@ from firstarticle.domain.access import Permission
 from firstarticle.domain.classification import ExportClassification
 from firstarticle.domain.holds import (
     BuildRecord,
+    CoveringFai,
     Decision,
     DefinitionState,
     GateKind,
     GateQuestion,
     Reason,
+    cleared_by_corrective_partials,
     decide,
 )
 from firstarticle.domain.model import new_id
-from firstarticle.ports import Page, StorageUnavailableError, UnitOfWork
+from firstarticle.ports import GateReader, Page, StorageUnavailableError, UnitOfWork
 from firstarticle.services import ServiceContext, allowed, visible
 
 log = logging.getLogger("firstarticle.gate")
@@ -167,6 +169,7 @@ def _evaluate(uow: UnitOfWork, req: GateRequest, at: datetime) -> _Facts:
     ]
     if req.lot is not None:
         built_on += reader.built_on(site_id, revision_id, (), req.lot)
+    cleared = _cleared(reader, site_id, [fai for fai, _version in fais])
     decision, reasons = decide(
         question,
         definition=definition,
@@ -181,6 +184,7 @@ def _evaluate(uow: UnitOfWork, req: GateRequest, at: datetime) -> _Facts:
             if definition is not DefinitionState.CURRENT
             else frozenset()
         ),
+        cleared=cleared,
     )
     version = {
         "first_articles": {fai.id: v for fai, v in fais},
@@ -188,6 +192,18 @@ def _evaluate(uow: UnitOfWork, req: GateRequest, at: datetime) -> _Facts:
         "overrides": sorted(o.id for h in holds for o in h.overrides),
     }
     return _Facts(decision, reasons, site_id, revision_id, version, config.labels)
+
+
+def _cleared(
+    reader: GateReader, site_id: str, fais: Sequence[CoveringFai]
+) -> dict[tuple[str, str], str]:
+    """Open NCs cleared by corrective-action partials; read only when one could be."""
+    partials = [f for f in fais if f.refai_trigger == "corrective_action" and f.baseline]
+    holders = [f.id for f in fais if f.open_nonconformances]
+    if not partials or not holders:
+        return {}
+    ncs, form3 = reader.nonconformance_coverage(site_id, holders, [p.id for p in partials])
+    return cleared_by_corrective_partials(fais, ncs, form3)
 
 
 def check(ctx: ServiceContext, req: GateRequest) -> GateAnswer:

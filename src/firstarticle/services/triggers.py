@@ -44,6 +44,13 @@ class BaselineMissingError(ValidationError):
     code = "baseline_missing"
 
 
+class NothingToReinspectError(ValidationError):
+    """A corrective-action partial FAI would re-inspect nothing: its NC names no
+    characteristic."""
+
+    code = "nothing_to_reinspect"
+
+
 class WorkOrderMissingError(ValidationError):
     """A new FAI is built on a work order, and the configuration has no open one."""
 
@@ -343,6 +350,10 @@ def _open_fai(
         uow.parts.revision(baseline.part_revision_id) if baseline is not None else None
     )
     part = found(uow.parts.get(_part_id(uow, trigger)), "Part", trigger.part_revision_id)
+    balloons = None
+    if trigger.kind is ReFaiTrigger.CORRECTIVE_ACTION and baseline is not None:
+        # The delta of a corrective action is what its NC named, re-inspected after it.
+        balloons = _nc_balloons(uow, baseline, trigger.source_record_id)
     loaded, event = open_first_article(
         uow,
         ctx,
@@ -356,9 +367,32 @@ def _open_fai(
         baseline_part_revision=baseline_revision.revision if baseline_revision else None,
         baseline_fair_identifier=baseline.fair_identifier if baseline is not None else None,
         refai_trigger=trigger.kind.value,
+        balloons=balloons,
     )
     evaluation.first_article_id = loaded.fai.id
     return event
+
+
+def _nc_balloons(uow: UnitOfWork, baseline: model.FirstArticle, nc_record: str) -> list[str]:
+    """The balloons of the baseline's NC that the QMS record ``nc_record`` mirrors; refused
+    when it names none (nothing says what a partial FAI would re-inspect: decide full)."""
+    nc = next(
+        (
+            n
+            for n in baseline.nonconformances
+            if n.provenance is not None and n.provenance.external_id == nc_record
+        ),
+        None,
+    )
+    revision = uow.parts.revision(baseline.part_revision_id)
+    balloons = {c.id: c.balloon for c in revision.characteristics} if revision else {}
+    named = [balloons[i] for i in (nc.characteristic_ids if nc else []) if i in balloons]
+    if not named:
+        raise NothingToReinspectError(
+            "The nonconformance names no characteristic to re-inspect; decide a full FAI.",
+            field="outcome",
+        )
+    return named
 
 
 def _part_id(uow: UnitOfWork, trigger: Trigger) -> str:

@@ -26,6 +26,7 @@ from firstarticle.domain.holds import (
     HoldKind,
     HoldOverride,
     HoldSource,
+    OpenNonconformance,
 )
 from firstarticle.domain.lifecycle import FaiStatus
 from firstarticle.storage import orm
@@ -127,7 +128,7 @@ class SqlGateReader:
             {"site_id": site_id, "part_revision_id": part_revision_id, "customer_id": customer_id},
         ).all()
         by_id: dict[str, tuple[CoveringFai, int, list[str]]] = {}
-        for fai_id, fair, status, version, router, ok, nc, scope, base, base_status in rows:
+        for fai_id, fair, status, version, router, ok, nc, scope, base, base_status, why in rows:
             if fai_id not in by_id:
                 partial = scope == model.FaiScope.PARTIAL
                 fai = CoveringFai(
@@ -139,6 +140,7 @@ class SqlGateReader:
                     bool(ok),
                     (base or "(none named)") if partial else None,
                     FaiStatus(base_status) if base_status is not None else None,
+                    str(why) if why is not None else None,
                 )
                 by_id[fai_id] = (fai, version, [])
             if nc is not None:
@@ -200,6 +202,32 @@ class SqlGateReader:
                 )
             )
         )
+
+    def nonconformance_coverage(
+        self, site_id: str, nc_holders: Sequence[str], partials: Sequence[str]
+    ) -> tuple[list[OpenNonconformance], dict[str, frozenset[str]]]:
+        """The open NCs of ``nc_holders`` with their characteristics, and the Form 3
+        characteristic ids of ``partials`` (two statements; asked only when a corrective-action
+        partial could clear something)."""
+        n, f3 = orm.nonconformance_links, orm.form3_rows
+        ncs = [
+            OpenNonconformance(fai_id, number, frozenset(ids or ()))
+            for fai_id, number, ids in self.session.execute(
+                sa.select(n.c.first_article_id, n.c.number, n.c.characteristic_ids).where(
+                    n.c.site_id == site_id,
+                    n.c.first_article_id.in_(nc_holders),
+                    n.c.status == "open",
+                )
+            )
+        ]
+        form3: dict[str, set[str]] = {fai_id: set() for fai_id in partials}
+        for fai_id, characteristic_id in self.session.execute(
+            sa.select(f3.c.first_article_id, f3.c.characteristic_id).where(
+                f3.c.site_id == site_id, f3.c.first_article_id.in_(partials)
+            )
+        ):
+            form3[fai_id].add(characteristic_id)
+        return ncs, {k: frozenset(v) for k, v in form3.items()}
 
     def active_holds(self, site_id: str, part_revision_id: str) -> list[Hold]:
         rows = (
@@ -323,6 +351,7 @@ def _covering_statement() -> sa.Select[Any]:
             f.c.scope,
             f.c.baseline_fair_identifier,
             b.c.status,
+            f.c.refai_trigger,
         )
         .join(w, (w.c.site_id == f.c.site_id) & (w.c.id == f.c.work_order_id))
         # A partial FAI's baseline, at the same site (unique there by FAIR identifier).
