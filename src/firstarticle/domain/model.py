@@ -809,6 +809,12 @@ class NonconformanceLink:
         return changes
 
 
+class NoBillOfMaterialsError(ConflictError):
+    """The FAI's part revision has no bill of materials to build the index from."""
+
+    code = "no_bill_of_materials"
+
+
 class NonconformanceOwnedByQmsError(ConflictError):
     """A person tried to set what only the QMS may say of a nonconformance."""
 
@@ -982,6 +988,44 @@ class FirstArticle:
         self.updated_at = at
 
     # --- package content ---
+
+    def index_from_bom(
+        self, lines: Iterable[BomLine], fairs: Mapping[str, str | None]
+    ) -> tuple[list[IndexEntry], list[IndexEntry]]:
+        """Make the index list the BOM: one entry per line (in find-number order) naming the
+        FAIR ``fairs`` gives for its find number (catalogue items, COTS and software need
+        none). Entries built from the BOM before are replaced, and so is an entry keyed in by
+        hand for a part number the BOM lists; other hand entries are kept. Where no FAIR is
+        found, the FAIR a replaced entry named for the same part and revision is kept (a
+        supplier's FAIR, say). Returns (removed, added); refused unless editable."""
+        self.ensure_editable()
+        if self.fai_type is not FaiType.ASSEMBLY:
+            raise ValidationError("Only an assembly FAI has an index.", field="fai_type")
+        lines = sorted(lines, key=lambda b: b.find_number)
+        listed = {b.part_number for b in lines}
+        removed = [e for e in self.index if e.origin is IndexOrigin.BOM or e.part_number in listed]
+        earlier = {
+            (e.part_number, e.revision): e.fair_identifier
+            for e in removed
+            if e.fair_identifier and e.part_type.needs_own_fai
+        }
+        added = [
+            IndexEntry(
+                self.site_id,
+                self.id,
+                b.part_number,
+                b.part_name,
+                b.part_type,
+                b.revision,
+                (fairs.get(b.find_number) or earlier.get((b.part_number, b.revision)))
+                if b.part_type.needs_own_fai
+                else None,
+                origin=IndexOrigin.BOM,
+            )
+            for b in lines
+        ]
+        self.index = [e for e in self.index if e not in removed] + added
+        return removed, added
 
     def add_to_scope(
         self,
