@@ -224,7 +224,9 @@ def _upsert_part_revision(
     revision.provenance = prov
     changed = _sync_drawings(uow, revision, rec.drawings)
     had_bom = bool(revision.bill_of_materials)
-    bom_changed = _sync_bill_of_materials(revision, rec.part_number, rec.bill_of_materials)
+    bom_changed, bom_lines = _sync_bill_of_materials(
+        revision, rec.part_number, rec.bill_of_materials
+    )
     # A newly released revision of a part with an approved FAI raises a design-change trigger.
     detected = trigger_detection.on_revision_released(uow, ctx, part, revision)
     return (
@@ -245,7 +247,10 @@ def _upsert_part_revision(
                     "characteristics": changed,
                     # Only for assemblies, so a detail's audit reads as it always did.
                     **(
-                        {"bill_of_materials": bom_changed}
+                        {
+                            "bill_of_materials": bom_lines,
+                            "bill_of_materials_changed": bom_changed,
+                        }
                         if had_bom or revision.bill_of_materials
                         else {}
                     ),
@@ -315,7 +320,7 @@ def _sync_drawings(
 
 def _sync_bill_of_materials(
     revision: model.PartRevision, part_number: str, lines: Sequence[BomLineRecord]
-) -> dict[str, Any]:
+) -> tuple[dict[str, int], list[str]]:
     """Make the revision's BOM equal PLM's (lines matched by find number, so an unchanged
     line keeps its id); count what changed and list the lines as they now stand."""
     wanted = model.check_bill_of_materials(
@@ -337,15 +342,12 @@ def _sync_bill_of_materials(
             existing.part_type, existing.quantity = line.part_type, line.quantity
             existing.revision = line.revision
             counts["changed"] += 1
-    return {
-        **counts,
-        "lines": [
-            f"{b.find_number}: {b.part_number}"
-            + (f" rev {b.revision}" if b.revision else "")
-            + f" x{b.quantity} ({b.part_type.value})"
-            for b in sorted(revision.bill_of_materials, key=lambda b: b.find_number)
-        ],
-    }
+    return counts, [
+        f"{b.find_number}: {b.part_number}"
+        + (f" rev {b.revision}" if b.revision else "")
+        + f" x{b.quantity} ({b.part_type.value})"
+        for b in sorted(revision.bill_of_materials, key=lambda b: b.find_number)
+    ]
 
 
 def _ensure_unused(uow: UnitOfWork, characteristic: model.Characteristic) -> None:
