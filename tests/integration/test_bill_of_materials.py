@@ -70,9 +70,8 @@ def test_an_assembly_fai_gets_its_index_with_the_detail_fair_and_status(ctx):
             f"{fair} for index item 7A1234-101 rev C (detail) is draft, not approved.",
         )
     ]
-    [created] = [
-        e for e in first_articles.audit_trail(ctx, assembly.fai.id) if e["action"].endswith("created")
-    ]
+    trail = first_articles.audit_trail(ctx, assembly.fai.id)
+    [created] = [e for e in trail if e["action"] == "first_article.created"]
     assert f"7A1234-101 rev C (detail) {fair} [bom]" in str(created["changes"]["index"])
 
 
