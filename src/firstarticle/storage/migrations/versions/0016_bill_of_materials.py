@@ -64,5 +64,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("index_entries", schema=None) as batch_op:
+        # SQLite's table copy would keep the column's CHECK without the column.
+        batch_op.drop_constraint(op.f("ck_index_entries_indexorigin"), type_="check")
         batch_op.drop_column("origin")
     op.drop_table("bom_lines")
