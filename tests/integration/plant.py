@@ -21,6 +21,7 @@ from firstarticle.domain.access import (
 )
 from firstarticle.domain.decisions import ItemComment, Outcome, RequestedAction
 from firstarticle.domain.lifecycle import FaiAction
+from firstarticle.domain.records import BomLineRecord, DrawingRecord, PartRevisionRecord
 from firstarticle.domain.signatures import SignatureMeaning
 from firstarticle.domain.values import AttributeResult
 from firstarticle.services import (
@@ -31,6 +32,7 @@ from firstarticle.services import (
     fai_coverage,
     first_articles,
     identity,
+    mirror,
     orders,
     signatures,
 )
@@ -111,6 +113,69 @@ def an_fai(ctx: ServiceContext, plant: Plant) -> FirstArticleDetail:
         fai_type=model.FaiType.DETAIL,
         scope=model.FaiScope.FULL,
         reason="New part",
+    )
+
+
+ASSEMBLY = "ASM-500"
+
+
+def a_bom(detail: str = "7A1234-101", detail_revision: str = "C") -> tuple[BomLineRecord, ...]:
+    """An actuator's BOM: the plant's bracket (a detail, two of them), a catalogue cotter
+    pin and a COTS relay."""
+    return (
+        BomLineRecord("10", detail, "Bracket", model.IndexPartType.DETAIL, 2, detail_revision),
+        BomLineRecord("20", "MS24665-132", "Cotter pin", model.IndexPartType.STANDARD_CATALOGUE, 4),
+        BomLineRecord("30", "KLR-28V", "Relay", model.IndexPartType.COTS, 1),
+    )
+
+
+def an_assembly_revision(
+    version: int = 1, bom: tuple[BomLineRecord, ...] | None = None
+) -> PartRevisionRecord:
+    """PLM's record of ASM-500 rev A with its drawing and (by default) :func:`a_bom`."""
+    return PartRevisionRecord(
+        "PLM-ASM-500-A",
+        version,
+        ASSEMBLY,
+        "Actuator assembly",
+        "A",
+        model.RevisionStatus.RELEASED,
+        (
+            DrawingRecord(
+                ASSEMBLY,
+                "A",
+                characteristics=(
+                    Spec("1", model.CharacteristicType.NOTE, requirement="Torque nuts to spec"),
+                ),
+            ),
+        ),
+        a_bom() if bom is None else bom,
+    )
+
+
+def an_assembly_work_order(ctx: ServiceContext, plant: Plant) -> model.WorkOrder:
+    """ASM-500 rev A mirrored from PLM with its BOM, and a work order for it at the plant."""
+    report = mirror.apply(ctx, "part-revisions", [an_assembly_revision()])
+    revision_id = report.lines[0].record_id
+    assert revision_id is not None
+    return orders.create_work_order(
+        ctx,
+        site_id=plant.site.id,
+        number=f"WO-{plant.site.code}-ASM",
+        part_revision_id=revision_id,
+        quantity=1,
+        customer_id=plant.customer.id,
+        serial_numbers=["ASN0001"],
+    )
+
+
+def an_assembly_fai(ctx: ServiceContext, work_order: model.WorkOrder) -> FirstArticleDetail:
+    return first_articles.create_first_article(
+        ctx,
+        work_order_id=work_order.id,
+        fai_type=model.FaiType.ASSEMBLY,
+        scope=model.FaiScope.FULL,
+        reason="New assembly",
     )
 
 

@@ -466,7 +466,9 @@ def test_an_index_fai_unknown_to_the_context_is_reported_as_unknown():
     world.fai.fai_type = model.FaiType.ASSEMBLY
     an_index_entry(world.fai, "P-200", fair_identifier="FAIR-0999")
     [finding] = world.findings()
-    assert finding.message == "FAIR-0999 for P-200 is unknown, not approved."
+    assert finding.message == (
+        "FAIR-0999 for index item P-200 rev A (detail) is unknown here, not approved."
+    )
 
 
 def test_a_wrong_revision_finding_spells_a_lettered_balloon_as_drawn():

@@ -274,6 +274,18 @@ def add_index_entry(fai_id: str, body: s.IndexEntryIn, ctx: Ctx) -> Any:
     return fai_out(first_articles.add_index_entry(ctx, fai_id, **body.model_dump()))
 
 
+@router.post(
+    FAI + "/index/from-bom",
+    response_model=FaiOut,
+    tags=["first articles"],
+)
+def rebuild_index_from_bom(fai_id: str, ctx: Ctx) -> Any:
+    """Rebuild the assembly's index (Form 1 fields 15-18) from its revision's bill of
+    materials, each FAIR found now; entries keyed in by hand for parts the BOM does not list
+    are kept."""
+    return fai_out(first_articles.rebuild_index_from_bom(ctx, fai_id))
+
+
 @router.post(FAI + "/form2", status_code=201, response_model=FaiOut, tags=["first articles"])
 def add_form2_row(fai_id: str, body: s.Form2RowIn, ctx: Ctx) -> Any:
     return fai_out(first_articles.add_form2_row(ctx, fai_id, **body.model_dump()))

@@ -151,6 +151,16 @@ class DrawingOut(Out):
     characteristics: list[CharacteristicOut]
 
 
+class BomLineOut(Out):
+    id: str
+    find_number: str
+    part_number: str
+    part_name: str
+    part_type: model.IndexPartType
+    revision: str | None
+    quantity: int
+
+
 class RevisionOut(Out):
     id: str
     part_id: str
@@ -158,6 +168,9 @@ class RevisionOut(Out):
     status: model.RevisionStatus
     released_at: datetime | None
     drawings: list[DrawingOut]
+    bill_of_materials: list[BomLineOut] = Field(
+        default_factory=list, description="An assembly's bill of materials as PLM released it."
+    )
 
 
 class RevisionSummaryOut(Out):
@@ -484,6 +497,9 @@ class IndexEntryOut(Out):
     part_type: model.IndexPartType
     revision: str | None
     fair_identifier: str | None
+    origin: model.IndexOrigin = Field(
+        description="hand: keyed in; bom: built from the part revision's bill of materials."
+    )
 
 
 class Form2RowOut(Out):

@@ -182,6 +182,19 @@ class IndexPartType(StrEnum):
         """Details and sub-assemblies need their own FAI; catalogue, COTS, software do not."""
         return self in {IndexPartType.DETAIL, IndexPartType.SUB_ASSEMBLY}
 
+    @property
+    def has_revision(self) -> bool:
+        """Details, sub-assemblies and software are listed at a revision; catalogue items
+        and COTS are known by their part number alone."""
+        return self not in {IndexPartType.STANDARD_CATALOGUE, IndexPartType.COTS}
+
+
+class IndexOrigin(StrEnum):
+    """Where an index entry came from: keyed in by a person, or built from the BOM."""
+
+    HAND = "hand"
+    BOM = "bom"
+
 
 class FormRevision(StrEnum):
     """The AS9102 revision whose field numbering a customer reads the forms in."""
@@ -405,10 +418,75 @@ class PartRevision:
     export_classification: ExportClassification | None = None
     id: str = field(default_factory=new_id)
 
+    # The assembly's bill of materials as PLM releases it (empty: a detail, or none sent).
+    bill_of_materials: list[BomLine] = field(default_factory=list)
+
     @property
     def characteristics(self) -> list[Characteristic]:
         """Every characteristic of every drawing of this revision."""
         return [c for d in self.drawings for c in d.characteristics]
+
+
+@dataclass(eq=False)
+class BomLine:
+    """One line of an assembly revision's bill of materials (PLM owns it): a component at
+    its find number, what kind of item it is and how many the assembly takes."""
+
+    part_revision_id: str
+    find_number: str
+    part_number: str
+    part_name: str
+    part_type: IndexPartType
+    quantity: int
+    revision: str | None = None
+    id: str = field(default_factory=new_id)
+
+    @property
+    def key(self) -> tuple[str, str, str, IndexPartType, int, str | None]:
+        """What the line says, for telling a changed line from an unchanged one."""
+        return (
+            self.find_number,
+            self.part_number,
+            self.part_name,
+            self.part_type,
+            self.quantity,
+            self.revision,
+        )
+
+
+def check_bill_of_materials(part_number: str, lines: Iterable[BomLine]) -> list[BomLine]:
+    """The lines of the BOM of an assembly numbered ``part_number``, checked: each find number once,
+    a quantity of at least one, a revision for what is listed at one (details,
+    sub-assemblies, software; optional for catalogue items and COTS), and never the
+    assembly itself as its own component; else ValidationError naming the field."""
+    checked: list[BomLine] = []
+    seen: set[str] = set()
+    for line in lines:
+        line.find_number = require_text(line.find_number, "find_number")
+        line.part_number = require_text(line.part_number, "part_number")
+        line.part_name = require_text(line.part_name, "part_name")
+        where = f"Find number {line.find_number} ({line.part_number})"
+        if line.find_number in seen:
+            raise ValidationError(
+                f"Find number {line.find_number} appears twice in the bill of materials.",
+                field="find_number",
+            )
+        seen.add(line.find_number)
+        if line.quantity < 1:
+            raise ValidationError(f"{where}: the quantity is at least 1.", field="quantity")
+        if line.revision is not None and not line.revision.strip():
+            line.revision = None
+        if line.part_type.has_revision and line.revision is None:
+            raise ValidationError(
+                f"{where}: a {line.part_type.value.replace('_', ' ')} is listed at its revision.",
+                field="revision",
+            )
+        if line.part_number == part_number:
+            raise ValidationError(
+                f"{where}: {part_number} cannot be a component of itself.", field="part_number"
+            )
+        checked.append(line)
+    return checked
 
 
 @dataclass(eq=False)
@@ -548,6 +626,12 @@ class IndexEntry:
     revision: str | None = None
     fair_identifier: str | None = None
     id: str = field(default_factory=new_id)
+    origin: IndexOrigin = IndexOrigin.HAND
+
+    @property
+    def names(self) -> str:
+        """The item as a finding names it: part number and revision, if any."""
+        return f"{self.part_number} rev {self.revision}" if self.revision else self.part_number
 
 
 @dataclass(eq=False)
@@ -725,6 +809,12 @@ class NonconformanceLink:
         return changes
 
 
+class NoBillOfMaterialsError(ConflictError):
+    """The FAI's part revision has no bill of materials to build the index from."""
+
+    code = "no_bill_of_materials"
+
+
 class NonconformanceOwnedByQmsError(ConflictError):
     """A person tried to set what only the QMS may say of a nonconformance."""
 
@@ -898,6 +988,44 @@ class FirstArticle:
         self.updated_at = at
 
     # --- package content ---
+
+    def index_from_bom(
+        self, lines: Iterable[BomLine], fairs: Mapping[str, str | None]
+    ) -> tuple[list[IndexEntry], list[IndexEntry]]:
+        """Make the index list the BOM: one entry per line (in find-number order) naming the
+        FAIR ``fairs`` gives for its find number (catalogue items, COTS and software need
+        none). Entries built from the BOM before are replaced, and so is an entry keyed in by
+        hand for a part number the BOM lists; other hand entries are kept. Where no FAIR is
+        found, the FAIR a replaced entry named for the same part and revision is kept (a
+        supplier's FAIR, say). Returns (removed, added); refused unless editable."""
+        self.ensure_editable()
+        if self.fai_type is not FaiType.ASSEMBLY:
+            raise ValidationError("Only an assembly FAI has an index.", field="fai_type")
+        lines = sorted(lines, key=lambda b: b.find_number)
+        listed = {b.part_number for b in lines}
+        removed = [e for e in self.index if e.origin is IndexOrigin.BOM or e.part_number in listed]
+        earlier = {
+            (e.part_number, e.revision): e.fair_identifier
+            for e in removed
+            if e.fair_identifier and e.part_type.needs_own_fai
+        }
+        added = [
+            IndexEntry(
+                self.site_id,
+                self.id,
+                b.part_number,
+                b.part_name,
+                b.part_type,
+                b.revision,
+                (fairs.get(b.find_number) or earlier.get((b.part_number, b.revision)))
+                if b.part_type.needs_own_fai
+                else None,
+                origin=IndexOrigin.BOM,
+            )
+            for b in lines
+        ]
+        self.index = [e for e in self.index if e not in removed] + added
+        return removed, added
 
     def add_to_scope(
         self,

@@ -320,15 +320,17 @@ def _form1_rules(fai: model.FirstArticle, ctx: ReadinessContext) -> list[Finding
     if not fai.form3:
         missing("5 of Form 3", "characteristics")
     for entry in fai.index:
-        ref = (RecordRef("index_entry", entry.id, entry.part_number),)
+        ref = (RecordRef("index_entry", entry.id, entry.names),)
         if not entry.part_type.needs_own_fai:
             continue
+        item = f"{entry.names} ({entry.part_type.value.replace('_', '-')})"
         if not entry.fair_identifier:
             out.append(
                 Finding(
                     "INDEX_FAI_MISSING",
                     Severity.BLOCKING,
-                    f"Index item {entry.part_number} ({entry.part_type.value}) names no FAIR.",
+                    f"Index item {item} names no FAIR: it needs its own approved FAI "
+                    "before the assembly's.",
                     ref,
                 )
             )
@@ -339,8 +341,9 @@ def _form1_rules(fai: model.FirstArticle, ctx: ReadinessContext) -> list[Finding
                 Finding(
                     "INDEX_FAI_NOT_APPROVED",
                     Severity.BLOCKING,
-                    f"{entry.fair_identifier} for {entry.part_number} is "
-                    f"{status.label.lower() if status else 'unknown'}, not approved.",
+                    f"{entry.fair_identifier} for index item {item} is "
+                    f"{status.label.lower() if status else 'unknown here'}, "
+                    "not approved.",
                     ref,
                 )
             )

@@ -164,8 +164,33 @@ class DrawingRecord:
 
 
 @dataclass(frozen=True)
+class BomLineRecord:
+    """One line of an assembly's bill of materials: the component at its find number."""
+
+    find_number: str
+    part_number: str
+    part_name: str
+    part_type: model.IndexPartType
+    quantity: int = 1
+    revision: str | None = None  # optional for standard catalogue items and COTS
+
+    def on_revision(self, part_revision_id: str) -> model.BomLine:
+        """The line as the revision's BOM holds it."""
+        return model.BomLine(
+            part_revision_id,
+            self.find_number,
+            self.part_number,
+            self.part_name,
+            self.part_type,
+            self.quantity,
+            self.revision,
+        )
+
+
+@dataclass(frozen=True)
 class PartRevisionRecord:
-    """PLM: a part revision, its release state and its drawings."""
+    """PLM: a part revision, its release state, its drawings and, for an assembly, its
+    bill of materials (PLM sends the whole BOM each time; none sent: the revision has none)."""
 
     external_id: str
     source_version: int
@@ -174,6 +199,7 @@ class PartRevisionRecord:
     revision: str
     status: model.RevisionStatus
     drawings: tuple[DrawingRecord, ...]
+    bill_of_materials: tuple[BomLineRecord, ...] = ()
 
 
 @dataclass(frozen=True)

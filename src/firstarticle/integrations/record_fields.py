@@ -1,7 +1,7 @@
 """Formats of fields that arrive from outside, as pydantic types, and the record shapes the
 HTTP API's request bodies (api/schemas.py) and the mirrored-record adapter (records.py)
 share: texts and codes free of control characters, bounded decimals, a routing operation,
-a characteristic's definition, a customer.
+a characteristic's definition, a bill-of-materials line, a customer.
 """
 
 from __future__ import annotations
@@ -77,6 +77,23 @@ class OperationIn(In):
     material: Text | None = None
     nc_program: Text | None = None
     inspection_method: Text | None = None
+
+
+class BomLineIn(In):
+    """One line of an assembly's bill of materials as PLM states it."""
+
+    find_number: Annotated[Code, StringConstraints(max_length=32)] = Field(
+        description="The item's find number (position) on the assembly; unique in it."
+    )
+    part_number: Code
+    part_name: Text
+    part_type: model.IndexPartType
+    revision: Annotated[Code, StringConstraints(max_length=16)] | None = Field(
+        default=None,
+        description="Required for details, sub-assemblies and software; optional for "
+        "standard catalogue items and COTS.",
+    )
+    quantity: int = Field(default=1, ge=1, le=1_000_000)
 
 
 class CharacteristicFields(In):

@@ -21,6 +21,7 @@ from firstarticle.domain import records as mirror
 from firstarticle.domain.errors import ValidationError as DomainValidationError
 from firstarticle.domain.records import CharacteristicSpec, OperationSpec
 from firstarticle.integrations.record_fields import (
+    BomLineIn,
     CharacteristicFields,
     Code,
     CustomerFields,
@@ -62,7 +63,8 @@ class DrawingIn(In):
 
 
 class PartRevisionIn(In):
-    """PLM: a released (or in-work, obsolete) part revision with its drawings."""
+    """PLM: a released (or in-work, obsolete) part revision with its drawings and, for an
+    assembly, its bill of materials (the whole BOM each time)."""
 
     external_id: Code
     source_version: Version
@@ -71,6 +73,7 @@ class PartRevisionIn(In):
     revision: Rev
     status: model.RevisionStatus = model.RevisionStatus.RELEASED
     drawings: list[DrawingIn] = Field(min_length=1, max_length=50)
+    bill_of_materials: list[BomLineIn] = Field(default_factory=list, max_length=5_000)
 
     def record(self) -> mirror.PartRevisionRecord:
         return mirror.PartRevisionRecord(
@@ -86,6 +89,7 @@ class PartRevisionIn(In):
                 )
                 for d in self.drawings
             ),
+            tuple(mirror.BomLineRecord(**line.model_dump()) for line in self.bill_of_materials),
         )
 
 

@@ -4,13 +4,16 @@ serials and evidence. Each change is refused once the package can no longer chan
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from firstarticle.domain import model
 from firstarticle.domain.access import Permission
 from firstarticle.domain.classification import ExportClassification
 from firstarticle.domain.errors import ConflictError, ValidationError
+from firstarticle.domain.lifecycle import FaiStatus
+from firstarticle.ports import UnitOfWork
 from firstarticle.services import (
     ServiceContext,
     allowed,
@@ -108,6 +111,70 @@ def add_index_entry(
             "fai.index_entry_added",
             {"index_entry": (None, f"{entry.part_number} {entry.part_type.value}")},
         )
+
+
+def component_fairs(
+    uow: UnitOfWork, site_id: str, lines: Iterable[model.BomLine]
+) -> dict[str, str | None]:
+    """Per find number of a detail or sub-assembly, the FAIR of its component's FAI at
+    ``site_id``: the newest approved one, else the newest live one (neither cancelled nor
+    superseded), else None (no FAI yet, or the component is not a part known here)."""
+    fairs: dict[str, str | None] = {}
+    for line in lines:
+        if not line.part_type.needs_own_fai or line.revision is None:
+            continue
+        revision = uow.parts.revision_by_number(line.part_number, line.revision)
+        live = uow.first_articles.covering(site_id, revision.id, None) if revision else []
+        approved = [f for f in live if f.status is FaiStatus.APPROVED]
+        newest = (approved or live)[-1] if live else None  # covering lists oldest first
+        fairs[line.find_number] = newest.fair_identifier if newest else None
+    return fairs
+
+
+def index_from_bom(
+    uow: UnitOfWork, fai: model.FirstArticle, revision: model.PartRevision
+) -> dict[str, tuple[Any, Any]]:
+    """Build ``fai``'s index from its revision's BOM, FAIRs resolved now (see
+    :meth:`model.FirstArticle.index_from_bom`); the index before and after, for the audit."""
+    before = index_lines(fai.index)
+    fai.index_from_bom(
+        revision.bill_of_materials,
+        component_fairs(uow, fai.site_id, revision.bill_of_materials),
+    )
+    return {"index": (before, index_lines(fai.index))}
+
+
+def index_lines(entries: Iterable[model.IndexEntry]) -> list[str]:
+    """The index as the audit trail shows it: item, type, FAIR and origin."""
+    return [
+        f"{e.names} ({e.part_type.value}) {e.fair_identifier or '-'} [{e.origin.value}]"
+        for e in entries
+    ]
+
+
+def rebuild_index_from_bom(ctx: ServiceContext, fai_id: str) -> FirstArticleDetail:
+    """Rebuild an editable assembly FAI's index from its revision's current BOM, each
+    detail's and sub-assembly's FAIR resolved now; entries keyed in by hand for parts the
+    BOM does not list are kept. NoBillOfMaterialsError when the revision has no BOM."""
+    with ctx.uow_factory() as uow:
+        loaded = load_fai(uow, ctx, fai_id, Permission.FAI_EDIT)
+        fai, revision = loaded.fai, loaded.context.revision
+        fai.ensure_editable()
+        if not revision.bill_of_materials:
+            raise model.NoBillOfMaterialsError(
+                f"Rev {revision.revision} of {loaded.context.part.number} has no bill of "
+                "materials from PLM to build the index from.",
+                part_revision_id=revision.id,
+            )
+        changes = index_from_bom(uow, fai, revision)
+        # Readiness reads the statuses of the FAIRs the index now names.
+        loaded.context = dataclasses.replace(
+            loaded.context,
+            index_statuses=uow.first_articles.statuses(
+                [e.fair_identifier for e in fai.index if e.fair_identifier]
+            ),
+        )
+        return commit_change(uow, ctx, loaded, "fai.index_built_from_bom", changes)
 
 
 def add_form2_row(

@@ -51,6 +51,8 @@ from firstarticle.services.fai_package import (
     add_index_entry,
     add_to_scope,
     add_units,
+    index_from_bom,
+    rebuild_index_from_bom,
     update_first_article,
     update_form3_row,
 )
@@ -91,6 +93,7 @@ __all__ = [
     "get_first_article",
     "link_nonconformance",
     "list_first_articles",
+    "rebuild_index_from_bom",
     "record_results",
     "resolve_verdict_disagreement",
     "status_counts",
@@ -221,6 +224,12 @@ def open_first_article(
         updated_at=now,
         refai_trigger=refai_trigger,
     )
+    # An assembly's index starts as its bill of materials, each component's FAIR found now.
+    built = (
+        index_from_bom(uow, fai, revision)
+        if fai_type is model.FaiType.ASSEMBLY and revision.bill_of_materials
+        else {}
+    )
     baseline = baseline_of(uow, fai)
     loaded = LoadedFai(
         fai,
@@ -229,6 +238,9 @@ def open_first_article(
             revision,
             work_order,
             {c.id: c for c in revision.characteristics},
+            uow.first_articles.statuses(
+                [e.fair_identifier for e in fai.index if e.fair_identifier]
+            ),
             baseline=baseline,
             drawing_numbers={
                 d.id: d.number for d in revision.drawings + (baseline.drawings if baseline else [])
@@ -285,6 +297,7 @@ def open_first_article(
             "balloons": [c.balloon for c in chosen],
             "serials": [u.serial_number for u in fai.units],
             "refai_trigger": refai_trigger,
+            **({"index": built["index"][1]} if built else {}),
         },
     )
     return loaded, event

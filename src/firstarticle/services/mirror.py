@@ -25,6 +25,7 @@ from firstarticle.domain.mirror import (
     decide,
 )
 from firstarticle.domain.records import (
+    BomLineRecord,
     CustomerRecord,
     DrawingRecord,
     MirrorRecord,
@@ -89,6 +90,8 @@ def provenance_of(rec: MirrorRecord, source: SourceSystem, at: datetime) -> Prov
     ]:
         if holder.get(added_later, "") is None:
             holder.pop(added_later)
+    if payload.get("bill_of_materials") == ():
+        payload.pop("bill_of_materials")
     return Provenance(source.value, rec.external_id, rec.source_version, at, content_hash(payload))
 
 
@@ -220,6 +223,10 @@ def _upsert_part_revision(
     revision.status = rec.status
     revision.provenance = prov
     changed = _sync_drawings(uow, revision, rec.drawings)
+    had_bom = bool(revision.bill_of_materials)
+    bom_changed, bom_lines = _sync_bill_of_materials(
+        revision, rec.part_number, rec.bill_of_materials
+    )
     # A newly released revision of a part with an approved FAI raises a design-change trigger.
     detected = trigger_detection.on_revision_released(uow, ctx, part, revision)
     return (
@@ -238,6 +245,15 @@ def _upsert_part_revision(
                     "revision": revision.revision,
                     "status": revision.status.value,
                     "characteristics": changed,
+                    # Only for assemblies, so a detail's audit reads as it always did.
+                    **(
+                        {
+                            "bill_of_materials": bom_lines,
+                            "bill_of_materials_changed": bom_changed,
+                        }
+                        if had_bom or revision.bill_of_materials
+                        else {}
+                    ),
                 },
             ),
             *detected,
@@ -300,6 +316,38 @@ def _sync_drawings(
                 ) = new
                 counts["changed"] += 1
     return counts
+
+
+def _sync_bill_of_materials(
+    revision: model.PartRevision, part_number: str, lines: Sequence[BomLineRecord]
+) -> tuple[dict[str, int], list[str]]:
+    """Make the revision's BOM equal PLM's (lines matched by find number, so an unchanged
+    line keeps its id); count what changed and list the lines as they now stand."""
+    wanted = model.check_bill_of_materials(
+        part_number, [line.on_revision(revision.id) for line in lines]
+    )
+    counts = {"added": 0, "changed": 0, "removed": 0}
+    incoming = {line.find_number: line for line in wanted}
+    for gone in [b for b in revision.bill_of_materials if b.find_number not in incoming]:
+        revision.bill_of_materials.remove(gone)
+        counts["removed"] += 1
+    held = {b.find_number: b for b in revision.bill_of_materials}
+    for find_number, line in incoming.items():
+        existing = held.get(find_number)
+        if existing is None:
+            revision.bill_of_materials.append(line)
+            counts["added"] += 1
+        elif existing.key != line.key:
+            existing.part_number, existing.part_name = line.part_number, line.part_name
+            existing.part_type, existing.quantity = line.part_type, line.quantity
+            existing.revision = line.revision
+            counts["changed"] += 1
+    return counts, [
+        f"{b.find_number}: {b.part_number}"
+        + (f" rev {b.revision}" if b.revision else "")
+        + f" x{b.quantity} ({b.part_type.value})"
+        for b in sorted(revision.bill_of_materials, key=lambda b: b.find_number)
+    ]
 
 
 def _ensure_unused(uow: UnitOfWork, characteristic: model.Characteristic) -> None:

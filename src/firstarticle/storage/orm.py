@@ -226,6 +226,23 @@ characteristics = sa.Table(
     sa.UniqueConstraint("drawing_id", "balloon"),
 )
 
+# An assembly revision's bill of materials, as PLM releases it: like the drawings, part of
+# the engineering definition, so keyed by the (site-independent) part revision.
+bom_lines = sa.Table(
+    "bom_lines",
+    metadata,
+    _id(),
+    sa.Column("part_revision_id", ID, sa.ForeignKey("part_revisions.id"), nullable=False),
+    sa.Column("find_number", sa.String(32), nullable=False),
+    sa.Column("part_number", sa.String(64), nullable=False),
+    sa.Column("part_name", sa.String(200), nullable=False),
+    sa.Column("part_type", enum_column_type(model.IndexPartType), nullable=False),
+    sa.Column("revision", sa.String(16)),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.UniqueConstraint("part_revision_id", "find_number"),
+    sa.CheckConstraint("quantity >= 1", name="quantity_positive"),
+)
+
 work_orders = sa.Table(
     "work_orders",
     metadata,
@@ -327,6 +344,13 @@ index_entries = _fai_child(
     sa.Column("part_type", enum_column_type(model.IndexPartType), nullable=False),
     sa.Column("revision", sa.String(16)),
     sa.Column("fair_identifier", sa.String(64)),
+    # Entries built from the BOM are rebuilt from it; entries keyed in by hand are kept.
+    sa.Column(
+        "origin",
+        enum_column_type(model.IndexOrigin),
+        nullable=False,
+        server_default=sa.text("'hand'"),
+    ),
 )
 
 form2_rows = _fai_child(
@@ -1012,6 +1036,7 @@ def start_mappers() -> None:
             "characteristics": relationship(model.Characteristic, cascade="all, delete-orphan"),
         },
     )
+    m(model.BomLine, bom_lines)
     m(
         model.PartRevision,
         part_revisions,
@@ -1020,6 +1045,9 @@ def start_mappers() -> None:
             "export_classification": _label(part_revisions, nullable=True),
             "drawings": relationship(
                 model.Drawing, cascade="all, delete-orphan", order_by=drawings.c.number
+            ),
+            "bill_of_materials": relationship(
+                model.BomLine, cascade="all, delete-orphan", order_by=bom_lines.c.find_number
             ),
         },
     )

@@ -139,7 +139,8 @@ class SqlPartRepository:
             options=[
                 selectinload(model.PartRevision.drawings).selectinload(  # type: ignore[arg-type]
                     model.Drawing.characteristics
-                )
+                ),
+                selectinload(model.PartRevision.bill_of_materials),  # type: ignore[arg-type]
             ],  # type: ignore[arg-type]
         )
 
@@ -159,7 +160,8 @@ class SqlPartRepository:
             .options(
                 selectinload(model.PartRevision.drawings).selectinload(  # type: ignore[arg-type]
                     model.Drawing.characteristics
-                )  # type: ignore[arg-type]
+                ),  # type: ignore[arg-type]
+                selectinload(model.PartRevision.bill_of_materials),  # type: ignore[arg-type]
             )
         )
         return self.session.scalars(stmt).one_or_none()
