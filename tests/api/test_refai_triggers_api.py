@@ -163,3 +163,19 @@ def test_the_trigger_tables_exist_for_the_checks_above(connection):
     """The tables the writes_nothing checks count are migrated (guards the guard)."""
     names = set(sa.inspect(connection).get_table_names())
     assert {orm.refai_triggers.name, orm.refai_evaluations.name} <= names
+
+
+def test_a_customers_re_fai_rules_are_set_and_bounded(client, world):
+    """Twelve months is taken and shown on the customer; thirty is a 422 problem; a rule
+    without a reason is refused too."""
+    path = f"{API}/customers/{world.customer.id}/refai-rules"
+    taken = client.put(path, json={"lapse_months": 12, "reason": "Contract AC-7 clause 4.2"})
+    assert taken.status_code == 200, taken.text
+    assert taken.json()["refai_lapse_months"] == 12
+    assert client.get(f"{API}/customers/{world.customer.id}").json()["refai_lapse_months"] == 12
+    too_long = client.put(path, json={"lapse_months": 30, "reason": "Longer"})
+    assert (too_long.status_code, problem_code(too_long)) == (422, "invalid_request")
+    unexplained = client.put(path, json={"lapse_months": 6})
+    assert unexplained.status_code == 422
+    back = client.put(path, json={"lapse_months": None, "reason": "Contract AC-8 dropped it"})
+    assert back.json()["refai_lapse_months"] is None

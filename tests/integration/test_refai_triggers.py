@@ -14,7 +14,7 @@ from plant import Plant, a_plant, an_fai, approve, as_
 
 from firstarticle.domain import model
 from firstarticle.domain.access import Principal, Role
-from firstarticle.domain.errors import NotFoundError
+from firstarticle.domain.errors import NotFoundError, ValidationError
 from firstarticle.domain.holds import Decision, GateKind, HoldKind, HoldSource, HoldStatus
 from firstarticle.domain.lifecycle import FaiAction, FaiStatus
 from firstarticle.domain.notifications import Topic
@@ -381,6 +381,47 @@ def test_the_lapse_boundary_on_the_site_clock(ctx, approved, offset, raised):
     last_run(ctx, plant, datetime(2024, 2, 29, 22, 0, tzinfo=UTC))
     restart(ctx, plant, "WO-WCH-NEW", datetime(2026, 2, 28, 22, 0, tzinfo=UTC) + offset)
     assert bool(lapses(ctx)) is raised
+
+
+@pytest.mark.parametrize(
+    ("restart_at", "raised"),
+    [
+        (datetime(2026, 3, 31, 11, 59, tzinfo=UTC), False),  # a minute short of 12 months
+        (datetime(2026, 3, 31, 12, 0, tzinfo=UTC), True),
+    ],
+)
+def test_a_customer_rule_of_twelve_months_raises_the_lapse_sooner(
+    ctx, approved, restart_at, raised
+):
+    """The customer's contract asks for an evaluation after twelve months without production
+    (last run March 31 2025, noon UTC on a UTC site): the restart a minute short of twelve
+    months raises nothing, at twelve months a lapse that says so."""
+    plant, _ = approved
+    triggers.set_customer_rules(
+        ctx, plant.customer.code, lapse_months=12, reason="Contract AC-7 clause 4.2"
+    )
+    last_run(ctx, plant, datetime(2025, 3, 31, 12, 0, tzinfo=UTC))
+    restart(ctx, plant, "WO-WCH-NEW", restart_at)
+    found = lapses(ctx)
+    assert len(found) == int(raised)
+    if raised:
+        assert found[0].trigger.what.startswith("No production for 1 year before")
+
+
+def test_a_customer_rule_can_only_shorten_the_lapse(ctx, approved, connection):
+    """25 months, or none at all, is refused with its field; the rule is audited."""
+    plant, _ = approved
+    with pytest.raises(ValidationError) as refused:
+        triggers.set_customer_rules(ctx, plant.customer.code, lapse_months=25, reason="x")
+    assert refused.value.details["field"] == "lapse_months"
+    customer = triggers.set_customer_rules(
+        ctx, plant.customer.code, lapse_months=18, reason="Contract AC-7 clause 4.2"
+    )
+    assert customer.refai_lapse_months == 18
+    actions = connection.execute(
+        sa.select(orm.audit_entries.c.action).where(orm.audit_entries.c.record_id == customer.id)
+    ).scalars()
+    assert "customer.refai_rules_set" in list(actions)
 
 
 def test_a_mirrored_work_order_with_its_start_raises_the_lapse(ctx, approved):

@@ -3,6 +3,7 @@ lapse on the site's calendar, and the delta a partial FAI starts with."""
 
 from __future__ import annotations
 
+import calendar
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -33,6 +34,7 @@ from firstarticle.domain.triggers import (
     fingerprint,
     is_lapsed,
     lapse_ends,
+    lapse_months,
     routing_changes,
     team_of,
 )
@@ -139,6 +141,38 @@ def test_the_lapse_boundary_is_two_calendar_years_on_the_site_clock(
     assert not is_lapsed(last, exactly - MINUTE, zone)
     assert is_lapsed(last, exactly, zone)
     assert is_lapsed(last, exactly + MINUTE, zone)
+
+
+@given(
+    start=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2090, 1, 1)),
+    months=st.integers(min_value=1, max_value=24),
+    zone=st.sampled_from(ZONES),
+)
+def test_a_customers_shorter_lapse_ends_on_the_same_wall_time_months_later(
+    start: datetime, months: int, zone: str
+) -> None:
+    """Whatever the start, the lapse of ``months`` ends at the same local wall time in the
+    month ``months`` later, on the same day or that month's last day when it has fewer."""
+    tz = ZoneInfo(zone)
+    last = start.replace(tzinfo=tz)
+    ends = lapse_ends(last, zone, months).astimezone(tz)
+    assert (ends.year * 12 + ends.month) - (last.year * 12 + last.month) == months
+    assert ends.day == min(last.day, calendar.monthrange(ends.year, ends.month)[1])
+    wall = ends.replace(hour=last.hour, minute=last.minute, second=last.second, fold=0)
+    if wall.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == wall.replace(tzinfo=None):
+        # The same wall time, wherever that time exists (not in a spring-forward gap).
+        assert (ends.hour, ends.minute, ends.second) == (last.hour, last.minute, last.second)
+
+
+@pytest.mark.parametrize(("months", "expected"), [(None, 24), (1, 1), (12, 12), (24, 24)])
+def test_a_customer_may_shorten_the_lapse_never_lengthen_it(months, expected) -> None:
+    assert lapse_months(months) == expected
+
+
+@pytest.mark.parametrize("months", [0, 25, 36])
+def test_a_lapse_outside_one_to_twenty_four_months_is_refused(months: int) -> None:
+    with pytest.raises(ValidationError):
+        lapse_months(months)
 
 
 def test_a_leap_day_lapses_on_february_28_two_years_later() -> None:

@@ -89,6 +89,9 @@ class CustomerOut(Out):
     ships_on_conditional_acceptance: bool
     vendor_code: str | None
     form_revision: model.FormRevision
+    refai_lapse_months: int | None = Field(
+        default=None, description="The customer's re-FAI lapse; null: AS9102's 24 months."
+    )
 
 
 class PartIn(In):

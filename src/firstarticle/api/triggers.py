@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import AwareDatetime, Field
 
 from firstarticle.api.deps import Ctx, Limit, Offset
-from firstarticle.api.schemas import In, LongText, Out, PageOut
+from firstarticle.api.schemas import CustomerOut, In, LongText, Out, PageOut
 from firstarticle.domain.triggers import (
     EvaluationOutcome,
     EvaluationStatus,
@@ -128,3 +128,22 @@ def decide(trigger_id: str, body: DecisionIn, ctx: Ctx) -> Any:
     """Sign the team's decision (none, partial or full) with its reason: the production hold
     is released, and a partial or full FAI is opened in draft."""
     return _out(triggers.decide_evaluation(ctx, trigger_id, **body.model_dump()))
+
+
+class ReFaiRulesIn(In):
+    lapse_months: int | None = Field(
+        default=None,
+        ge=1,
+        le=24,
+        description="A production lapse shorter than AS9102's two years; null: two years.",
+    )
+    reason: LongText = Field(min_length=1)
+
+
+@router.put("/customers/{customer_id}/refai-rules", response_model=CustomerOut, tags=["customers"])
+def set_refai_rules(customer_id: str, body: ReFaiRulesIn, ctx: Ctx) -> Any:
+    """Set the customer's re-FAI rules (its contract may ask for an evaluation sooner than
+    AS9102's two years without production); audited with the reason."""
+    return triggers.set_customer_rules(
+        ctx, customer_id, lapse_months=body.lapse_months, reason=body.reason
+    )

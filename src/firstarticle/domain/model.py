@@ -342,6 +342,8 @@ class Customer:
     id: str = field(default_factory=new_id)
     # The AS9102 numbering the customer's inspectors read (Rev C unless they still want B).
     form_revision: FormRevision = FormRevision.C
+    # A customer's re-FAI rule: a production lapse shorter than AS9102's two years (months).
+    refai_lapse_months: int | None = None
 
 
 @dataclass(eq=False)

@@ -10,6 +10,7 @@ the signer. The two-year production lapse is measured here, in the site's local 
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -24,6 +25,7 @@ from firstarticle.domain.errors import TransitionNotAllowedError, ValidationErro
 from firstarticle.domain.model import RoutingOperation, new_id, require_text
 
 LAPSE_YEARS = 2
+LAPSE_MONTHS = 12 * LAPSE_YEARS
 # Quality, manufacturing and engineering: the team when the customer's workflow names none.
 DEFAULT_TEAM: tuple[str, ...] = (
     Role.QUALITY_ENGINEER.value,
@@ -277,29 +279,46 @@ def site_zone(timezone: str) -> ZoneInfo:
         raise ValidationError(f"Unknown time zone {timezone!r}.", field="timezone") from error
 
 
-def lapse_ends(last_production: datetime, timezone: str) -> datetime:
-    """The instant (UTC) two calendar years after ``last_production`` on the site's clock.
+def lapse_months(customer_months: int | None) -> int:
+    """The production lapse that calls for an evaluation: AS9102's two years, or the shorter
+    one a customer's rules set (a customer may add triggers, never remove the standard's)."""
+    if customer_months is None:
+        return LAPSE_MONTHS
+    if not 1 <= customer_months <= LAPSE_MONTHS:
+        raise ValidationError(
+            f"A customer's lapse is 1 to {LAPSE_MONTHS} months (AS9102 asks for two years at "
+            "most).",
+            field="lapse_months",
+        )
+    return customer_months
 
-    The same local wall time two years later, so daylight-saving differences between the two
-    dates do not move it; a February 29 ends on February 28 (the earlier reading, so that an
-    evaluation is never late).
+
+def lapse_ends(last_production: datetime, timezone: str, months: int = LAPSE_MONTHS) -> datetime:
+    """The instant (UTC) ``months`` calendar months (two years unless a customer asks for
+    less) after ``last_production`` on the site's clock.
+
+    The same local wall time that many months later, so daylight-saving differences between
+    the two dates do not move it; a day the later month lacks (February 29, a 31st) ends on
+    that month's last day (the earlier reading, so that an evaluation is never late).
     """
     if last_production.tzinfo is None:
         raise ValidationError("The last production time needs a time zone.", field="at")
     local = last_production.astimezone(site_zone(timezone))
-    year = local.year + LAPSE_YEARS
-    day = local.day
-    if local.month == 2 and day == 29:
-        day = 28
-    later = local.replace(year=year, day=day)
+    year, month = divmod(local.month - 1 + months, 12)
+    year, month = local.year + year, month + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    later = local.replace(year=year, month=month, day=day)
     return later.astimezone(UTC)
 
 
-def is_lapsed(last_production: datetime, start: datetime, timezone: str) -> bool:
-    """True when ``start`` is two years or more after ``last_production`` (site calendar)."""
+def is_lapsed(
+    last_production: datetime, start: datetime, timezone: str, months: int = LAPSE_MONTHS
+) -> bool:
+    """True when ``start`` is ``months`` (two years unless a customer asks for less) or more
+    after ``last_production`` on the site's calendar."""
     if start.tzinfo is None:
         raise ValidationError("The work order's start needs a time zone.", field="starts_at")
-    return start.astimezone(UTC) >= lapse_ends(last_production, timezone)
+    return start.astimezone(UTC) >= lapse_ends(last_production, timezone, months)
 
 
 # --- routing changes ----------------------------------------------------------------------------

@@ -12,10 +12,10 @@ from firstarticle.domain import model
 from firstarticle.domain.events import Event
 from firstarticle.domain.lifecycle import FaiStatus
 from firstarticle.domain.triggers import (
-    LAPSE_YEARS,
     ReFaiTrigger,
     TriggerEvidence,
     is_lapsed,
+    lapse_months,
     routing_changes,
 )
 from firstarticle.ports import UnitOfWork
@@ -90,15 +90,22 @@ def _lapse(
     baseline: model.FirstArticle,
 ) -> list[Event]:
     """A production-lapse trigger when the work order starts two years or more (site
-    calendar) after the configuration's last completed production operation."""
+    calendar; less where the customer's rules say so) after the configuration's last
+    completed production operation."""
     if work_order.starts_at is None:
         return []
     last = uow.triggers.last_production(
         work_order.site_id, work_order.part_revision_id, work_order.id
     )
     site = uow.sites.get(work_order.site_id)
-    if last is None or site is None or not is_lapsed(last, work_order.starts_at, site.timezone):
+    customer = uow.customers.get(work_order.customer_id) if work_order.customer_id else None
+    months = lapse_months(customer.refai_lapse_months if customer else None)
+    if last is None or site is None:
         return []
+    if not is_lapsed(last, work_order.starts_at, site.timezone, months):
+        return []
+    years = months // 12
+    span = f"{years} year{'s' * (years != 1)}" if months % 12 == 0 else f"{months} months"
     _trigger, raised = raise_trigger(
         uow,
         ctx,
@@ -106,7 +113,7 @@ def _lapse(
         kind=ReFaiTrigger.PRODUCTION_LAPSE,
         part_revision_id=work_order.part_revision_id,
         evidence=TriggerEvidence(
-            f"No production for {LAPSE_YEARS} years before work order {work_order.number}",
+            f"No production for {span} before work order {work_order.number}",
             last.isoformat(),
             work_order.starts_at.isoformat(),
             "work_order",

@@ -15,6 +15,7 @@ from firstarticle.domain.access import Permission
 from firstarticle.domain.errors import ValidationError
 from firstarticle.domain.events import Event
 from firstarticle.domain.lifecycle import FaiStatus
+from firstarticle.domain.model import require_text
 from firstarticle.domain.triggers import (
     Evaluation,
     EvaluationOutcome,
@@ -24,6 +25,9 @@ from firstarticle.domain.triggers import (
     Trigger,
     TriggerEvidence,
     team_of,
+)
+from firstarticle.domain.triggers import (
+    lapse_months as lapse_months_rule,
 )
 from firstarticle.ports import Page, UnitOfWork
 from firstarticle.services import (
@@ -35,6 +39,7 @@ from firstarticle.services import (
     require_revision_data,
     visible,
 )
+from firstarticle.services.channels import customer_by_key
 from firstarticle.services.first_articles import open_first_article
 
 
@@ -245,6 +250,38 @@ def list_triggers(
             visible=visible(ctx),
         )
         return Page([TriggerView(t, e) for t, e in page.items], page.total, size, start)
+
+
+def set_customer_rules(
+    ctx: ServiceContext, customer_key: str, *, lapse_months: int | None, reason: str
+) -> model.Customer:
+    """Set a customer's re-FAI rules (a production lapse shorter than two years; None for
+    the standard's), audited with the reason. Applies to work orders seen from now on."""
+    allowed(ctx, Permission.CHANNEL_MANAGE)
+    if lapse_months is not None:
+        lapse_months_rule(lapse_months)
+    with ctx.uow_factory() as uow:
+        customer = customer_by_key(uow, customer_key)
+        before = customer.refai_lapse_months
+        customer.refai_lapse_months = lapse_months
+        record(
+            uow,
+            ctx,
+            [
+                Event(
+                    action="customer.refai_rules_set",
+                    record_type="customer",
+                    record_id=customer.id,
+                    site_id=None,
+                    actor=ctx.actor,
+                    at=ctx.clock.now(),
+                    changes={"refai_lapse_months": (before, lapse_months)},
+                    reason=require_text(reason, "reason"),
+                )
+            ],
+        )
+        uow.commit()
+        return customer
 
 
 def awaiting_my_team(ctx: ServiceContext) -> list[TriggerView]:

@@ -152,6 +152,8 @@ customers = sa.Table(
         nullable=False,
         server_default=sa.text("'C'"),
     ),
+    # A re-FAI rule of the customer: a lapse shorter than two years (NULL: AS9102's two).
+    sa.Column("refai_lapse_months", sa.Integer),
 )
 
 # A customer's order that calls for a part revision the engineering definition no longer

@@ -1,5 +1,6 @@
 """What a routing operation is made with and checked by (tooling, material, NC program,
-inspection method), and the notification topic of an opened re-FAI evaluation.
+inspection method), the notification topic of an opened re-FAI evaluation, and a customer's
+re-FAI rule (a production lapse shorter than two years).
 
 Revision ID: 0015
 Revises: 0014
@@ -48,9 +49,13 @@ def upgrade() -> None:
         for name in MADE_WITH:
             batch_op.add_column(sa.Column(name, sa.String(length=200), nullable=True))
     _topics(TOPICS)
+    with op.batch_alter_table("customers", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("refai_lapse_months", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("customers", schema=None) as batch_op:
+        batch_op.drop_column("refai_lapse_months")
     _topics(TOPICS_BEFORE)
     with op.batch_alter_table("routing_operations", schema=None) as batch_op:
         for name in reversed(MADE_WITH):
