@@ -154,6 +154,27 @@ def created(
     )
 
 
+def changed(
+    ctx: ServiceContext,
+    action: str,
+    record: tuple[str, str, str | None],
+    changes: dict[str, tuple[object, object]],
+    reason: str | None = None,
+) -> Event:
+    """The audit event of a change to ``record`` (type, id, site), now, by the caller."""
+    record_type, record_id, site_id = record
+    return Event(
+        action=action,
+        record_type=record_type,
+        record_id=record_id,
+        site_id=site_id,
+        actor=ctx.actor,
+        at=ctx.clock.now(),
+        changes=changes,
+        reason=reason,
+    )
+
+
 def found(value: T | None, what: str, key: str) -> T:
     """Return ``value`` or raise NotFoundError naming what was looked for."""
     if value is None:

@@ -8,23 +8,11 @@ from dataclasses import dataclass
 
 from firstarticle.domain.access import Permission, Role
 from firstarticle.domain.errors import ValidationError
-from firstarticle.domain.events import Event
 from firstarticle.domain.notifications import Subscription, Topic, WebhookEndpoint
 from firstarticle.ports import Page
-from firstarticle.services import ServiceContext, allowed, created, found, record
+from firstarticle.services import ServiceContext, allowed, changed, created, found, record
 
 SECRET_PREFIX = "whsec_"
-
-
-def _event(
-    ctx: ServiceContext,
-    action: str,
-    record_type: str,
-    record_id: str,
-    site_id: str | None,
-    changes: dict[str, tuple[object, object]],
-) -> Event:
-    return Event(action, record_type, record_id, site_id, ctx.actor, ctx.clock.now(), changes)
 
 
 def subscribe(
@@ -75,12 +63,10 @@ def unsubscribe(ctx: ServiceContext, subscription_id: str) -> Subscription:
         )
         ctx.principal.require_site(subscription.site_id, "subscription")
         uow.outbox.remove_subscription(subscription)
-        event = _event(
+        event = changed(
             ctx,
             "subscription.removed",
-            "subscription",
-            subscription.id,
-            subscription.site_id,
+            ("subscription", subscription.id, subscription.site_id),
             {"target": (subscription.target, None), "topic": (subscription.topic.value, None)},
         )
         record(uow, ctx, [event])
@@ -144,8 +130,8 @@ def disable_webhook(ctx: ServiceContext, webhook_id: str) -> WebhookEndpoint:
         endpoint = found(uow.outbox.webhook(webhook_id), "Webhook", webhook_id)
         endpoint.disable(ctx.clock.now())
         uow.outbox.save_webhook(endpoint)
-        event = _event(
-            ctx, "webhook.disabled", "webhook", endpoint.id, None, {"active": (True, False)}
+        event = changed(
+            ctx, "webhook.disabled", ("webhook", endpoint.id, None), {"active": (True, False)}
         )
         record(uow, ctx, [event])
         uow.commit()

@@ -33,6 +33,7 @@ from firstarticle.ports import Page, UnitOfWork
 from firstarticle.services import (
     ServiceContext,
     allowed,
+    changed,
     found,
     holds,
     record,
@@ -268,15 +269,12 @@ def set_customer_rules(
             uow,
             ctx,
             [
-                Event(
-                    action="customer.refai_rules_set",
-                    record_type="customer",
-                    record_id=customer.id,
-                    site_id=None,
-                    actor=ctx.actor,
-                    at=ctx.clock.now(),
-                    changes={"refai_lapse_months": (before, lapse_months)},
-                    reason=require_text(reason, "reason"),
+                changed(
+                    ctx,
+                    "customer.refai_rules_set",
+                    ("customer", customer.id, None),
+                    {"refai_lapse_months": (before, lapse_months)},
+                    require_text(reason, "reason"),
                 )
             ],
         )
