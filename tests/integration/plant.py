@@ -53,6 +53,24 @@ def as_(ctx: ServiceContext, actor: str) -> ServiceContext:
     return ctx.as_principal(Principal.trusted(actor))
 
 
+def bracket_specs(note: str = "Deburr all edges") -> list[Spec]:
+    """Drawing 7A1234's two characteristics: bore 1 (25.00 ±0.05 mm, key) and note 2."""
+    return [
+        Spec(
+            "1",
+            model.CharacteristicType.DIMENSIONAL,
+            nominal=Decimal("25.00"),
+            upper_tolerance=Decimal("0.05"),
+            lower_tolerance=Decimal("-0.05"),
+            units="mm",
+            designator=model.CharacteristicDesignator.KEY,
+            sheet="1",
+            zone="B2",
+        ),
+        Spec("2", model.CharacteristicType.NOTE, requirement=note),
+    ]
+
+
 def a_plant(
     ctx: ServiceContext,
     *,
@@ -68,25 +86,7 @@ def a_plant(
     revision = catalog.add_revision(
         ctx, part.id, revision="C", drawings=[catalog.DrawingSpec("7A1234", "C")]
     )
-    catalog.add_characteristics(
-        ctx,
-        revision.id,
-        "7A1234",
-        [
-            Spec(
-                "1",
-                model.CharacteristicType.DIMENSIONAL,
-                nominal=Decimal("25.00"),
-                upper_tolerance=Decimal("0.05"),
-                lower_tolerance=Decimal("-0.05"),
-                units="mm",
-                designator=model.CharacteristicDesignator.KEY,
-                sheet="1",
-                zone="B2",
-            ),
-            Spec("2", model.CharacteristicType.NOTE, requirement=note),
-        ],
-    )
+    catalog.add_characteristics(ctx, revision.id, "7A1234", bracket_specs(note))
     work_order = orders.create_work_order(
         ctx,
         site_id=site.id,

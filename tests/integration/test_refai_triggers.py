@@ -649,9 +649,17 @@ def test_a_partial_fai_no_evaluation_opened_is_flagged_for_a_person(ctx, approve
 # --- what a routing operation is made with (ERP/MES routing mirror) ---------------------------
 
 
-def mirrored_order(plant: Plant, number: str, version: int, **made_with: str) -> WorkOrderRecord:
-    """ERP's work order for the plant's configuration with a 5-axis mill operation."""
-    mill = {"tooling": "FIX-0042", "material": "AL 7075-T7351", "nc_program": "P7A1234_r3.nc"}
+def mirrored_order(
+    plant: Plant, number: str, version: int, produces: tuple[str, ...] = ("1",), **made_with: str
+) -> WorkOrderRecord:
+    """ERP's work order for the plant's configuration with a 5-axis mill operation that
+    produces balloon 1 (its inspection plan)."""
+    mill: dict[str, object] = {
+        "tooling": "FIX-0042",
+        "material": "AL 7075-T7351",
+        "nc_program": "P7A1234_r3.nc",
+        "balloons": produces,
+    }
     mill |= {"inspection_method": "CMM program CMM-7A1234 rev B"} | made_with
     return WorkOrderRecord(
         f"ERP-{number}",
@@ -663,8 +671,26 @@ def mirrored_order(plant: Plant, number: str, version: int, **made_with: str) ->
         2,
         customer=plant.customer.code,
         serial_numbers=(f"{number}-1",),
-        operations=(OperationSpec(20, "5-axis mill", "HMC-4", **mill),),
+        operations=(OperationSpec(20, "5-axis mill", "HMC-4", **mill),),  # type: ignore[arg-type]
     )
+
+
+def approved_on_mirrored_order(
+    ctx: ServiceContext, plant: Plant, number: str, produces: tuple[str, ...] = ("1",)
+) -> model.WorkOrder:
+    """ERP's work order ``number`` mirrored, and a full FAI of its first serial approved."""
+    mirror.apply(ctx, "work-orders", [mirrored_order(plant, number, 1, produces)])
+    built_on = orders.work_order_by_number(ctx, plant.site.id, number)
+    fai = first_articles.create_first_article(
+        ctx,
+        work_order_id=built_on.id,
+        fai_type=model.FaiType.DETAIL,
+        scope=model.FaiScope.FULL,
+        reason="New part",
+        serial_numbers=[f"{number}-1"],
+    )
+    approve(ctx, fai.fai.id)
+    return built_on
 
 
 @pytest.mark.parametrize(
@@ -684,18 +710,8 @@ def test_a_mirrored_routing_change_of_what_an_operation_is_made_with_raises_its_
     that kind with before and after, an evaluation, and a production hold; the gate denies
     production of the configuration until the evaluation is signed."""
     plant = a_plant(ctx)
-    mirror.apply(ctx, "work-orders", [mirrored_order(plant, "WO-MW-1", 1)])
-    built_on = orders.work_order_by_number(ctx, plant.site.id, "WO-MW-1")
+    built_on = approved_on_mirrored_order(ctx, plant, "WO-MW-1")
     assert built_on.operations[0].nc_program == "P7A1234_r3.nc"
-    fai = first_articles.create_first_article(
-        ctx,
-        work_order_id=built_on.id,
-        fai_type=model.FaiType.DETAIL,
-        scope=model.FaiScope.FULL,
-        reason="New part",
-        serial_numbers=["WO-MW-1-1"],
-    )
-    approve(ctx, fai.fai.id)
     changed = mirrored_order(plant, "WO-MW-2", 1, **{field: after})
     for version in range(1, 6):
         mirror.apply(ctx, "work-orders", [dataclasses.replace(changed, source_version=version)])
@@ -849,3 +865,44 @@ def test_a_corrective_action_on_an_nc_naming_no_characteristic_cannot_be_decided
         )
     assert refused.value.code == "nothing_to_reinspect"
     assert triggers.get_trigger(ctx, view.trigger.id).evaluation.status is EvaluationStatus.OPEN
+
+
+@pytest.mark.parametrize(("produces", "partial_on"), [(("1",), {"1"}), ((), None)])
+def test_a_process_change_partial_starts_with_what_the_changed_operation_produces(
+    ctx, produces, partial_on
+):
+    """Operation 20 (producing balloon 1) gets a new NC program: the team decides a partial,
+    which starts with balloon 1 alone, is inspected and approved, and the gate allows the new
+    work order's serial. An operation that lists nothing it produces cannot be decided
+    partial (nothing_to_reinspect): the team decides full instead."""
+    plant = a_plant(ctx)
+    built_on = approved_on_mirrored_order(ctx, plant, "WO-PC-1", produces)
+    assert built_on.operations[0].balloons == list(produces)
+    changed = mirrored_order(plant, "WO-PC-2", 1, produces, nc_program="P7A1234_r4.nc")
+    mirror.apply(ctx, "work-orders", [changed])
+    [view] = triggers.list_triggers(ctx).items
+    work_order_id = orders.work_order_by_number(ctx, plant.site.id, "WO-PC-2").id
+    if partial_on is None:
+        with pytest.raises(triggers.NothingToReinspectError):
+            triggers.decide_evaluation(
+                ctx,
+                view.trigger.id,
+                outcome=EvaluationOutcome.PARTIAL,
+                reason="New NC program",
+                work_order_id=work_order_id,
+            )
+        return
+    decided = triggers.decide_evaluation(
+        ctx,
+        view.trigger.id,
+        outcome=EvaluationOutcome.PARTIAL,
+        reason="The new NC program re-proves the milled bore.",
+        work_order_id=work_order_id,
+    )
+    partial_id = decided.evaluation.first_article_id or ""
+    form3 = first_articles.get_first_article(ctx, partial_id).fai.form3
+    balloons = {c.id: c.balloon for c in plant.revision.characteristics}
+    assert {balloons[row.characteristic_id] for row in form3} == partial_on
+    approve(ctx, partial_id)
+    answer = gate.check(ctx, shipment_of(plant, "WO-PC-2-1"))
+    assert answer.decision is Decision.ALLOW, answer.reasons

@@ -342,3 +342,61 @@ def test_each_changed_tool_material_program_or_method_is_exactly_one_change_of_i
     assert {(c.kind, c.before, c.after) for c in changes} == expected
     assert len(changes) == len(expected)
     assert all(c.sequence == 20 for c in changes)
+
+
+_OPS = st.dictionaries(
+    st.sampled_from([10, 20, 30, 40]),
+    st.fixed_dictionaries(
+        {
+            "name": st.sampled_from(["Mill", "Turn"]),
+            "work_center": st.sampled_from([None, "HMC-4", "HMC-7"]),
+            "supplier": st.sampled_from([None, "Therm Inc.", "Hot Works Ltd."]),
+            "nc_program": st.sampled_from([None, "P1", "P2"]),
+            "balloons": st.lists(st.sampled_from(["1", "2", "3", "4", "5"]), max_size=3),
+        }
+    ),
+    max_size=4,
+)
+
+
+def _routing(ops: dict[int, dict[str, object]]) -> list[RoutingOperation]:
+    return [
+        RoutingOperation(
+            "s",
+            "wo",
+            sequence,
+            str(op["name"]),
+            op["work_center"],  # type: ignore[arg-type]
+            False,
+            op["supplier"],  # type: ignore[arg-type]
+            nc_program=op["nc_program"],  # type: ignore[arg-type]
+            balloons=list(op["balloons"]),  # type: ignore[call-overload]
+        )
+        for sequence, op in ops.items()
+    ]
+
+
+@given(before=_OPS, after=_OPS)
+def test_the_affected_set_is_exactly_what_the_changed_operations_produce(
+    before: dict[int, dict[str, object]], after: dict[int, dict[str, object]]
+) -> None:
+    """For random routings, the balloons the changes carry are exactly those the changed
+    operations produce (before or after the change); an unchanged operation's are not."""
+    compared = ("name", "work_center", "supplier", "nc_program")
+    changed = {
+        sequence
+        for sequence in before.keys() | after.keys()
+        if sequence not in before
+        or sequence not in after
+        or any(before[sequence][k] != after[sequence][k] for k in compared)
+    }
+    expected = {
+        balloon
+        for sequence in changed
+        for side in (before, after)
+        if sequence in side
+        for balloon in side[sequence]["balloons"]  # type: ignore[attr-defined]
+    }
+    changes = routing_changes(_routing(before), _routing(after))
+    assert {c.sequence for c in changes} == changed
+    assert set().union(*(c.balloons for c in changes)) == expected

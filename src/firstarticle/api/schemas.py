@@ -227,6 +227,7 @@ class OperationOut(Out):
     material: str | None
     nc_program: str | None
     inspection_method: str | None
+    balloons: list[str]
 
 
 class SerialOut(Out):

@@ -536,6 +536,9 @@ class RoutingOperation:
     material: str | None = None
     nc_program: str | None = None
     inspection_method: str | None = None
+    # The characteristics (balloons) this operation produces, as the routing's inspection
+    # plan lists them: what a partial FAI re-inspects when the operation changes.
+    balloons: list[str] = field(default_factory=list)
 
 
 @dataclass(eq=False)

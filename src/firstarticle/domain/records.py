@@ -140,6 +140,7 @@ class OperationSpec:
     material: str | None = None
     nc_program: str | None = None
     inspection_method: str | None = None
+    balloons: tuple[str, ...] = ()
 
     def made_with(self) -> dict[str, str | None]:
         """Tooling, material, NC program and inspection method, by name."""

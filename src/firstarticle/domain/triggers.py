@@ -187,6 +187,9 @@ class Trigger:
     id: str = field(default_factory=new_id)
     # When the change took effect: results of an FAI it opens must be measured after it.
     changed_at: datetime | None = None
+    # The balloons a partial FAI for this trigger starts with, when the change names them
+    # (the characteristics a changed routing operation produces); None: from elsewhere.
+    affected_balloons: list[str] | None = None
 
     @classmethod
     def raise_(
@@ -202,6 +205,7 @@ class Trigger:
         baseline_first_article_id: str | None = None,
         identity: str | None = None,
         changed_at: datetime | None = None,
+        affected_balloons: Sequence[str] | None = None,
     ) -> Trigger:
         """A new trigger with its evidence and fingerprint (see :func:`fingerprint`)."""
         return cls(
@@ -221,6 +225,7 @@ class Trigger:
             customer_id=customer_id,
             baseline_first_article_id=baseline_first_article_id,
             changed_at=changed_at or at,
+            affected_balloons=sorted(affected_balloons) if affected_balloons is not None else None,
         )
 
     @property
@@ -333,6 +338,9 @@ class RoutingChange:
     what: str
     before: str | None
     after: str | None
+    #: The characteristics the operation produces, before and after the change: what a
+    #: partial FAI re-inspects.
+    balloons: frozenset[str] = frozenset()
 
 
 def routing_changes(
@@ -341,12 +349,14 @@ def routing_changes(
     """What changed, operation by operation (matched by sequence), in sequence order: a new
     supplier is a source change; a renamed, added or removed operation or another work centre
     is a process change; another tooling, material, NC program or inspection method is a
-    change of that kind."""
+    change of that kind. Each change carries the balloons the operation produces (before
+    and after): what a partial FAI re-inspects."""
     old = {op.sequence: op for op in before}
     new = {op.sequence: op for op in after}
     found: list[RoutingChange] = []
     for sequence in sorted(old.keys() | new.keys()):
         a, b = old.get(sequence), new.get(sequence)
+        produced = frozenset((a.balloons if a else []) + (b.balloons if b else []))
         if a is None or b is None:
             found.append(
                 RoutingChange(
@@ -355,13 +365,16 @@ def routing_changes(
                     f"Operation {sequence} {'added' if a is None else 'removed'}",
                     a.name if a else None,
                     b.name if b else None,
+                    produced,
                 )
             )
             continue
         label = f"Operation {sequence} {b.name}"
         if a.name != b.name:
             found.append(
-                RoutingChange(ReFaiTrigger.PROCESS_CHANGE, sequence, label, a.name, b.name)
+                RoutingChange(
+                    ReFaiTrigger.PROCESS_CHANGE, sequence, label, a.name, b.name, produced
+                )
             )
         if a.work_center != b.work_center:
             found.append(
@@ -371,6 +384,7 @@ def routing_changes(
                     f"{label}: work centre",
                     a.work_center,
                     b.work_center,
+                    produced,
                 )
             )
         if a.supplier != b.supplier:
@@ -381,12 +395,13 @@ def routing_changes(
                     f"{label}: supplier",
                     a.supplier,
                     b.supplier,
+                    produced,
                 )
             )
         for name, (kind, words) in MADE_WITH_TRIGGERS.items():
             was, now = getattr(a, name), getattr(b, name)
             if was != now:
-                found.append(RoutingChange(kind, sequence, f"{label}: {words}", was, now))
+                found.append(RoutingChange(kind, sequence, f"{label}: {words}", was, now, produced))
     return found
 
 

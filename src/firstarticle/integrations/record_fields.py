@@ -77,6 +77,8 @@ class OperationIn(In):
     material: Text | None = None
     nc_program: Text | None = None
     inspection_method: Text | None = None
+    # The balloons this operation produces (its inspection plan).
+    balloons: list[Code] = Field(default_factory=list, max_length=5000)
 
 
 class BomLineIn(In):

@@ -456,6 +456,7 @@ def _upsert_work_order(
             existing.special_process, existing.supplier = op.special_process, op.supplier
         for name, value in op.made_with().items():
             setattr(existing, name, value)
+        existing.balloons = list(op.balloons)
         existing.completed_at = op.completed_at
     known = {s.number for s in work_order.serials}
     for number in rec.serial_numbers:

@@ -69,6 +69,7 @@ def create_work_order(
                 op.supplier,
                 **op.made_with(),
             )
+            added.balloons = list(op.balloons)
             added.completed_at = op.completed_at
         for serial in serial_numbers:
             work_order.add_serial(serial)

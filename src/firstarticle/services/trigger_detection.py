@@ -157,6 +157,7 @@ def _routing(
             # The same change seen on the next work order is the same change.
             identity=f"{baseline.id}|{change.sequence}|{change.what}|{change.before}"
             f"|{change.after}",
+            affected_balloons=sorted(change.balloons),
         )
         events += raised
     return events

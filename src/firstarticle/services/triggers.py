@@ -51,8 +51,8 @@ class BaselineMissingError(ValidationError):
 
 
 class NothingToReinspectError(ValidationError):
-    """A corrective-action partial FAI would re-inspect nothing: its NC names no
-    characteristic."""
+    """A partial FAI would re-inspect nothing: the NC of a corrective action, or the changed
+    routing operation, names no characteristic."""
 
     code = "nothing_to_reinspect"
 
@@ -105,6 +105,7 @@ def raise_trigger(
     identity: str | None = None,
     team: list[str] | None = None,
     changed_at: datetime | None = None,
+    affected_balloons: list[str] | None = None,
 ) -> tuple[Trigger, list[Event]]:
     """Raise a trigger, open its evaluation and hold production of the configuration, in the
     caller's unit of work. The same change (same fingerprint) raises nothing the second time:
@@ -120,6 +121,7 @@ def raise_trigger(
         baseline_first_article_id=baseline.id if baseline else None,
         identity=identity,
         changed_at=changed_at,
+        affected_balloons=affected_balloons,
     )
     existing = uow.triggers.by_fingerprint(site_id, trigger.fingerprint)
     if existing is not None:
@@ -149,6 +151,7 @@ def raise_trigger(
             "after": evidence.after,
             "source": f"{evidence.source_record_type}:{evidence.source_record_id}",
             "baseline": baseline.fair_identifier if baseline else None,
+            "affected_balloons": trigger.affected_balloons,
             "evaluation_id": evaluation.id,
             "team": evaluation.team,
             "hold_id": hold.id,
@@ -386,7 +389,19 @@ def _open_fai(
     )
     part = found(uow.parts.get(_part_id(uow, trigger)), "Part", trigger.part_revision_id)
     balloons = None
-    if trigger.kind is ReFaiTrigger.CORRECTIVE_ACTION and baseline is not None:
+    if baseline is not None and trigger.affected_balloons is not None:
+        # A changed operation's delta is what it produces (the routing's inspection plan),
+        # as far as the revision defines those balloons.
+        revision = uow.parts.revision(trigger.part_revision_id)
+        defined = {c.balloon for c in revision.characteristics} if revision else set()
+        if not set(trigger.affected_balloons) & defined:
+            raise NothingToReinspectError(
+                "The changed operation lists no characteristic it produces; link them in "
+                "the routing (the operation's balloons) or decide a full FAI.",
+                field="outcome",
+            )
+        balloons = [b for b in trigger.affected_balloons if b in defined]
+    elif trigger.kind is ReFaiTrigger.CORRECTIVE_ACTION and baseline is not None:
         # The delta of a corrective action is what its NC named, re-inspected after it.
         balloons = _nc_balloons(uow, baseline, trigger.source_record_id)
     loaded, event = open_first_article(

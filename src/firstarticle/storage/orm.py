@@ -282,6 +282,7 @@ routing_operations = sa.Table(
     sa.Column("material", sa.String(200)),
     sa.Column("nc_program", sa.String(200)),
     sa.Column("inspection_method", sa.String(200)),
+    sa.Column("balloons", sa.JSON, nullable=False, default=list, server_default=sa.text("'[]'")),
     sa.ForeignKeyConstraint(
         ["site_id", "work_order_id"], ["work_orders.site_id", "work_orders.id"]
     ),
@@ -954,6 +955,8 @@ refai_triggers = sa.Table(
     sa.Column("raised_by", sa.String(100), nullable=False),
     sa.Column("raised_at", UtcDateTime, nullable=False),
     sa.Column("changed_at", UtcDateTime, nullable=False),
+    # The balloons a partial FAI for this trigger starts with (a changed operation's).
+    sa.Column("affected_balloons", sa.JSON),
     sa.ForeignKeyConstraint(
         ["site_id", "baseline_first_article_id"],
         ["first_articles.site_id", "first_articles.id"],

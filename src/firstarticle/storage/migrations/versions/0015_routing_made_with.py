@@ -1,5 +1,6 @@
 """What a routing operation is made with and checked by (tooling, material, NC program,
-inspection method), the notification topic of an opened re-FAI evaluation, and a customer's
+inspection method) and the balloons it produces, the balloons a trigger's partial FAI starts
+with, the notification topic of an opened re-FAI evaluation, and a customer's
 re-FAI rule (a production lapse shorter than two years).
 
 Revision ID: 0015
@@ -48,6 +49,11 @@ def upgrade() -> None:
     with op.batch_alter_table("routing_operations", schema=None) as batch_op:
         for name in MADE_WITH:
             batch_op.add_column(sa.Column(name, sa.String(length=200), nullable=True))
+        batch_op.add_column(
+            sa.Column("balloons", sa.JSON(), server_default=sa.text("'[]'"), nullable=False)
+        )
+    with op.batch_alter_table("refai_triggers", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("affected_balloons", sa.JSON(), nullable=True))
     _topics(TOPICS)
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.add_column(sa.Column("refai_lapse_months", sa.Integer(), nullable=True))
@@ -57,6 +63,9 @@ def downgrade() -> None:
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.drop_column("refai_lapse_months")
     _topics(TOPICS_BEFORE)
+    with op.batch_alter_table("refai_triggers", schema=None) as batch_op:
+        batch_op.drop_column("affected_balloons")
     with op.batch_alter_table("routing_operations", schema=None) as batch_op:
+        batch_op.drop_column("balloons")
         for name in reversed(MADE_WITH):
             batch_op.drop_column(name)
