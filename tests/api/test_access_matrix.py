@@ -177,6 +177,7 @@ ROUTE_PERMISSION: dict[Route, Need] = {
     ("GET", f"{API}/first-articles/{{fai_id}}/readiness"): P.READ,
     ("GET", f"{API}/first-articles/{{fai_id}}/audit"): P.READ,
     ("POST", f"{API}/first-articles/{{fai_id}}/index"): P.FAI_EDIT,
+    ("POST", f"{API}/first-articles/{{fai_id}}/index/from-bom"): P.FAI_EDIT,
     ("POST", f"{API}/first-articles/{{fai_id}}/form2"): P.FAI_EDIT,
     ("PATCH", f"{API}/first-articles/{{fai_id}}/form3/{{balloon}}"): P.FAI_EDIT,
     ("GET", f"{API}/first-articles/{{fai_id}}/form3"): P.READ,
@@ -207,6 +208,7 @@ ROUTE_PERMISSION: dict[Route, Need] = {
     # customer channels and decisions (api/decisions.py)
     ("GET", f"{API}/customers/{{customer_id}}/channel"): P.READ,
     ("PUT", f"{API}/customers/{{customer_id}}/channel"): P.CHANNEL_MANAGE,
+    ("PUT", f"{API}/customers/{{customer_id}}/refai-rules"): P.CHANNEL_MANAGE,
     ("POST", f"{API}/first-articles/{{fai_id}}/customer-decisions"): P.CUSTOMER_DECISION_INTEGRATE,
     ("GET", f"{API}/first-articles/{{fai_id}}/customer-decisions"): P.READ,
     ("POST", f"{API}/first-articles/{{fai_id}}/customer-decisions/evidence"): (
@@ -327,6 +329,7 @@ NOT_SITE_BOUND: frozenset[Route] = frozenset(
         ("POST", f"{API}/revision-orders/{{order_id}}/withdrawal"),
         ("GET", f"{API}/customers/{{customer_id}}/channel"),
         ("PUT", f"{API}/customers/{{customer_id}}/channel"),
+        ("PUT", f"{API}/customers/{{customer_id}}/refai-rules"),
         # Counts of the FAIs the caller may see, whatever site it works at.
         ("GET", f"{API}/reports/first-pass-yield"),
         ("POST", f"{API}/parts"),
@@ -387,6 +390,7 @@ NOT_TECHNICAL: frozenset[Route] = frozenset(
         ("GET", f"{API}/customers/{{customer_id}}/revision-orders"),
         ("GET", f"{API}/customers/{{customer_id}}/channel"),
         ("PUT", f"{API}/customers/{{customer_id}}/channel"),
+        ("PUT", f"{API}/customers/{{customer_id}}/refai-rules"),
         ("GET", f"{API}/reports/first-pass-yield"),
         ("POST", f"{API}/parts"),
         ("POST", f"{API}/mirror/part-revisions"),  # a new part number, not the ITAR part
@@ -630,6 +634,15 @@ def _plant(
             Spec("2", model.CharacteristicType.NOTE, requirement=note),
         ],
     )
+    with ctx.uow_factory() as uow:  # PLM's BOM, which the assembly FAI's index is built from
+        held = uow.parts.revision(revision.id)
+        assert held is not None
+        held.bill_of_materials.append(
+            model.BomLine(
+                revision.id, "10", f"NUT-{label}", "Nut", model.IndexPartType.STANDARD_CATALOGUE, 4
+            )
+        )
+        uow.commit()
     in_work = catalog.add_revision(
         ctx,
         part.id,
@@ -1052,6 +1065,10 @@ BODIES: dict[Route, Body] = {
         "title": "Material certificate",
     },
     ("POST", f"{API}/first-articles/{{fai_id}}/transitions"): lambda w, p, n: {"action": "start"},
+    ("PUT", f"{API}/customers/{{customer_id}}/refai-rules"): lambda w, p, n: {
+        "lapse_months": None,
+        "reason": "The standard's two years",
+    },
     ("PUT", f"{API}/customers/{{customer_id}}/channel"): lambda w, p, n: {
         # The configuration it has already: an allowed caller changes nothing for the next one.
         "authority": "customer_qms",
@@ -1232,6 +1249,7 @@ OWN_RECORDS: dict[Route, dict[str, str]] = {
         f"{API}/first-articles/{{fai_id}}/customer-decisions/{{decision_id}}/conditions/{{number}}",
     ): {"fai_id": "conditional_fai_id", "decision_id": "conditional_decision_id"},
     ("POST", f"{API}/first-articles/{{fai_id}}/index"): {"fai_id": "assembly_fai_id"},
+    ("POST", f"{API}/first-articles/{{fai_id}}/index/from-bom"): {"fai_id": "assembly_fai_id"},
     ("POST", f"{API}/first-articles/{{fai_id}}/form3"): {"fai_id": "partial_fai_id"},
     ("POST", f"{API}/first-articles/{{fai_id}}/omissions"): {"fai_id": "omitting_fai_id"},
     ("POST", f"{API}/first-articles/{{fai_id}}/signatures"): {"fai_id": "submitted_fai_id"},

@@ -132,12 +132,17 @@ def test_partial_without_a_baseline_is_refused_as_baseline_missing(client, appli
 
 
 def test_a_partial_decision_opens_the_partial_fai_on_the_baseline(client, world):
-    """The event's configuration has an open work order: the partial FAI opens on it,
-    naming the approved FAI as its baseline and the event as its reason."""
+    """An event names no characteristic: a partial needs the team's balloons (refused
+    without, the evaluation stays open). The partial FAI opens on the configuration's open
+    work order with them, naming the approved FAI as its baseline and the event as its
+    reason."""
     trigger = client.post(f"{API}/refai-events", json=an_event(world)).json()
+    path = f"{API}/refai-triggers/{trigger['id']}/decision"
+    empty = client.post(path, json={"outcome": "partial", "reason": "Bore may be affected."})
+    assert (empty.status_code, problem_code(empty)) == (422, "nothing_to_reinspect")
     response = client.post(
-        f"{API}/refai-triggers/{trigger['id']}/decision",
-        json={"outcome": "partial", "reason": "Bore and thread may be affected."},
+        path,
+        json={"outcome": "partial", "reason": "Bore may be affected.", "balloons": ["1"]},
     )
     assert response.status_code == 200, response.text
     fai_id = response.json()["evaluation"]["first_article_id"]

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from plant import Plant, a_plant, an_fai, approve, as_
+from plant import Plant, a_plant, account_form2, an_fai, approve, as_, decide, sign
 
 from firstarticle.domain import model
 from firstarticle.domain.access import Principal, Role
@@ -25,6 +25,7 @@ from firstarticle.domain.records import (
     PartRevisionRecord,
     WorkOrderRecord,
 )
+from firstarticle.domain.signatures import SignatureMeaning
 from firstarticle.domain.triggers import (
     EvaluationDecidedError,
     EvaluationOutcome,
@@ -182,6 +183,46 @@ def test_a_plm_release_raises_a_trigger_with_evaluation_and_hold_then_a_partial_
     assert fai.refai_trigger == ReFaiTrigger.DESIGN_CHANGE
     assert fai.reason.startswith("Design change: 7A1234-101 rev D released")
     assert sorted(line.char_no for line in partial.form3) == ["1", "3"]
+
+    approve_partial(ctx, fai.id, {"1": "25.01", "3": "6.02"})
+    allowed_now = gate.check(
+        ctx,
+        gate.GateRequest(
+            site=plant.site.code,
+            customer=plant.customer.code,
+            part_number=plant.part.number,
+            part_revision="D",
+            kind=GateKind.PRODUCTION,
+            serial_numbers=("SN0101",),
+        ),
+    )
+    assert allowed_now.decision is Decision.ALLOW, allowed_now.reasons
+
+
+def approve_partial(ctx: ServiceContext, fai_id: str, values: dict[str, str]) -> None:
+    """Measure the partial's balloons (mm, on the CMM), sign fields 20 and 22, submit, and
+    record the customer's approval."""
+    first_articles.transition(ctx, fai_id, FaiAction.START)
+    account_form2(ctx, fai_id)
+    first_articles.record_results(
+        as_(ctx, "inspector.a"),
+        fai_id,
+        [
+            first_articles.ResultInput(
+                balloon,
+                ctx.clock.now(),
+                model.ResultSource.DEVICE_IMPORT,
+                value=Decimal(value),
+                units="mm",
+                device="CMM-1",
+            )
+            for balloon, value in values.items()
+        ],
+    )
+    sign(ctx, fai_id, SignatureMeaning.VERIFIED, "q.verifier")
+    sign(ctx, fai_id, SignatureMeaning.REVIEWED_APPROVED, "q.manager")
+    first_articles.transition(as_(ctx, "q.manager"), fai_id, FaiAction.SUBMIT)
+    decide(ctx, fai_id)
 
 
 def test_an_evaluation_is_decided_once(ctx, approved):
@@ -564,10 +605,13 @@ def test_a_result_measured_before_the_change_is_refused_with_the_dates(ctx, appr
         occurred_at=occurred,
     )
     decided = triggers.decide_evaluation(
-        ctx, view.trigger.id, outcome=EvaluationOutcome.PARTIAL, reason="Re-check the bore."
+        ctx,
+        view.trigger.id,
+        outcome=EvaluationOutcome.PARTIAL,
+        reason="Re-check the bore.",
+        balloons=["1"],
     )
     fai_id = decided.evaluation.first_article_id or ""
-    first_articles.add_to_scope(ctx, fai_id, ["1"])
     first_articles.transition(ctx, fai_id, FaiAction.START)
 
     def result(at: datetime) -> first_articles.ResultInput:
@@ -650,7 +694,13 @@ def test_a_partial_fai_no_evaluation_opened_is_flagged_for_a_person(ctx, approve
 
 
 def mirrored_order(
-    plant: Plant, number: str, version: int, produces: tuple[str, ...] = ("1",), **made_with: str
+    plant: Plant,
+    number: str,
+    version: int,
+    produces: tuple[str, ...] = ("1",),
+    work_center: str = "HMC-4",
+    supplier: str | None = None,
+    **made_with: str,
 ) -> WorkOrderRecord:
     """ERP's work order for the plant's configuration with a 5-axis mill operation that
     produces balloon 1 (its inspection plan)."""
@@ -671,7 +721,9 @@ def mirrored_order(
         2,
         customer=plant.customer.code,
         serial_numbers=(f"{number}-1",),
-        operations=(OperationSpec(20, "5-axis mill", "HMC-4", **mill),),  # type: ignore[arg-type]
+        operations=(
+            OperationSpec(20, "5-axis mill", work_center, False, supplier, **mill),  # type: ignore[arg-type]
+        ),
     )
 
 
@@ -905,4 +957,69 @@ def test_a_process_change_partial_starts_with_what_the_changed_operation_produce
     assert {balloons[row.characteristic_id] for row in form3} == partial_on
     approve(ctx, partial_id)
     answer = gate.check(ctx, shipment_of(plant, "WO-PC-2-1"))
+    assert answer.decision is Decision.ALLOW, answer.reasons
+
+
+ROUTING_CHANGES = {
+    ReFaiTrigger.PROCESS_CHANGE: {"work_center": "HMC-7"},
+    ReFaiTrigger.SOURCE_CHANGE: {"supplier": "Precision Mill Co."},
+    ReFaiTrigger.TOOLING_CHANGE: {"tooling": "FIX-0043"},
+    ReFaiTrigger.MATERIAL_CHANGE: {"material": "AL 7050-T7451"},
+    ReFaiTrigger.NC_PROGRAM_CHANGE: {"nc_program": "P7A1234_r4.nc"},
+    ReFaiTrigger.INSPECTION_METHOD_CHANGE: {"inspection_method": "Bore gauge BG-12"},
+}
+
+
+@pytest.mark.parametrize("kind", [*ROUTING_CHANGES, "event", "production_lapse"])
+def test_each_trigger_kind_ends_in_a_partial_fai_the_gate_counts(ctx, kind):
+    """For each kind: the change -> its trigger with an open evaluation and a production
+    hold -> 'partial' (with the team's balloon 1 where the change names none) -> a partial
+    FAI on the approved baseline holding balloon 1 -> measured, signed, approved -> the gate
+    allows the serial it was built for. (Design changes and corrective actions: the tests
+    above.)"""
+    plant = a_plant(ctx)
+    built_on = approved_on_mirrored_order(ctx, plant, "WO-K-1")
+    added: list[str] = []
+    if kind in ROUTING_CHANGES:
+        changed = mirrored_order(plant, "WO-K-2", 1, **ROUTING_CHANGES[kind])
+        mirror.apply(ctx, "work-orders", [changed])
+        work_order_id, serial = (
+            orders.work_order_by_number(ctx, plant.site.id, "WO-K-2").id,
+            ("WO-K-2-1"),
+        )
+    elif kind == "event":
+        triggers.record_event(
+            ctx,
+            site_id=plant.site.id,
+            part_revision_id=plant.revision.id,
+            customer_id=plant.customer.id,
+            nature=EventNature.MAN_MADE,
+            description="Fire in the heat-treat bay",
+            occurred_at=ctx.clock.now(),
+        )
+        work_order_id, serial, added = built_on.id, "WO-K-1-1", ["1"]
+    else:
+        # MES reports WO-K-1's mill completed 800 days ago; WO-K-3 restarts now.
+        long_ago = ctx.clock.now() - timedelta(days=800)
+        ran = mirrored_order(plant, "WO-K-1", 2, completed_at=long_ago)  # type: ignore[arg-type]
+        mirror.apply(ctx, "work-orders", [ran])
+        restart(ctx, plant, "WO-K-3", ctx.clock.now())
+        work_order_id, serial, added = built_on.id, "WO-K-1-1", ["1"]
+    [view] = triggers.list_triggers(ctx).items
+    assert view.trigger.kind == kind
+    assert view.evaluation.status is EvaluationStatus.OPEN
+    assert holds.get_hold(ctx, view.evaluation.hold_id or "").status is HoldStatus.ACTIVE
+    decided = triggers.decide_evaluation(
+        ctx,
+        view.trigger.id,
+        outcome=EvaluationOutcome.PARTIAL,
+        reason="Re-prove the bore on product made after the change.",
+        work_order_id=work_order_id,
+        balloons=added,
+    )
+    partial_id = decided.evaluation.first_article_id or ""
+    partial = first_articles.get_first_article(ctx, partial_id)
+    assert [line.char_no for line in partial.form3] == ["1"]
+    approve_partial(ctx, partial_id, {"1": "25.01"})
+    answer = gate.check(ctx, shipment_of(plant, serial))
     assert answer.decision is Decision.ALLOW, answer.reasons

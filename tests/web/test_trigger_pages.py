@@ -99,3 +99,23 @@ def test_the_inbox_lists_the_open_evaluations_of_my_team_only(
         ctx, trigger_id, outcome=triggers.EvaluationOutcome.NONE, reason="Spindles re-qualified"
     )
     assert f'href="/web/triggers/{trigger_id}"' not in web.get("/web/tasks").text
+
+
+def test_a_partial_for_an_event_takes_the_balloons_typed_and_keeps_them_when_refused(
+    web: TestClient, application: bootstrap.Application, ctx: ServiceContext
+) -> None:
+    """An unknown balloon is refused next to its field, with what was typed kept; balloon 1
+    opens the partial FAI with it alone."""
+    a_person(application, "j.ortiz")
+    trigger_id = _flood(ctx)
+    sign_in(web, "j.ortiz")
+    page = web.get(f"/web/triggers/{trigger_id}").text
+    form = {"csrf_token": token_in(page), "outcome": "partial", "reason": "Spindle moved"}
+    refused = web.post(f"/web/triggers/{trigger_id}/decision", data={**form, "balloons": "1, 77"})
+    assert refused.status_code == 422
+    assert 'id="decision-balloons-error"' in refused.text
+    assert 'value="1, 77"' in refused.text
+    decided = web.post(f"/web/triggers/{trigger_id}/decision", data={**form, "balloons": "1"})
+    assert decided.status_code == 200
+    fai_id = triggers.get_trigger(ctx, trigger_id).evaluation.first_article_id
+    assert fai_id is not None

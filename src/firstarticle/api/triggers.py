@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import AwareDatetime, Field
 
 from firstarticle.api.deps import Ctx, Limit, Offset
-from firstarticle.api.schemas import CustomerOut, In, LongText, Out, PageOut
+from firstarticle.api.schemas import Code, CustomerOut, In, LongText, Out, PageOut
 from firstarticle.domain.triggers import (
     EvaluationOutcome,
     EvaluationStatus,
@@ -65,6 +65,11 @@ class DecisionIn(In):
     outcome: EvaluationOutcome
     reason: LongText = Field(min_length=1)
     work_order_id: str | None = Field(default=None, max_length=36)
+    balloons: list[Code] = Field(
+        default_factory=list,
+        max_length=5000,
+        description="For a partial FAI: balloons the team adds to what the change affects.",
+    )
 
 
 def _out(view: TriggerView) -> TriggerOut:

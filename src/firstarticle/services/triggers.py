@@ -7,11 +7,13 @@ both end in :func:`raise_trigger`, which is called inside the caller's unit of w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from firstarticle.domain import model
 from firstarticle.domain.access import Permission
+from firstarticle.domain.coverage import partial_delta
 from firstarticle.domain.errors import ValidationError
 from firstarticle.domain.events import Event
 from firstarticle.domain.lifecycle import FaiStatus
@@ -308,10 +310,12 @@ def decide_evaluation(
     outcome: EvaluationOutcome,
     reason: str,
     work_order_id: str | None = None,
+    balloons: Sequence[str] = (),
 ) -> TriggerView:
     """Sign the team's decision; release the production hold; for ``partial`` pre-build a
-    partial FAI on the baseline with exactly the affected characteristics (for ``full``, a
-    full FAI), recording the trigger kind on it. All in one transaction."""
+    partial FAI on the baseline with exactly the affected characteristics plus the
+    ``balloons`` the team adds (for ``full``, a full FAI), recording the trigger kind on it.
+    All in one transaction."""
     allowed(ctx, Permission.REFAI_DECIDE)
     with ctx.uow_factory() as uow:
         trigger = _visible_trigger(uow, ctx, trigger_id)
@@ -337,7 +341,9 @@ def decide_evaluation(
                 uow, ctx, evaluation.hold_id, f"Re-FAI evaluation decided: {outcome.value}"
             )
         if outcome is not EvaluationOutcome.NONE:
-            events.append(_open_fai(uow, ctx, trigger, evaluation, outcome, work_order_id))
+            events.append(
+                _open_fai(uow, ctx, trigger, evaluation, outcome, work_order_id, balloons)
+            )
         record(uow, ctx, events)
         uow.commit()
         return TriggerView(trigger, evaluation)
@@ -350,6 +356,7 @@ def _open_fai(
     evaluation: Evaluation,
     outcome: EvaluationOutcome,
     work_order_id: str | None,
+    added: Sequence[str],
 ) -> Event:
     """The new FAI the decision calls for, in the caller's unit of work."""
     if work_order_id is not None:
@@ -388,22 +395,11 @@ def _open_fai(
         uow.parts.revision(baseline.part_revision_id) if baseline is not None else None
     )
     part = found(uow.parts.get(_part_id(uow, trigger)), "Part", trigger.part_revision_id)
-    balloons = None
-    if baseline is not None and trigger.affected_balloons is not None:
-        # A changed operation's delta is what it produces (the routing's inspection plan),
-        # as far as the revision defines those balloons.
-        revision = uow.parts.revision(trigger.part_revision_id)
-        defined = {c.balloon for c in revision.characteristics} if revision else set()
-        if not set(trigger.affected_balloons) & defined:
-            raise NothingToReinspectError(
-                "The changed operation lists no characteristic it produces; link them in "
-                "the routing (the operation's balloons) or decide a full FAI.",
-                field="outcome",
-            )
-        balloons = [b for b in trigger.affected_balloons if b in defined]
-    elif trigger.kind is ReFaiTrigger.CORRECTIVE_ACTION and baseline is not None:
-        # The delta of a corrective action is what its NC named, re-inspected after it.
-        balloons = _nc_balloons(uow, baseline, trigger.source_record_id)
+    balloons = (
+        _partial_balloons(uow, trigger, baseline, baseline_revision, added)
+        if baseline is not None and baseline_revision is not None
+        else None
+    )
     loaded, event = open_first_article(
         uow,
         ctx,
@@ -423,9 +419,49 @@ def _open_fai(
     return event
 
 
-def _nc_balloons(uow: UnitOfWork, baseline: model.FirstArticle, nc_record: str) -> list[str]:
-    """The balloons of the baseline's NC that the QMS record ``nc_record`` mirrors; refused
-    when it names none (nothing says what a partial FAI would re-inspect: decide full)."""
+def _partial_balloons(
+    uow: UnitOfWork,
+    trigger: Trigger,
+    baseline: model.FirstArticle,
+    baseline_revision: model.PartRevision,
+    added: Sequence[str],
+) -> list[str]:
+    """What a partial FAI for ``trigger`` starts with: what the change affects (a design
+    change's delta from the baseline revision, what a changed operation produces, what a
+    corrective action's NC names; nothing of its own for an event or a lapse), plus the
+    balloons the team added; NothingToReinspectError when that is nothing."""
+    revision = found(
+        uow.parts.revision(trigger.part_revision_id), "Part revision", trigger.part_revision_id
+    )
+    defined = {c.balloon for c in revision.characteristics}
+    unknown = sorted(set(added) - defined)
+    if unknown:
+        raise ValidationError(
+            f"Balloon {', '.join(unknown)} is not a characteristic of rev {revision.revision}.",
+            field="balloons",
+        )
+    affected: list[str] = []
+    if trigger.affected_balloons is not None:
+        affected = [b for b in trigger.affected_balloons if b in defined]
+    elif trigger.kind is ReFaiTrigger.CORRECTIVE_ACTION:
+        affected = _nc_balloons(baseline, baseline_revision, trigger.source_record_id)
+    elif trigger.kind is ReFaiTrigger.DESIGN_CHANGE:
+        numbers = {d.id: d.number for d in revision.drawings + baseline_revision.drawings}
+        affected = [s.balloon for s, _how in partial_delta(baseline_revision, revision, numbers)]
+    chosen = list(dict.fromkeys([*affected, *added]))
+    if not chosen:
+        raise NothingToReinspectError(
+            f"Nothing to re-inspect for this {trigger.kind.label.lower()}: name the balloons "
+            "(a routing operation's, an NC's, or the team's choice) or decide a full FAI.",
+            field="balloons",
+        )
+    return chosen
+
+
+def _nc_balloons(
+    baseline: model.FirstArticle, revision: model.PartRevision, nc_record: str
+) -> list[str]:
+    """The balloons of the baseline's NC that the QMS record ``nc_record`` mirrors."""
     nc = next(
         (
             n
@@ -434,15 +470,8 @@ def _nc_balloons(uow: UnitOfWork, baseline: model.FirstArticle, nc_record: str) 
         ),
         None,
     )
-    revision = uow.parts.revision(baseline.part_revision_id)
-    balloons = {c.id: c.balloon for c in revision.characteristics} if revision else {}
-    named = [balloons[i] for i in (nc.characteristic_ids if nc else []) if i in balloons]
-    if not named:
-        raise NothingToReinspectError(
-            "The nonconformance names no characteristic to re-inspect; decide a full FAI.",
-            field="outcome",
-        )
-    return named
+    balloons = {c.id: c.balloon for c in revision.characteristics}
+    return [balloons[i] for i in (nc.characteristic_ids if nc else []) if i in balloons]
 
 
 def _part_id(uow: UnitOfWork, trigger: Trigger) -> str:

@@ -27,6 +27,7 @@ REFERENCE_TABLES: Final = frozenset(
         "part_revisions",
         "drawings",
         "characteristics",
+        "bom_lines",  # an assembly revision's BOM, like its drawings (PLM's, every site's)
         "users",
         "api_tokens",
         "browser_sessions",

@@ -88,6 +88,7 @@ async def decide(request: Request, page: CurrentPage, trigger_id: str) -> Respon
             outcome=choice_of(EvaluationOutcome, form.get("outcome", ""), "outcome"),
             reason=form.get("reason", ""),
             work_order_id=form.get("work_order_id", "").strip() or None,
+            balloons=form.get("balloons", "").replace(",", " ").split(),
         ),
         again=lambda refusal: render_trigger(page, trigger_id, refusal),
         then=f"/web/triggers/{trigger_id}?done=decision",
