@@ -550,11 +550,26 @@ class DesignCharacteristic(Protocol):
     def text(self) -> str: ...
 
 
+class GeneralNote(Protocol):
+    """A note of a model file that says something (a general note), with its file id and
+    the balloon the file gives it, if any."""
+
+    @property
+    def item_id(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def designator(self) -> str | None: ...
+
+
 class CharacteristicDocument(Protocol):
-    """The characteristics of one model file, in file order, and the file's SHA-256."""
+    """The characteristics of one model file, in file order, its general notes, and the
+    file's SHA-256."""
 
     @property
     def characteristics(self) -> Sequence[DesignCharacteristic]: ...
+    @property
+    def notes(self) -> Sequence[GeneralNote]: ...
     @property
     def file_sha256(self) -> str: ...
 

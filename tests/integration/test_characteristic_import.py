@@ -546,3 +546,65 @@ def test_text_from_a_file_never_becomes_a_spreadsheet_formula(ctx: ServiceContex
     cell = book["Characteristics"]["F2"]
     assert cell.data_type == "s"
     assert cell.value == '=HYPERLINK("http://x","y")'
+
+
+# ---------------------------------------------------------------------------------------------
+# General notes
+# ---------------------------------------------------------------------------------------------
+
+EDGES = "BREAK ALL SHARP EDGES 0.4 MAX"
+UNTOLERANCED = "ALL UNTOLERANCED DIMENSIONS ±0.5 MM"
+
+
+def ctc_01_with_notes(samples: Path) -> bytes:
+    """ctc_01 whose two text notes say what the NIST drawing's general notes say (NIST's
+    export leaves their text empty): Text.1 flagged 3, a balloon a dimension holds already,
+    and Text.2 flagged 19, which is free."""
+    tree = etree.parse(str(samples / CTC_01))
+    for note_id, text, flag in (("1500", EDGES, "3"), ("1502", UNTOLERANCED, "19")):
+        note = tree.getroot().find(f".//{Q}Note[@id='{note_id}']")
+        assert note is not None
+        element = note.find(f"{Q}Text")
+        assert element is not None
+        element.text = text
+        designator = note.find(f"{Q}Attributes/{Q}AttributeStr")
+        assert designator is not None
+        designator.set("value", flag)
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+
+
+def test_a_models_empty_notes_are_not_offered(ctx: ServiceContext, samples: Path) -> None:
+    """NIST's notes carry no text: nothing is offered, nothing is added."""
+    a_part(ctx)
+    summary = import_characteristics(ctx, part_number=PART, revision="A", file=samples / CTC_01)
+    assert summary.notes_offered == ()
+    assert all(c.ctype is not model.CharacteristicType.NOTE for c in summary.characteristics)
+
+
+def test_general_notes_are_offered_then_taken_as_note_characteristics(
+    ctx: ServiceContext, samples: Path
+) -> None:
+    """Without asking, the two notes are offered and not created; asked, each becomes a note
+    characteristic with its text, ballooned as the file flags it where that balloon is free
+    (19), else N1 (3 is a dimension's), traced to its QIF item."""
+    a_part(ctx, revisions=("A", "B"))
+    data = ctc_01_with_notes(samples)
+    offered = import_characteristics(
+        ctx, part_number=PART, revision="A", file=io.BytesIO(data), file_name="ctc.qif"
+    )
+    assert offered.notes_offered == (EDGES, UNTOLERANCED)
+    assert "2 general note(s)" in offered.message
+    assert {c.requirement.text for c in characteristics(ctx, PART, "A")}.isdisjoint(
+        {EDGES, UNTOLERANCED}
+    )
+    taken = import_characteristics(
+        ctx, part_number=PART, revision="B", file=io.BytesIO(data), file_name="ctc.qif", notes=True
+    )
+    assert taken.notes_offered == ()
+    assert taken.created == offered.created + 2
+    notes = {
+        c.requirement.text: (c.balloon, c.source_item)
+        for c in characteristics(ctx, PART, "B")
+        if c.ctype is model.CharacteristicType.NOTE
+    }
+    assert notes == {EDGES: ("N1", "1500"), UNTOLERANCED: ("19", "1502")}

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from firstarticle.api import observability
@@ -49,6 +50,10 @@ class ImportOut(Out):
     dry_run: bool
     message: str
     characteristics: list[ImportedCharacteristicOut]
+    notes_offered: list[str] = Field(
+        default_factory=list,
+        description="General notes of the file not taken as characteristics (ask notes=true).",
+    )
 
 
 class CharacteristicSnapshotOut(Out):
@@ -116,6 +121,9 @@ async def import_qif_characteristics(
     drawing_number: Annotated[str | None, Query(max_length=64)] = None,
     units: Annotated[str | None, Query(max_length=32)] = None,
     dry_run: bool = False,
+    notes: Annotated[
+        bool, Query(description="Also take the file's general notes as characteristics.")
+    ] = False,
 ) -> Any:
     """Create the revision's characteristic list from an uploaded QIF MBD or Plan file.
 
@@ -124,7 +132,7 @@ async def import_qif_characteristics(
     """
     part_number = catalog.part_number_of(ctx, part_id, Permission.PART_MANAGE)
     async with received_file(
-        request, "QIF file", "drawing_number, units and dry_run", MAX_UPLOAD_BYTES
+        request, "QIF file", "drawing_number, units, dry_run and notes", MAX_UPLOAD_BYTES
     ) as upload:
         summary = await run_in_threadpool(
             lambda: characteristic_import.import_characteristics(
@@ -136,6 +144,7 @@ async def import_qif_characteristics(
                 drawing_number=drawing_number,
                 units=units,
                 dry_run=dry_run,
+                notes=notes,
             )
         )
     if not summary.dry_run:
@@ -155,6 +164,7 @@ async def import_qif_characteristics(
         characteristics=[
             ImportedCharacteristicOut.model_validate(c) for c in summary.characteristics
         ],
+        notes_offered=list(summary.notes_offered),
     )
     return JSONResponse(body.model_dump(mode="json"), status_code=201 if summary.created else 200)
 

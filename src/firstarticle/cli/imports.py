@@ -124,6 +124,10 @@ def import_characteristics_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Read and check everything, write nothing.")
     ] = False,
+    notes: Annotated[
+        bool,
+        typer.Option("--notes", help="Also take the file's general notes as characteristics."),
+    ] = False,
 ) -> None:
     """Create a part revision's characteristic list from a QIF MBD or Plan file."""
     from firstarticle.services import characteristic_import
@@ -140,6 +144,7 @@ def import_characteristics_command(
             drawing_number=drawing,
             units=units,
             dry_run=dry_run,
+            notes=notes,
         )
     out.print(summary.message, highlight=False)
     out.print(

@@ -147,6 +147,8 @@ class ImportSummary:
     unchanged: bool
     dry_run: bool
     characteristics: tuple[ImportedCharacteristic, ...]
+    #: The file's general notes not taken as characteristics (``notes`` takes them).
+    notes_offered: tuple[str, ...] = ()
 
     @property
     def numbered(self) -> int:
@@ -167,7 +169,15 @@ class ImportSummary:
                 f"Dry run: {self.read} characteristics of {self.source_document} would be "
                 f"added to {where}; nothing was written."
             )
-        return f"{self.created} characteristics of {self.source_document} added to {where}."
+        offered = (
+            f" {len(self.notes_offered)} general note(s) of the file were not taken; "
+            "import with notes to add them as characteristics."
+            if self.notes_offered
+            else ""
+        )
+        return (
+            f"{self.created} characteristics of {self.source_document} added to {where}." + offered
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -185,13 +195,16 @@ def import_characteristics(
     file_name: str | None = None,
     units: str | None = None,
     dry_run: bool = False,
+    notes: bool = False,
 ) -> ImportSummary:
     """Create the characteristic list of a part revision from a QIF MBD or Plan file.
 
     ``file`` is a path or a binary stream; ``file_name`` names it (default: the path's name).
     The characteristics go to the revision's drawing, or to ``drawing_number`` when the
     revision has several. ``units`` are the drawing's units for a file that states none.
-    All or nothing: on any error nothing is written. See the module for the rules.
+    The file's general notes are offered (``notes_offered``), and with ``notes`` taken as
+    note characteristics. All or nothing: on any error nothing is written. See the module
+    for the rules.
     """
     name = _document_name(file, file_name)
     allowed(ctx, Permission.PART_MANAGE)
@@ -208,6 +221,8 @@ def import_characteristics(
     if not document.characteristics:
         raise QifImportError(f"{name} defines no characteristics.", file=name)
     planned = _plan(document, name, units)
+    if notes:
+        planned += _plan_notes(document, name, {row.balloon for _, _, row in planned})
     with ctx.uow_factory() as uow:
         part, rev, drawing = _drawing(uow, ctx, part_number, revision, drawing_number)
         summary = ImportSummary(
@@ -221,6 +236,7 @@ def import_characteristics(
             unchanged=False,
             dry_run=dry_run,
             characteristics=tuple(row for _, _, row in planned),
+            notes_offered=() if notes else tuple(n.text for n in document.notes),
         )
         if _already_imported(rev, drawing, document.file_sha256, name):
             return dataclasses.replace(summary, unchanged=True, dry_run=False)
@@ -389,6 +405,37 @@ def _plan(
                 ),
             )
         )
+    return planned
+
+
+def _plan_notes(
+    document: CharacteristicDocument, name: str, taken: set[str]
+) -> list[tuple[CharacteristicSpec, Requirement, ImportedCharacteristic]]:
+    """The file's general notes as note characteristics: ballooned as the file gives them
+    when that balloon is free, else N1, N2, ... (the flag of a general note on a drawing)."""
+    planned = []
+    flags = (f"N{n}" for n in range(1, 10_000))
+    for note in document.notes:
+        own = note.designator
+        balloon = own if own and own not in taken and len(own) <= MAX_BALLOON else None
+        numbered = balloon is None
+        if balloon is None:
+            balloon = next(f for f in flags if f not in taken)
+        taken.add(balloon)
+        item = note.item_id[:MAX_SOURCE_ITEM]
+        spec = CharacteristicSpec(
+            balloon=balloon,
+            ctype=model.CharacteristicType.NOTE,
+            requirement=note.text,
+            source_document=name,
+            source_sha256=document.file_sha256,
+            source_item=item,
+        )
+        requirement = _requirement(spec, f"{name}: note {balloon} (QIF item {note.item_id})")
+        row = ImportedCharacteristic(
+            balloon, spec.ctype, requirement.text, None, None, item, numbered
+        )
+        planned.append((spec, requirement, row))
     return planned
 
 

@@ -102,6 +102,7 @@ async def import_characteristics_file(
                     drawing_number=fields.get("drawing_number", "").strip() or None,
                     units=fields.get("units", "").strip() or None,
                     dry_run=fields.get("dry_run") == "on",
+                    notes=fields.get("notes") == "on",
                 )
             )
     except DomainError as error:

@@ -214,6 +214,18 @@ class MbdCharacteristic:
 
 
 @dataclass(frozen=True, slots=True)
+class MbdNote:
+    """A note of the model with text (``NoteSet``): a general note such as "break all sharp
+    edges" that a plant may take as a Form 3 characteristic. ``designator`` is the balloon
+    the file gives it (``KeyDesignator``), if any."""
+
+    item_id: str
+    label: str | None
+    text: str
+    designator: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class MbdDocument:
     """The characteristics of one QIF MBD or Plan file, in file order, and the file's identity."""
 
@@ -229,6 +241,7 @@ class MbdDocument:
     part_version: str | None
     drawing_number: str | None
     drawing_revision: str | None
+    notes: tuple[MbdNote, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -424,6 +437,7 @@ class _MbdReader(QifWalk):
         self.nominal_order: list[str] = []
         self.items: list[_Item] = []
         self.item_ids: set[str] = set()
+        self.notes: list[MbdNote] = []
 
     # -- errors and values -------------------------------------------------------------------
 
@@ -461,7 +475,10 @@ class _MbdReader(QifWalk):
                 ("DatumReferenceFrames", "DatumReferenceFrame"),
             }
         if depth == 4:
-            return (stack[1], stack[2], stack[3]) == ("Product", "PartSet", "Part") or (
+            return (stack[1], stack[2], stack[3]) in {
+                ("Product", "PartSet", "Part"),
+                ("Product", "NoteSet", "Note"),
+            } or (
                 stack[1] == "Characteristics"
                 and stack[2]
                 in {"CharacteristicDefinitions", "CharacteristicNominals", "CharacteristicItems"}
@@ -484,6 +501,8 @@ class _MbdReader(QifWalk):
             self.datum_reference_frame(elem)
         elif name == "Part":
             self.part_record(elem)
+        elif name == "Note":
+            self.note(elem)
         elif parent == "CharacteristicDefinitions":
             self.definition(elem, name)
         elif parent == "CharacteristicNominals":
@@ -518,6 +537,19 @@ class _MbdReader(QifWalk):
             if refs:
                 ranked.append((rank, index, refs))
         self.drfs[ident] = [refs for _, _, refs in sorted(ranked)]
+        self.check_count()
+
+    def note(self, elem: etree._Element) -> None:
+        """Keep a note that says something (most model notes only carry a dimension's
+        display and have no text)."""
+        text = " ".join((text_of(elem, "Text") or "").split())
+        if not text:
+            return
+        designator = None
+        for attribute in elem.iter("{*}AttributeStr"):
+            if str(attribute.get("name", "")).endswith("KeyDesignator"):
+                designator = (attribute.get("value") or "").strip() or None
+        self.notes.append(MbdNote(elem.get("id") or "", elem.get("label"), text, designator))
         self.check_count()
 
     def part_record(self, elem: etree._Element) -> None:
@@ -668,7 +700,7 @@ class _MbdReader(QifWalk):
         """Refuse a file whose records would grow past any drawing's size."""
         limit = self.max_characteristics
         if max(len(self.items), len(self.nominals), len(self.definitions)) > limit or (
-            max(len(self.drfs), len(self.datum_labels)) > limit
+            max(len(self.drfs), len(self.datum_labels), len(self.notes)) > limit
         ):
             raise self.error(
                 f"more than {self.max_characteristics} characteristics; "
@@ -707,6 +739,7 @@ class _MbdReader(QifWalk):
             part_version=part_version,
             drawing_number=drawing_number,
             drawing_revision=drawing_revision,
+            notes=tuple(self.notes),
         )
 
     def unit_named(self, kind: str) -> str | None:
