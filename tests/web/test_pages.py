@@ -445,3 +445,22 @@ def test_pages_are_never_cached_or_framed_and_load_only_their_own_assets(
     for asset in re.findall(r'(?:href|src)="(/web/static/[^"]+)"', page.text):
         assert web.get(asset).status_code == 200
     assert "http" not in "".join(re.findall(r'(?:href|src)="([^"]+\.(?:css|js))"', page.text))
+
+
+def test_an_assembly_revision_page_shows_its_bill_of_materials(
+    web: TestClient, application: bootstrap.Application, ctx: ServiceContext
+) -> None:
+    """The revision PLM released with a BOM lists each line with its find number, type and
+    quantity; a detail's revision page has no BOM section."""
+    a_person(application, "j.ortiz")
+    shop = plant.a_plant(ctx)
+    order = plant.an_assembly_work_order(ctx, shop)
+    assembly = catalog.get_revision(ctx, order.part_revision_id)
+    sign_in(web, "j.ortiz")
+    page = web.get(f"/web/parts/{assembly.part_id}").text
+    assert "Bill of materials of rev A" in page
+    for find, number in (("10", "7A1234-101"), ("20", "MS24665-132"), ("30", "KLR-28V")):
+        assert re.search(rf"<td>{find}</td><td>{re.escape(number)}</td>", page)
+    assert "Standard catalogue" in page
+    detail = web.get(f"/web/parts/{shop.part.id}").text
+    assert "Bill of materials" not in detail

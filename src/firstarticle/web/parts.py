@@ -50,10 +50,13 @@ def part_page(
     characteristics = sorted(
         shown.characteristics if shown else [], key=lambda c: natural_key(c.balloon)
     )
+    # The BOM comes with a single revision's read (PLM's, for an assembly's Form 1 index).
+    bom = catalog.get_revision(page.ctx, shown.id).bill_of_materials if shown else []
     return page.render(
         "part.html",
         part=part,
         shown=shown,
+        bom=sorted(bom, key=lambda line: natural_key(line.find_number)),
         characteristics=characteristics,
         diff=diff.diff if diff else None,
         diff_from=diff_from or "",
