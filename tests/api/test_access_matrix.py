@@ -639,7 +639,7 @@ def _plant(
         assert held is not None
         held.bill_of_materials.append(
             model.BomLine(
-                revision.id, "10", f"NUT-{label}", "Nut", model.IndexPartType.STANDARD_CATALOGUE, 4
+                revision.id, "10", "MS21042-3", "Nut", model.IndexPartType.STANDARD_CATALOGUE, 4
             )
         )
         uow.commit()
