@@ -82,16 +82,11 @@ def _event(
     changes: dict[str, object],
     reason: str | None = None,
 ) -> Event:
-    return Event(
-        action=action,
-        record_type=record_type,
-        record_id=record_id,
-        site_id=site_id,
-        actor=ctx.actor,
-        at=ctx.clock.now(),
-        changes={k: (None, v) for k, v in changes.items() if v is not None},
-        reason=reason,
-    )
+    """An event recording ``changes`` as new values (the ones given, None left out)."""
+    new: dict[str, tuple[object, object]] = {
+        k: (None, v) for k, v in changes.items() if v is not None
+    }
+    return changed(ctx, action, (record_type, record_id, site_id), new, reason)
 
 
 def raise_trigger(
