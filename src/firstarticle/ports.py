@@ -322,8 +322,30 @@ class GateConfiguration(Protocol):
     def labels(self) -> tuple[ExportClassification, ...]: ...
 
 
+class GateFacts(Protocol):
+    """What one gate question reads of the plant."""
+
+    @property
+    def configuration(self) -> GateConfiguration: ...
+    @property
+    def serials(self) -> Sequence[SerialRecord]: ...
+    @property
+    def covering(self) -> Sequence[tuple[CoveringFai, int]]: ...
+    @property
+    def holds(self) -> Sequence[Hold]: ...
+
+
 class GateReader(Protocol):
-    """The gate's read path, a few statements per question."""
+    """The gate's read path, as few round trips per question as the database allows."""
+
+    def facts(
+        self,
+        site_code: str,
+        customer_code: str,
+        part_number: str,
+        revision: str,
+        serial_numbers: Sequence[str],
+    ) -> GateFacts: ...
 
     def configuration(
         self, site_code: str, customer_code: str, part_number: str, revision: str
@@ -488,6 +510,34 @@ class PasswordHasher(Protocol):
 # --- inspection files (integrations/inspection implements them; bootstrap.py wires them) ----
 
 
+class DatumReferenceSource(Protocol):
+    """A datum of a model file's frame: its labels (several for a common datum) and the
+    material modifier of each."""
+
+    @property
+    def labels(self) -> tuple[str, ...]: ...
+    @property
+    def modifiers(self) -> tuple[str | None, ...]: ...
+
+
+class FrameRowSource(Protocol):
+    """A row of a model file's feature control frame. ``modifiers`` and ``per_unit`` are
+    the other zone modifiers as drawn (projected zone, free state, ...)."""
+
+    @property
+    def value(self) -> Decimal | None: ...
+    @property
+    def zone_shape(self) -> str | None: ...
+    @property
+    def material_condition(self) -> str | None: ...
+    @property
+    def modifiers(self) -> tuple[str, ...]: ...
+    @property
+    def per_unit(self) -> str | None: ...
+    @property
+    def datums(self) -> Sequence[DatumReferenceSource]: ...
+
+
 class ResultFileReader(Protocol):
     """Inspection-results files in the formats the plant's devices and people write."""
 
@@ -516,6 +566,8 @@ class DesignCharacteristic(Protocol):
     ``text`` the requirement as drawn; limits in ``units`` (None: the file states none).
     ``dimension_type`` is ``BASIC`` or ``REF`` for a basic or reference dimension,
     ``non_tolerance`` the file's word for an untoleranced one (``MEASURED``, ``SET``).
+    ``segments``, ``defined_as_limit``, ``outer_disposition``, ``direction`` and
+    ``analysis_mode`` state the tolerance as the file types it (see domain/tolerancing.py).
     """
 
     @property
@@ -548,6 +600,16 @@ class DesignCharacteristic(Protocol):
     def non_tolerance(self) -> str | None: ...
     @property
     def text(self) -> str: ...
+    @property
+    def segments(self) -> Sequence[FrameRowSource]: ...
+    @property
+    def defined_as_limit(self) -> bool: ...
+    @property
+    def outer_disposition(self) -> Decimal | None: ...
+    @property
+    def direction(self) -> str | None: ...
+    @property
+    def analysis_mode(self) -> str | None: ...
 
 
 class GeneralNote(Protocol):

@@ -176,6 +176,40 @@ def test_the_gate_allows_an_approved_configuration_and_records_the_decision(ctx)
 
 
 @pytest.mark.requirement("G1")
+def test_a_gate_answer_reads_its_facts_in_one_statement_on_postgresql(
+    ctx, connection, is_postgres
+):
+    """On PostgreSQL the configuration, the serials, the covering FAIs with their NCs and the
+    holds with their overrides are one round trip, and the record is one insert; SQLite (no
+    round trips) reads them one statement each."""
+    plant = a_plant(ctx, serials=("SN0001", "SN0002"))
+    fai = an_fai(ctx, plant).fai.id
+    approve(ctx, fai)
+    holds.place_hold(
+        ctx,
+        site_id=plant.site.id,
+        kind=HoldKind.SHIPMENT,
+        part_revision_id=plant.revision.id,
+        reason="Containment",
+        serial_numbers=["SN0002"],
+    )
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        if statement.lstrip().split(None, 1)[0].upper() in {"SELECT", "INSERT", "WITH"}:
+            statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        allowed, held = ask(ctx, plant, "SN0001"), ask(ctx, plant, "SN0002")
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    assert (allowed.decision, held.decision) == (Decision.ALLOW, Decision.DENY)
+    assert "hold_active" in codes(held)
+    assert len(statements) == (4 if is_postgres else 10)
+
+
+@pytest.mark.requirement("G1")
 def test_the_gate_denies_while_the_fai_is_not_approved(ctx):
     """Without approval the answer is deny, naming the FAI and the hold."""
     plant = a_plant(ctx)
@@ -515,7 +549,7 @@ def test_an_internal_error_while_deciding_is_a_deny(ctx):
 
         def __enter__(self):
             uow = self.inner.__enter__()
-            uow.gate_reader.active_holds = lambda *a: (_ for _ in ()).throw(RuntimeError("boom"))
+            uow.gate_reader.facts = lambda *a: (_ for _ in ()).throw(RuntimeError("boom"))
             return uow
 
         def __exit__(self, *exc):

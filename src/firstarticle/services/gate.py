@@ -78,9 +78,15 @@ class _Facts:
 def _evaluate(uow: UnitOfWork, req: GateRequest, at: datetime) -> _Facts:
     unknown: list[Reason] = []
     site_code = req.site.strip().upper()
-    config = uow.gate_reader.configuration(
-        site_code, req.customer.strip().upper(), req.part_number, req.part_revision
+    reader = uow.gate_reader
+    facts = reader.facts(
+        site_code,
+        req.customer.strip().upper(),
+        req.part_number,
+        req.part_revision,
+        req.serial_numbers,
     )
+    config = facts.configuration
     site_id, customer_id, revision_id = (
         config.site_id,
         config.customer_id,
@@ -118,11 +124,7 @@ def _evaluate(uow: UnitOfWork, req: GateRequest, at: datetime) -> _Facts:
             )
         else:
             work_order_ids = (wo.id,)
-    records = {
-        r.number: r
-        for r in uow.work_orders.serials(site_id, req.serial_numbers)
-        if r.part_revision_id == revision_id
-    }
+    records = {r.number: r for r in facts.serials if r.part_revision_id == revision_id}
     for number in req.serial_numbers:
         record = records.get(number)
         if record is None:
@@ -156,9 +158,7 @@ def _evaluate(uow: UnitOfWork, req: GateRequest, at: datetime) -> _Facts:
         work_order_ids=work_order_ids,
         serial_lots=tuple(r.lot for r in records.values() if r.lot is not None),
     )
-    reader = uow.gate_reader
-    fais = reader.covering(site_id, revision_id, customer_id)
-    holds = reader.active_holds(site_id, revision_id)
+    fais, holds = facts.covering, facts.holds
     definition = config.definition
     # The serials' work orders were read with the serials; only a lot needs its own query.
     built_on = [

@@ -1,16 +1,18 @@
-"""The gate's read path: a few plain SQL statements instead of loading aggregates.
+"""The gate's read path: plain SQL statements instead of loading aggregates.
 
-The gate answers ERP on every shipment, so it reads exactly the facts it needs: the
-configuration's ids in one statement, the covering FAIs with their open NCs in one, and the
-active holds with their overrides in one.
+The gate answers ERP on every shipment, so it reads exactly the facts it needs. On PostgreSQL
+:meth:`SqlGateReader.facts` reads them all in one statement (one round trip): the
+configuration's ids, the asked serials with their work orders, the covering FAIs with their
+open NCs and the active holds with their overrides. Elsewhere (SQLite, in process, where a
+statement costs no round trip) the same facts come from one statement each.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,7 +31,10 @@ from firstarticle.domain.holds import (
     OpenNonconformance,
 )
 from firstarticle.domain.lifecycle import FaiStatus
+from firstarticle.storage import gate_statements as q
 from firstarticle.storage import orm
+from firstarticle.storage.repositories import SerialRecord
+from firstarticle.storage.types import UtcDateTime
 
 
 @dataclass(frozen=True)
@@ -61,21 +66,6 @@ def _definition(status: str | None, superseded: bool) -> DefinitionState:
     return DefinitionState.SUPERSEDED if superseded else DefinitionState.CURRENT
 
 
-def _superseded(r: sa.FromClause) -> sa.ColumnElement[bool]:
-    """True when a revision of the same part was released after ``r``."""
-    later = orm.part_revisions.alias("later")
-    return (
-        sa.exists()
-        .where(
-            later.c.part_id == r.c.part_id,
-            later.c.id != r.c.id,
-            later.c.status == model.RevisionStatus.RELEASED,
-            later.c.released_at > r.c.released_at,
-        )
-        .label("superseded")
-    )
-
-
 class SqlGateReader:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -85,7 +75,7 @@ class SqlGateReader:
         revision of the same part was released after it."""
         r = orm.part_revisions
         row = self.session.execute(
-            sa.select(r.c.status, _superseded(r)).where(r.c.id == part_revision_id)
+            sa.select(r.c.status, q.superseded(r)).where(r.c.id == part_revision_id)
         ).one()
         return _definition(row.status, bool(row.superseded))
 
@@ -96,59 +86,57 @@ class SqlGateReader:
         site, the customer and its rules, the revision with its status, whether a later
         one was released, and the export labels of the part and the revision."""
         row = self.session.execute(
-            _configuration_statement(),
-            {
-                "site_code": site_code,
-                "customer_code": customer_code,
-                "part_number": part_number,
-                "revision": revision,
-            },
+            q.configuration_statement(),
+            _codes(site_code, customer_code, part_number, revision),
         ).one()
-        labels: tuple[ExportClassification, ...] = ()
-        if row.revision_id is not None:
-            labels = (ExportClassification(row.part_regime, row.part_category),)
-            if row.revision_regime is not None:
-                labels += (ExportClassification(row.revision_regime, row.revision_category),)
-        return Configuration(
-            row.site_id,
-            row.id,
-            bool(row.requires_fai),
-            bool(row.ships_on_conditional_acceptance),
-            row.revision_id,
-            row.revision_status,
-            bool(row.superseded),
-            labels,
-        )
+        return _configuration(row._mapping)
 
     def covering(
         self, site_id: str, part_revision_id: str, customer_id: str
     ) -> list[tuple[CoveringFai, int]]:
+        """The FAIs that could cover the configuration, oldest first, with their versions."""
         rows = self.session.execute(
-            _covering_statement(),
+            q.covering_statement(),
             {"site_id": site_id, "part_revision_id": part_revision_id, "customer_id": customer_id},
-        ).all()
-        by_id: dict[str, tuple[CoveringFai, int, list[str]]] = {}
-        for fai_id, fair, status, version, router, ok, nc, scope, base, base_status, why in rows:
-            if fai_id not in by_id:
-                partial = scope == model.FaiScope.PARTIAL
-                fai = CoveringFai(
-                    fai_id,
-                    fair,
-                    FaiStatus(status),
-                    (),
-                    router,
-                    bool(ok),
-                    (base or "(none named)") if partial else None,
-                    FaiStatus(base_status) if base_status is not None else None,
-                    str(why) if why is not None else None,
-                )
-                by_id[fai_id] = (fai, version, [])
-            if nc is not None:
-                by_id[fai_id][2].append(nc)
-        return [
-            (dataclasses.replace(fai, open_nonconformances=tuple(ncs)), version)
-            for fai, version, ncs in by_id.values()
-        ]
+        ).mappings()
+        return _covering(rows)
+
+    def facts(
+        self,
+        site_code: str,
+        customer_code: str,
+        part_number: str,
+        revision: str,
+        serial_numbers: Sequence[str],
+    ) -> GateFacts:
+        """The configuration, the asked serials (of any revision, with their work orders),
+        the covering FAIs and the active holds: one statement on PostgreSQL."""
+        codes = _codes(site_code, customer_code, part_number, revision)
+        numbers = sorted(set(serial_numbers))
+        if self.session.get_bind().dialect.name == "postgresql":
+            row = self.session.execute(q.facts_statement(), {**codes, "numbers": numbers}).one()
+            return GateFacts(
+                _configuration(row._mapping),
+                [_serial(s) for s in row.serials],
+                _covering(row.covering),
+                _holds(_timestamps(row.holds, _HOLD_TIMES)),
+            )
+        config = self.configuration(site_code, customer_code, part_number, revision)
+        serials: list[SerialRecord] = []
+        if config.site_id is not None and numbers:
+            serials = [
+                _serial(s)
+                for s in self.session.execute(
+                    q.serials_statement(), {"site_id": config.site_id, "numbers": numbers}
+                ).mappings()
+            ]
+        if config.site_id is None or config.part_revision_id is None:
+            return GateFacts(config, serials, [], [])
+        covering: list[tuple[CoveringFai, int]] = []
+        if config.customer_id is not None:
+            covering = self.covering(config.site_id, config.part_revision_id, config.customer_id)
+        holds = self.active_holds(config.site_id, config.part_revision_id)
+        return GateFacts(config, serials, covering, holds)
 
     def built_on(
         self,
@@ -230,176 +218,147 @@ class SqlGateReader:
         return ncs, {k: frozenset(v) for k, v in form3.items()}
 
     def active_holds(self, site_id: str, part_revision_id: str) -> list[Hold]:
-        rows = (
+        """The revision's active holds at the site with their overrides."""
+        return _holds(
             self.session.execute(
-                _active_holds_statement(),
+                q.active_holds_statement(),
                 {"site_id": site_id, "part_revision_id": part_revision_id},
+            ).mappings()
+        )
+
+
+@dataclass(frozen=True)
+class GateFacts:
+    """What one gate question reads: see :meth:`SqlGateReader.facts`."""
+
+    configuration: Configuration
+    serials: list[SerialRecord]
+    covering: list[tuple[CoveringFai, int]]
+    holds: list[Hold]
+
+
+def _codes(site_code: str, customer_code: str, part_number: str, revision: str) -> dict[str, str]:
+    return {
+        "site_code": site_code,
+        "customer_code": customer_code,
+        "part_number": part_number,
+        "revision": revision,
+    }
+
+
+def _configuration(row: Mapping[str, Any]) -> Configuration:
+    labels: tuple[ExportClassification, ...] = ()
+    if row["revision_id"] is not None:
+        labels = (ExportClassification(row["part_regime"], row["part_category"]),)
+        if row["revision_regime"] is not None:
+            labels += (ExportClassification(row["revision_regime"], row["revision_category"]),)
+    return Configuration(
+        row["site_id"],
+        row["id"],
+        bool(row["requires_fai"]),
+        bool(row["ships_on_conditional_acceptance"]),
+        row["revision_id"],
+        row["revision_status"],
+        bool(row["superseded"]),
+        labels,
+    )
+
+
+def _serial(row: Mapping[str, Any]) -> SerialRecord:
+    return SerialRecord(
+        row["number"],
+        row["lot"],
+        row["work_order_id"],
+        row["work_order_number"],
+        row["part_revision_id"],
+        row["router"],
+        row["purchase_order"],
+    )
+
+
+def _covering(rows: Iterable[Mapping[str, Any]]) -> list[tuple[CoveringFai, int]]:
+    """One covering FAI per id with its open NCs, in the rows' order."""
+    by_id: dict[str, tuple[CoveringFai, int, list[str]]] = {}
+    for row in rows:
+        fai_id = row["id"]
+        if fai_id not in by_id:
+            partial = row["scope"] == model.FaiScope.PARTIAL
+            base_status = row["baseline_status"]
+            fai = CoveringFai(
+                fai_id,
+                row["fair_identifier"],
+                FaiStatus(row["status"]),
+                (),
+                row["router"],
+                bool(row["customer_approved"]),
+                (row["baseline_fair_identifier"] or "(none named)") if partial else None,
+                FaiStatus(base_status) if base_status is not None else None,
+                str(row["refai_trigger"]) if row["refai_trigger"] is not None else None,
             )
-            .mappings()
-            .all()
-        )
-        holds: dict[str, Hold] = {}
-        for row in rows:
-            hold = holds.get(row["id"])
-            if hold is None:
-                hold = Hold(
+            by_id[fai_id] = (fai, row["version"], [])
+        if row["nc_number"] is not None:
+            by_id[fai_id][2].append(row["nc_number"])
+    return [
+        (dataclasses.replace(fai, open_nonconformances=tuple(ncs)), version)
+        for fai, version, ncs in by_id.values()
+    ]
+
+
+# The holds' timestamp columns, which JSON carries as ISO text.
+_HOLD_TIMES = frozenset(
+    c.name
+    for c in q.holds_select(sa.null(), sa.null()).selected_columns
+    if isinstance(c.type, UtcDateTime)
+)
+
+
+def _timestamps(rows: list[dict[str, Any]], names: frozenset[str]) -> list[dict[str, Any]]:
+    """Rows read as JSON with their timestamps as aware UTC datetimes again."""
+    for row in rows:
+        for name in names:
+            if row.get(name) is not None:
+                row[name] = datetime.fromisoformat(row[name]).astimezone(UTC)
+    return rows
+
+
+def _holds(rows: Iterable[Mapping[str, Any]]) -> list[Hold]:
+    """One hold per id with its overrides, in the rows' order."""
+    holds: dict[str, Hold] = {}
+    for row in rows:
+        hold = holds.get(row["id"])
+        if hold is None:
+            hold = Hold(
+                site_id=row["site_id"],
+                kind=HoldKind(row["kind"]),
+                source=HoldSource(row["source"]),
+                part_revision_id=row["part_revision_id"],
+                reason=row["reason"],
+                placed_by=row["placed_by"],
+                placed_at=row["placed_at"],
+                customer_id=row["customer_id"],
+                work_order_id=row["work_order_id"],
+                serial_numbers=list(row["serial_numbers"]),
+                lots=list(row["lots"]),
+                first_article_id=row["first_article_id"],
+                id=row["id"],
+            )
+            holds[hold.id] = hold
+        if row["o_id"] is not None:
+            hold.overrides.append(
+                HoldOverride(
                     site_id=row["site_id"],
-                    kind=HoldKind(row["kind"]),
-                    source=HoldSource(row["source"]),
-                    part_revision_id=row["part_revision_id"],
-                    reason=row["reason"],
-                    placed_by=row["placed_by"],
-                    placed_at=row["placed_at"],
-                    customer_id=row["customer_id"],
-                    work_order_id=row["work_order_id"],
-                    serial_numbers=list(row["serial_numbers"]),
-                    lots=list(row["lots"]),
-                    first_article_id=row["first_article_id"],
-                    id=row["id"],
+                    hold_id=hold.id,
+                    reason=row["o_reason"],
+                    expires_at=row["o_expires_at"],
+                    requested_by=row["o_requested_by"],
+                    requested_at=row["o_requested_at"],
+                    serial_numbers=list(row["o_serial_numbers"]),
+                    lots=list(row["o_lots"]),
+                    second_signer=row["o_second_signer"],
+                    second_signed_at=row["o_second_signed_at"],
+                    revoked_by=row["o_revoked_by"],
+                    revoked_at=row["o_revoked_at"],
+                    id=row["o_id"],
                 )
-                holds[hold.id] = hold
-            if row["o_id"] is not None:
-                hold.overrides.append(
-                    HoldOverride(
-                        site_id=row["site_id"],
-                        hold_id=hold.id,
-                        reason=row["o_reason"],
-                        expires_at=row["o_expires_at"],
-                        requested_by=row["o_requested_by"],
-                        requested_at=row["o_requested_at"],
-                        serial_numbers=list(row["o_serial_numbers"]),
-                        lots=list(row["o_lots"]),
-                        second_signer=row["o_second_signer"],
-                        second_signed_at=row["o_second_signed_at"],
-                        revoked_by=row["o_revoked_by"],
-                        revoked_at=row["o_revoked_at"],
-                        id=row["o_id"],
-                    )
-                )
-        return list(holds.values())
-
-
-# The gate's statements are built once and executed with parameters: building a statement
-# with its subqueries and aliases cost more than running it (profile of W1).
-@functools.cache
-def _configuration_statement() -> sa.Select[Any]:
-    s, c, p, r = orm.sites, orm.customers, orm.parts, orm.part_revisions
-    site_id = sa.select(s.c.id).where(s.c.code == sa.bindparam("site_code")).scalar_subquery()
-    revision = (
-        sa.select(
-            r.c.id.label("revision_id"),
-            r.c.status.label("revision_status"),
-            _superseded(r),
-            p.c.export_regime.label("part_regime"),
-            p.c.export_category.label("part_category"),
-            r.c.export_regime.label("revision_regime"),
-            r.c.export_category.label("revision_category"),
-        )
-        .join(p, p.c.id == r.c.part_id)
-        .where(p.c.number == sa.bindparam("part_number"), r.c.revision == sa.bindparam("revision"))
-        .subquery()
-    )
-    customer = (
-        sa.select(c.c.id, c.c.requires_fai, c.c.ships_on_conditional_acceptance)
-        .where(c.c.code == sa.bindparam("customer_code"))
-        .subquery()
-    )
-    return sa.select(
-        site_id.label("site_id"),
-        revision,
-        customer.c.id,
-        customer.c.requires_fai,
-        customer.c.ships_on_conditional_acceptance,
-    ).select_from(
-        sa.select(sa.literal(1).label("one"))
-        .subquery()
-        .outerjoin(customer, sa.true())
-        .outerjoin(revision, sa.true())
-    )
-
-
-@functools.cache
-def _covering_statement() -> sa.Select[Any]:
-    f, n, w, d = (
-        orm.first_articles,
-        orm.nonconformance_links,
-        orm.work_orders,
-        orm.customer_decisions,
-    )
-    approved = (
-        sa.exists()
-        .where(
-            d.c.site_id == f.c.site_id,
-            d.c.first_article_id == f.c.id,
-            d.c.attempt == f.c.submission_attempt,
-            d.c.outcome.in_(
-                [model.DecisionOutcome.APPROVED, model.DecisionOutcome.CONDITIONALLY_ACCEPTED]
-            ),
-        )
-        .label("customer_approved")
-    )
-    b = f.alias("baseline")
-    return (
-        sa.select(
-            f.c.id,
-            f.c.fair_identifier,
-            f.c.status,
-            f.c.version,
-            w.c.router,
-            approved,
-            n.c.number,
-            f.c.scope,
-            f.c.baseline_fair_identifier,
-            b.c.status,
-            f.c.refai_trigger,
-        )
-        .join(w, (w.c.site_id == f.c.site_id) & (w.c.id == f.c.work_order_id))
-        # A partial FAI's baseline, at the same site (unique there by FAIR identifier).
-        .outerjoin(
-            b,
-            (f.c.scope == model.FaiScope.PARTIAL)
-            & (b.c.site_id == f.c.site_id)
-            & (b.c.fair_identifier == f.c.baseline_fair_identifier),
-        )
-        .outerjoin(
-            n,
-            (n.c.site_id == f.c.site_id)
-            & (n.c.first_article_id == f.c.id)
-            & (n.c.status == "open"),
-        )
-        .where(
-            f.c.site_id == sa.bindparam("site_id"),
-            f.c.part_revision_id == sa.bindparam("part_revision_id"),
-            f.c.customer_id == sa.bindparam("customer_id"),
-            f.c.status.not_in([FaiStatus.CANCELLED, FaiStatus.SUPERSEDED]),
-        )
-        .order_by(f.c.created_at, f.c.id)
-    )
-
-
-@functools.cache
-def _active_holds_statement() -> sa.Select[Any]:
-    h, o = orm.holds, orm.hold_overrides
-    return (
-        sa.select(
-            h,
-            o.c.id.label("o_id"),
-            o.c.reason.label("o_reason"),
-            o.c.expires_at.label("o_expires_at"),
-            o.c.requested_by.label("o_requested_by"),
-            o.c.requested_at.label("o_requested_at"),
-            o.c.serial_numbers.label("o_serial_numbers"),
-            o.c.lots.label("o_lots"),
-            o.c.second_signer.label("o_second_signer"),
-            o.c.second_signed_at.label("o_second_signed_at"),
-            o.c.revoked_by.label("o_revoked_by"),
-            o.c.revoked_at.label("o_revoked_at"),
-        )
-        .outerjoin(o, (o.c.site_id == h.c.site_id) & (o.c.hold_id == h.c.id))
-        .where(
-            h.c.site_id == sa.bindparam("site_id"),
-            h.c.part_revision_id == sa.bindparam("part_revision_id"),
-            h.c.status == "active",
-        )
-        .order_by(h.c.id, o.c.id)
-    )
+            )
+    return list(holds.values())

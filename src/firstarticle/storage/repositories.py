@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from firstarticle.domain.events import Event
 from firstarticle.domain.holds import Hold, HoldOverride, HoldStatus, RevisionOrder
 from firstarticle.domain.lifecycle import FaiStatus
 from firstarticle.ports import FaiFilter, FaiSort, Page, StatusCount
-from firstarticle.storage import orm
+from firstarticle.storage import gate_statements, orm
 from firstarticle.storage.identity import (
     label_condition,
     revision_label_condition,
@@ -226,7 +225,8 @@ class SqlWorkOrderRepository:
         if not numbers:
             return []
         rows = self.session.execute(
-            _serials_statement(), {"site_id": site_id, "numbers": sorted(set(numbers))}
+            gate_statements.serials_statement(),
+            {"site_id": site_id, "numbers": sorted(set(numbers))},
         ).all()
         return [SerialRecord(*row) for row in rows]
 
@@ -507,6 +507,9 @@ class SqlHoldRepository:
         return _page(self.session, stmt, limit, offset)
 
 
+_GATE_DECISION_INSERT = orm.gate_decisions.insert()
+
+
 class SqlGateLog:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -514,7 +517,9 @@ class SqlGateLog:
     def append(self, record: dict[str, Any]) -> None:
         # The distribution column cannot be NULL: an unknown site is stored as ''.
         row = {**record, "site_id": record.get("site_id") or ""}
-        self.session.execute(sa.insert(orm.gate_decisions).values(**row))
+        # One prepared insert on the session's connection: building ``insert().values()``
+        # per decision cost more than the round trip (profile of W1).
+        self.session.connection().execute(_GATE_DECISION_INSERT, row)
 
     def list(
         self,
@@ -695,26 +700,3 @@ class SqlAuditLog:
         names = (*LEDGER_FIELDS, "entry_hash")
         for row in result:
             yield dict(zip(names, row, strict=True))
-
-
-@functools.cache
-def _serials_statement() -> sa.Select[Any]:
-    """Serials by number at a site with their work order (built once: the gate asks often)."""
-    s, w = orm.serial_numbers, orm.work_orders
-    return (
-        sa.select(
-            s.c.number,
-            s.c.lot,
-            w.c.id,
-            w.c.number,
-            w.c.part_revision_id,
-            w.c.router,
-            w.c.purchase_order,
-        )
-        .join(w, (w.c.site_id == s.c.site_id) & (w.c.id == s.c.work_order_id))
-        .where(
-            s.c.site_id == sa.bindparam("site_id"),
-            s.c.number.in_(sa.bindparam("numbers", expanding=True)),
-        )
-        .order_by(s.c.number)
-    )
