@@ -340,6 +340,14 @@ def child_of(elem: etree._Element, name: str) -> etree._Element | None:
     return elem.find(NS + name)
 
 
+def children_of(elem: etree._Element) -> dict[object, etree._Element]:
+    """The element's children by tag, the first of each (what ``find`` would return)."""
+    kids: dict[object, etree._Element] = {}
+    for child in elem:
+        kids.setdefault(child.tag, child)
+    return kids
+
+
 def token_of(elem: etree._Element | None) -> str | None:
     """Text of an element with whitespace collapsed (xs:token); None when absent or empty."""
     if elem is None or elem.text is None:
@@ -516,26 +524,31 @@ class QifWalk(ABC):
         if schema is not None:
             options["schema"] = schema
         stack: list[str] = []
-        capture = 0  # depth of the record being collected; 0 while none is
+        capture = False  # True while a record (the top of ``stack``) is being collected
+        inner = 0  # elements open inside that record
         for event, elem in _iterparse(stream, **options):
-            if event == "start":
+            if capture:
+                # Inside a record only its own end matters; its elements are counted, not
+                # named (most of a results file is inside records: profile of W2).
+                if event == "start":
+                    inner += 1
+                    continue
+                if inner:
+                    inner -= 1
+                    continue
+                self.handle(stack, elem)
+                capture = False
+            elif event == "start":
                 name = local_name(elem.tag)
                 if not stack:
                     self.check_root(elem, name)
                 # Foreign-namespace elements get a name no rule can match.
                 stack.append(name if name is not None else "#foreign")
-                if not capture and self.is_record(stack):
-                    capture = len(stack)
+                if self.is_record(stack):
+                    capture = True
                 else:
                     self.opened(stack)
                 continue
-            depth = len(stack)
-            if capture:
-                if depth != capture:
-                    stack.pop()
-                    continue  # inside a record: keep it until the record itself ends
-                self.handle(stack, elem)
-                capture = 0
             stack.pop()
             # Drop what has been read: the element's content, and the siblings before it
             # (they were already handled). The root keeps only the current path alive.
@@ -852,28 +865,30 @@ class _Reader(QifWalk):
 
     def measurement(self, elem: etree._Element, tag: str) -> None:
         self.number_items()
-        item_id = text_of(elem, "CharacteristicItemId")
+        # One pass over the children instead of a find per field (profile of W2).
+        kids = children_of(elem)
+        item_id = token_of(kids.get(NS + "CharacteristicItemId"))
         if not item_id:
             raise self.error(f"<{tag}> has no CharacteristicItemId", line_of(elem))
-        status_elem = child_of(elem, "Status")
+        status_elem = kids.get(NS + "Status")
         status = None
         if status_elem is not None:
             status = text_of(status_elem, "CharacteristicStatusEnum") or text_of(
                 status_elem, "OtherCharacteristicStatus"
             )
         # A user-defined attribute characteristic carries text ("accept"), not a number.
-        value_elem = None if tag.startswith("UserDefinedAttribute") else child_of(elem, "Value")
+        value_elem = None if tag.startswith("UserDefinedAttribute") else kids.get(NS + "Value")
         value = self.decimal(value_elem)
         value_units = own_unit(value_elem)
-        designator = text_of(elem, "NonConformanceDesignator")
+        designator = token_of(kids.get(NS + "NonConformanceDesignator"))
         if designator is not None and designator.upper() in _NO_NONCONFORMANCE:
             designator = None
         index = len(self.actuals)
-        component_id = text_of(elem, "ActualComponentId")
+        component_id = token_of(kids.get(NS + "ActualComponentId"))
         if component_id is not None:
             self.component_override[index] = component_id
         self.actual_block.append(len(self.blocks) - 1)
-        device_ids = _ids(child_of(elem, "MeasurementDeviceIds"))
+        device_ids = _ids(kids.get(NS + "MeasurementDeviceIds"))
         item = self.item_by_id.get(item_id)
         device, known = self.device_for(device_ids or (item.device_ids if item else ()))
         if item is None or not known:
@@ -886,7 +901,7 @@ class _Reader(QifWalk):
                 value=value,
                 status=sys.intern(status or "UNDEFINED"),
                 nonconformance=self.intern(designator),
-                measured_at=self.timestamp(child_of(elem, "TimeStamp")),
+                measured_at=self.timestamp(kids.get(NS + "TimeStamp")),
                 device=device,
                 units=self.intern(value_units),
             )

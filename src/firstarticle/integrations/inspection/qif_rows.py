@@ -85,6 +85,9 @@ _PORTAL_NAMES: Final = {
     "partname",
 }
 _MAX_ERRORS: Final = 5
+# Elements whose text the validating pass keeps (anywhere; Attributes under the root only).
+_CAPTURED: Final = frozenset({_NS + "InspectionProgram", _NS + "InspectionOperator"})
+_ATTRIBUTES: Final = _NS + "Attributes"
 
 
 def _local(tag: object) -> str | None:
@@ -172,27 +175,25 @@ def validate_qif_streaming(
     )
     depth = 0
     capture = 0
-    line: int | None = None
+    # The element last started, for the line of an error (asked only then: profile of W2).
+    current: etree._Element | None = None
     try:
         for event, elem in events:
+            if event == "start":
+                depth += 1
+                current = elem
+                if depth == 1:
+                    _check_root(elem, name)
+                tag = elem.tag
+                if not capture and (tag in _CAPTURED or (depth == 2 and tag == _ATTRIBUTES)):
+                    capture = depth
+                continue
             if event == "comment":
                 text = elem.text or ""
                 for key in metadata_tags(text):
                     if key in _PORTAL_NAMES:
                         take_tags(metadata, text)
                         break
-                continue
-            if event == "start":
-                depth += 1
-                line = cast(Any, elem).sourceline
-                if depth == 1:
-                    _check_root(elem, name)
-                local = _local(elem.tag)
-                if not capture and (
-                    local in {"InspectionProgram", "InspectionOperator"}
-                    or (depth == 2 and local == "Attributes")
-                ):
-                    capture = depth
                 continue
             if capture and depth == capture:
                 _capture(elem, metadata)
@@ -214,10 +215,14 @@ def validate_qif_streaming(
             exc.msg
         )
         kind = "not valid QIF 3.0" if schema_error else "not well-formed XML"
-        where = exc.lineno or line
+        where = exc.lineno or _line(current)
         raise ResultFileError(f"{kind}: {detail}", line=where) from None
     except (etree.LxmlError, UnicodeError) as exc:
-        raise ResultFileError(f"cannot be parsed as XML: {exc}", line=line) from None
+        raise ResultFileError(f"cannot be parsed as XML: {exc}", line=_line(current)) from None
+
+
+def _line(elem: etree._Element | None) -> int | None:
+    return None if elem is None else cast(Any, elem).sourceline
 
 
 def _check_root(elem: etree._Element, name: str) -> None:
