@@ -406,6 +406,26 @@ def load(engine: sa.Engine, scale: Scale, seed: int = 1, progress: bool = True) 
             bar.advance(task, done)
     if engine.dialect.name == "postgresql":
         # Autovacuum would do this soon after a real load; the planner needs the statistics.
+        # At scale L it outlasts the server's statement timeout, which is for requests.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("SET statement_timeout = 0"))
             conn.execute(sa.text("ANALYZE"))
     return Plan(scale, [ident(Kind.SITE, s) for s in range(scale.sites)], counts)
+
+
+def loaded(engine: sa.Engine, scale: Scale) -> Plan | None:
+    """The plan of a data set of ``scale`` this database already holds whole, else None (a
+    second run at L need not spend its minutes loading again)."""
+    try:
+        with engine.connect() as conn:
+            sites = conn.execute(sa.text("SELECT count(*) FROM sites")).scalar_one()
+            fais = conn.execute(sa.text("SELECT count(*) FROM first_articles")).scalar_one()
+            last = conn.execute(
+                sa.text("SELECT count(*) FROM first_articles WHERE id = :id"),
+                {"id": ident(Kind.FAI, scale.fais - 1)},
+            ).scalar_one()
+    except sa.exc.DBAPIError:
+        return None
+    if (sites, fais, last) != (scale.sites, scale.fais, 1):
+        return None
+    return Plan(scale, [ident(Kind.SITE, s) for s in range(scale.sites)], {"first_articles": fais})
