@@ -176,9 +176,7 @@ def test_the_gate_allows_an_approved_configuration_and_records_the_decision(ctx)
 
 
 @pytest.mark.requirement("G1")
-def test_a_gate_answer_reads_its_facts_in_one_statement_on_postgresql(
-    ctx, connection, is_postgres
-):
+def test_a_gate_answer_reads_its_facts_in_one_statement_on_postgresql(ctx, connection, is_postgres):
     """On PostgreSQL the configuration, the serials, the covering FAIs with their NCs and the
     holds with their overrides are one round trip, and the record is one insert; SQLite (no
     round trips) reads them one statement each."""

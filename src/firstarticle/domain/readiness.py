@@ -15,7 +15,17 @@ from firstarticle.domain.requirement_text import shown_value
 from firstarticle.domain.tasks import Task
 from firstarticle.domain.values import Conformance, Requirement
 
-__all__ = ["RULES", "Finding", "ReadinessContext", "RecordRef", "Severity", "blocking", "evaluate"]
+__all__ = [
+    "RULES",
+    "CharacteristicFacts",
+    "Finding",
+    "ReadinessContext",
+    "RecordRef",
+    "Severity",
+    "blocking",
+    "characteristic_facts",
+    "evaluate",
+]
 
 
 @dataclass(frozen=True)
@@ -70,16 +80,23 @@ def _ref(c: model.Characteristic) -> RecordRef:
     return RecordRef("characteristic", c.id, f"balloon {c.balloon}")
 
 
-def evaluate(fai: model.FirstArticle, ctx: ReadinessContext) -> list[Finding]:
-    """All findings for ``fai``, blocking first; deterministic for the same records."""
+def evaluate(
+    fai: model.FirstArticle, ctx: ReadinessContext, facts: CharacteristicFacts | None = None
+) -> list[Finding]:
+    """All findings for ``fai``, blocking first; deterministic for the same records.
+
+    Without ``facts`` the characteristic rules read the loaded aggregate (its Form 3 and
+    results); with them (the database's), they read only those.
+    """
+    facts = facts if facts is not None else characteristic_facts(fai, ctx)
     findings: list[Finding] = []
     findings += _revision_rules(fai, ctx)
-    findings += _characteristic_rules(fai, ctx)
+    findings += _characteristic_rules(fai, ctx, facts)
     findings += _nonconformance_rules(fai)
     findings += _form2_rules(fai)
     findings += coverage.form2_findings(fai)
     findings += coverage.partial_findings(fai, ctx.revision, ctx.baseline, ctx.drawing_numbers)
-    findings += _form1_rules(fai, ctx)
+    findings += _form1_rules(fai, ctx, facts.has_form3)
     findings += [
         Finding(b.rule, Severity.BLOCKING, b.message, (RecordRef("task", b.task_id, b.task_label),))
         for b in review_readiness.review_blockers(fai.status, ctx.tasks)
@@ -118,25 +135,58 @@ def _revision_rules(fai: model.FirstArticle, ctx: ReadinessContext) -> list[Find
     return out
 
 
-def _characteristic_rules(fai: model.FirstArticle, ctx: ReadinessContext) -> list[Finding]:
-    out: list[Finding] = []
+@dataclass(frozen=True)
+class CharacteristicFacts:
+    """What the characteristic rules read, gathered in memory (:func:`characteristic_facts`)
+    or by the database (only the characteristics that can have a finding).
+
+    ``checked`` lists, in Form 3 order, Form 3 characteristics of the revision with every
+    result the FAI holds for them; a characteristic left out must have no finding.
+    ``foreign`` maps ids on Form 3 or in results that are not the revision's to a label.
+    """
+
+    has_form3: bool
+    not_accounted: list[model.Characteristic]
+    foreign: dict[str, str]
+    checked: list[tuple[model.Characteristic, list[model.InspectionResult]]]
+
+
+def characteristic_facts(fai: model.FirstArticle, ctx: ReadinessContext) -> CharacteristicFacts:
+    """The facts from the loaded aggregate: every Form 3 characteristic is checked."""
     in_revision = {c.id: c for c in ctx.revision.characteristics}
     on_form3 = {row.characteristic_id for row in fai.form3}
+    not_accounted = []
     if fai.scope is model.FaiScope.FULL:
-        for c in in_revision.values():
-            if c.id not in on_form3:
-                out.append(
-                    Finding(
-                        "CHAR_NOT_ACCOUNTED",
-                        Severity.BLOCKING,
-                        f"Balloon {c.balloon} ({c.requirement.text}) is not on Form 3.",
-                        (_ref(c),),
-                    )
-                )
-    foreign = (on_form3 | {r.characteristic_id for r in fai.results}) - in_revision.keys()
-    for char_id in sorted(foreign):
+        not_accounted = [c for c in in_revision.values() if c.id not in on_form3]
+    foreign = {}
+    for char_id in (on_form3 | {r.characteristic_id for r in fai.results}) - in_revision.keys():
         known = ctx.characteristics.get(char_id)
-        label = f"balloon {known.balloon}" if known else char_id
+        foreign[char_id] = f"balloon {known.balloon}" if known else char_id
+    by_characteristic: dict[str, list[model.InspectionResult]] = {}
+    for result in fai.results:
+        by_characteristic.setdefault(result.characteristic_id, []).append(result)
+    checked = [
+        (in_revision[row.characteristic_id], by_characteristic.get(row.characteristic_id, []))
+        for row in fai.form3
+        if row.characteristic_id in in_revision
+    ]
+    return CharacteristicFacts(bool(fai.form3), not_accounted, foreign, checked)
+
+
+def _characteristic_rules(
+    fai: model.FirstArticle, ctx: ReadinessContext, facts: CharacteristicFacts
+) -> list[Finding]:
+    out: list[Finding] = [
+        Finding(
+            "CHAR_NOT_ACCOUNTED",
+            Severity.BLOCKING,
+            f"Balloon {c.balloon} ({c.requirement.text}) is not on Form 3.",
+            (_ref(c),),
+        )
+        for c in facts.not_accounted
+    ]
+    for char_id in sorted(facts.foreign):
+        label = facts.foreign[char_id]
         out.append(
             Finding(
                 "CHAR_WRONG_REVISION",
@@ -147,73 +197,83 @@ def _characteristic_rules(fai: model.FirstArticle, ctx: ReadinessContext) -> lis
         )
     serials: list[str | None] = [u.serial_id for u in fai.units] or [None]
     serial_numbers = {u.serial_id: u.serial_number for u in fai.units}
-    latest = fai.latest_results()
-    for row in fai.form3:
-        if row.characteristic_id not in in_revision:
-            continue
-        c = in_revision[row.characteristic_id]
+    for c, results in facts.checked:
+        # The result that counts per serial: the latest measured (FirstArticle.latest_results).
+        latest: dict[str | None, model.InspectionResult] = {}
+        for result in sorted(results, key=lambda r: (r.measured_at, r.recorded_at)):
+            latest[result.serial_id] = result
         for serial_id in serials:
-            result = latest.get((c.id, serial_id))
             where = f" for serial {serial_numbers[serial_id]}" if serial_id else ""
-            if result is None and not c.is_inspected:
-                continue  # a basic or reference dimension needs no result
-            if result is None:
-                out.append(
-                    Finding(
-                        "RESULT_MISSING",
-                        Severity.BLOCKING,
-                        f"Balloon {c.balloon} has no result{where}.",
-                        (_ref(c),),
-                    )
-                )
-                continue
-            refs = (_ref(c), RecordRef("inspection_result", result.id, f"balloon {c.balloon}"))
-            if c.requirement.is_numeric and not result.is_variables_data:
-                out.append(
-                    Finding(
-                        "RESULT_ATTRIBUTE_ON_VARIABLE",
-                        Severity.BLOCKING,
-                        f"Balloon {c.balloon} is toleranced ({c.requirement.text}) but its "
-                        f"result{where} is an attribute verdict; record the measured value.",
-                        refs,
-                    )
-                )
-            if result.conformance(
-                c.requirement
-            ) is Conformance.NONCONFORMING and not fai.nc_numbers_for(c.id):
-                out.append(
-                    Finding(
-                        "RESULT_NONCONFORMING_WITHOUT_NC",
-                        Severity.BLOCKING,
-                        f"Balloon {c.balloon} is nonconforming{where} "
-                        f"({_shown(result, c.requirement)} against {c.requirement.text}) and "
-                        "has no NC number.",
-                        refs,
-                    )
-                )
-            if result.verdict_disagrees(c.requirement):
-                computed = result.conformance(c.requirement).value
-                out.append(
-                    Finding(
-                        "RESULT_VERDICT_DISAGREES",
-                        Severity.BLOCKING,
-                        f"Balloon {c.balloon}{where}: the results file says "
-                        f"{result.stated_status}, the computed result is {computed} "
-                        f"({_shown(result, c.requirement)} against {c.requirement.text}); "
-                        "a person resolves the disagreement with a reason.",
-                        refs,
-                    )
-                )
-            if result.needs_verification:
-                out.append(
-                    Finding(
-                        "RESULT_MANUAL_UNVERIFIED",
-                        Severity.BLOCKING,
-                        f"The manually entered result of balloon {c.balloon}{where} is not "
-                        "verified by a second person.",
-                        refs,
-                    )
-                )
+            out += _result_findings(fai, c, latest.get(serial_id), where)
+    return out
+
+
+def _result_findings(
+    fai: model.FirstArticle,
+    c: model.Characteristic,
+    result: model.InspectionResult | None,
+    where: str,
+) -> list[Finding]:
+    """What is wrong with the result that counts for one characteristic and serial."""
+    if result is None and not c.is_inspected:
+        return []  # a basic or reference dimension needs no result
+    if result is None:
+        return [
+            Finding(
+                "RESULT_MISSING",
+                Severity.BLOCKING,
+                f"Balloon {c.balloon} has no result{where}.",
+                (_ref(c),),
+            )
+        ]
+    out: list[Finding] = []
+    refs = (_ref(c), RecordRef("inspection_result", result.id, f"balloon {c.balloon}"))
+    if c.requirement.is_numeric and not result.is_variables_data:
+        out.append(
+            Finding(
+                "RESULT_ATTRIBUTE_ON_VARIABLE",
+                Severity.BLOCKING,
+                f"Balloon {c.balloon} is toleranced ({c.requirement.text}) but its "
+                f"result{where} is an attribute verdict; record the measured value.",
+                refs,
+            )
+        )
+    if result.conformance(c.requirement) is Conformance.NONCONFORMING and not fai.nc_numbers_for(
+        c.id
+    ):
+        out.append(
+            Finding(
+                "RESULT_NONCONFORMING_WITHOUT_NC",
+                Severity.BLOCKING,
+                f"Balloon {c.balloon} is nonconforming{where} "
+                f"({_shown(result, c.requirement)} against {c.requirement.text}) and "
+                "has no NC number.",
+                refs,
+            )
+        )
+    if result.verdict_disagrees(c.requirement):
+        computed = result.conformance(c.requirement).value
+        out.append(
+            Finding(
+                "RESULT_VERDICT_DISAGREES",
+                Severity.BLOCKING,
+                f"Balloon {c.balloon}{where}: the results file says "
+                f"{result.stated_status}, the computed result is {computed} "
+                f"({_shown(result, c.requirement)} against {c.requirement.text}); "
+                "a person resolves the disagreement with a reason.",
+                refs,
+            )
+        )
+    if result.needs_verification:
+        out.append(
+            Finding(
+                "RESULT_MANUAL_UNVERIFIED",
+                Severity.BLOCKING,
+                f"The manually entered result of balloon {c.balloon}{where} is not "
+                "verified by a second person.",
+                refs,
+            )
+        )
     return out
 
 
@@ -297,7 +357,7 @@ def _form2_rules(fai: model.FirstArticle) -> list[Finding]:
     return out
 
 
-def _form1_rules(fai: model.FirstArticle, ctx: ReadinessContext) -> list[Finding]:
+def _form1_rules(fai: model.FirstArticle, ctx: ReadinessContext, has_form3: bool) -> list[Finding]:
     out = []
     fai_ref = (RecordRef("first_article", fai.id, fai.fair_identifier),)
 
@@ -317,7 +377,7 @@ def _form1_rules(fai: model.FirstArticle, ctx: ReadinessContext) -> list[Finding
         missing("6", "drawing number")
     if fai.fai_type is model.FaiType.ASSEMBLY and not fai.index:
         missing("15-18", "index of the assembly's parts")
-    if not fai.form3:
+    if not has_form3:
         missing("5 of Form 3", "characteristics")
     for entry in fai.index:
         ref = (RecordRef("index_entry", entry.id, entry.names),)

@@ -57,6 +57,13 @@ class LoadedFai:
     customer: model.Customer | None
     # Evidence whose own label the caller may not receive is left out of every view.
     hidden_evidence: frozenset[str] = frozenset()
+    # The characteristic rules' facts as the database read them (an FAI loaded without its
+    # lines); None: readiness reads the loaded Form 3 and results.
+    facts: readiness.CharacteristicFacts | None = None
+
+    def findings(self) -> list[readiness.Finding]:
+        """The FAI's readiness findings, computed now."""
+        return readiness.evaluate(self.fai, self.context, self.facts)
 
     @cached_property
     def characteristic_index(
@@ -72,36 +79,60 @@ class LoadedFai:
 
 
 def load_fai(
-    uow: UnitOfWork, ctx: ServiceContext, fai_id: str, permission: Permission
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    fai_id: str,
+    permission: Permission,
+    *,
+    lines: bool = True,
 ) -> LoadedFai:
     """The FAI and what its forms need, if the caller holds ``permission``, works at its site,
     may see its customer and may receive its part's technical data; else an error that does
-    not reveal whether it exists."""
+    not reveal whether it exists.
+
+    ``lines=False`` is for readiness alone: a full FAI's Form 3, results and the revision's
+    characteristics stay in the database, which reads the characteristic rules' facts (W3).
+    A partial FAI is loaded whole (its delta rules read them). Nothing may then load the FAI
+    again whole in the same unit of work.
+    """
     allowed(ctx, permission)
-    fai = found(uow.first_articles.get(fai_id), "First article", fai_id)
+    if not lines:
+        lines = uow.first_articles.scope_of(fai_id) is model.FaiScope.PARTIAL
+    fai = found(uow.first_articles.get(fai_id, lines=lines), "First article", fai_id)
     ctx.principal.require_site(fai.site_id, "first article")
     if not ctx.principal.sees_customer(fai.customer_id):
         raise NotFoundError("No such first article.", record="first article")
-    return assemble_fai(uow, ctx, fai)
+    return assemble_fai(uow, ctx, fai, lines=lines)
 
 
 def assemble_fai(
-    uow: UnitOfWork, ctx: ServiceContext, fai: model.FirstArticle, *, check_labels: bool = True
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    fai: model.FirstArticle,
+    *,
+    check_labels: bool = True,
+    lines: bool = True,
 ) -> LoadedFai:
     """What the forms and readiness of ``fai`` need. ``check_labels`` off skips the caller's
     technical-data check: only for work the system does on an FAI it already holds (signature
-    re-checks inside a mirror update), never to answer a caller."""
+    re-checks inside a mirror update), never to answer a caller. ``lines`` as for
+    :func:`load_fai`."""
     revision = found(
-        uow.parts.revision(fai.part_revision_id), "Part revision", fai.part_revision_id
+        uow.parts.revision(fai.part_revision_id, characteristics=lines),
+        "Part revision",
+        fai.part_revision_id,
     )
     part = found(uow.parts.header(revision.part_id), "Part", revision.part_id)
     if check_labels:
         require_technical(ctx, part, revision, "first article")
     work_order = found(uow.work_orders.get(fai.work_order_id), "Work order", fai.work_order_id)
-    characteristics = {c.id: c for c in revision.characteristics}
-    strays = [r.characteristic_id for r in fai.results] + [r.characteristic_id for r in fai.form3]
-    missing = [cid for cid in strays if cid not in characteristics]
-    characteristics.update(uow.parts.characteristics(missing))
+    # Read without lines, the characteristics stay in the database with the facts about them.
+    characteristics: dict[str, model.Characteristic] = {}
+    if lines:
+        characteristics = {c.id: c for c in revision.characteristics}
+        strays = [r.characteristic_id for r in fai.results + fai.form3]
+        missing = [cid for cid in strays if cid not in characteristics]
+        characteristics.update(uow.parts.characteristics(missing))
     statuses = uow.first_articles.statuses(
         [e.fair_identifier for e in fai.index if e.fair_identifier]
     )
@@ -124,7 +155,8 @@ def assemble_fai(
         drawing_numbers={d.id: d.number for d in drawings},
         tasks=uow.review.tasks_of(fai.site_id, fai.id),
     )
-    return LoadedFai(fai, context, site, customer, hidden)
+    facts = None if lines else uow.first_articles.characteristic_facts(fai, revision)
+    return LoadedFai(fai, context, site, customer, hidden, facts)
 
 
 def baseline_of(uow: UnitOfWork, fai: model.FirstArticle) -> model.PartRevision | None:

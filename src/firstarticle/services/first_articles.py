@@ -356,8 +356,7 @@ def status_counts(ctx: ServiceContext, which: FaiFilter) -> list[StatusCount]:
 def evaluate_readiness(ctx: ServiceContext, fai_id: str) -> list[readiness.Finding]:
     """The readiness findings of the FAI, computed now."""
     with ctx.uow_factory() as uow:
-        loaded = load_fai(uow, ctx, fai_id, Permission.READ)
-        return readiness.evaluate(loaded.fai, loaded.context)
+        return load_fai(uow, ctx, fai_id, Permission.READ, lines=False).findings()
 
 
 def audit_trail(ctx: ServiceContext, fai_id: str) -> list[dict[str, Any]]:

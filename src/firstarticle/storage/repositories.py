@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, raiseload, selectinload
 
 from firstarticle.audit.ledger import FIELDS as LEDGER_FIELDS
 from firstarticle.audit.ledger import GENESIS, changes_text, entry_hash
@@ -18,8 +18,9 @@ from firstarticle.domain.classification import ExportClassification
 from firstarticle.domain.events import Event
 from firstarticle.domain.holds import Hold, HoldOverride, HoldStatus, RevisionOrder
 from firstarticle.domain.lifecycle import FaiStatus
+from firstarticle.domain.readiness import CharacteristicFacts
 from firstarticle.ports import FaiFilter, FaiSort, Page, StatusCount
-from firstarticle.storage import gate_statements, orm
+from firstarticle.storage import gate_statements, orm, readiness_reader
 from firstarticle.storage.identity import (
     label_condition,
     revision_label_condition,
@@ -131,16 +132,22 @@ class SqlPartRepository:
             )
         return _page(self.session, stmt, limit, offset)
 
-    def revision(self, revision_id: str) -> model.PartRevision | None:
+    def revision(
+        self, revision_id: str, *, characteristics: bool = True
+    ) -> model.PartRevision | None:
+        """The revision with its drawings and BOM; ``characteristics=False`` leaves the
+        drawings' characteristics unread (reading them raises), under the same terms as an
+        FAI read without its lines."""
+        drawings = selectinload(model.PartRevision.drawings)  # type: ignore[arg-type]
         return self.session.get(
             model.PartRevision,
             revision_id,
             options=[
-                selectinload(model.PartRevision.drawings).selectinload(  # type: ignore[arg-type]
-                    model.Drawing.characteristics
-                ),
+                drawings.selectinload(model.Drawing.characteristics)  # type: ignore[arg-type]
+                if characteristics
+                else drawings.raiseload(model.Drawing.characteristics),  # type: ignore[arg-type]
                 selectinload(model.PartRevision.bill_of_materials),  # type: ignore[arg-type]
-            ],  # type: ignore[arg-type]
+            ],
         )
 
     def revision_by_number(self, part_number: str, revision: str) -> model.PartRevision | None:
@@ -307,9 +314,30 @@ class SqlFirstArticleRepository:
     def _full(self) -> list[Any]:
         return [selectinload(getattr(model.FirstArticle, name)) for name in _FAI_CHILDREN]
 
-    def get(self, fai_id: str) -> model.FirstArticle | None:
+    def get(self, fai_id: str, *, lines: bool = True) -> model.FirstArticle | None:
+        """The FAI with its children; ``lines=False`` leaves Form 3 and the results unread
+        (reading them raises), for readiness read by the database: its unit of work must not
+        need them."""
         stmt = sa.select(model.FirstArticle).where(orm.first_articles.c.id == fai_id)
-        return self.session.scalars(stmt.options(*self._full())).one_or_none()
+        options = self._full()
+        if not lines:
+            options = [
+                selectinload(getattr(model.FirstArticle, name))
+                for name in _FAI_CHILDREN
+                if name not in {"form3", "results"}
+            ] + [raiseload(model.FirstArticle.form3), raiseload(model.FirstArticle.results)]  # type: ignore[arg-type]
+        return self.session.scalars(stmt.options(*options)).one_or_none()
+
+    def scope_of(self, fai_id: str) -> model.FaiScope | None:
+        """Full or partial, without loading the FAI."""
+        t = orm.first_articles
+        scope = self.session.scalar(sa.select(t.c.scope).where(t.c.id == fai_id))
+        return model.FaiScope(scope) if scope is not None else None
+
+    def characteristic_facts(
+        self, fai: model.FirstArticle, revision: model.PartRevision
+    ) -> CharacteristicFacts:
+        return readiness_reader.characteristic_facts(self.session, fai, revision)
 
     def by_fair_identifier(self, fair_identifier: str) -> model.FirstArticle | None:
         stmt = sa.select(model.FirstArticle).where(
