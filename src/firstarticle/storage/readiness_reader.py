@@ -98,11 +98,24 @@ def _suspects(fai: model.FirstArticle, drawings: Sequence[str]) -> sa.Select[Any
         value < lower + _MARGIN * (sa.func.abs(lower) + 1),
         value > upper - _MARGIN * (sa.func.abs(upper) + 1),
     )
-    serials = [u.serial_id for u in fai.units]
-    if serials:
-        counted = sa.case((r.c.serial_id.in_(serials), r.c.serial_id))
-    else:
-        counted = sa.case((r.c.id.is_not(None) & r.c.serial_id.is_(None), sa.literal("-")))
+    # A serial without a result: no row of this characteristic for it (max over the rows).
+    serials: list[str | None] = [u.serial_id for u in fai.units] or [None]
+    missing = sa.or_(
+        *(
+            sa.func.max(
+                sa.case(
+                    (
+                        r.c.id.is_not(None)
+                        & (r.c.serial_id.is_(None) if s is None else r.c.serial_id == s),
+                        1,
+                    ),
+                    else_=0,
+                )
+            )
+            == 0
+            for s in serials
+        )
+    )
     inspected = sa.or_(
         c.c.designator.is_(None),
         c.c.designator.not_in([d.value for d in model.NOT_INSPECTED]),
@@ -125,7 +138,7 @@ def _suspects(fai: model.FirstArticle, drawings: Sequence[str]) -> sa.Select[Any
         .having(
             sa.or_(
                 sa.func.max(sa.case((suspect, 1), else_=0)) == 1,
-                inspected & (sa.func.count(sa.distinct(counted)) < max(1, len(serials))),
+                inspected & missing,
             )
         )
         .order_by(f.c.id)
