@@ -574,7 +574,8 @@ class DesignCharacteristic(Protocol):
     ``dimension_type`` is ``BASIC`` or ``REF`` for a basic or reference dimension,
     ``non_tolerance`` the file's word for an untoleranced one (``MEASURED``, ``SET``).
     ``segments``, ``defined_as_limit``, ``outer_disposition``, ``direction`` and
-    ``analysis_mode`` state the tolerance as the file types it (see domain/tolerancing.py).
+    ``analysis_mode`` state the tolerance as the file types it (see domain/tolerancing.py);
+    ``definition_notes`` what it states beyond that (``ALL AROUND``, ``SEP REQT``).
     """
 
     @property
@@ -617,6 +618,8 @@ class DesignCharacteristic(Protocol):
     def direction(self) -> str | None: ...
     @property
     def analysis_mode(self) -> str | None: ...
+    @property
+    def definition_notes(self) -> tuple[str, ...]: ...
 
 
 class GeneralNote(Protocol):

@@ -23,6 +23,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from firstarticle.domain.errors import ValidationError
+from firstarticle.domain.tolerancing import DesignTolerance
 
 
 class InspectionFileError(ValueError):
@@ -227,7 +228,12 @@ class ResultFile:
 
 @dataclass(frozen=True, slots=True)
 class ExportCharacteristic:
-    """A Form 3 line's design side; numbers in ``units`` (None for text requirements)."""
+    """A Form 3 line's design side; numbers in ``units`` (None for text requirements).
+
+    ``kind`` and ``tolerance``: the QIF type and typed tolerance the characteristic was
+    imported with (None for one keyed in, mirrored or read from a table), its numbers in
+    ``units`` too.
+    """
 
     key: str
     balloon: str
@@ -240,6 +246,8 @@ class ExportCharacteristic:
     zone: str | None = None
     criticality: str | None = None
     drawing: str | None = None
+    kind: str | None = None
+    tolerance: DesignTolerance | None = None
 
 
 @dataclass(frozen=True, slots=True)

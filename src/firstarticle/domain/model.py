@@ -27,6 +27,7 @@ from firstarticle.domain.lifecycle import (
     plan_transition,
 )
 from firstarticle.domain.mirror import Provenance
+from firstarticle.domain.tolerancing import DesignTolerance
 from firstarticle.domain.values import AttributeResult, Conformance, Requirement
 
 _ABSOLUTE_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
@@ -362,6 +363,10 @@ class Characteristic:
     source_document: str | None = None
     source_sha256: str | None = None
     source_item: str | None = None
+    # The QIF type the file gave it ("Diameter", "Position") and its tolerance as typed, so
+    # that the QIF Results export writes the same characteristic; None from other sources.
+    qif_kind: str | None = None
+    design_tolerance: DesignTolerance | None = None
     id: str = field(default_factory=new_id)
 
     @property

@@ -16,6 +16,7 @@ from decimal import Decimal
 from firstarticle.domain import model, requirement_text
 from firstarticle.domain.errors import ValidationError
 from firstarticle.domain.text import check_text
+from firstarticle.domain.tolerancing import DesignTolerance
 from firstarticle.domain.values import Requirement, normalize_unit
 
 
@@ -42,6 +43,8 @@ class CharacteristicSpec:
     source_document: str | None = None
     source_sha256: str | None = None
     source_item: str | None = None
+    qif_kind: str | None = None
+    design_tolerance: DesignTolerance | None = None
 
     def build_requirement(self) -> Requirement:
         """The requirement these fields describe, or ValidationError; a drawing text given
@@ -115,6 +118,8 @@ class CharacteristicSpec:
             self.source_document,
             self.source_sha256,
             self.source_item,
+            self.qif_kind,
+            self.design_tolerance,
         )
 
 

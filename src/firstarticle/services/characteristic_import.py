@@ -46,6 +46,7 @@ from firstarticle.domain.inspection_files import (
 )
 from firstarticle.domain.records import CharacteristicSpec
 from firstarticle.domain.text import TextNotAllowedError
+from firstarticle.domain.tolerancing import DatumReference, DesignTolerance, FrameRow
 from firstarticle.domain.values import Requirement
 from firstarticle.ports import CharacteristicDocument, DesignCharacteristic, UnitOfWork
 from firstarticle.services import (
@@ -80,6 +81,7 @@ MAX_SHEET_OR_ZONE = 16
 MAX_SOURCE_ITEM = 200
 MAX_SOURCE_DOCUMENT = 500
 MAX_UNITS = 32
+MAX_QIF_KIND = 64
 
 _DESIGNATOR = {
     "KEY": model.CharacteristicDesignator.KEY,
@@ -103,6 +105,37 @@ def _designator(c: DesignCharacteristic) -> model.CharacteristicDesignator | Non
     if untoleranced and {c.dimension_type, c.non_tolerance} & _BASIC_WORDS:
         return model.CharacteristicDesignator.BASIC
     return _DESIGNATOR.get(c.criticality or "")
+
+
+def _design_tolerance(c: DesignCharacteristic) -> DesignTolerance | None:
+    """The tolerance as the file types it, or None when a DesignTolerance cannot state all
+    of it (a zone modifier other than a profile's outer disposition, a per-unit zone, an
+    extent, a separate zone, a statistical size): such
+    a frame is kept as its text alone, and the export writes it as user-defined."""
+    if c.definition_notes:
+        return None
+    rows: list[FrameRow] = []
+    for index, row in enumerate(c.segments):
+        stated = 1 if index == 0 and c.outer_disposition is not None else 0
+        if row.per_unit is not None or len(row.modifiers) > stated:
+            return None
+        rows.append(
+            FrameRow(
+                zone=row.value,
+                zone_shape=row.zone_shape,
+                material_condition=row.material_condition,
+                datums=tuple(DatumReference(d.labels, d.modifiers) for d in row.datums),
+            )
+        )
+    return DesignTolerance(
+        rows=tuple(rows),
+        defined_as_limit=c.defined_as_limit,
+        outer_disposition=c.outer_disposition,
+        dimension_type=c.dimension_type,
+        non_tolerance=c.non_tolerance,
+        direction=c.direction,
+        analysis_mode=c.analysis_mode,
+    )
 
 
 class QifImportError(ValidationError):
@@ -387,6 +420,8 @@ def _plan(
             source_document=name,
             source_sha256=document.file_sha256,
             source_item=item,
+            qif_kind=c.kind if len(c.kind) <= MAX_QIF_KIND else None,
+            design_tolerance=_design_tolerance(c),
         )
         requirement = _requirement(spec, where)
         probe = model.Characteristic("", balloon, spec.ctype, requirement, c.sheet, c.zone)

@@ -14,8 +14,11 @@ digits (millimetre to inch).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import io
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 
 from firstarticle.domain import model
@@ -24,6 +27,7 @@ from firstarticle.domain.inspection_files import (
     ExportCharacteristic,
     ExportHeader,
 )
+from firstarticle.domain.tolerancing import DesignTolerance
 from firstarticle.domain.values import Conformance, convert, normalize_unit
 from firstarticle.services import ServiceContext
 from firstarticle.services.first_articles import get_first_article
@@ -33,6 +37,17 @@ __all__ = ["export_results_qif", "export_results_qif_file"]
 
 def _units(units: str | None) -> str | None:
     return normalize_unit(units) if units else None
+
+
+def _in_units(
+    tolerance: DesignTolerance, shown: Callable[[Decimal | None], Decimal | None]
+) -> DesignTolerance:
+    """The tolerance with its zones in the export's units."""
+    return dataclasses.replace(
+        tolerance,
+        rows=tuple(dataclasses.replace(row, zone=shown(row.zone)) for row in tolerance.rows),
+        outer_disposition=shown(tolerance.outer_disposition),
+    )
 
 
 def export_results_qif(ctx: ServiceContext, fai_id: str) -> bytes:
@@ -78,6 +93,10 @@ def export_results_qif_file(ctx: ServiceContext, fai_id: str) -> tuple[str, byte
                 zone=c.zone if c else None,
                 criticality=line.designator.upper() if line.designator else None,
                 drawing=drawing_of.get(c.drawing_id) if c else None,
+                kind=c.qif_kind if c else None,
+                tolerance=_in_units(c.design_tolerance, functools.partial(shown, units=units))
+                if c and c.design_tolerance
+                else None,
             )
         )
 

@@ -23,6 +23,7 @@ from firstarticle.domain.tasks import TaskStatus
 from firstarticle.domain.values import AttributeResult, Requirement
 from firstarticle.storage.types import (
     Authorizations,
+    DesignToleranceJson,
     EnumSet,
     ExactDecimal,
     StrSet,
@@ -225,6 +226,8 @@ characteristics = sa.Table(
     sa.Column("source_document", sa.String(500)),
     sa.Column("source_sha256", sa.String(64)),
     sa.Column("source_item", sa.String(200)),
+    sa.Column("qif_kind", sa.String(64)),
+    sa.Column("design_tolerance", DesignToleranceJson),
     sa.UniqueConstraint("drawing_id", "balloon"),
 )
 

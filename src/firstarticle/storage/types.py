@@ -13,6 +13,7 @@ from sqlalchemy.types import TypeDecorator
 
 from firstarticle.domain.access import AuthorizationKind, ExportAuthorization
 from firstarticle.domain.classification import ExportRegime
+from firstarticle.domain.tolerancing import DesignTolerance
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
@@ -136,3 +137,16 @@ class Authorizations(TypeDecorator[tuple[ExportAuthorization, ...]]):
             )
             for a in value or ()
         )
+
+
+class DesignToleranceJson(TypeDecorator[DesignTolerance]):
+    """A characteristic's tolerance as its QIF file typed it, as JSON; NULL stays None."""
+
+    impl = sa.JSON(none_as_null=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: DesignTolerance | None, dialect: Dialect) -> Any:
+        return None if value is None else value.as_json()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> DesignTolerance | None:
+        return None if value is None else DesignTolerance.from_json(value)

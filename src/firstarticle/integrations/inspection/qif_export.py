@@ -29,11 +29,9 @@ time; the output validates against QIFDocument.xsd (tests check it).
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import BinaryIO, Final
 
 from firstarticle.domain.inspection_files import (
@@ -41,6 +39,13 @@ from firstarticle.domain.inspection_files import (
     ExportCharacteristic,
     ExportHeader,
 )
+from firstarticle.integrations.inspection.qif_export_types import (
+    DatumTables,
+    TypedWriter,
+    typed_kind,
+    write_datums,
+)
+from firstarticle.integrations.inspection.qif_xml import XmlWriter, escaped, xs_decimal
 
 __all__ = [
     "LINEAR_UNITS",
@@ -57,56 +62,16 @@ _ANGULAR: Final = frozenset({"deg"})
 _CRITICALITY: Final = frozenset({"KEY", "CRITICAL", "MAJOR", "MINOR"})
 # Form 3 designators of untoleranced lines -> QIF DimensionType (the import reads it back).
 _NOT_TOLERANCED: Final = {"BASIC": "BASIC_OR_TED", "REF": "REFERENCE_OR_AUXILIARY"}
-# Characters XML 1.0 does not allow, even escaped.
-_NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def _x(text: str) -> str:
-    """Text escaped for element content and attribute values."""
-    cleaned = _NOT_XML.sub("\ufffd", text)
-    return (
-        cleaned.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-    )
-
-
-def _num(value: Decimal) -> str:
-    """A decimal as xs:decimal accepts it (no exponent, no "-0")."""
-    text = f"{value:f}"
-    return text[1:] if text.startswith("-") and value.is_zero() else text
 
 
 def _when(value: datetime) -> str:
     return value.isoformat()
 
 
-class _Writer:
-    """Buffered UTF-8 output of XML text."""
-
-    def __init__(self, out: BinaryIO) -> None:
-        self.out = out
-        self.parts: list[str] = []
-        self.size = 0
-
-    def __call__(self, text: str) -> None:
-        self.parts.append(text)
-        self.size += len(text)
-        if self.size > 1 << 16:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.parts:
-            self.out.write("".join(self.parts).encode("utf-8"))
-            self.parts, self.size = [], 0
-
-    def leaf(self, tag: str, text: str | None) -> None:
-        if text is not None and text.strip():
-            self(f"<{tag}>{_x(text)}</{tag}>")
-
-
 def _kind(c: ExportCharacteristic) -> str:
+    typed = typed_kind(c)
+    if typed is not None:
+        return typed
     numeric = (
         c.lower_limit is not None
         or c.upper_limit is not None
@@ -138,10 +103,10 @@ def write_qif_results(
     """
     if header.linear_unit not in LINEAR_UNITS:
         raise ValueError(f"linear unit {header.linear_unit!r} is not one of {list(LINEAR_UNITS)}")
-    w = _Writer(out)
+    w = XmlWriter(out)
     # Ids: 1 for the standard, 1 for the part, 1 for the external definition and 1 per
-    # drawing, 3 per characteristic, 1 per device; then per serial one block and one
-    # component, and 1 per result.
+    # drawing, 3 per characteristic, 1 per datum label and per datum reference frame of the
+    # typed ones, 1 per device; then per serial one block and one component, and 1 per result.
     next_id = 1
     standard_id, part_id = next_id, next_id + 1
     next_id += 2
@@ -151,6 +116,9 @@ def write_qif_results(
     for c in characteristics:
         keys[c.key] = (next_id, next_id + 1, next_id + 2, _kind(c), c)
         next_id += 3
+    tables, next_id = DatumTables.of(
+        (c for *_, kind, c in keys.values() if not kind.startswith("UserDefined")), next_id
+    )
     device_ids = {name: next_id + i for i, name in enumerate(dict.fromkeys(devices))}
     next_id += len(device_ids)
     id_max = next_id - 1 + 2 * max(serial_count, 1) + result_count
@@ -180,6 +148,7 @@ def write_qif_results(
         f"<UnitConversion><Factor>{factor}</Factor></UnitConversion></LinearUnit>"
         "</PrimaryUnits></FileUnits>"
     )
+    write_datums(w, tables)
     if device_ids:
         w(f'<MeasurementResources><MeasurementDevices n="{len(device_ids)}">')
         for name, ident in device_ids.items():
@@ -193,7 +162,7 @@ def write_qif_results(
             number: ident
             for (number, _rev), ident in zip(header.drawings, drawing_ids[1:], strict=True)
         }
-        _characteristics(w, keys, standard_id, drawing_of)
+        _characteristics(w, keys, standard_id, drawing_of, TypedWriter(tables))
     serial_ids: list[tuple[int, str | None]] = []
     blocks: list[str] = []
     block_count = 0
@@ -218,7 +187,7 @@ def write_qif_results(
                         f"result for unknown characteristic {actual.characteristic_key}"
                     )
                 passed_all &= actual.passed
-                _measurement(w, next_id, entry, actual, device_ids)
+                _measurement(w, next_id, entry, actual, device_ids, TypedWriter(tables))
                 next_id += 1
                 results_written += 1
             w("</CharacteristicMeasurements></MeasuredCharacteristics>")
@@ -246,7 +215,7 @@ def write_qif_results(
     w.flush()
 
 
-def _traceability(w: _Writer, h: ExportHeader, standard_id: int) -> None:
+def _traceability(w: XmlWriter, h: ExportHeader, standard_id: int) -> None:
     w("<PreInspectionTraceability>")
     if h.organization:
         w("<InspectingOrganization>")
@@ -267,8 +236,8 @@ def _traceability(w: _Writer, h: ExportHeader, standard_id: int) -> None:
     w("</PreInspectionTraceability>")
 
 
-def _product(w: _Writer, h: ExportHeader, part_id: int, ids: list[int]) -> None:
-    w(f'<Product><PartSet n="1"><Part id="{part_id}" label="{_x(h.part_name)}">')
+def _product(w: XmlWriter, h: ExportHeader, part_id: int, ids: list[int]) -> None:
+    w(f'<Product><PartSet n="1"><Part id="{part_id}" label="{escaped(h.part_name)}">')
     w.leaf("ModelNumber", h.part_number)
     w.leaf("Version", h.part_revision)
     if h.drawings:
@@ -285,10 +254,11 @@ def _product(w: _Writer, h: ExportHeader, part_id: int, ids: list[int]) -> None:
 
 
 def _characteristics(
-    w: _Writer,
+    w: XmlWriter,
     keys: dict[str, tuple[int, int, int, str, ExportCharacteristic]],
     standard_id: int,
     drawing_of: dict[str, int],
+    typed: TypedWriter,
 ) -> None:
     first_drawing = next(iter(drawing_of.values()), None)
     n = len(keys)
@@ -296,24 +266,29 @@ def _characteristics(
     w(f'<CharacteristicDefinitions n="{n}">')
     for def_id, _nom_id, _item_id, kind, c in keys.values():
         w(f'<{kind}CharacteristicDefinition id="{def_id}">')
-        if kind != "UserDefinedAttribute" and c.criticality in _NOT_TOLERANCED:
+        if not kind.startswith("UserDefined"):
+            typed.definition(w, kind, c)
+        elif kind != "UserDefinedAttribute" and c.criticality in _NOT_TOLERANCED:
             w(f"<DimensionType>{_NOT_TOLERANCED[c.criticality]}</DimensionType>")
             w("<NonTolerance>MEASURED</NonTolerance>")
         elif kind != "UserDefinedAttribute":
             w("<Tolerance>")
             if c.upper_limit is not None:
-                w(f"<MaxValue>{_num(c.upper_limit)}</MaxValue>")
+                w(f"<MaxValue>{xs_decimal(c.upper_limit)}</MaxValue>")
             if c.lower_limit is not None:
-                w(f"<MinValue>{_num(c.lower_limit)}</MinValue>")
+                w(f"<MinValue>{xs_decimal(c.lower_limit)}</MinValue>")
             w("<DefinedAsLimit>true</DefinedAsLimit></Tolerance>")
-        w.leaf("WhatToMeasure", c.requirement or c.balloon)
+        if kind.startswith("UserDefined"):
+            w.leaf("WhatToMeasure", c.requirement or c.balloon)
         w(f"</{kind}CharacteristicDefinition>")
     w(f'</CharacteristicDefinitions><CharacteristicNominals n="{n}">')
     for def_id, nom_id, _item_id, kind, c in keys.values():
         w(f'<{kind}CharacteristicNominal id="{nom_id}">')
         w(f"<CharacteristicDefinitionId>{def_id}</CharacteristicDefinitionId>")
-        if kind != "UserDefinedAttribute" and c.nominal is not None:
-            w(f"<TargetValue>{_num(c.nominal)}</TargetValue>")
+        if not kind.startswith("UserDefined"):
+            typed.nominal(w, kind, c)
+        elif kind != "UserDefinedAttribute" and c.nominal is not None:
+            w(f"<TargetValue>{xs_decimal(c.nominal)}</TargetValue>")
         w(f"</{kind}CharacteristicNominal>")
     w(f'</CharacteristicNominals><CharacteristicItems n="{n}">')
     for _def_id, nom_id, item_id, kind, c in keys.values():
@@ -323,6 +298,10 @@ def _characteristics(
         w.leaf("Designator", c.balloon)
         if c.criticality and c.criticality.upper() in _CRITICALITY:
             w(f"<Criticality><LevelEnum>{c.criticality.upper()}</LevelEnum></Criticality>")
+        elif c.criticality == "REF":
+            # A reference dimension: the import reads the REF level back (a typed untoleranced
+            # characteristic may state no DimensionType).
+            w("<Criticality><OtherLevel>REF</OtherLevel></Criticality>")
         w("</CharacteristicDesignator>")
         w(f"<CharacteristicNominalId>{nom_id}</CharacteristicNominalId>")
         drawing = drawing_of.get(c.drawing or "", first_drawing)
@@ -336,11 +315,12 @@ def _characteristics(
 
 
 def _measurement(
-    w: _Writer,
+    w: XmlWriter,
     ident: int,
     entry: tuple[int, int, int, str, ExportCharacteristic],
     actual: ExportActual,
     device_ids: dict[str, int],
+    typed: TypedWriter,
 ) -> None:
     _def_id, _nom_id, item_id, kind, _c = entry
     status = "PASS" if actual.passed else "FAIL"
@@ -354,9 +334,13 @@ def _measurement(
         w(f'<MeasurementDeviceIds n="1"><Id>{device}</Id></MeasurementDeviceIds>')
     if actual.nonconformance and not actual.passed:
         w.leaf("NonConformanceDesignator", actual.nonconformance)
-    if kind == "UserDefinedAttribute":
-        shown = actual.attribute or (f"{_num(actual.value)}" if actual.value is not None else None)
+    if not kind.startswith("UserDefined"):
+        typed.measurement(w, kind, actual)
+    elif kind == "UserDefinedAttribute":
+        shown = actual.attribute or (
+            f"{xs_decimal(actual.value)}" if actual.value is not None else None
+        )
         w.leaf("Value", shown)
     elif actual.value is not None:
-        w(f"<Value>{_num(actual.value)}</Value>")
+        w(f"<Value>{xs_decimal(actual.value)}</Value>")
     w(f"</{kind}CharacteristicMeasurement>")

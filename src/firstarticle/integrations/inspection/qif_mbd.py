@@ -161,6 +161,7 @@ class MbdDatumReference:
 class MbdToleranceSegment:
     """One row of a feature control frame.
 
+    ``zone_shape`` is the file's element name for it (``DiametricalZone``, ...);
     ``material_condition`` is the file's MAXIMUM / LEAST / ... (None for none or RFS);
     ``modifiers`` are the other zone modifiers as drawn (``Ⓟ 0.26``, ``Ⓕ``, ``Ⓣ``, ``⟨ST⟩``,
     ``Ⓤ 1``); ``per_unit`` is a per-unit-length or -area refinement (``0.005/0.25×0.25``).
@@ -170,6 +171,7 @@ class MbdToleranceSegment:
     value: Decimal | None
     diameter_zone: bool
     spherical_zone: bool
+    zone_shape: str | None
     material_condition: str | None
     material_symbol: str | None
     modifiers: tuple[str, ...]
@@ -186,7 +188,12 @@ class MbdCharacteristic:
     read from, ``qpid`` its persistent UUID when the file gives one. ``designator`` is the
     balloon as the file states it (None when it has none). ``lower_limit`` / ``upper_limit``
     are the acceptance limits when they can be derived; ``tolerance`` is the first row of a
-    geometric tolerance's frame and ``segments`` all of its rows.
+    geometric tolerance's frame and ``segments`` all of its rows. ``defined_as_limit``: the
+    size was given by its limits; ``outer_disposition``: a profile zone's part outside the
+    profile; ``direction`` and ``analysis_mode``: the nominal's (``XAXIS``,
+    ``THREEDIMENSIONAL``), as the file words them. ``definition_notes``: what the
+    definition states beyond its frame rows and size tolerance, as the text shows it
+    (``ALL AROUND``, ``SEP REQT``, a size's ``⟨ST⟩``).
     """
 
     item_id: str
@@ -211,6 +218,11 @@ class MbdCharacteristic:
     segments: tuple[MbdToleranceSegment, ...]
     text: str
     line: int | None
+    defined_as_limit: bool = False
+    outer_disposition: Decimal | None = None
+    direction: str | None = None
+    analysis_mode: str | None = None
+    definition_notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +320,7 @@ class _Nominal:
     direction: str | None
     line: int | None
     features: int = 1
+    analysis_mode: str | None = None
 
 
 @dataclass(slots=True)
@@ -669,6 +682,7 @@ class _MbdReader(QifWalk):
             direction=text_of(elem, "Direction"),
             line=line_of(elem),
             features=_count(child_of(elem, "FeatureNominalIds")),
+            analysis_mode=text_of(elem, "AnalysisMode"),
         )
         self.nominal_order.append(ident)
         self.check_count()
@@ -818,7 +832,26 @@ class _MbdReader(QifWalk):
             segments=segments,
             text=text,
             line=item.line if item is not None else nominal.line,
+            defined_as_limit=definition.has_tolerance and definition.defined_as_limit,
+            outer_disposition=(
+                definition.outer_disposition.number
+                if definition.outer_disposition is not None
+                else None
+            ),
+            direction=nominal.direction,
+            analysis_mode=nominal.analysis_mode,
+            definition_notes=self.definition_notes(definition, is_geometric),
         )
+
+    @staticmethod
+    def definition_notes(d: _Definition, geometric: bool) -> tuple[str, ...]:
+        """What the text shows of the definition beyond its rows and size tolerance."""
+        notes = [_EXTENT[d.extent]] if d.extent in _EXTENT else []
+        if d.separate_zone:
+            notes.append("SEP REQT")
+        if d.statistical and not geometric:
+            notes.append("⟨ST⟩")  # a frame's is among its first row's modifiers
+        return tuple(notes)
 
     def units_of(self, kind: str, values: Iterable[_Value], line: int | None) -> str | None:
         stated = {v.unit for v in values if v.unit is not None}
@@ -924,6 +957,7 @@ class _MbdReader(QifWalk):
             value=seg.value.number if seg.value is not None else None,
             diameter_zone=diameter,
             spherical_zone=spherical,
+            zone_shape=seg.zone_shape,
             material_condition=condition,
             material_symbol=material_symbol,
             modifiers=tuple(modifiers),
@@ -936,9 +970,7 @@ class _MbdReader(QifWalk):
     def frame_text(d: _Definition, segments: tuple[MbdToleranceSegment, ...]) -> str:
         """The frame's rows; a composite frame's lower rows share the symbol of the first."""
         first = segments[0].text
-        notes = [_EXTENT[d.extent]] if d.extent in _EXTENT else []
-        if d.separate_zone:
-            notes.append("SEP REQT")
+        notes = list(_MbdReader.definition_notes(d, True))
         if notes:
             first += " " + " ".join(notes)
         rows = [first]
