@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from plant import Spec
+from plant import Spec, bracket_specs
 
 from firstarticle.domain import model
 from firstarticle.domain.access import Permission
@@ -24,14 +24,7 @@ T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 _codes = itertools.count()
 
 SPECS = [
-    Spec(
-        "1",
-        model.CharacteristicType.DIMENSIONAL,
-        nominal=Decimal("25.00"),
-        upper_tolerance=Decimal("0.05"),
-        lower_tolerance=Decimal("-0.05"),
-        units="mm",
-    ),
+    bracket_specs()[0],  # bore 1: 25.00 ±0.05 mm
     Spec(
         "2",
         model.CharacteristicType.DIMENSIONAL,
