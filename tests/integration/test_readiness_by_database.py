@@ -97,6 +97,8 @@ plans = st.fixed_dictionaries(
         ),
         "nc_on": st.sets(st.sampled_from([b.balloon for b in SPECS]), max_size=2),
         "off_form3": st.sets(st.sampled_from([b.balloon for b in SPECS]), max_size=1),
+        # A result, or a Form 3 line, on a characteristic of another revision of the part.
+        "foreign": st.sampled_from([None, "result", "form3"]),
     }
 )
 
@@ -126,6 +128,13 @@ def _build(ctx, plan) -> str:
         reason="New part",
     ).fai.id
     by_balloon = {c.balloon: c for c in catalog.get_revision(ctx, revision.id).characteristics}
+    stranger = None
+    if plan.get("foreign"):
+        other = catalog.add_revision(
+            ctx, part.id, revision="B", drawings=[catalog.DrawingSpec(f"E-{code}", "B")]
+        )
+        catalog.add_characteristics(ctx, other.id, f"E-{code}", [bracket_specs()[0]])
+        (stranger,) = catalog.get_revision(ctx, other.id).characteristics
     with ctx.uow_factory() as uow:
         fai = uow.first_articles.get(fai_id)
         left_out = {by_balloon[b].id for b in plan["off_form3"]}
@@ -158,6 +167,23 @@ def _build(ctx, plan) -> str:
                             disagreement_reason="Checked again" if r["resolved"] else None,
                         )
                     )
+        if stranger is not None and plan["foreign"] == "form3":
+            fai.form3.append(model.Form3Row(fai.site_id, fai.id, stranger.id))
+        elif stranger is not None:
+            fai.results.append(
+                model.InspectionResult(
+                    fai.site_id,
+                    fai.id,
+                    stranger.id,
+                    model.ResultSource.FILE_IMPORT,
+                    "q.engineer",
+                    T0,
+                    T0,
+                    value=Decimal("25.00"),
+                    units="mm",
+                    serial_id=units[0],
+                )
+            )
         for n, balloon in enumerate(sorted(plan["nc_on"])):
             fai.nonconformances.append(
                 model.NonconformanceLink(
@@ -207,6 +233,7 @@ def test_a_clean_fai_reads_no_characteristic_whole(ctx):
         },
         "nc_on": set(),
         "off_form3": set(),
+        "foreign": None,
     }
     fai_id = _build(ctx, plan)
     with ctx.uow_factory() as uow:
