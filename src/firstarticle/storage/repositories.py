@@ -20,7 +20,7 @@ from firstarticle.domain.holds import Hold, HoldOverride, HoldStatus, RevisionOr
 from firstarticle.domain.lifecycle import FaiStatus
 from firstarticle.domain.readiness import CharacteristicFacts
 from firstarticle.ports import FaiFilter, FaiSort, Page, StatusCount
-from firstarticle.storage import gate_statements, orm, readiness_reader
+from firstarticle.storage import orm, readiness_reader
 from firstarticle.storage.identity import (
     label_condition,
     revision_label_condition,
@@ -226,16 +226,6 @@ class SqlWorkOrderRepository:
     def by_number(self, site_id: str, number: str) -> model.WorkOrder | None:
         stmt = sa.select(model.WorkOrder).filter_by(site_id=site_id, number=number)
         return self.session.scalars(stmt.options(*self._options())).one_or_none()
-
-    def serials(self, site_id: str, numbers: Sequence[str]) -> list[SerialRecord]:
-        """The serials with these numbers at the site, with their work order's revision."""
-        if not numbers:
-            return []
-        rows = self.session.execute(
-            gate_statements.serials_statement(),
-            {"site_id": site_id, "numbers": sorted(set(numbers))},
-        ).all()
-        return [SerialRecord(*row) for row in rows]
 
     def by_provenance(self, site_id: str, source: str, external_id: str) -> model.WorkOrder | None:
         t = orm.work_orders
